@@ -1,0 +1,37 @@
+/*
+ * The benchmark harness: each benchmark times one operation over N frames
+ * and reports ns per frame (or per op) and the ratio to a reference measured
+ * in the same run (memset of N x 16 bytes), so that results compare across
+ * noisy, shared machines. Never used as a timed test.
+ */
+#ifndef XB_BENCH_H
+#define XB_BENCH_H
+
+#include <stdint.h>
+
+struct xb_bench_ctx {
+	uint64_t frames;
+	uint64_t seed;
+	double memset_ns_per_frame; /* the reference, measured first */
+};
+
+struct xb_bench_result {
+	const char *name;
+	uint64_t frames;
+	double ns_per_op;   /* per frame unless the name says per op */
+	double ratio;       /* ns_per_op / reference ns per frame     */
+	const char *reference;
+	double target;      /* 0: no target set                       */
+};
+
+/* Monotonic nanoseconds (the bench is the one place that reads a clock). */
+uint64_t xb_bench_now_ns(void);
+
+/* Record one measurement (the harness prints them). */
+void xb_bench_report(struct xb_bench_ctx *ctx, const char *name,
+		     uint64_t frames, double ns_per_op, double target);
+
+/* Benchmark groups, one file each. */
+void xb_bench_zone(struct xb_bench_ctx *ctx);
+
+#endif

@@ -1,0 +1,353 @@
+/*
+ * The buddy core shared by the guest zone and the mock host heap: free lists
+ * threaded through 32-bit frame indices, split and merge. Modeled on Linux
+ * mm/page_alloc.c (__free_one_page, __rmqueue_smallest, expand) and Xen
+ * xen/common/page_alloc.c (alloc_heap_pages, free_heap_pages).
+ */
+#include <glib.h>
+#include <string.h>
+
+#include "xballoon/buddy.h"
+
+#define XB_FRAME_POISON XB_FRAME_NR_STATES
+
+void xb__buddy_init(struct xb_buddy *b, struct xb_frame *frames,
+		    uint64_t nr_frames, unsigned nr_lists, bool take_high)
+{
+	xb_assert(nr_lists >= 1 && nr_lists <= XB_MAX_LISTS);
+	xb_assert(nr_frames <= XB_MAX_FRAMES);
+	memset(b, 0, sizeof(*b));
+	b->frames = frames;
+	b->nr_frames = nr_frames;
+	b->nr_lists = nr_lists;
+	b->take_high = take_high;
+	b->isolate_list = XB_MAX_LISTS;
+	for (unsigned o = 0; o < XB_MAX_ORDER; o++)
+		for (unsigned l = 0; l < XB_MAX_LISTS; l++)
+			b->area[o][l].head = b->area[o][l].tail = XB_NIL;
+}
+
+static void mark_free(struct xb_buddy *b, xb_pfn_t pfn, unsigned order,
+		      unsigned list)
+{
+	struct xb_frame *f = &b->frames[pfn];
+
+	xb_assert_internal(list < b->nr_lists);
+	xb_assert_internal((pfn & ((1u << order) - 1)) == 0);
+	xb_assert_internal(pfn + (1ull << order) <= b->nr_frames);
+	f->state = XB_FRAME_FREE;
+	f->order = order;
+	f->type = list;
+	b->area[order][list].nr_free++;
+	b->nr_free_pages += 1ull << order;
+}
+
+void xb__buddy_list_add(struct xb_buddy *b, xb_pfn_t pfn, unsigned order,
+			unsigned list)
+{
+	struct xb_free_list *fl = &b->area[order][list];
+	struct xb_frame *f = &b->frames[pfn];
+
+	mark_free(b, pfn, order, list);
+	f->prev = XB_NIL;
+	f->next = fl->head;
+	if (fl->head != XB_NIL)
+		b->frames[fl->head].prev = pfn;
+	else
+		fl->tail = pfn;
+	fl->head = pfn;
+}
+
+void xb__buddy_list_add_tail(struct xb_buddy *b, xb_pfn_t pfn, unsigned order,
+			     unsigned list)
+{
+	struct xb_free_list *fl = &b->area[order][list];
+	struct xb_frame *f = &b->frames[pfn];
+
+	mark_free(b, pfn, order, list);
+	f->next = XB_NIL;
+	f->prev = fl->tail;
+	if (fl->tail != XB_NIL)
+		b->frames[fl->tail].next = pfn;
+	else
+		fl->head = pfn;
+	fl->tail = pfn;
+}
+
+static void list_unlink(struct xb_buddy *b, xb_pfn_t pfn)
+{
+	struct xb_frame *f = &b->frames[pfn];
+	struct xb_free_list *fl = &b->area[f->order][f->type];
+
+	if (f->prev != XB_NIL)
+		b->frames[f->prev].next = f->next;
+	else
+		fl->head = f->next;
+	if (f->next != XB_NIL)
+		b->frames[f->next].prev = f->prev;
+	else
+		fl->tail = f->prev;
+	fl->nr_free--;
+}
+
+void xb__buddy_list_del(struct xb_buddy *b, xb_pfn_t pfn)
+{
+	struct xb_frame *f = &b->frames[pfn];
+
+	xb_assert_internal(f->state == XB_FRAME_FREE);
+	list_unlink(b, pfn);
+	b->nr_free_pages -= 1ull << f->order;
+	f->state = XB_FRAME_POISON;
+}
+
+void xb__buddy_list_move(struct xb_buddy *b, xb_pfn_t pfn, unsigned list)
+{
+	struct xb_frame *f = &b->frames[pfn];
+	unsigned order = f->order;
+
+	xb_assert_internal(f->state == XB_FRAME_FREE);
+	if (f->type == list)
+		return;
+	list_unlink(b, pfn);
+	b->nr_free_pages -= 1ull << order;
+	xb__buddy_list_add(b, pfn, order, list);
+}
+
+/*
+ * Blocks at or above pageblock order never merge across the isolate
+ * boundary: an isolated pageblock's free pages must stay out of reach of the
+ * allocator (the check in __free_one_page() for has_isolate_pageblock()).
+ */
+static inline bool merge_ok(const struct xb_buddy *b, xb_pfn_t pfn,
+			    xb_pfn_t buddy, unsigned order)
+{
+	if (!b->pageblock_type || order < XB_PAGEBLOCK_ORDER)
+		return true;
+	bool a = b->pageblock_type[pfn >> XB_PAGEBLOCK_ORDER] == b->isolate_list;
+	bool c = b->pageblock_type[buddy >> XB_PAGEBLOCK_ORDER] ==
+		 b->isolate_list;
+	return a == c;
+}
+
+/*
+ * buddy_merge_likely(): if the buddy of our block's parent is free, our own
+ * buddy is probably about to be freed too; queue our block at the tail so
+ * it is not handed out before that merge can happen.
+ */
+static bool merge_likely(const struct xb_buddy *b, xb_pfn_t pfn,
+			 unsigned order)
+{
+	if (order >= XB_MAX_ORDER - 2)
+		return false;
+	xb_pfn_t parent = pfn & ~(1u << order);
+	xb_pfn_t pbuddy = xb_buddy_pfn(parent, order + 1);
+
+	return pbuddy + (2ull << order) <= b->nr_frames &&
+	       xb_buddy_is_free_head(b, pbuddy, order + 1);
+}
+
+xb_pfn_t xb__buddy_free(struct xb_buddy *b, xb_pfn_t pfn, unsigned order,
+			unsigned list, enum xb_free_place place)
+{
+	xb_assert_internal(order < XB_MAX_ORDER);
+	xb_assert_internal((pfn & ((1u << order) - 1)) == 0);
+
+	while (order < XB_MAX_ORDER - 1) {
+		xb_pfn_t buddy = xb_buddy_pfn(pfn, order);
+
+		if (buddy + (1ull << order) > b->nr_frames)
+			break;
+		if (!xb_buddy_is_free_head(b, buddy, order))
+			break;
+		if (!merge_ok(b, pfn, buddy, order))
+			break;
+		xb__buddy_list_del(b, buddy);
+		/* The higher of the two heads becomes a tail of the parent. */
+		xb_pfn_t parent = pfn & buddy;
+		b->frames[pfn | buddy].state = XB_FRAME_TAIL;
+		pfn = parent;
+		order++;
+	}
+	if (place == XB_FREE_TAIL ||
+	    (place == XB_FREE_LIKELY && merge_likely(b, pfn, order)))
+		xb__buddy_list_add_tail(b, pfn, order, list);
+	else
+		xb__buddy_list_add(b, pfn, order, list);
+	return pfn;
+}
+
+xb_pfn_t xb__buddy_expand(struct xb_buddy *b, xb_pfn_t pfn, unsigned low,
+			  unsigned high, unsigned list)
+{
+	while (high > low) {
+		high--;
+		if (b->take_high) {
+			/* Xen: lower half back to the heap, carry on upward. */
+			xb__buddy_list_add(b, pfn, high, list);
+			pfn += 1u << high;
+		} else {
+			/* Linux: upper half back to the free list. */
+			xb__buddy_list_add(b, pfn + (1u << high), high, list);
+		}
+	}
+	b->frames[pfn].order = low;
+	return pfn;
+}
+
+xb_pfn_t xb__buddy_alloc(struct xb_buddy *b, unsigned order, unsigned list)
+{
+	for (unsigned o = order; o < XB_MAX_ORDER; o++) {
+		xb_pfn_t pfn = b->area[o][list].head;
+
+		if (pfn == XB_NIL)
+			continue;
+		xb__buddy_list_del(b, pfn);
+		pfn = xb__buddy_expand(b, pfn, order, o, list);
+		b->frames[pfn].state = XB_FRAME_POISON;
+		return pfn;
+	}
+	return XB_NIL;
+}
+
+xb_pfn_t xb__buddy_find_head(const struct xb_buddy *b, xb_pfn_t pfn)
+{
+	if (xb_frame_is_head(&b->frames[pfn]))
+		return pfn;
+	for (unsigned o = 1; o < XB_MAX_ORDER; o++) {
+		xb_pfn_t h = pfn & ~((1u << o) - 1);
+		const struct xb_frame *f = &b->frames[h];
+
+		if (xb_frame_is_head(f))
+			return f->order >= o ? h : XB_NIL;
+	}
+	return XB_NIL;
+}
+
+bool xb__buddy_take_exact(struct xb_buddy *b, xb_pfn_t pfn, unsigned order)
+{
+	xb_pfn_t head = xb__buddy_find_head(b, pfn);
+
+	if (head == XB_NIL || b->frames[head].state != XB_FRAME_FREE)
+		return false;
+	unsigned cur = b->frames[head].order;
+	unsigned list = b->frames[head].type;
+
+	if (cur < order || (pfn & ((1u << order) - 1)) != 0)
+		return false;
+	xb__buddy_list_del(b, head);
+	/* Halve toward pfn; the half without pfn goes back to the list. */
+	while (cur > order) {
+		cur--;
+		xb_pfn_t half = head + (1u << cur);
+
+		if (pfn >= half) {
+			xb__buddy_list_add(b, head, cur, list);
+			head = half;
+		} else {
+			xb__buddy_list_add(b, half, cur, list);
+		}
+	}
+	b->frames[head].order = order;
+	b->frames[head].state = XB_FRAME_POISON;
+	return true;
+}
+
+uint64_t xb_buddy_nr_free(const struct xb_buddy *b, unsigned order)
+{
+	uint64_t n = 0;
+
+	for (unsigned l = 0; l < b->nr_lists; l++)
+		n += b->area[order][l].nr_free;
+	return n;
+}
+
+#define CHECK(cond, ...)                                                       \
+	do {                                                                   \
+		if (!(cond)) {                                                 \
+			g_warning(__VA_ARGS__);                                \
+			return false;                                          \
+		}                                                              \
+	} while (0)
+
+bool xb__buddy_is_valid(const struct xb_buddy *b)
+{
+	uint64_t pages = 0;
+
+	for (unsigned o = 0; o < XB_MAX_ORDER; o++) {
+		for (unsigned l = 0; l < XB_MAX_LISTS; l++) {
+			const struct xb_free_list *fl = &b->area[o][l];
+			uint64_t n = 0;
+			xb_pfn_t prev = XB_NIL;
+
+			CHECK(l < b->nr_lists || fl->nr_free == 0,
+			      "buddy: list %u beyond nr_lists has blocks", l);
+			for (xb_pfn_t p = fl->head; p != XB_NIL;
+			     p = b->frames[p].next) {
+				const struct xb_frame *f = &b->frames[p];
+
+				CHECK(p < b->nr_frames, "buddy: link %u out of range", p);
+				CHECK(n <= fl->nr_free,
+				      "buddy: list o%u l%u longer than nr_free %lu",
+				      o, l, (unsigned long)fl->nr_free);
+				CHECK(f->state == XB_FRAME_FREE && f->order == o &&
+					      f->type == l,
+				      "buddy: pfn %u on list o%u l%u has state %u "
+				      "order %u type %u",
+				      p, o, l, f->state, f->order, f->type);
+				CHECK((p & ((1u << o) - 1)) == 0,
+				      "buddy: pfn %u misaligned for order %u", p, o);
+				CHECK(p + (1ull << o) <= b->nr_frames,
+				      "buddy: block %u/%u past the end", p, o);
+				CHECK(f->prev == prev, "buddy: bad prev link at %u", p);
+				prev = p;
+				n++;
+			}
+			CHECK(fl->tail == prev, "buddy: list o%u l%u tail %u, "
+			      "last block %u", o, l, fl->tail, prev);
+			CHECK(n == fl->nr_free,
+			      "buddy: list o%u l%u has %lu blocks, nr_free %lu",
+			      o, l, (unsigned long)n, (unsigned long)fl->nr_free);
+			pages += n << o;
+		}
+	}
+	CHECK(pages == b->nr_free_pages,
+	      "buddy: lists hold %lu pages, nr_free_pages %lu",
+	      (unsigned long)pages, (unsigned long)b->nr_free_pages);
+
+	/* Walk heads: tails must fill each block exactly; free buddies merged. */
+	uint64_t pfn = 0;
+	while (pfn < b->nr_frames) {
+		const struct xb_frame *f = &b->frames[pfn];
+
+		CHECK(xb_frame_is_head(f), "buddy: pfn %lu is a tail outside "
+		      "any block", (unsigned long)pfn);
+		CHECK(f->state < XB_FRAME_NR_STATES,
+		      "buddy: pfn %lu has poisoned state", (unsigned long)pfn);
+		CHECK(f->order < XB_MAX_ORDER, "buddy: pfn %lu order %u",
+		      (unsigned long)pfn, f->order);
+		unsigned o = f->order;
+		uint64_t n = 1ull << o;
+
+		CHECK((pfn & (n - 1)) == 0 && pfn + n <= b->nr_frames,
+		      "buddy: block %lu/%u misaligned or past the end",
+		      (unsigned long)pfn, o);
+		for (uint64_t i = 1; i < n; i++)
+			CHECK(b->frames[pfn + i].state == XB_FRAME_TAIL,
+			      "buddy: frame %lu inside block %lu/%u is a head",
+			      (unsigned long)(pfn + i), (unsigned long)pfn, o);
+		if (f->state == XB_FRAME_FREE && o < XB_MAX_ORDER - 1 &&
+		    f->type != b->isolate_list) {
+			xb_pfn_t bud = xb_buddy_pfn((xb_pfn_t)pfn, o);
+
+			CHECK(!(bud + n <= b->nr_frames &&
+				xb_buddy_is_free_head(b, bud, o) &&
+				b->frames[bud].type != b->isolate_list &&
+				merge_ok(b, (xb_pfn_t)pfn, bud, o)),
+			      "buddy: free buddies %lu and %u of order %u "
+			      "left unmerged",
+			      (unsigned long)pfn, bud, o);
+		}
+		pfn += n;
+	}
+	return true;
+}

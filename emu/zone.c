@@ -1,0 +1,689 @@
+/*
+ * The guest zone: migratetype-aware allocation on top of the buddy core,
+ * fallback stealing, watermarks, state accounting and fragmentation metrics.
+ * Modeled on Linux 6.1 mm/page_alloc.c (__rmqueue, __rmqueue_fallback,
+ * steal_suitable_fallback, __zone_watermark_ok, __setup_per_zone_wmarks) and
+ * mm/vmstat.c (fill_contig_page_info, unusable_free_index,
+ * __fragmentation_index).
+ */
+#include <glib.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xballoon/mem.h"
+#include "xballoon/zone.h"
+
+/* Linux's fallbacks[]: where each type looks when its own lists are empty. */
+static const unsigned fallbacks[XB_MT_PCPTYPES][2] = {
+	[XB_MT_UNMOVABLE] = {XB_MT_RECLAIMABLE, XB_MT_MOVABLE},
+	[XB_MT_MOVABLE] = {XB_MT_RECLAIMABLE, XB_MT_UNMOVABLE},
+	[XB_MT_RECLAIMABLE] = {XB_MT_UNMOVABLE, XB_MT_MOVABLE},
+};
+
+static const char *const mt_names[XB_MT_NR] = {
+	"Unmovable", "Movable", "Reclaimable", "Isolate"};
+
+static const char *const state_names[XB_FRAME_NR_STATES] = {
+	"tail", "free", "alloc", "balloon", "isolated", "unpopulated"};
+
+const char *xb_migratetype_name(unsigned mt)
+{
+	return mt < XB_MT_NR ? mt_names[mt] : "?";
+}
+
+const char *xb_frame_state_name(unsigned state)
+{
+	return state < XB_FRAME_NR_STATES ? state_names[state] : "?";
+}
+
+static size_t frames_bytes(uint64_t nr_frames)
+{
+	return nr_frames * sizeof(struct xb_frame);
+}
+
+/* Largest order of an aligned block at pfn that fits in `left` frames. */
+static unsigned fit_order(uint64_t pfn, uint64_t left, unsigned max)
+{
+	unsigned o = max;
+
+	while (o > 0 && ((pfn & ((1ull << o) - 1)) || (1ull << o) > left))
+		o--;
+	return o;
+}
+
+struct xb_zone *xb_zone_create(uint64_t nr_frames)
+{
+	if (nr_frames == 0 || nr_frames > XB_MAX_FRAMES)
+		return NULL;
+	struct xb_zone *z = g_new0(struct xb_zone, 1);
+
+	z->frames = xb_map_zeroed(frames_bytes(nr_frames));
+	z->nr_frames = nr_frames;
+	z->nr_pageblocks = (nr_frames + XB_PAGEBLOCK_PAGES - 1) >>
+			   XB_PAGEBLOCK_ORDER;
+	z->pageblock = xb_map_zeroed(z->nr_pageblocks);
+	if (!z->frames || !z->pageblock) {
+		xb_unmap(z->frames, frames_bytes(nr_frames));
+		xb_unmap(z->pageblock, z->nr_pageblocks);
+		g_free(z);
+		return NULL;
+	}
+	xb__buddy_init(&z->buddy, z->frames, nr_frames, XB_MT_NR, false);
+	z->buddy.pageblock_type = z->pageblock;
+	z->buddy.isolate_list = XB_MT_ISOLATE;
+	/* memmap_init_range(): every pageblock starts MOVABLE. */
+	memset(z->pageblock, XB_MT_MOVABLE, z->nr_pageblocks);
+
+	/* Nothing is populated yet: cover the span with unpopulated blocks. */
+	for (uint64_t pfn = 0; pfn < nr_frames;) {
+		unsigned o = fit_order(pfn, nr_frames - pfn, XB_MAX_ORDER - 1);
+		struct xb_frame *f = &z->frames[pfn];
+
+		f->state = XB_FRAME_UNPOPULATED;
+		f->order = o;
+		f->type = XB_MT_MOVABLE;
+		f->owner = XB_OWNER_NONE;
+		f->next = f->prev = XB_NIL;
+		pfn += 1ull << o;
+	}
+	z->nr_state[XB_FRAME_UNPOPULATED] = nr_frames;
+	xb__zone_check(z);
+	return z;
+}
+
+void xb_zone_destroy(struct xb_zone *z)
+{
+	if (!z)
+		return;
+	xb_unmap(z->frames, frames_bytes(z->nr_frames));
+	xb_unmap(z->pageblock, z->nr_pageblocks);
+	g_free(z);
+}
+
+void xb_zone_set_ops(struct xb_zone *z, const struct xb_zone_ops *ops,
+		     void *priv)
+{
+	z->ops = ops;
+	z->ops_priv = priv;
+}
+
+static inline void account(struct xb_zone *z, unsigned state, unsigned order,
+			   int64_t sign)
+{
+	z->nr_state[state] += (uint64_t)(sign * (int64_t)(1ull << order));
+	if (state == XB_FRAME_UNPOPULATED)
+		z->managed -= (uint64_t)(sign * (int64_t)(1ull << order));
+}
+
+/* Free a block (head state already un-accounted) onto its pageblock's list. */
+static void free_block(struct xb_zone *z, xb_pfn_t pfn, unsigned order,
+		       enum xb_free_place place)
+{
+	unsigned mt = xb_zone_pageblock_mt(z, pfn);
+
+	xb__buddy_free(&z->buddy, pfn, order, mt, place);
+	z->nr_state[XB_FRAME_FREE] += 1ull << order;
+	z->stats.pgfree += 1ull << order;
+}
+
+void xb_zone_online(struct xb_zone *z, xb_pfn_t pfn, unsigned order)
+{
+	bool carved = xb_zone_carve(z, pfn, order);
+	struct xb_frame *f = &z->frames[pfn];
+
+	xb_assert(carved);
+
+	xb_assert(f->state == XB_FRAME_UNPOPULATED && f->owner == XB_OWNER_NONE);
+	account(z, XB_FRAME_UNPOPULATED, order, -1);
+	/* __free_pages_core() frees boot memory with FPI_TO_TAIL, so that
+	 * the allocator hands it out in ascending order. */
+	free_block(z, pfn, order, XB_FREE_TAIL);
+	z->stats.pgfree -= 1ull << order; /* onlining is not a free */
+	xb__zone_check(z);
+}
+
+void xb_zone_setup_watermarks(struct xb_zone *z)
+{
+	/* calculate_min_free_kbytes(): sqrt(lowmem_kbytes * 16), clamped. */
+	uint64_t kbytes = z->managed * 4;
+	uint64_t min_kb = (uint64_t)sqrt((double)kbytes * 16.0);
+
+	if (min_kb < 128)
+		min_kb = 128;
+	if (min_kb > 262144)
+		min_kb = 262144;
+	z->min_free_kbytes = min_kb;
+
+	/* __setup_per_zone_wmarks() with one zone and
+	 * watermark_scale_factor = 10 (0.1 % of managed pages). */
+	uint64_t min = min_kb >> 2;
+	uint64_t tmp = z->managed * 10 / 10000;
+
+	if (tmp < (min >> 2))
+		tmp = min >> 2;
+	z->watermark[XB_WMARK_MIN] = min;
+	z->watermark[XB_WMARK_LOW] = min + tmp;
+	z->watermark[XB_WMARK_HIGH] = min + 2 * tmp;
+}
+
+uint64_t xb_zone_free_pages(const struct xb_zone *z)
+{
+	uint64_t isolated = 0;
+
+	for (unsigned o = 0; o < XB_MAX_ORDER; o++)
+		isolated += z->buddy.area[o][XB_MT_ISOLATE].nr_free << o;
+	return z->buddy.nr_free_pages - isolated;
+}
+
+bool xb_zone_watermark_ok(const struct xb_zone *z, unsigned order,
+			  uint64_t mark)
+{
+	int64_t free = (int64_t)xb_zone_free_pages(z) - ((1ll << order) - 1);
+
+	if (free <= (int64_t)mark)
+		return false;
+	if (order == 0)
+		return true;
+	for (unsigned o = order; o < XB_MAX_ORDER; o++)
+		for (unsigned mt = 0; mt < XB_MT_PCPTYPES; mt++)
+			if (z->buddy.area[o][mt].nr_free)
+				return true;
+	return false;
+}
+
+void xb_zone_set_pageblock_mt(struct xb_zone *z, xb_pfn_t pfn, unsigned mt)
+{
+	uint8_t *pb = &z->pageblock[pfn >> XB_PAGEBLOCK_ORDER];
+
+	xb_assert_internal(mt < XB_MT_NR);
+	*pb = (uint8_t)((*pb & ~XB_PB_MT_MASK) | mt);
+}
+
+uint64_t xb_zone_move_freepages_block(struct xb_zone *z, xb_pfn_t pfn,
+				      unsigned mt, uint64_t *movable)
+{
+	uint64_t start = (uint64_t)pfn & ~(uint64_t)(XB_PAGEBLOCK_PAGES - 1);
+	uint64_t end = start + XB_PAGEBLOCK_PAGES;
+	uint64_t moved = 0;
+
+	if (end > z->nr_frames)
+		end = z->nr_frames;
+	for (uint64_t p = start; p < end;) {
+		struct xb_frame *f = &z->frames[p];
+
+		if (!xb_frame_is_head(f)) {
+			/* Inside a block that began in an earlier pageblock
+			 * (order > pageblock order): nothing of its own here. */
+			p++;
+			continue;
+		}
+		if (f->state == XB_FRAME_FREE) {
+			xb__buddy_list_move(&z->buddy, (xb_pfn_t)p, mt);
+			moved += 1ull << f->order;
+		} else if (movable && xb_frame_is_movable(f)) {
+			*movable += 1ull << f->order;
+		}
+		p += 1ull << f->order;
+	}
+	return moved;
+}
+
+/* can_steal_fallback() */
+static bool can_steal_fallback(unsigned order, unsigned start_mt)
+{
+	if (order >= XB_PAGEBLOCK_ORDER)
+		return true;
+	return order >= XB_PAGEBLOCK_ORDER / 2 ||
+	       start_mt == XB_MT_RECLAIMABLE || start_mt == XB_MT_UNMOVABLE;
+}
+
+/* find_suitable_fallback() with only_stealable = false. */
+static int find_suitable_fallback(const struct xb_zone *z, unsigned order,
+				  unsigned mt, bool *can_steal)
+{
+	*can_steal = false;
+	for (unsigned i = 0; i < 2; i++) {
+		unsigned fmt = fallbacks[mt][i];
+
+		if (!z->buddy.area[order][fmt].nr_free)
+			continue;
+		*can_steal = can_steal_fallback(order, mt);
+		return (int)fmt;
+	}
+	return -1;
+}
+
+/*
+ * steal_suitable_fallback(): the free block at pfn (order `order`, still on
+ * its fallback list) is about to serve an allocation of `start_mt`. Large
+ * blocks change their pageblocks' type wholesale; smaller ones pull the
+ * whole pageblock's free pages over, and claim the pageblock when at least
+ * half of it is free or already of a compatible kind. (Watermark boosting,
+ * which 6.1 also does here, is not modeled.)
+ */
+static void steal_suitable_fallback(struct xb_zone *z, xb_pfn_t pfn,
+				    unsigned order, unsigned start_mt,
+				    bool whole_block)
+{
+	unsigned old_mt = xb_zone_pageblock_mt(z, pfn);
+
+	if (order >= XB_PAGEBLOCK_ORDER) {
+		/* change_pageblock_range() */
+		for (uint64_t p = pfn; p < (uint64_t)pfn + (1ull << order);
+		     p += XB_PAGEBLOCK_PAGES)
+			xb_zone_set_pageblock_mt(z, (xb_pfn_t)p, start_mt);
+		z->stats.extfrag_steal += 1ull << (order - XB_PAGEBLOCK_ORDER);
+		xb__buddy_list_move(&z->buddy, pfn, start_mt);
+		return;
+	}
+	if (!whole_block) {
+		xb__buddy_list_move(&z->buddy, pfn, start_mt);
+		return;
+	}
+	uint64_t movable = 0;
+	uint64_t free = xb_zone_move_freepages_block(z, pfn, start_mt, &movable);
+	uint64_t alike;
+
+	if (start_mt == XB_MT_MOVABLE)
+		alike = movable;
+	else if (old_mt == XB_MT_MOVABLE)
+		alike = XB_PAGEBLOCK_PAGES - (free + movable);
+	else
+		alike = 0;
+	if (free + alike >= (XB_PAGEBLOCK_PAGES >> 1)) {
+		xb_zone_set_pageblock_mt(z, pfn, start_mt);
+		z->stats.extfrag_steal++;
+	}
+}
+
+/*
+ * __rmqueue_fallback(): look for the largest block on a fallback list (to
+ * steal big and fragment less), except that a movable request that may not
+ * steal takes the smallest block instead.
+ */
+static bool rmqueue_fallback(struct xb_zone *z, unsigned order, unsigned mt)
+{
+	bool can_steal;
+	int fmt = -1;
+	int cur;
+
+	for (cur = XB_MAX_ORDER - 1; cur >= (int)order; cur--) {
+		fmt = find_suitable_fallback(z, (unsigned)cur, mt, &can_steal);
+		if (fmt == -1)
+			continue;
+		if (!can_steal && mt == XB_MT_MOVABLE && cur > (int)order) {
+			for (cur = (int)order; cur < XB_MAX_ORDER; cur++) {
+				fmt = find_suitable_fallback(z, (unsigned)cur,
+							     mt, &can_steal);
+				if (fmt != -1)
+					break;
+			}
+			xb_assert(cur < XB_MAX_ORDER);
+		}
+		break;
+	}
+	if (fmt == -1)
+		return false;
+	xb_pfn_t pfn = z->buddy.area[cur][fmt].head;
+
+	steal_suitable_fallback(z, pfn, (unsigned)cur, mt, can_steal);
+	z->stats.extfrag_fallback++;
+	return true;
+}
+
+/* __rmqueue() */
+static xb_pfn_t rmqueue(struct xb_zone *z, unsigned order, unsigned mt)
+{
+	xb_pfn_t pfn = xb__buddy_alloc(&z->buddy, order, mt);
+
+	if (pfn == XB_NIL && rmqueue_fallback(z, order, mt))
+		pfn = xb__buddy_alloc(&z->buddy, order, mt);
+	return pfn;
+}
+
+static xb_pfn_t try_alloc(struct xb_zone *z, unsigned order, unsigned mt,
+			  unsigned flags, enum xb_wmark wmark)
+{
+	if (!(flags & XB_ALLOC_NOWMARK) &&
+	    !xb_zone_watermark_ok(z, order, z->watermark[wmark]))
+		return XB_NIL;
+	return rmqueue(z, order, mt);
+}
+
+xb_pfn_t xb_zone_alloc(struct xb_zone *z, unsigned order, unsigned mt,
+		       unsigned flags, uint32_t owner, uint32_t slot)
+{
+	xb_assert(order < XB_MAX_ORDER && mt < XB_MT_PCPTYPES);
+
+	/* get_page_from_freelist() at the low mark, then the slow path at
+	 * the min mark, then direct compaction (costly orders first, as
+	 * __alloc_pages_slowpath does), then direct reclaim. */
+	xb_pfn_t pfn = try_alloc(z, order, mt, flags, XB_WMARK_LOW);
+
+	if (pfn == XB_NIL)
+		pfn = try_alloc(z, order, mt, flags, XB_WMARK_MIN);
+	if (pfn == XB_NIL && order > 0 && (flags & XB_ALLOC_COMPACT) &&
+	    z->ops && z->ops->compact) {
+		z->stats.alloc_compact++;
+		if (z->ops->compact(z, z->ops_priv, order, mt))
+			pfn = try_alloc(z, order, mt, flags, XB_WMARK_MIN);
+	}
+	if (pfn == XB_NIL && (flags & XB_ALLOC_RECLAIM) && z->ops &&
+	    z->ops->reclaim) {
+		/* Reclaim enough to get back above the high mark. */
+		uint64_t want = z->watermark[XB_WMARK_HIGH] + (1ull << order);
+		uint64_t free = xb_zone_free_pages(z);
+
+		z->stats.allocstall++;
+		if (z->ops->reclaim(z, z->ops_priv,
+				    want > free ? want - free : (1ull << order)))
+			pfn = try_alloc(z, order, mt, flags, XB_WMARK_MIN);
+	}
+	if (pfn == XB_NIL) {
+		z->stats.alloc_fail++;
+		xb__zone_check(z);
+		return XB_NIL;
+	}
+	struct xb_frame *f = &z->frames[pfn];
+
+	f->state = XB_FRAME_ALLOC;
+	f->type = mt;
+	f->owner = owner;
+	f->next = slot;
+	f->prev = XB_NIL;
+	f->flags = 0;
+	z->nr_state[XB_FRAME_FREE] -= 1ull << order;
+	z->nr_state[XB_FRAME_ALLOC] += 1ull << order;
+	z->stats.pgalloc += 1ull << order;
+	xb__zone_check(z);
+	return pfn;
+}
+
+void xb_zone_free(struct xb_zone *z, xb_pfn_t pfn)
+{
+	struct xb_frame *f = &z->frames[pfn];
+
+	xb_assert(f->state == XB_FRAME_ALLOC || f->state == XB_FRAME_BALLOON ||
+		  f->state == XB_FRAME_ISOLATED);
+	account(z, f->state, f->order, -1);
+	f->flags = 0;
+	free_block(z, pfn, f->order, XB_FREE_LIKELY);
+	xb__zone_check(z);
+}
+
+void xb_zone_set_state(struct xb_zone *z, xb_pfn_t pfn,
+		       enum xb_frame_state state, uint32_t owner)
+{
+	struct xb_frame *f = &z->frames[pfn];
+
+	xb_assert(f->state >= XB_FRAME_ALLOC && f->state < XB_FRAME_NR_STATES);
+	xb_assert(state >= XB_FRAME_ALLOC && state < XB_FRAME_NR_STATES);
+	account(z, f->state, f->order, -1);
+	account(z, state, f->order, +1);
+	f->state = state;
+	f->owner = owner;
+	xb__zone_check(z);
+}
+
+uint64_t xb_zone_split(struct xb_zone *z, xb_pfn_t pfn, unsigned order)
+{
+	struct xb_frame *head = &z->frames[pfn];
+	uint64_t n = 1ull << (head->order - order);
+
+	xb_assert(head->state >= XB_FRAME_ALLOC && head->order >= order);
+	for (uint64_t i = 1; i < n; i++) {
+		struct xb_frame *f = &z->frames[pfn + (i << order)];
+
+		*f = *head;
+		f->order = order;
+		f->next = f->prev = XB_NIL;
+	}
+	head->order = order;
+	xb__zone_check(z);
+	return n;
+}
+
+bool xb_zone_carve(struct xb_zone *z, xb_pfn_t pfn, unsigned order)
+{
+	xb_pfn_t head = xb_zone_head(z, pfn);
+
+	if (head == XB_NIL || (pfn & ((1u << order) - 1)))
+		return false;
+	struct xb_frame *h = &z->frames[head];
+
+	if (h->state == XB_FRAME_FREE || h->order < order)
+		return false;
+	struct xb_frame tmpl = *h;
+
+	tmpl.next = tmpl.prev = XB_NIL;
+	/* Halve toward pfn; each half without pfn becomes a block of its own
+	 * with the same state. */
+	for (unsigned cur = h->order; cur > order;) {
+		cur--;
+		xb_pfn_t half = head + (1u << cur);
+		xb_pfn_t other = pfn >= half ? head : half;
+
+		z->frames[other] = tmpl;
+		z->frames[other].order = cur;
+		if (pfn >= half)
+			head = half;
+	}
+	z->frames[head] = tmpl;
+	z->frames[head].order = order;
+	return true;
+}
+
+bool xb_zone_isolate_pageblock(struct xb_zone *z, xb_pfn_t pfn)
+{
+	xb_pfn_t start = pfn & ~(xb_pfn_t)(XB_PAGEBLOCK_PAGES - 1);
+	xb_pfn_t head;
+
+	if (xb_zone_pageblock_mt(z, pfn) == XB_MT_ISOLATE)
+		return false;
+	/* isolate_single_pageblock(): a free block larger than a pageblock
+	 * that covers this one is split first (split_free_page), so that
+	 * only this pageblock's part goes to the isolate list. */
+	head = xb_zone_head(z, start);
+	if (head != XB_NIL && z->frames[head].state == XB_FRAME_FREE &&
+	    z->frames[head].order > XB_PAGEBLOCK_ORDER) {
+		unsigned list = z->frames[head].type;
+		bool taken = xb__buddy_take_exact(&z->buddy, start,
+						  XB_PAGEBLOCK_ORDER);
+
+		xb_assert(taken);
+		xb__buddy_list_add(&z->buddy, start, XB_PAGEBLOCK_ORDER, list);
+	}
+	xb_zone_set_pageblock_mt(z, pfn, XB_MT_ISOLATE);
+	xb_zone_move_freepages_block(z, pfn, XB_MT_ISOLATE, NULL);
+	xb__zone_check(z);
+	return true;
+}
+
+void xb_zone_unisolate_pageblock(struct xb_zone *z, xb_pfn_t pfn,
+				 unsigned mt)
+{
+	xb_assert(xb_zone_pageblock_mt(z, pfn) == XB_MT_ISOLATE);
+	xb_assert(mt < XB_MT_PCPTYPES);
+	xb_zone_set_pageblock_mt(z, pfn, mt);
+	/* Free blocks inside the block may now merge with neighbours that the
+	 * isolation kept apart: free them again (unset_migratetype_isolate()
+	 * moves them; __free_one_page merging is modeled by re-freeing). */
+	uint64_t start = (uint64_t)pfn & ~(uint64_t)(XB_PAGEBLOCK_PAGES - 1);
+	uint64_t end = MIN(start + XB_PAGEBLOCK_PAGES, z->nr_frames);
+
+	for (uint64_t p = start; p < end;) {
+		struct xb_frame *f = &z->frames[p];
+
+		if (!xb_frame_is_head(f)) {
+			p++;
+			continue;
+		}
+		unsigned o = f->order;
+
+		if (f->state == XB_FRAME_FREE) {
+			xb__buddy_list_del(&z->buddy, (xb_pfn_t)p);
+			xb__buddy_free(&z->buddy, (xb_pfn_t)p, o, mt,
+				       XB_FREE_LIKELY);
+		}
+		/* A merge may have turned p into a tail of an earlier
+		 * block; the skip below still lands on the next block. */
+		p += 1ull << o;
+	}
+	xb__zone_check(z);
+}
+
+/* fill_contig_page_info() */
+struct contig_info {
+	uint64_t free_pages;
+	uint64_t free_blocks_total;
+	uint64_t free_blocks_suitable;
+};
+
+static void fill_contig_info(const struct xb_zone *z, unsigned order,
+			     struct contig_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	for (unsigned o = 0; o < XB_MAX_ORDER; o++) {
+		uint64_t blocks = xb_buddy_nr_free(&z->buddy, o);
+
+		info->free_blocks_total += blocks;
+		info->free_pages += blocks << o;
+		if (o >= order)
+			info->free_blocks_suitable += blocks << (o - order);
+	}
+}
+
+double xb_zone_unusable_index(const struct xb_zone *z, unsigned order)
+{
+	struct contig_info info;
+
+	fill_contig_info(z, order, &info);
+	if (info.free_pages == 0)
+		return 1.0;
+	uint64_t suitable_pages = info.free_blocks_suitable << order;
+
+	return (double)(info.free_pages - suitable_pages) /
+	       (double)info.free_pages;
+}
+
+double xb_zone_frag_index(const struct xb_zone *z, unsigned order)
+{
+	struct contig_info info;
+
+	fill_contig_info(z, order, &info);
+	if (info.free_blocks_total == 0)
+		return 0.0;
+	if (info.free_blocks_suitable)
+		return -1.0;
+	/* Linux computes this in thousandths, in integers; so do we, so
+	 * that reports match what /sys/kernel/debug/extfrag shows. */
+	uint64_t requested = 1ull << order;
+	uint64_t idx = 1000 - (1000 + info.free_pages * 1000 / requested) /
+				      info.free_blocks_total;
+	return (double)(int64_t)idx / 1000.0;
+}
+
+unsigned xb_zone_extfrag_for_order(const struct xb_zone *z, unsigned order)
+{
+	struct contig_info info;
+
+	fill_contig_info(z, order, &info);
+	if (info.free_pages == 0)
+		return 0;
+	return (unsigned)((info.free_pages -
+			   (info.free_blocks_suitable << order)) *
+			  100 / info.free_pages);
+}
+
+void xb_zone_print_buddyinfo(const struct xb_zone *z, FILE *out)
+{
+	fprintf(out, "Node 0, zone %8s ", "Normal");
+	for (unsigned o = 0; o < XB_MAX_ORDER; o++)
+		fprintf(out, "%6lu ", (unsigned long)xb_buddy_nr_free(&z->buddy, o));
+	fputc('\n', out);
+}
+
+void xb_zone_print_pagetypeinfo(const struct xb_zone *z, FILE *out)
+{
+	fprintf(out, "Page block order: %d\nPages per block:  %d\n\n",
+		XB_PAGEBLOCK_ORDER, XB_PAGEBLOCK_PAGES);
+	fprintf(out, "%-43s", "Free pages count per migrate type at order");
+	for (unsigned o = 0; o < XB_MAX_ORDER; o++)
+		fprintf(out, "%6u ", o);
+	fputc('\n', out);
+	for (unsigned mt = 0; mt < XB_MT_NR; mt++) {
+		fprintf(out, "Node %4d, zone %8s, type %12s ", 0, "Normal",
+			mt_names[mt]);
+		for (unsigned o = 0; o < XB_MAX_ORDER; o++)
+			fprintf(out, "%6lu ",
+				(unsigned long)z->buddy.area[o][mt].nr_free);
+		fputc('\n', out);
+	}
+	uint64_t blocks[XB_MT_NR] = {0};
+
+	for (uint64_t i = 0; i < z->nr_pageblocks; i++)
+		blocks[z->pageblock[i] & XB_PB_MT_MASK]++;
+	fprintf(out, "\n%-23s", "Number of blocks type ");
+	for (unsigned mt = 0; mt < XB_MT_NR; mt++)
+		fprintf(out, "%12s ", mt_names[mt]);
+	fprintf(out, "\nNode 0, zone %8s ", "Normal");
+	for (unsigned mt = 0; mt < XB_MT_NR; mt++)
+		fprintf(out, "%12lu ", (unsigned long)blocks[mt]);
+	fputc('\n', out);
+}
+
+#define CHECK(cond, ...)                                                       \
+	do {                                                                   \
+		if (!(cond)) {                                                 \
+			g_warning(__VA_ARGS__);                                \
+			return false;                                          \
+		}                                                              \
+	} while (0)
+
+bool xb__zone_is_valid(const struct xb_zone *z)
+{
+	uint64_t by_state[XB_FRAME_NR_STATES] = {0};
+	uint64_t total = 0;
+
+	if (!xb__buddy_is_valid(&z->buddy))
+		return false;
+	for (uint64_t i = 0; i < z->nr_pageblocks; i++)
+		CHECK((z->pageblock[i] & XB_PB_MT_MASK) < XB_MT_NR,
+		      "zone: pageblock %lu has type %u", (unsigned long)i,
+		      z->pageblock[i] & XB_PB_MT_MASK);
+	for (uint64_t pfn = 0; pfn < z->nr_frames;) {
+		const struct xb_frame *f = &z->frames[pfn];
+
+		/* xb__buddy_is_valid() proved every frame is in a block. */
+		by_state[f->state] += 1ull << f->order;
+		if (f->state == XB_FRAME_FREE) {
+			bool iso = xb_zone_pageblock_mt(z, (xb_pfn_t)pfn) ==
+				   XB_MT_ISOLATE;
+			CHECK(iso == (f->type == XB_MT_ISOLATE),
+			      "zone: free block %lu on list %s in a %s pageblock",
+			      (unsigned long)pfn, xb_migratetype_name(f->type),
+			      xb_migratetype_name(
+				      xb_zone_pageblock_mt(z, (xb_pfn_t)pfn)));
+		}
+		pfn += 1ull << f->order;
+	}
+	for (unsigned s = 0; s < XB_FRAME_NR_STATES; s++) {
+		CHECK(by_state[s] == z->nr_state[s],
+		      "zone: %lu frames are %s, counter says %lu",
+		      (unsigned long)by_state[s], state_names[s],
+		      (unsigned long)z->nr_state[s]);
+		total += z->nr_state[s];
+	}
+	CHECK(total == z->nr_frames, "zone: states sum to %lu of %lu frames",
+	      (unsigned long)total, (unsigned long)z->nr_frames);
+	CHECK(z->nr_state[XB_FRAME_FREE] == z->buddy.nr_free_pages,
+	      "zone: %lu free frames, buddy has %lu",
+	      (unsigned long)z->nr_state[XB_FRAME_FREE],
+	      (unsigned long)z->buddy.nr_free_pages);
+	CHECK(z->managed == z->nr_frames - z->nr_state[XB_FRAME_UNPOPULATED],
+	      "zone: managed %lu, populated %lu", (unsigned long)z->managed,
+	      (unsigned long)(z->nr_frames -
+			      z->nr_state[XB_FRAME_UNPOPULATED]));
+	return true;
+}

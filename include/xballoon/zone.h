@@ -1,0 +1,224 @@
+/*
+ * The modeled Linux zone: a buddy allocator with migratetypes, per-pageblock
+ * migratetype, fallback stealing, watermarks and fragmentation metrics, over
+ * a guest-physical range of which only part may be populated (backed by the
+ * hypervisor). Modeled on Linux mm/page_alloc.c and mm/vmstat.c (6.1).
+ */
+#ifndef XBALLOON_ZONE_H
+#define XBALLOON_ZONE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "xballoon/buddy.h"
+
+/* Linux's enum migratetype, the subset modeled (no HIGHATOMIC, no CMA). */
+enum xb_migratetype {
+	XB_MT_UNMOVABLE = 0,
+	XB_MT_MOVABLE,
+	XB_MT_RECLAIMABLE,
+	XB_MT_ISOLATE,
+	XB_MT_NR
+};
+#define XB_MT_PCPTYPES 3 /* types an allocation may ask for */
+
+enum xb_wmark { XB_WMARK_MIN, XB_WMARK_LOW, XB_WMARK_HIGH, XB_WMARK_NR };
+
+/* Owner id 0 means "nobody"; ids are handed out by higher layers. */
+#define XB_OWNER_NONE 0u
+
+/* Allocation flags (the model's gfp_t). */
+#define XB_ALLOC_RECLAIM 0x1u /* may call the reclaim hook (direct reclaim)   */
+#define XB_ALLOC_COMPACT 0x2u /* may call the compaction hook (order > 0)     */
+#define XB_ALLOC_NOWMARK 0x4u /* ignore watermarks (ALLOC_NO_WATERMARKS)      */
+
+/* Per-pageblock byte: migratetype in the low bits, skip hint on top. */
+#define XB_PB_MT_MASK 0x07u
+#define XB_PB_SKIP    0x80u /* compaction skip hint (PB_migrate_skip)        */
+
+/* Zone statistics, declared once (vmstat names where Linux has one). */
+#define XB_ZONE_STATS(X)                                                       \
+	X(pgalloc, "pages allocated")                                          \
+	X(pgfree, "pages freed to the buddy allocator")                        \
+	X(alloc_fail, "allocations that failed")                               \
+	X(extfrag_fallback, "allocations served from another type's list")     \
+	X(extfrag_steal, "pageblocks whose migratetype fallback changed")      \
+	X(allocstall, "allocations that entered direct reclaim")               \
+	X(alloc_compact, "allocations that entered direct compaction")
+
+struct xb_zone_stats {
+#define XB_STAT_FIELD(name, doc) uint64_t name;
+	XB_ZONE_STATS(XB_STAT_FIELD)
+#undef XB_STAT_FIELD
+};
+
+struct xb_zone;
+
+/*
+ * Slow-path hooks a higher layer plugs in. Both are optional (NULL: the
+ * zone has no page cache to drop / no compaction).
+ */
+struct xb_zone_ops {
+	/* Direct reclaim: drop up to `nr` pages of reclaimable memory (page
+	 * cache) back to the allocator; returns the pages freed. */
+	uint64_t (*reclaim)(struct xb_zone *z, void *priv, uint64_t nr);
+	/* Direct compaction for an allocation of `order` and migratetype `mt`;
+	 * returns true when a retry may succeed. */
+	bool (*compact)(struct xb_zone *z, void *priv, unsigned order,
+			unsigned mt);
+};
+
+/*
+ * A zone spans nr_frames guest frames starting at pfn 0.
+ *
+ * Invariants (xb__zone_is_valid()):
+ *   sum over states s of nr_state[s] = nr_frames           (conservation)
+ *   nr_state[FREE] = buddy.nr_free_pages
+ *   nr_state[s] = sum of 2^order over heads in state s
+ *   managed = nr_frames - nr_state[UNPOPULATED]
+ *   a free block is on the ISOLATE list  <=>  its pageblock is ISOLATE
+ *   every pageblock type < XB_MT_NR
+ *   buddy invariants (xb__buddy_is_valid())
+ */
+struct xb_zone {
+	struct xb_buddy buddy;          /* free lists, one per migratetype  */
+	struct xb_frame *frames;        /* == buddy.frames                   */
+	uint64_t nr_frames;             /* spanned frames (the guest maxmem) */
+	uint64_t nr_pageblocks;
+	uint8_t *pageblock;             /* XB_PB_* per pageblock             */
+	uint64_t nr_state[XB_FRAME_NR_STATES]; /* frames per head state      */
+	uint64_t managed;               /* populated frames (managed_pages)  */
+	uint64_t watermark[XB_WMARK_NR];
+	uint64_t min_free_kbytes;
+	const struct xb_zone_ops *ops;
+	void *ops_priv;
+	struct xb_zone_stats stats;
+};
+
+/*
+ * xb_zone_create() - a zone of nr_frames frames, all UNPOPULATED.
+ * Metadata is mapped lazily (untouched frames cost no memory).
+ * Returns NULL if the mapping fails or nr_frames exceeds XB_MAX_FRAMES.
+ */
+struct xb_zone *xb_zone_create(uint64_t nr_frames);
+void xb_zone_destroy(struct xb_zone *z);
+void xb_zone_set_ops(struct xb_zone *z, const struct xb_zone_ops *ops,
+		     void *priv);
+
+/*
+ * xb_zone_online() - the frames [pfn, pfn + 2^order), UNPOPULATED and owned
+ * by nobody, have been populated: hand them to the buddy allocator (as boot
+ * memory and memory hotplug do). Recomputes nothing; call
+ * xb_zone_setup_watermarks() after boot.
+ */
+void xb_zone_online(struct xb_zone *z, xb_pfn_t pfn, unsigned order);
+
+/* setup_per_zone_wmarks(): min from min_free_kbytes, low/high from
+ * watermark_scale_factor (10), both over managed pages. */
+void xb_zone_setup_watermarks(struct xb_zone *z);
+
+/* Free pages the allocator may hand out (isolated pageblocks excluded). */
+uint64_t xb_zone_free_pages(const struct xb_zone *z);
+
+/* __zone_watermark_ok() */
+bool xb_zone_watermark_ok(const struct xb_zone *z, unsigned order,
+			  uint64_t mark);
+
+/*
+ * xb_zone_alloc() - allocate 2^order frames of migratetype mt for `owner`,
+ * recording `slot` (the owner's index for this page, the model's rmap).
+ * Fast path at the low watermark, then the min watermark, then (as flags
+ * allow) direct compaction and direct reclaim through the zone ops.
+ * Returns the head pfn or XB_NIL.
+ */
+xb_pfn_t xb_zone_alloc(struct xb_zone *z, unsigned order, unsigned mt,
+		       unsigned flags, uint32_t owner, uint32_t slot);
+
+/* Free an ALLOC, BALLOON or ISOLATED block back to the buddy allocator,
+ * onto the free list of its pageblock's migratetype. */
+void xb_zone_free(struct xb_zone *z, xb_pfn_t pfn);
+
+/*
+ * Change the state of a non-free block (ALLOC, BALLOON, ISOLATED,
+ * UNPOPULATED) to another non-free state; keeps the counters and `managed`
+ * exact. Links are the caller's to manage.
+ */
+void xb_zone_set_state(struct xb_zone *z, xb_pfn_t pfn,
+		       enum xb_frame_state state, uint32_t owner);
+
+/*
+ * split_page(): split the non-free block at `pfn` into blocks of `order`,
+ * each with the head's state, owner and type. Returns how many blocks.
+ */
+uint64_t xb_zone_split(struct xb_zone *z, xb_pfn_t pfn, unsigned order);
+
+/*
+ * Make [pfn, pfn + 2^order) one block of its own, splitting the non-free
+ * block that contains it; the other pieces keep the state, owner and type.
+ * Returns false if pfn is inside a free block or a smaller block.
+ */
+bool xb_zone_carve(struct xb_zone *z, xb_pfn_t pfn, unsigned order);
+
+/* Head of the block containing pfn. */
+static inline xb_pfn_t xb_zone_head(const struct xb_zone *z, xb_pfn_t pfn)
+{
+	return xb__buddy_find_head(&z->buddy, pfn);
+}
+
+static inline unsigned xb_zone_pageblock_mt(const struct xb_zone *z,
+					    xb_pfn_t pfn)
+{
+	return z->pageblock[pfn >> XB_PAGEBLOCK_ORDER] & XB_PB_MT_MASK;
+}
+
+/* set_pageblock_migratetype() (moves no pages). */
+void xb_zone_set_pageblock_mt(struct xb_zone *z, xb_pfn_t pfn, unsigned mt);
+
+/*
+ * move_freepages_block(): move every free block inside the pageblock of
+ * `pfn` to list mt; returns the pages moved and adds to *movable the
+ * movable pages allocated in the block.
+ */
+uint64_t xb_zone_move_freepages_block(struct xb_zone *z, xb_pfn_t pfn,
+				      unsigned mt, uint64_t *movable);
+
+/* set_migratetype_isolate() / unset_migratetype_isolate() for one
+ * pageblock; isolation fails (false) if the block is already isolated. */
+bool xb_zone_isolate_pageblock(struct xb_zone *z, xb_pfn_t pfn);
+void xb_zone_unisolate_pageblock(struct xb_zone *z, xb_pfn_t pfn,
+				 unsigned mt);
+
+/* Is this block movable in compaction's eyes (a movable allocation or a
+ * balloon page on the core device list)? */
+static inline bool xb_frame_is_movable(const struct xb_frame *f)
+{
+	return (f->state == XB_FRAME_ALLOC && f->type == XB_MT_MOVABLE) ||
+	       (f->state == XB_FRAME_UNPOPULATED &&
+		(f->flags & XB_FRAME_MOVABLE_BALLOON));
+}
+
+/* Fragmentation metrics (mm/vmstat.c). */
+/* unusable_free_index(): share of free memory in blocks smaller than 2^order;
+ * 1.0 when nothing is free. */
+double xb_zone_unusable_index(const struct xb_zone *z, unsigned order);
+/* __fragmentation_index(): -1.0 when a suitable block exists, 0 when
+ * nothing is free, else in [0, 1): towards 1 means fragmentation. */
+double xb_zone_frag_index(const struct xb_zone *z, unsigned order);
+/* extfrag_for_order(): unusable free pages for `order` in percent. */
+unsigned xb_zone_extfrag_for_order(const struct xb_zone *z, unsigned order);
+
+/* /proc/buddyinfo and /proc/pagetypeinfo text for this zone. */
+void xb_zone_print_buddyinfo(const struct xb_zone *z, FILE *out);
+void xb_zone_print_pagetypeinfo(const struct xb_zone *z, FILE *out);
+
+const char *xb_migratetype_name(unsigned mt);
+const char *xb_frame_state_name(unsigned state);
+
+/* Whole-zone checker (O(nr_frames)); false + g_warning on violation. */
+bool xb__zone_is_valid(const struct xb_zone *z);
+
+/* Checked after every zone operation at XB_DEBUG >= 3. */
+#define xb__zone_check(z) xb_assert_expensive(xb__zone_is_valid(z))
+
+#endif

@@ -1,0 +1,422 @@
+/*
+ * The guest zone: boot/online, allocation with migratetypes, fallback
+ * stealing, watermarks, isolation, state accounting, metrics, and a seeded
+ * random run of a million mixed operations.
+ */
+#include <criterion/criterion.h>
+#include <glib.h>
+#include <stdlib.h>
+
+#include "support/testutil.h"
+#include "xballoon/rng.h"
+#include "xballoon/zone.h"
+
+Test(zone, created_zone_is_all_unpopulated)
+{
+	struct xb_zone *z = xb_zone_create(3000);
+
+	cr_assert_eq(z->nr_state[XB_FRAME_UNPOPULATED], 3000);
+	cr_assert_eq(z->managed, 0);
+	cr_assert_eq(z->nr_pageblocks, 6);
+	/* 3000 = 2048 (2 x order 10) + 512 + 256 + 128 + 32 + 16 + 8 */
+	cr_assert_eq(z->frames[2048].order, 9);
+	cr_assert_eq(z->frames[2992].order, 3);
+	cr_assert(xb__zone_is_valid(z));
+	xb_zone_destroy(z);
+}
+
+Test(zone, online_carves_and_counts)
+{
+	struct xb_zone *z = xb_zone_create(2048);
+
+	xb_zone_online(z, 512, 9);
+	cr_assert_eq(z->managed, 512);
+	cr_assert_eq(z->nr_state[XB_FRAME_FREE], 512);
+	cr_assert_eq(z->nr_state[XB_FRAME_UNPOPULATED], 1536);
+	cr_assert_eq(z->frames[0].state, XB_FRAME_UNPOPULATED);
+	cr_assert_eq(z->frames[0].order, 9);
+	cr_assert_eq(xb_buddy_nr_free(&z->buddy, 9), 1);
+	xb_zone_online(z, 0, 9);
+	cr_assert_eq(xb_buddy_nr_free(&z->buddy, 10), 1, "buddies merge");
+	cr_assert(xb__zone_is_valid(z));
+	xb_zone_destroy(z);
+}
+
+Test(zone, watermarks_follow_linux_formula)
+{
+	/* 1 GiB: min_free_kbytes = sqrt(1048576 * 16) = 4096 -> 1024 pages;
+	 * low = min + max(min/4, 0.1% of 262144 = 262). */
+	struct xb_zone *z = xbt_zone_online(262144);
+
+	cr_assert_eq(z->min_free_kbytes, 4096);
+	cr_assert_eq(z->watermark[XB_WMARK_MIN], 1024);
+	cr_assert_eq(z->watermark[XB_WMARK_LOW], 1286);
+	cr_assert_eq(z->watermark[XB_WMARK_HIGH], 1548);
+	xb_zone_destroy(z);
+}
+
+Test(zone, small_zone_watermarks)
+{
+	struct xb_zone *z = xbt_zone_online(1024);
+
+	/* sqrt(4096 KiB * 16) = 256; low/high step max(64 / 4, 1) = 16. */
+	cr_assert_eq(z->min_free_kbytes, 256);
+	cr_assert_eq(z->watermark[XB_WMARK_MIN], 64);
+	cr_assert_eq(z->watermark[XB_WMARK_LOW], 80);
+	cr_assert_eq(z->watermark[XB_WMARK_HIGH], 96);
+	xb_zone_destroy(z);
+}
+
+Test(zone, allocation_stops_at_the_min_watermark)
+{
+	struct xb_zone *z = xbt_zone_online(1024);
+	uint64_t n = 0;
+
+	while (xb_zone_alloc(z, 0, XB_MT_MOVABLE, 0, 1, 0) != XB_NIL)
+		n++;
+	/* order 0 succeeds while free > min (64): 1024 - 64 allocations. */
+	cr_assert_eq(n, 960);
+	cr_assert_eq(xb_zone_free_pages(z), 64);
+	cr_assert_eq(z->stats.alloc_fail, 1);
+	xb_zone_alloc(z, 0, XB_MT_MOVABLE, XB_ALLOC_NOWMARK, 1, 0);
+	cr_assert_eq(xb_zone_free_pages(z), 63, "NOWMARK dips into reserve");
+	xb_zone_destroy(z);
+}
+
+Test(zone, alloc_records_owner_and_slot)
+{
+	struct xb_zone *z = xbt_zone_online_nowmark(1024);
+	xb_pfn_t p = xb_zone_alloc(z, 2, XB_MT_MOVABLE, 0, 77, 1234);
+
+	cr_assert_eq(p, 0);
+	cr_assert_eq(z->frames[p].state, XB_FRAME_ALLOC);
+	cr_assert_eq(z->frames[p].owner, 77);
+	cr_assert_eq(z->frames[p].next, 1234);
+	cr_assert_eq(z->frames[p].type, XB_MT_MOVABLE);
+	cr_assert_eq(z->nr_state[XB_FRAME_ALLOC], 4);
+	xb_zone_free(z, p);
+	cr_assert_eq(z->nr_state[XB_FRAME_FREE], 1024);
+	cr_assert_eq(xb_buddy_nr_free(&z->buddy, 10), 1);
+	xb_zone_destroy(z);
+}
+
+Test(zone, unmovable_fallback_steals_whole_large_block)
+{
+	struct xb_zone *z = xbt_zone_online_nowmark(2048);
+	xb_pfn_t p = xb_zone_alloc(z, 0, XB_MT_UNMOVABLE, 0, 1, 0);
+
+	/* No unmovable free list: __rmqueue_fallback takes the largest
+	 * movable block (order 10), which spans two pageblocks; both change
+	 * type, and the block is split on the unmovable list. */
+	cr_assert_eq(p, 0);
+	cr_assert_eq(z->stats.extfrag_fallback, 1);
+	cr_assert_eq(z->stats.extfrag_steal, 2);
+	cr_assert_eq(xb_zone_pageblock_mt(z, 0), XB_MT_UNMOVABLE);
+	cr_assert_eq(xb_zone_pageblock_mt(z, 512), XB_MT_UNMOVABLE);
+	cr_assert_eq(xb_zone_pageblock_mt(z, 1024), XB_MT_MOVABLE);
+	cr_assert_eq(z->buddy.area[9][XB_MT_UNMOVABLE].nr_free, 1);
+	cr_assert_eq(z->buddy.area[10][XB_MT_MOVABLE].nr_free, 1);
+	/* A second unmovable allocation is served without fallback. */
+	cr_assert_eq(xb_zone_alloc(z, 0, XB_MT_UNMOVABLE, 0, 1, 1), 1);
+	cr_assert_eq(z->stats.extfrag_fallback, 1);
+	cr_assert(xb__zone_is_valid(z));
+	xb_zone_destroy(z);
+}
+
+Test(zone, small_fallback_claims_pageblock_when_half_free)
+{
+	struct xb_zone *z = xbt_zone_online_nowmark(1024);
+	xb_pfn_t keep[1024];
+
+	/* Sequential order-0 movable allocations fill 0..767, leaving the
+	 * order-8 block at 768 as the only free block, in pageblock 1. */
+	for (int i = 0; i < 1024 - 256; i++)
+		keep[i] = xb_zone_alloc(z, 0, XB_MT_MOVABLE, 0, 1, i);
+	cr_assert_eq(xb_buddy_nr_free(&z->buddy, 8), 1);
+	cr_assert_eq(z->buddy.area[8][XB_MT_MOVABLE].head, 768);
+	xb_pfn_t p = xb_zone_alloc(z, 0, XB_MT_UNMOVABLE, 0, 2, 0);
+
+	/* order 8 >= pageblock_order / 2, so the whole block's free pages
+	 * move; free (256) + alike (start type unmovable, old type movable:
+	 * 512 - (256 free + 256 movable) = 0) >= 256: the block is claimed. */
+	cr_assert_eq(p, 768);
+	cr_assert_eq(z->stats.extfrag_steal, 1);
+	cr_assert_eq(xb_zone_pageblock_mt(z, p), XB_MT_UNMOVABLE);
+	cr_assert(xb__zone_is_valid(z));
+	(void)keep;
+	xb_zone_destroy(z);
+}
+
+Test(zone, movable_fallback_steals_a_whole_pageblock)
+{
+	struct xb_zone *z = xbt_zone_online_nowmark(1024);
+
+	/* Make pageblock 0 unmovable by an unmovable allocation. */
+	xb_pfn_t u = xb_zone_alloc(z, 0, XB_MT_UNMOVABLE, 0, 1, 0);
+
+	cr_assert_eq(xb_zone_pageblock_mt(z, u), XB_MT_UNMOVABLE);
+	cr_assert_eq(xb_zone_pageblock_mt(z, 512), XB_MT_UNMOVABLE);
+	/* Every free block is on the unmovable list now. The largest
+	 * fallback for a movable request is the order-9 block at 512, and at
+	 * pageblock order stealing is allowed: pageblock 1 turns movable. */
+	xb_pfn_t m = xb_zone_alloc(z, 0, XB_MT_MOVABLE, 0, 1, 0);
+
+	cr_assert_eq(m, 512);
+	cr_assert_eq(xb_zone_pageblock_mt(z, 512), XB_MT_MOVABLE);
+	cr_assert(xb__zone_is_valid(z));
+	xb_zone_destroy(z);
+}
+
+Test(zone, isolated_pageblock_is_out_of_reach)
+{
+	struct xb_zone *z = xbt_zone_online_nowmark(1024);
+
+	cr_assert(xb_zone_isolate_pageblock(z, 512));
+	cr_assert_not(xb_zone_isolate_pageblock(z, 512));
+	/* The order-10 free block straddled the pageblock: it is split
+	 * (split_free_page) and only the isolated half leaves reach. */
+	cr_assert_eq(xb_zone_free_pages(z), 512);
+	cr_assert_eq(z->buddy.area[9][XB_MT_ISOLATE].nr_free, 1);
+	cr_assert_eq(xb_zone_alloc(z, 9, XB_MT_MOVABLE, 0, 1, 0), 0);
+	cr_assert_eq(xb_zone_alloc(z, 0, XB_MT_MOVABLE, 0, 1, 0), XB_NIL);
+	xb_zone_free(z, 0);
+	xb_zone_unisolate_pageblock(z, 512, XB_MT_MOVABLE);
+	cr_assert_eq(xb_zone_free_pages(z), 1024);
+	cr_assert(xb__zone_is_valid(z));
+	xb_zone_destroy(z);
+}
+
+Test(zone, isolated_pageblock_keeps_freed_pages_apart)
+{
+	struct xb_zone *z = xbt_zone_online_nowmark(1024);
+	xb_pfn_t a = xb_zone_alloc(z, 9, XB_MT_MOVABLE, 0, 1, 0);
+	xb_pfn_t b = xb_zone_alloc(z, 9, XB_MT_MOVABLE, 0, 1, 1);
+
+	cr_assert_eq(a, 0);
+	cr_assert_eq(b, 512);
+	cr_assert(xb_zone_isolate_pageblock(z, 512));
+	xb_zone_free(z, a);
+	xb_zone_free(z, b);
+	/* No merge across the isolate boundary. */
+	cr_assert_eq(xb_buddy_nr_free(&z->buddy, 10), 0);
+	cr_assert_eq(z->buddy.area[9][XB_MT_ISOLATE].nr_free, 1);
+	cr_assert_eq(xb_zone_free_pages(z), 512);
+	xb_zone_unisolate_pageblock(z, 512, XB_MT_MOVABLE);
+	cr_assert_eq(xb_buddy_nr_free(&z->buddy, 10), 1);
+	cr_assert(xb__zone_is_valid(z));
+	xb_zone_destroy(z);
+}
+
+Test(zone, state_changes_keep_conservation)
+{
+	struct xb_zone *z = xbt_zone_online_nowmark(1024);
+	xb_pfn_t p = xb_zone_alloc(z, 9, XB_MT_MOVABLE, 0, 1, 0);
+
+	xb_zone_set_state(z, p, XB_FRAME_BALLOON, 9);
+	xb_zone_set_state(z, p, XB_FRAME_UNPOPULATED, 9);
+	cr_assert_eq(z->managed, 512);
+	cr_assert_eq(z->nr_state[XB_FRAME_UNPOPULATED], 512);
+	cr_assert_eq(xb_zone_split(z, p, 0), 512);
+	cr_assert_eq(z->frames[p + 7].state, XB_FRAME_UNPOPULATED);
+	cr_assert_eq(z->frames[p + 7].order, 0);
+	cr_assert_eq(z->frames[p + 7].owner, 9);
+	xb_zone_set_state(z, p + 7, XB_FRAME_BALLOON, 9);
+	xb_zone_free(z, p + 7);
+	cr_assert_eq(z->managed, 513);
+	cr_assert_eq(z->nr_state[XB_FRAME_FREE], 513);
+	cr_assert(xb__zone_is_valid(z));
+	xb_zone_destroy(z);
+}
+
+Test(zone, checker_sees_bad_counter)
+{
+	struct xb_zone *z = xbt_zone_online_nowmark(1024);
+
+	z->nr_state[XB_FRAME_ALLOC] += 1;
+	cr_assert_not(xb__zone_is_valid(z));
+	xb_zone_destroy(z);
+}
+
+Test(zone, checker_sees_free_block_on_wrong_isolate_list)
+{
+	struct xb_zone *z = xbt_zone_online_nowmark(1024);
+
+	xb_zone_set_pageblock_mt(z, 0, XB_MT_ISOLATE);
+	cr_assert_not(xb__zone_is_valid(z));
+	xb_zone_destroy(z);
+}
+
+/* Fragment: all frames taken at order 0, then every other one freed. */
+static struct xb_zone *checkerboard(uint64_t n)
+{
+	struct xb_zone *z = xbt_zone_online_nowmark(n);
+
+	for (uint64_t i = 0; i < n; i++)
+		cr_assert_eq(xb_zone_alloc(z, 0, XB_MT_MOVABLE, 0, 1, 0), i);
+	for (uint64_t i = 0; i < n; i += 2)
+		xb_zone_free(z, (xb_pfn_t)i);
+	return z;
+}
+
+Test(zone_metrics, unfragmented_zone)
+{
+	struct xb_zone *z = xbt_zone_online_nowmark(2048);
+
+	cr_assert_float_eq(xb_zone_unusable_index(z, 9), 0.0, 1e-12);
+	cr_assert_float_eq(xb_zone_frag_index(z, 9), -1.0, 1e-12);
+	cr_assert_eq(xb_zone_extfrag_for_order(z, 9), 0);
+	xb_zone_destroy(z);
+}
+
+Test(zone_metrics, checkerboard_is_fully_unusable)
+{
+	struct xb_zone *z = checkerboard(1024);
+
+	cr_assert_eq(xb_buddy_nr_free(&z->buddy, 0), 512);
+	cr_assert_float_eq(xb_zone_unusable_index(z, 9), 1.0, 1e-12);
+	cr_assert_float_eq(xb_zone_unusable_index(z, 0), 0.0, 1e-12);
+	/* 1000 - (1000 + 512 * 1000 / 512) / 512 = 1000 - 3 = 997 */
+	cr_assert_float_eq(xb_zone_frag_index(z, 9), 0.997, 1e-12);
+	cr_assert_eq(xb_zone_extfrag_for_order(z, 9), 100);
+	xb_zone_destroy(z);
+}
+
+Test(zone_metrics, mixed_orders)
+{
+	/* free: one order-9 block (512) + 256 order-0 singles in the other
+	 * pageblock -> Fu(9) = 256 / 768. */
+	struct xb_zone *z = xbt_zone_online_nowmark(1024);
+
+	for (uint64_t i = 0; i < 512; i++)
+		xb_zone_alloc(z, 0, XB_MT_MOVABLE, 0, 1, 0);
+	for (uint64_t i = 0; i < 512; i += 2)
+		xb_zone_free(z, (xb_pfn_t)i);
+	cr_assert_float_eq(xb_zone_unusable_index(z, 9), 256.0 / 768.0, 1e-12);
+	cr_assert_float_eq(xb_zone_frag_index(z, 9), -1.0, 1e-12);
+	cr_assert_float_eq(xb_zone_frag_index(z, 10), 
+			   (1000 - (1000 + 768 * 1000 / 1024) / 257) / 1000.0,
+			   1e-12);
+	cr_assert_eq(xb_zone_extfrag_for_order(z, 9), 33);
+	xb_zone_destroy(z);
+}
+
+Test(zone_metrics, nothing_free)
+{
+	struct xb_zone *z = xbt_zone_online_nowmark(512);
+
+	xb_zone_alloc(z, 9, XB_MT_MOVABLE, 0, 1, 0);
+	cr_assert_float_eq(xb_zone_unusable_index(z, 9), 1.0, 1e-12);
+	cr_assert_float_eq(xb_zone_frag_index(z, 9), 0.0, 1e-12);
+	xb_zone_destroy(z);
+}
+
+Test(zone_metrics, buddyinfo_text_matches_linux_layout)
+{
+	struct xb_zone *z = checkerboard(1024);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	xb_zone_print_buddyinfo(z, f);
+	fclose(f);
+	cr_assert_str_eq(buf, "Node 0, zone   Normal    512      0      0      0"
+			      "      0      0      0      0      0      0      0 \n");
+	free(buf);
+	xb_zone_destroy(z);
+}
+
+Test(zone_metrics, pagetypeinfo_counts_blocks_by_type)
+{
+	struct xb_zone *z = xbt_zone_online_nowmark(2048);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	xb_zone_alloc(z, 0, XB_MT_UNMOVABLE, 0, 1, 0);
+	f = open_memstream(&buf, &len);
+	xb_zone_print_pagetypeinfo(z, f);
+	fclose(f);
+	cr_assert(strstr(buf, "Node    0, zone   Normal, type    Unmovable "
+			      "     1      1      1      1      1      1      1"
+			      "      1      1      1      0 \n"));
+	cr_assert(strstr(buf, "Node 0, zone   Normal            2            2"
+			      "            0            0 \n"));
+	free(buf);
+	xb_zone_destroy(z);
+}
+
+/*
+ * A million seeded operations: allocations of every order and migratetype,
+ * frees in random order, isolation toggles; the full checker runs every
+ * 10000 operations and at the end, and the owner-slot table must agree with
+ * the frames.
+ */
+Test(zone_random, million_mixed_operations, .timeout = 600)
+{
+	const uint64_t n = 1u << 16;
+	struct xb_zone *z = xbt_zone_online(n);
+	struct xb_rng rng;
+	xb_pfn_t *held = calloc(n, sizeof(*held));
+	uint32_t nheld = 0;
+	uint64_t allocs = 0, frees = 0, fails = 0;
+
+	xb_rng_seed(&rng, 42);
+	for (uint32_t i = 0; i < 1000000; i++) {
+		uint64_t r = xb_rng_below(&rng, 100);
+
+		if (r < 55 || nheld == 0) {
+			/* Orders skewed small, as real workloads are. */
+			unsigned order = (unsigned)(xb_rng_below(&rng, 4) == 0
+				? xb_rng_below(&rng, XB_MAX_ORDER)
+				: xb_rng_below(&rng, 2));
+			unsigned mt = (unsigned)xb_rng_below(&rng, 3);
+			xb_pfn_t p = xb_zone_alloc(z, order, mt, 0, 1, nheld);
+
+			if (p == XB_NIL) {
+				fails++;
+				continue;
+			}
+			cr_assert_eq(z->frames[p].order, order);
+			cr_assert_eq(p & ((1u << order) - 1), 0);
+			held[nheld++] = p;
+			allocs++;
+		} else if (r < 99) {
+			uint32_t k = (uint32_t)xb_rng_below(&rng, nheld);
+			xb_pfn_t p = held[k];
+
+			cr_assert_eq(z->frames[p].next, k, "rmap slot");
+			xb_zone_free(z, p);
+			held[k] = held[--nheld];
+			if (k < nheld)
+				z->frames[held[k]].next = k;
+			frees++;
+		} else {
+			xb_pfn_t pb = (xb_pfn_t)(xb_rng_below(&rng, n / 512) *
+						 512);
+			if (xb_zone_pageblock_mt(z, pb) == XB_MT_ISOLATE)
+				xb_zone_unisolate_pageblock(z, pb,
+							    XB_MT_MOVABLE);
+			else
+				xb_zone_isolate_pageblock(z, pb);
+		}
+		if (i % 10000 == 0)
+			cr_assert(xb__zone_is_valid(z), "after op %u", i);
+	}
+	cr_assert(xb__zone_is_valid(z));
+	cr_assert_eq(z->nr_state[XB_FRAME_ALLOC] + z->nr_state[XB_FRAME_FREE],
+		     n);
+	cr_assert_gt(allocs, 400000);
+	cr_assert_gt(frees, 400000);
+	cr_assert_gt(fails, 0, "the zone filled up at some point");
+	cr_assert_gt(z->stats.extfrag_fallback, 0);
+	/* Free everything: the zone must coalesce back to order-10 blocks. */
+	for (uint32_t k = 0; k < nheld; k++)
+		xb_zone_free(z, held[k]);
+	for (xb_pfn_t pb = 0; pb < n; pb += 512)
+		if (xb_zone_pageblock_mt(z, pb) == XB_MT_ISOLATE)
+			xb_zone_unisolate_pageblock(z, pb, XB_MT_MOVABLE);
+	cr_assert_eq(xb_buddy_nr_free(&z->buddy, 10), n / 1024);
+	cr_assert(xb__zone_is_valid(z));
+	free(held);
+	xb_zone_destroy(z);
+}

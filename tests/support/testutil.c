@@ -1,0 +1,48 @@
+/*
+ * Test helpers: zones in known shapes.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "support/testutil.h"
+
+static void online_all(struct xb_zone *z)
+{
+	uint64_t pfn = 0;
+
+	while (pfn < z->nr_frames) {
+		unsigned o = z->frames[pfn].order;
+
+		xb_zone_online(z, (xb_pfn_t)pfn, o);
+		pfn += 1ull << o;
+	}
+}
+
+struct xb_zone *xbt_zone_online(uint64_t nr_frames)
+{
+	struct xb_zone *z = xb_zone_create(nr_frames);
+
+	if (!z)
+		abort();
+	online_all(z);
+	xb_zone_setup_watermarks(z);
+	return z;
+}
+
+struct xb_zone *xbt_zone_online_nowmark(uint64_t nr_frames)
+{
+	struct xb_zone *z = xbt_zone_online(nr_frames);
+
+	for (int i = 0; i < XB_WMARK_NR; i++)
+		z->watermark[i] = 0;
+	return z;
+}
+
+const char *xbt_source_path(const char *rel)
+{
+	static char buf[4096];
+	const char *root = getenv("XB_SOURCE_DIR");
+
+	snprintf(buf, sizeof(buf), "%s/%s", root ? root : XB_SOURCE_DIR, rel);
+	return buf;
+}

@@ -1,0 +1,20 @@
+/*
+ * Helpers shared by the tests: zones in known shapes, fixture data paths.
+ */
+#ifndef XB_TESTUTIL_H
+#define XB_TESTUTIL_H
+
+#include <stdint.h>
+
+#include "xballoon/zone.h"
+
+/* A zone of nr_frames frames, all populated and free, watermarks set. */
+struct xb_zone *xbt_zone_online(uint64_t nr_frames);
+/* A zone whose watermarks are zero, so exact-shape tests are not bent by
+ * the reserve. */
+struct xb_zone *xbt_zone_online_nowmark(uint64_t nr_frames);
+
+/* Path of a file under the source tree (static buffer). */
+const char *xbt_source_path(const char *rel);
+
+#endif

@@ -1,0 +1,72 @@
+/*
+ * xballoon: entry point and subcommand dispatch.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "tools/cmd.h"
+
+static const struct xb_cmd commands[] = {
+	{"zone", cmd_zone,
+	 "build a guest zone, apply an allocation pattern, print its state",
+	 "xballoon zone [--frames N] [--seed N] [--pattern fill|fragmenter|random]"},
+};
+
+#define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+void xb_cli_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("xballoon: error: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: xballoon COMMAND [ARGS]\n\n"
+		     "xballoon runs the Xen balloon driver against a modeled "
+		     "Linux zone and a mock Xen.\n\ncommands:\n");
+	for (size_t i = 0; i < NR_COMMANDS; i++)
+		fprintf(out, "  %-10s %s\n", commands[i].name,
+			commands[i].summary);
+	fprintf(out, "  %-10s %s\n", "version", "print the version");
+	fprintf(out, "\n'xballoon COMMAND --help' shows a command's usage.\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return XB_EXIT_USAGE;
+	}
+	const char *name = argv[1];
+
+	if (!strcmp(name, "--help") || !strcmp(name, "-h") ||
+	    !strcmp(name, "help")) {
+		usage(stdout);
+		return XB_EXIT_OK;
+	}
+	if (!strcmp(name, "version") || !strcmp(name, "--version")) {
+		printf("xballoon %s\n", XB_VERSION);
+		return XB_EXIT_OK;
+	}
+	for (size_t i = 0; i < NR_COMMANDS; i++) {
+		if (strcmp(name, commands[i].name))
+			continue;
+		for (int a = 2; a < argc; a++) {
+			if (!strcmp(argv[a], "--help") || !strcmp(argv[a], "-h")) {
+				printf("usage: %s\n\n%s\n", commands[i].usage,
+				       commands[i].summary);
+				return XB_EXIT_OK;
+			}
+		}
+		return commands[i].fn(argc - 1, argv + 1);
+	}
+	xb_cli_error("unknown command '%s' (try 'xballoon --help')", name);
+	return XB_EXIT_USAGE;
+}
