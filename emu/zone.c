@@ -88,6 +88,7 @@ struct xb_zone *xb_zone_create(uint64_t nr_frames)
 		pfn += 1ull << o;
 	}
 	z->nr_state[XB_FRAME_UNPOPULATED] = nr_frames;
+	xb_zone_register_owner(z, "none", NULL, NULL);
 	xb__zone_check(z);
 	return z;
 }
@@ -98,7 +99,23 @@ void xb_zone_destroy(struct xb_zone *z)
 		return;
 	xb_unmap(z->frames, frames_bytes(z->nr_frames));
 	xb_unmap(z->pageblock, z->nr_pageblocks);
+	g_free(z->owners);
 	g_free(z);
+}
+
+uint32_t xb_zone_register_owner(struct xb_zone *z, const char *name,
+				const struct xb_movable_ops *ops, void *priv)
+{
+	/* Grow by doubling; registration is rare (workloads, queues). */
+	uint32_t n = z->nr_owners;
+
+	if (n == 0)
+		z->owners = g_new(struct xb_owner, 8);
+	else if (n >= 8 && (n & (n - 1)) == 0)
+		z->owners = g_renew(struct xb_owner, z->owners, n * 2);
+	z->owners[z->nr_owners] =
+		(struct xb_owner){.name = name, .ops = ops, .priv = priv};
+	return z->nr_owners++;
 }
 
 void xb_zone_set_ops(struct xb_zone *z, const struct xb_zone_ops *ops,

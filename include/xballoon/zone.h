@@ -54,6 +54,14 @@ struct xb_zone_stats {
 };
 
 struct xb_zone;
+struct xb_movable_ops;
+
+/* A registered owner of pages (see include/xballoon/movable.h). */
+struct xb_owner {
+	const char *name;
+	const struct xb_movable_ops *ops; /* NULL: pages never move */
+	void *priv;
+};
 
 /*
  * Slow-path hooks a higher layer plugs in. Both are optional (NULL: the
@@ -93,6 +101,8 @@ struct xb_zone {
 	uint64_t min_free_kbytes;
 	const struct xb_zone_ops *ops;
 	void *ops_priv;
+	struct xb_owner *owners;        /* by owner id; [0] is "nobody"       */
+	uint32_t nr_owners;
 	struct xb_zone_stats stats;
 };
 
@@ -105,6 +115,17 @@ struct xb_zone *xb_zone_create(uint64_t nr_frames);
 void xb_zone_destroy(struct xb_zone *z);
 void xb_zone_set_ops(struct xb_zone *z, const struct xb_zone_ops *ops,
 		     void *priv);
+
+/* Register an owner of pages; returns its id (never XB_OWNER_NONE). The
+ * name is not copied. */
+uint32_t xb_zone_register_owner(struct xb_zone *z, const char *name,
+				const struct xb_movable_ops *ops, void *priv);
+
+static inline const struct xb_owner *xb_zone_owner(const struct xb_zone *z,
+						   uint32_t id)
+{
+	return id < z->nr_owners ? &z->owners[id] : NULL;
+}
 
 /*
  * xb_zone_online() - the frames [pfn, pfn + 2^order), UNPOPULATED and owned

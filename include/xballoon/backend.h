@@ -1,0 +1,49 @@
+/*
+ * Using a backend: the registry, open/close, and wrappers that count every
+ * call into struct xb_backend_stats and answer -EOPNOTSUPP for optional
+ * hooks a backend lacks. The driver calls only these.
+ */
+#ifndef XBALLOON_BACKEND_H
+#define XBALLOON_BACKEND_H
+
+#include "xballoon/sys/backend.h"
+
+/* The registered backends, NULL-terminated, in a fixed order. */
+const struct xb_backend_ops *const *xb_backend_list(void);
+const struct xb_backend_ops *xb_backend_find(const char *name);
+
+/* Open: returns NULL and fills *error on failure. */
+struct xb_backend *xb_backend_open(const struct xb_backend_ops *ops,
+				   const struct xb_backend_config *cfg,
+				   GError **error);
+void xb_backend_close(struct xb_backend *be);
+
+long xb_populate_physmap(struct xb_backend *be, xb_xen_pfn_t *extents,
+			 uint64_t nr, unsigned order);
+long xb_decrease_reservation(struct xb_backend *be, xb_xen_pfn_t *extents,
+			     uint64_t nr, unsigned order);
+int xb_exchange(struct xb_backend *be, struct xb_exchange *x,
+		uint64_t *nr_exchanged);
+int xb_relocate(struct xb_backend *be, xb_xen_pfn_t src, xb_xen_pfn_t dst,
+		uint64_t nr, uint64_t *nr_done);
+int xb_reservation(struct xb_backend *be, uint64_t *tot_pages,
+		   uint64_t *max_pages);
+int xb_claim(struct xb_backend *be, uint64_t nr_pages);
+int xb_guest_info(struct xb_backend *be, struct xb_guest_info *info);
+int xb_read_frame(struct xb_backend *be, xb_xen_pfn_t frame, void *buf);
+int xb_write_frame(struct xb_backend *be, xb_xen_pfn_t frame,
+		   const void *buf);
+int xb_query(struct xb_backend *be, xb_xen_pfn_t frame, bool *populated);
+int xb_host_info(struct xb_backend *be, struct xb_host_info *info);
+
+/* The project's one GError domain. */
+#define XB_ERROR xb_error_quark()
+GQuark xb_error_quark(void);
+enum xb_error_code {
+	XB_ERROR_INVALID,     /* bad input (scenario, arguments)      */
+	XB_ERROR_UNSUPPORTED, /* the backend cannot do this           */
+	XB_ERROR_BACKEND,     /* the hypervisor refused               */
+	XB_ERROR_IO,          /* files                                */
+};
+
+#endif

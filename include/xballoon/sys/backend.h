@@ -1,0 +1,155 @@
+/*
+ * The backend interface, for backend authors: one static ops table per
+ * backend, shaped like the XENMEM / DMOP interface, so that the mock
+ * hypervisor (backends/mock) and a real Xen domain (backends/xen) are
+ * interchangeable under the driver.
+ *
+ * A backend instance is bound to one domain: the guest under test. Frame
+ * numbers passed in and out are what real Xen takes for that guest type:
+ *   hvm, pvh  gfns; Xen keeps the P2M.
+ *   pv        populate takes pfns and writes the machine frame numbers back
+ *             into the extent array; decrease, exchange inputs and the data
+ *             plane take machine frame numbers. The driver keeps the
+ *             pfn -> mfn table, as Linux's PV p2m does.
+ *
+ * Errors: hooks return 0 (or a count) on success and a negative errno on
+ * failure. An optional hook left NULL is answered -EOPNOTSUPP by the core
+ * wrappers (include/xballoon/backend.h); policies must cope with that.
+ */
+#ifndef XBALLOON_SYS_BACKEND_H
+#define XBALLOON_SYS_BACKEND_H
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define XB_BACKEND_VERSION 1
+
+#define XB_PAGE_SIZE 4096u
+
+typedef uint64_t xb_xen_pfn_t; /* xen_pfn_t: a gfn, a pfn or an mfn */
+
+enum xb_guest_type { XB_GUEST_PV, XB_GUEST_HVM, XB_GUEST_PVH };
+
+/* Hypercall statistics, declared once: (field, report name). */
+#define XB_HYPERCALLS(X)                                                       \
+	X(populate, "populate_physmap")                                        \
+	X(decrease, "decrease_reservation")                                    \
+	X(exchange, "exchange")                                                \
+	X(relocate, "relocate")
+
+struct xb_hypercall_stat {
+	uint64_t calls;   /* calls issued                                  */
+	uint64_t extents; /* extents (exchange: input extents) done        */
+	uint64_t pages;   /* 4 KiB frames those extents covered            */
+	uint64_t failed;  /* calls that did not complete every extent      */
+};
+
+struct xb_backend_stats {
+#define XB_HC_FIELD(f, name) struct xb_hypercall_stat f;
+	XB_HYPERCALLS(XB_HC_FIELD)
+#undef XB_HC_FIELD
+};
+
+/* What the backend knows of the guest domain. */
+struct xb_guest_info {
+	enum xb_guest_type type;
+	unsigned memop_max_order; /* largest extent order XENMEM accepts    */
+	uint16_t domid;
+};
+
+/* Host-side view (mock backend; the xen backend reports what it can). */
+struct xb_host_info {
+	uint64_t total_pages;
+	uint64_t free_pages;
+	uint64_t free_2m_blocks;          /* free blocks of order >= 9,
+					   * counted in 2 MiB units          */
+	uint64_t buddyinfo[11];           /* free blocks per order 0..10     */
+	double superpage_coverage;        /* see DESIGN.md §6; -1: unknown   */
+};
+
+/* XENMEM_exchange arguments (struct xen_memory_exchange). */
+struct xb_exchange {
+	xb_xen_pfn_t *in;      /* extents given up (pv: mfns; else gfns)   */
+	uint64_t nr_in;
+	unsigned in_order;
+	xb_xen_pfn_t *out;     /* where the new extents go (pfns/gfns);
+				* pv: machine frames written back         */
+	uint64_t nr_out;
+	unsigned out_order;
+};
+
+/* What `open` is given. Fields a backend does not use are ignored. */
+struct xb_backend_config {
+	enum xb_guest_type type;
+	uint64_t max_pages;       /* domain max_pages (XENMEM limit)        */
+	uint64_t gfn_space;       /* guest physical frames (maxmem)          */
+	unsigned memop_max_order; /* 0: the default, 9 for a domU            */
+	uint64_t host_pages;      /* mock: machine memory                    */
+	uint64_t seed;            /* mock: fault-injection generator seed    */
+	int domid;                /* xen: existing domain, -1: scratch       */
+};
+
+struct xb_backend;
+
+struct xb_backend_ops {
+	unsigned version;        /* MANDATORY: XB_BACKEND_VERSION            */
+	const char *name;        /* MANDATORY: registry name ("mock")        */
+	const char *description; /* MANDATORY: one line for `xballoon backends` */
+
+	/* MANDATORY. Create the instance: set be->priv. On failure return a
+	 * negative errno and fill *error. */
+	int (*open)(struct xb_backend *be, const struct xb_backend_config *cfg,
+		    GError **error);
+	/* MANDATORY. Release everything; NULL priv must be fine. */
+	void (*close)(struct xb_backend *be);
+
+	/* MANDATORY. XENMEM_populate_physmap: populate nr extents of 2^order
+	 * frames at extents[i]. Returns the number of extents done (stops at
+	 * the first failure), or a negative errno when the call as a whole is
+	 * refused (order above the memop max: -EINVAL... see the mock). */
+	long (*populate_physmap)(struct xb_backend *be, xb_xen_pfn_t *extents,
+				 uint64_t nr, unsigned order);
+	/* MANDATORY. XENMEM_decrease_reservation: same contract. Not atomic
+	 * within an extent: a failed extent may have lost its first frames. */
+	long (*decrease_reservation)(struct xb_backend *be,
+				     xb_xen_pfn_t *extents, uint64_t nr,
+				     unsigned order);
+	/* OPTIONAL. XENMEM_exchange: atomic per input chunk, not per call;
+	 * *nr_exchanged reports input extents done, also on failure. */
+	int (*exchange)(struct xb_backend *be, struct xb_exchange *x,
+			uint64_t *nr_exchanged);
+	/* OPTIONAL. XEN_DMOP_relocate_memory: move the frames behind
+	 * src..src+nr-1 to dst..dst+nr-1 with their contents; *nr_done
+	 * reports frames moved, also on failure. */
+	int (*relocate)(struct xb_backend *be, xb_xen_pfn_t src,
+			xb_xen_pfn_t dst, uint64_t nr, uint64_t *nr_done);
+	/* MANDATORY. XENMEM_current_reservation / maximum_reservation. */
+	int (*reservation)(struct xb_backend *be, uint64_t *tot_pages,
+			   uint64_t *max_pages);
+	/* OPTIONAL. XENMEM_claim_pages (0 cancels the claim). */
+	int (*claim)(struct xb_backend *be, uint64_t nr_pages);
+	/* MANDATORY. Guest type, memop max order, domid. */
+	int (*guest_info)(struct xb_backend *be, struct xb_guest_info *info);
+	/* OPTIONAL. Data plane: read/write one frame (XB_PAGE_SIZE bytes). */
+	int (*read_frame)(struct xb_backend *be, xb_xen_pfn_t frame, void *buf);
+	int (*write_frame)(struct xb_backend *be, xb_xen_pfn_t frame,
+			   const void *buf);
+	/* OPTIONAL. Is the guest frame populated? (P2M query; pv: by pfn is
+	 * not known to Xen, so pv backends answer by mfn ownership.) */
+	int (*query)(struct xb_backend *be, xb_xen_pfn_t frame,
+		     bool *populated);
+	/* OPTIONAL. Host-side metrics. */
+	int (*host_info)(struct xb_backend *be, struct xb_host_info *info);
+};
+
+/* An open backend: the ops, the backend's private state, and the
+ * statistics the core wrappers keep for every call. */
+struct xb_backend {
+	const struct xb_backend_ops *ops;
+	void *priv;
+	struct xb_backend_stats stats;
+};
+
+#endif
