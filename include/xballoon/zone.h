@@ -75,6 +75,8 @@ struct xb_zone_ops {
 	 * returns true when a retry may succeed. */
 	bool (*compact)(struct xb_zone *z, void *priv, unsigned order,
 			unsigned mt);
+	/* Pages reclaim could drop (page cache), for si_mem_available(). */
+	uint64_t (*reclaimable)(const struct xb_zone *z, void *priv);
 };
 
 /*

@@ -1,0 +1,89 @@
+/*
+ * The policy interface, for policy authors. A policy decides, the driver
+ * mechanism (include/xballoon/driver.h) acts: a policy is a static ops table
+ * whose hooks compose the mechanism's steps (allocate, decrease, populate,
+ * queue), plus a set of default knobs a scenario can override.
+ */
+#ifndef XBALLOON_SYS_POLICY_H
+#define XBALLOON_SYS_POLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "xballoon/balloon_dev.h"
+
+#define XB_POLICY_VERSION 1
+
+struct xb_driver;
+
+/* Linux's enum bp_state. */
+enum xb_bp_state {
+	XB_BP_DONE,      /* the step did what it was asked                  */
+	XB_BP_WAIT,      /* waiting for something else (not used by mock)   */
+	XB_BP_EAGAIN,    /* failed for now: retry after schedule_delay      */
+	XB_BP_ECANCELED, /* gave up after max_retry_count                   */
+};
+
+/*
+ * Knobs every policy understands; each policy sets its defaults and a
+ * scenario's `driver:` keys override them (see xb_policy_set_knob()).
+ */
+struct xb_policy_knobs {
+	bool huge;                  /* 2 MiB first, inflating and deflating  */
+	bool compaction;            /* 4 KiB balloon pages are movable: the
+				     * migratepage callback is installed     */
+	bool exchange;              /* run the coalescing (exchange) worker  */
+	bool split_refused;         /* a 2 MiB page the host refuses is split
+				     * and ballooned as 4 KiB pages (vmw)    */
+	uint64_t exchange_interval; /* ns of simulated time                  */
+	uint64_t max_retry_count;   /* 0: retry forever (RETRY_UNLIMITED)    */
+	uint64_t max_schedule_delay;/* seconds                               */
+	uint64_t batch;             /* frame_list entries per hypercall      */
+	uint64_t proactiveness;     /* vm.compaction_proactiveness 0..100    */
+};
+
+enum xb_knob_type {
+	XB_KNOB_BOOL,    /* on | off                                        */
+	XB_KNOB_UINT,    /* a decimal integer                               */
+	XB_KNOB_TIME,    /* a time ("500ms", "1s", "2min"), stored in ns    */
+	XB_KNOB_SECONDS, /* a time in whole seconds, stored in seconds      */
+};
+
+struct xb_knob_desc {
+	const char *name;
+	enum xb_knob_type type;
+	size_t offset;      /* in struct xb_policy_knobs */
+	uint64_t min, max;  /* bounds, in the stored unit */
+	const char *doc;
+};
+
+struct xb_policy_ops {
+	unsigned version;        /* MANDATORY: XB_POLICY_VERSION             */
+	const char *name;        /* MANDATORY: registry name                 */
+	const char *description; /* MANDATORY: one line for `xballoon policies` */
+	struct xb_policy_knobs defaults;
+
+	/*
+	 * MANDATORY. decrease_reservation(): balloon out up to `nr` frames
+	 * (one batch of at most knobs.batch extents per hypercall); add the
+	 * frames actually given back to *done. XB_BP_EAGAIN when the guest
+	 * or the hypervisor could not give all of them now.
+	 */
+	enum xb_bp_state (*decrease)(struct xb_driver *d, uint64_t nr,
+				     uint64_t *done);
+	/* MANDATORY. increase_reservation(): the same, deflating. */
+	enum xb_bp_state (*increase)(struct xb_driver *d, uint64_t nr,
+				     uint64_t *done);
+	/* OPTIONAL. The periodic worker, run every knobs.exchange_interval
+	 * while knobs.exchange is on. */
+	void (*worker)(struct xb_driver *d);
+	/* OPTIONAL. The balloon device's migration callback, installed
+	 * while knobs.compaction is on. */
+	xb_balloon_migratepage_t migratepage;
+};
+
+/* Knob table shared by every policy (name, type, bounds, doc). */
+const struct xb_knob_desc *xb_policy_knob_table(void);
+
+#endif

@@ -1,0 +1,157 @@
+/*
+ * The policy registry and the knobs every policy understands.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xballoon/policy.h"
+
+extern const struct xb_policy_ops xb_policy_linux;
+extern const struct xb_policy_ops xb_policy_huge_first;
+extern const struct xb_policy_ops xb_policy_huge_first_nocompact;
+extern const struct xb_policy_ops xb_policy_huge_first_noexchange;
+extern const struct xb_policy_ops xb_policy_vmw;
+
+static const struct xb_policy_ops *const policies[] = {
+	&xb_policy_linux,
+	&xb_policy_huge_first,
+	&xb_policy_huge_first_nocompact,
+	&xb_policy_huge_first_noexchange,
+	&xb_policy_vmw,
+	NULL,
+};
+
+const struct xb_policy_ops *const *xb_policy_list(void)
+{
+	return policies;
+}
+
+const struct xb_policy_ops *xb_policy_find(const char *name)
+{
+	for (unsigned i = 0; policies[i]; i++)
+		if (!strcmp(policies[i]->name, name))
+			return policies[i];
+	return NULL;
+}
+
+#define KNOB(n, t, field, lo, hi, d)                                           \
+	{.name = n, .type = t, .offset = offsetof(struct xb_policy_knobs, field), \
+	 .min = lo, .max = hi, .doc = d}
+
+#define NS_PER_S 1000000000ull
+
+static const struct xb_knob_desc knobs[] = {
+	KNOB("huge", XB_KNOB_BOOL, huge, 0, 1,
+	     "try 2 MiB pages first when inflating and deflating"),
+	KNOB("compaction", XB_KNOB_BOOL, compaction, 0, 1,
+	     "4 KiB balloon pages are movable by compaction"),
+	KNOB("exchange", XB_KNOB_BOOL, exchange, 0, 1,
+	     "run the exchange (coalescing) worker"),
+	KNOB("split_refused", XB_KNOB_BOOL, split_refused, 0, 1,
+	     "balloon a refused 2 MiB page as 4 KiB pages"),
+	KNOB("exchange_interval", XB_KNOB_TIME, exchange_interval,
+	     1000000ull, 3600 * NS_PER_S, "period of the exchange worker"),
+	KNOB("max_retry_count", XB_KNOB_UINT, max_retry_count, 0, 1000000,
+	     "give up after this many failed rounds (0: never)"),
+	KNOB("max_schedule_delay", XB_KNOB_SECONDS, max_schedule_delay, 1,
+	     3600, "longest back-off between retries"),
+	KNOB("batch", XB_KNOB_UINT, batch, 1, 512,
+	     "frame_list entries per hypercall"),
+	KNOB("proactiveness", XB_KNOB_UINT, proactiveness, 0, 100,
+	     "vm.compaction_proactiveness of the guest"),
+	{0},
+};
+
+const struct xb_knob_desc *xb_policy_knob_table(void)
+{
+	return knobs;
+}
+
+static int parse_u64(const char *s, uint64_t *out)
+{
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	*out = strtoull(s, &end, 10);
+	return errno || *end ? -EINVAL : 0;
+}
+
+/* "<integer><unit>" with unit ms, s or min, into ns. */
+static int parse_time_ns(const char *s, uint64_t *ns)
+{
+	static const struct {
+		const char *unit;
+		uint64_t ns;
+	} units[] = {{"ms", 1000000ull}, {"s", NS_PER_S}, {"min", 60 * NS_PER_S}};
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	uint64_t v = strtoull(s, &end, 10);
+
+	if (errno)
+		return -EINVAL;
+	for (unsigned i = 0; i < 3; i++) {
+		if (strcmp(end, units[i].unit))
+			continue;
+		if (v > UINT64_MAX / units[i].ns)
+			return -EINVAL;
+		*ns = v * units[i].ns;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+int xb_policy_set_knob(struct xb_policy_knobs *k, const char *key,
+		       const char *value, const char **why)
+{
+	const struct xb_knob_desc *d = knobs;
+	uint64_t v = 0;
+
+	while (d->name && strcmp(d->name, key))
+		d++;
+	if (!d->name) {
+		*why = "unknown driver knob";
+		return -EINVAL;
+	}
+	switch (d->type) {
+	case XB_KNOB_BOOL:
+		if (!strcmp(value, "on") || !strcmp(value, "true"))
+			v = 1;
+		else if (strcmp(value, "off") && strcmp(value, "false")) {
+			*why = "expected on or off";
+			return -EINVAL;
+		}
+		*(bool *)((char *)k + d->offset) = v;
+		return 0;
+	case XB_KNOB_UINT:
+		if (parse_u64(value, &v)) {
+			*why = "expected a non-negative integer";
+			return -EINVAL;
+		}
+		break;
+	case XB_KNOB_TIME:
+		if (parse_time_ns(value, &v)) {
+			*why = "expected a time such as 500ms, 1s or 2min";
+			return -EINVAL;
+		}
+		break;
+	case XB_KNOB_SECONDS:
+		if (parse_time_ns(value, &v) || v % NS_PER_S) {
+			*why = "expected a whole number of seconds such as 32s";
+			return -EINVAL;
+		}
+		v /= NS_PER_S;
+		break;
+	}
+	if (v < d->min || v > d->max) {
+		*why = "value out of range";
+		return -ERANGE;
+	}
+	*(uint64_t *)((char *)k + d->offset) = v;
+	return 0;
+}
