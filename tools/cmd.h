@@ -16,7 +16,21 @@ struct xb_cmd {
 #define XB_EXIT_FAILURE 1
 #define XB_EXIT_USAGE   2
 
+#include <stdint.h>
+
+struct xb_scenario;
+
 int cmd_zone(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
+int cmd_policies(int argc, char **argv);
+int cmd_backends(int argc, char **argv);
+
+/* Parse a decimal option value; prints the error and returns -1. */
+int xb_cli_parse_u64(const char *opt, const char *s, uint64_t *v);
+/* Load and validate a scenario (policy override or NULL); prints the one
+ * error line and returns NULL on failure. */
+struct xb_scenario *xb_cli_load(const char *path, const char *policy);
 
 /* Print "xballoon: error: ..." to stderr. */
 void xb_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -8,6 +8,15 @@
 #include "tools/cmd.h"
 
 static const struct xb_cmd commands[] = {
+	{"run", cmd_run, "replay a scenario",
+	 "xballoon run SCENARIO [--policy P] [--seed N] [--backend mock|xen] "
+	 "[--out DIR] [--json]"},
+	{"compare", cmd_compare,
+	 "replay a scenario under several policies, one row each",
+	 "xballoon compare SCENARIO [--policies P,Q,...] [--seed N]"},
+	{"policies", cmd_policies, "list the balloon policies",
+	 "xballoon policies [--knobs]"},
+	{"backends", cmd_backends, "list the backends", "xballoon backends"},
 	{"zone", cmd_zone,
 	 "build a guest zone, apply an allocation pattern, print its state",
 	 "xballoon zone [--frames N] [--seed N] [--pattern fill|fragmenter|random]"},

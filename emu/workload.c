@@ -1,0 +1,310 @@
+/*
+ * Workloads: page owners with a ring of held pages (the rmap), movable ops
+ * for compaction, growth with ramp, churn, lifetime, reclaim of page cache,
+ * and the fragmenter pattern.
+ */
+#include <glib.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xballoon/movable.h"
+#include "xballoon/workload.h"
+
+static const char *const kind_names[XB_WL_NR_KINDS] = {
+	"anon", "thp", "pagecache", "slab", "kernel", "fragmenter"};
+
+const char *xb_workload_kind_name(enum xb_workload_kind kind)
+{
+	return kind < XB_WL_NR_KINDS ? kind_names[kind] : "?";
+}
+
+int xb_workload_kind_from_name(const char *name)
+{
+	for (int i = 0; i < XB_WL_NR_KINDS; i++)
+		if (!strcmp(kind_names[i], name))
+			return i;
+	return -1;
+}
+
+static unsigned kind_mt(enum xb_workload_kind kind)
+{
+	switch (kind) {
+	case XB_WL_SLAB:
+		return XB_MT_RECLAIMABLE;
+	case XB_WL_KERNEL:
+		return XB_MT_UNMOVABLE;
+	default:
+		return XB_MT_MOVABLE;
+	}
+}
+
+/* ---- the ring (rmap) ------------------------------------------------- */
+
+static void ring_push(struct xb_workload *w, xb_pfn_t pfn)
+{
+	uint64_t slot = (w->head + w->nr) % w->cap;
+
+	w->ring[slot] = pfn;
+	w->zone->frames[pfn].next = (uint32_t)slot;
+	w->nr++;
+	w->held += 1ull << w->zone->frames[pfn].order;
+}
+
+/* Free the page in `slot`; the oldest page moves into the hole, so the
+ * ring stays dense and O(1). Returns frames freed. */
+static uint64_t free_slot(struct xb_workload *w, uint64_t slot)
+{
+	struct xb_frame *frames = w->zone->frames;
+	xb_pfn_t pfn = w->ring[slot];
+	uint64_t n = 1ull << frames[pfn].order;
+
+	xb_assert(frames[pfn].state == XB_FRAME_ALLOC &&
+		  frames[pfn].owner == w->owner);
+	if (slot != w->head) {
+		w->ring[slot] = w->ring[w->head];
+		frames[w->ring[slot]].next = (uint32_t)slot;
+	}
+	w->head = (w->head + 1) % w->cap;
+	w->nr--;
+	w->held -= n;
+	w->stats.freed += n;
+	xb_zone_free(w->zone, pfn);
+	return n;
+}
+
+/* ---- movable ops: the owner side of page migration ---------------------- */
+
+static bool wl_isolate(void *priv, struct xb_zone *z, xb_pfn_t pfn)
+{
+	struct xb_workload *w = priv;
+	struct xb_frame *f = &z->frames[pfn];
+
+	if (f->state != XB_FRAME_ALLOC || f->owner != w->owner || f->order)
+		return false;
+	xb_zone_set_state(z, pfn, XB_FRAME_ISOLATED, w->owner);
+	return true;
+}
+
+static int wl_migrate(void *priv, struct xb_zone *z, xb_pfn_t dst,
+		      xb_pfn_t src)
+{
+	struct xb_workload *w = priv;
+	struct xb_frame *s = &z->frames[src], *d = &z->frames[dst];
+	uint32_t slot = s->next;
+
+	xb_assert(s->state == XB_FRAME_ISOLATED && s->owner == w->owner);
+	xb_assert(d->order == s->order && w->ring[slot] == src);
+	xb_zone_set_state(z, dst, XB_FRAME_ALLOC, w->owner);
+	d->type = s->type;
+	d->next = slot;
+	w->ring[slot] = dst;
+	w->stats.migrated++;
+	return 0;
+}
+
+static void wl_putback(void *priv, struct xb_zone *z, xb_pfn_t pfn)
+{
+	struct xb_workload *w = priv;
+
+	xb_zone_set_state(z, pfn, XB_FRAME_ALLOC, w->owner);
+}
+
+static const struct xb_movable_ops workload_movable_ops = {
+	.name = "workload",
+	.isolate = wl_isolate,
+	.migrate = wl_migrate,
+	.putback = wl_putback,
+};
+
+/* ---- lifecycle ------------------------------------------------------ */
+
+struct xb_workload *xb_workload_start(struct xb_zone *z,
+				      const struct xb_workload_spec *spec,
+				      uint64_t now)
+{
+	struct xb_workload *w = g_new0(struct xb_workload, 1);
+	bool movable = kind_mt(spec->kind) == XB_MT_MOVABLE;
+
+	w->spec = *spec;
+	w->zone = z;
+	w->cap = spec->size ? spec->size : 1;
+	w->ring = g_try_new(xb_pfn_t, w->cap);
+	if (!w->ring) {
+		g_free(w);
+		return NULL;
+	}
+	w->start = now;
+	w->owner = xb_zone_register_owner(z, spec->name,
+					  movable ? &workload_movable_ops
+						  : NULL,
+					  w);
+	return w;
+}
+
+void xb_workload_stop(struct xb_workload *w)
+{
+	while (w->nr)
+		free_slot(w, w->head);
+	w->stopped = true;
+}
+
+void xb_workload_destroy(struct xb_workload *w)
+{
+	if (!w)
+		return;
+	g_free(w->ring);
+	g_free(w);
+}
+
+static bool grow_one(struct xb_workload *w, uint64_t want)
+{
+	struct xb_zone *z = w->zone;
+	unsigned mt = kind_mt(w->spec.kind);
+	xb_pfn_t pfn = XB_NIL;
+
+	if (w->nr == w->cap)
+		return false;
+	/* THP faults try a huge page without direct compaction (defrag =
+	 * madvise) and fall back to a small page. */
+	if (w->spec.kind == XB_WL_THP && want >= 512)
+		pfn = xb_zone_alloc(z, 9, mt, 0, w->owner, 0);
+	if (pfn == XB_NIL)
+		pfn = xb_zone_alloc(z, 0, mt, XB_ALLOC_RECLAIM, w->owner, 0);
+	if (pfn == XB_NIL) {
+		w->stats.alloc_failed++;
+		return false;
+	}
+	ring_push(w, pfn);
+	w->stats.allocated += 1ull << z->frames[pfn].order;
+	return true;
+}
+
+static void grow_to(struct xb_workload *w, uint64_t target)
+{
+	while (w->held < target && grow_one(w, target - w->held))
+		;
+}
+
+static int cmp_pfn(const void *a, const void *b)
+{
+	xb_pfn_t x = *(const xb_pfn_t *)a, y = *(const xb_pfn_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * The classic fragmentation pattern: in every 2 MiB region, free the share
+ * `free` of the pages held there and keep the rest spread evenly (kept
+ * positions floor(j * c / keep)), so that no 2 MiB region is left free.
+ */
+static void fragment(struct xb_workload *w)
+{
+	struct xb_frame *frames = w->zone->frames;
+	uint64_t n = w->nr;
+	xb_pfn_t *pfns = g_new(xb_pfn_t, n ? n : 1);
+
+	for (uint64_t k = 0; k < n; k++)
+		pfns[k] = w->ring[(w->head + k) % w->cap];
+	qsort(pfns, n, sizeof(*pfns), cmp_pfn);
+	for (uint64_t a = 0; a < n;) {
+		uint64_t b = a;
+
+		while (b < n && pfns[b] >> XB_PAGEBLOCK_ORDER ==
+				       pfns[a] >> XB_PAGEBLOCK_ORDER)
+			b++;
+		uint64_t c = b - a;
+		uint64_t keep = c - (uint64_t)llround((double)c * w->spec.free);
+		uint64_t j = 0;
+
+		for (uint64_t i = 0; i < c; i++) {
+			if (j < keep && i == j * c / keep) {
+				j++;
+				continue;
+			}
+			free_slot(w, frames[pfns[a + i]].next);
+		}
+		a = b;
+	}
+	g_free(pfns);
+}
+
+void xb_workload_tick(struct xb_workload *w, uint64_t now, uint64_t dt,
+		      struct xb_rng *rng)
+{
+	if (w->stopped)
+		return;
+	if (w->spec.lifetime && now - w->start >= w->spec.lifetime) {
+		xb_workload_stop(w);
+		return;
+	}
+	if (w->spec.kind == XB_WL_FRAGMENTER) {
+		if (!w->fragmented) {
+			grow_to(w, w->spec.size);
+			fragment(w);
+			w->fragmented = true;
+		}
+		return;
+	}
+	uint64_t target = w->spec.size;
+
+	if (w->spec.ramp && now - w->start < w->spec.ramp)
+		target = (uint64_t)((double)w->spec.size *
+				    (double)(now - w->start) /
+				    (double)w->spec.ramp);
+	if (w->spec.churn > 0 && w->nr) {
+		w->churn_debt += w->spec.churn * (double)w->held * (double)dt /
+				 1e9;
+		while (w->churn_debt >= 1.0 && w->nr) {
+			uint64_t slot = (w->head + xb_rng_below(rng, w->nr)) %
+					w->cap;
+
+			w->churn_debt -= (double)free_slot(w, slot);
+		}
+		if (w->churn_debt < 0)
+			w->churn_debt = 0;
+	}
+	grow_to(w, target);
+}
+
+uint64_t xb_workload_reclaim(struct xb_workload *w, uint64_t nr)
+{
+	uint64_t got = 0;
+
+	if (w->spec.kind != XB_WL_PAGECACHE)
+		return 0;
+	while (got < nr && w->nr)
+		got += free_slot(w, w->head);
+	w->stats.reclaimed += got;
+	return got;
+}
+
+bool xb__workload_is_valid(const struct xb_workload *w)
+{
+	const struct xb_frame *frames = w->zone->frames;
+	uint64_t held = 0;
+
+	for (uint64_t i = 0; i < w->nr; i++) {
+		uint64_t slot = (w->head + i) % w->cap;
+		const struct xb_frame *f = &frames[w->ring[slot]];
+
+		if ((f->state != XB_FRAME_ALLOC &&
+		     f->state != XB_FRAME_ISOLATED) ||
+		    f->owner != w->owner || f->next != slot) {
+			g_warning("workload %s: slot %lu pfn %u is %s owner %u "
+				  "rmap %u",
+				  w->spec.name, (unsigned long)slot,
+				  w->ring[slot], xb_frame_state_name(f->state),
+				  f->owner, f->next);
+			return false;
+		}
+		held += 1ull << f->order;
+	}
+	if (held != w->held) {
+		g_warning("workload %s: holds %lu frames, counter %lu",
+			  w->spec.name, (unsigned long)held,
+			  (unsigned long)w->held);
+		return false;
+	}
+	return true;
+}

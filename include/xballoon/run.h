@@ -1,0 +1,81 @@
+/*
+ * The scenario runner: replays a scenario (include/xballoon/scenario.h) on
+ * the modeled guest, the driver with its policy, and a backend, in
+ * simulated time, and produces the report and time series of the v1
+ * contract (SCENARIO.md). Same scenario and seed, same bytes.
+ */
+#ifndef XBALLOON_RUN_H
+#define XBALLOON_RUN_H
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "xballoon/compaction.h"
+#include "xballoon/metrics.h"
+#include "xballoon/scenario.h"
+
+struct xb_run_options {
+	const char *policy;   /* NULL: the scenario's                       */
+	bool seed_set;        /* seed overrides the scenario's               */
+	uint64_t seed;
+	const char *backend;  /* NULL: "mock"                                */
+	bool progress;        /* a progress line on stderr (a terminal)      */
+};
+
+/* One row of series.csv. */
+struct xb_run_sample {
+	double t_s;
+	uint64_t populated, target;
+	uint64_t balloon_huge, balloon_small, balloon_special;
+	uint64_t free;
+	double fu9, frag_index9, superpage_coverage;
+	uint64_t host_free_2m;
+};
+
+struct xb_run_result {
+	char *scenario;
+	char *policy;
+	char *backend;
+	uint64_t seed;
+	char digest[65];          /* SHA-256 of the event trace, hex         */
+	double sim_time_s;
+	double wall_time_s;
+	bool target_reached;
+	uint64_t target_pages;    /* the last target asked for               */
+	uint64_t current_pages;
+	struct xb_guest_metrics guest;
+	struct xb_host_info host;
+	struct xb_backend_stats hypercalls;
+	struct xb_driver_stats driver;
+	struct xb_compact_stats compaction;
+	uint64_t foreign_map_failed; /* foreign_map events refused           */
+	uint64_t events_run;      /* simulated events processed              */
+	uint64_t checks;          /* whole-structure checks run              */
+	uint64_t violations;      /* ... that failed                         */
+	GArray *series;           /* struct xb_run_sample                    */
+};
+
+/**
+ * xb_run() - replay @sc with @opt into @res (cleared first).
+ * Returns true on success; false with @error set when the run could not be
+ * set up (unknown policy or backend, knobs, memory). A run whose checkers
+ * found violations still returns true: res->violations says so.
+ */
+bool xb_run(const struct xb_scenario *sc, const struct xb_run_options *opt,
+	    struct xb_run_result *res, GError **error);
+void xb_run_result_clear(struct xb_run_result *res);
+
+/* report.json, series.csv and the human summary (scenario/report.c). */
+void xb_report_write_json(const struct xb_run_result *r, FILE *out);
+void xb_report_write_csv(const struct xb_run_result *r, FILE *out);
+void xb_report_print_summary(const struct xb_run_result *r, FILE *out);
+/* Write DIR/report.json and DIR/series.csv atomically (temp + rename). */
+bool xb_report_write_dir(const struct xb_run_result *r, const char *dir,
+			 GError **error);
+
+/* The policy table for xb_scenario_check_policy(), from the registry. */
+extern const struct xb_policy_check xb_run_policy_check;
+
+#endif

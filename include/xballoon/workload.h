@@ -1,0 +1,98 @@
+/*
+ * Workloads: the guest's memory users. Each owns its pages through an owner
+ * record (a ring of page heads; frame.next holds the page's slot, the
+ * model's rmap), so that compaction can move them and the workload can
+ * still free the page it really holds.
+ *
+ *   anon        movable order-0 pages (a process's memory)
+ *   thp         movable order-9 allocations, order-0 fallback
+ *   pagecache   movable order-0 pages that reclaim drops under pressure
+ *   slab        reclaimable order-0 allocations (pin pageblocks)
+ *   kernel      unmovable order-0 allocations (pin pageblocks)
+ *   fragmenter  touch `size`, then free `free` of every 2 MiB region
+ */
+#ifndef XBALLOON_WORKLOAD_H
+#define XBALLOON_WORKLOAD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "xballoon/rng.h"
+#include "xballoon/zone.h"
+
+enum xb_workload_kind {
+	XB_WL_ANON,
+	XB_WL_THP,
+	XB_WL_PAGECACHE,
+	XB_WL_SLAB,
+	XB_WL_KERNEL,
+	XB_WL_FRAGMENTER,
+	XB_WL_NR_KINDS
+};
+
+struct xb_workload_spec {
+	const char *name;
+	enum xb_workload_kind kind;
+	uint64_t size;        /* frames wanted                              */
+	uint64_t ramp;        /* ns to grow from 0 to size (0: at once)     */
+	double churn;         /* share of held pages replaced per second    */
+	uint64_t lifetime;    /* ns after start to free everything (0: no)  */
+	double free;          /* fragmenter: share of each region freed     */
+};
+
+#define XB_WORKLOAD_STATS(X)                                                   \
+	X(allocated, "frames allocated")                                       \
+	X(freed, "frames freed")                                               \
+	X(alloc_failed, "allocations the zone refused")                        \
+	X(reclaimed, "frames dropped by reclaim")                              \
+	X(migrated, "pages moved by compaction")
+
+struct xb_workload_stats {
+#define XB_STAT_FIELD(name, doc) uint64_t name;
+	XB_WORKLOAD_STATS(XB_STAT_FIELD)
+#undef XB_STAT_FIELD
+};
+
+/*
+ * Invariants (xb__workload_is_valid()):
+ *   ring[(head + i) % cap], i < nr, are the heads this workload holds:
+ *     ALLOC or ISOLATED, owner = owner, frame.next = that ring index
+ *   held = sum of 2^order over them
+ */
+struct xb_workload {
+	struct xb_workload_spec spec;
+	struct xb_zone *zone;
+	uint32_t owner;
+	xb_pfn_t *ring;        /* page heads, oldest at head                */
+	uint64_t cap, head, nr;
+	uint64_t held;         /* frames held                               */
+	uint64_t start;        /* ns                                        */
+	bool stopped;
+	bool fragmented;       /* fragmenter: the pattern has been applied  */
+	double churn_debt;     /* fractional pages of churn carried over    */
+	struct xb_workload_stats stats;
+};
+
+const char *xb_workload_kind_name(enum xb_workload_kind kind);
+/* -1 when unknown. */
+int xb_workload_kind_from_name(const char *name);
+
+/* Start a workload at simulated time `now`. NULL if out of memory. */
+struct xb_workload *xb_workload_start(struct xb_zone *z,
+				      const struct xb_workload_spec *spec,
+				      uint64_t now);
+/* Free everything it holds; it stays registered (its owner id too). */
+void xb_workload_stop(struct xb_workload *w);
+void xb_workload_destroy(struct xb_workload *w);
+
+/* Advance to `now` (dt ns since the last tick): lifetime, churn, growth
+ * toward the (ramped) size. */
+void xb_workload_tick(struct xb_workload *w, uint64_t now, uint64_t dt,
+		      struct xb_rng *rng);
+
+/* Drop up to nr frames, oldest first (pagecache only); returns frames. */
+uint64_t xb_workload_reclaim(struct xb_workload *w, uint64_t nr);
+
+bool xb__workload_is_valid(const struct xb_workload *w);
+
+#endif

@@ -1,0 +1,247 @@
+/*
+ * Run outputs: report.json and series.csv exactly as the v1 contract names
+ * them (SCENARIO.md), and the few-line human summary. Numbers are printed
+ * with fixed formats so the same run gives the same bytes everywhere.
+ */
+#include <errno.h>
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "xballoon/run.h"
+
+static void json_str(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (; s && *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			fprintf(out, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(out, "\\u%04x", c);
+		else
+			fputc(c, out);
+	}
+	fputc('"', out);
+}
+
+static void json_u64_array(FILE *out, const uint64_t *v, unsigned n)
+{
+	fputc('[', out);
+	for (unsigned i = 0; i < n; i++)
+		fprintf(out, "%s%llu", i ? ", " : "", (unsigned long long)v[i]);
+	fputc(']', out);
+}
+
+static void json_hypercall(FILE *out, const char *name,
+			   const struct xb_hypercall_stat *s, bool last)
+{
+	fprintf(out,
+		"    \"%s\": {\"calls\": %llu, \"extents\": %llu, "
+		"\"pages\": %llu, \"failed\": %llu}%s\n",
+		name, (unsigned long long)s->calls,
+		(unsigned long long)s->extents, (unsigned long long)s->pages,
+		(unsigned long long)s->failed, last ? "" : ",");
+}
+
+void xb_report_write_json(const struct xb_run_result *r, FILE *out)
+{
+	const struct xb_guest_metrics *g = &r->guest;
+	const struct xb_host_info *h = &r->host;
+	const struct xb_driver_stats *d = &r->driver;
+
+	fprintf(out, "{\n  \"xballoon\": ");
+	json_str(out, XB_VERSION);
+	fprintf(out, ", \"scenario\": ");
+	json_str(out, r->scenario);
+	fprintf(out, ", \"policy\": ");
+	json_str(out, r->policy);
+	fprintf(out, ",\n  \"backend\": ");
+	json_str(out, r->backend);
+	fprintf(out, ", \"seed\": %llu, \"digest\": \"%s\",\n",
+		(unsigned long long)r->seed, r->digest);
+	fprintf(out, "  \"sim_time_s\": %.3f, \"wall_time_s\": %.3f,\n",
+		r->sim_time_s, r->wall_time_s);
+	fprintf(out, "  \"target_reached\": %s, \"target_pages\": %llu, "
+		     "\"current_pages\": %llu,\n",
+		r->target_reached ? "true" : "false",
+		(unsigned long long)r->target_pages,
+		(unsigned long long)r->current_pages);
+	fprintf(out,
+		"  \"guest\": {\n    \"pages\": %llu, \"populated\": %llu, "
+		"\"free\": %llu,\n",
+		(unsigned long long)g->pages, (unsigned long long)g->populated,
+		(unsigned long long)g->free);
+	fprintf(out,
+		"    \"balloon\": {\"huge\": %llu, \"small\": %llu, "
+		"\"special\": %llu},\n",
+		(unsigned long long)g->balloon_huge,
+		(unsigned long long)g->balloon_small,
+		(unsigned long long)g->balloon_special);
+	fprintf(out, "    \"fu9\": %.6f, \"frag_index9\": %.3f,\n", g->fu9,
+		g->frag_index9);
+	fprintf(out,
+		"    \"regions_2m\": {\"populated\": %llu, \"ballooned\": %llu, "
+		"\"mixed\": %llu},\n",
+		(unsigned long long)g->regions_populated,
+		(unsigned long long)g->regions_ballooned,
+		(unsigned long long)g->regions_mixed);
+	fprintf(out, "    \"buddyinfo\": ");
+	json_u64_array(out, g->buddyinfo, XB_MAX_ORDER);
+	fprintf(out, "\n  },\n");
+	fprintf(out,
+		"  \"host\": {\"free_pages\": %llu, \"free_2m_blocks\": %llu, "
+		"\"superpage_coverage\": %.6f,\n           \"buddyinfo\": ",
+		(unsigned long long)h->free_pages,
+		(unsigned long long)h->free_2m_blocks, h->superpage_coverage);
+	json_u64_array(out, h->buddyinfo, XB_MAX_ORDER);
+	fprintf(out, "},\n  \"hypercalls\": {\n");
+	json_hypercall(out, "populate_physmap", &r->hypercalls.populate, false);
+	json_hypercall(out, "decrease_reservation", &r->hypercalls.decrease,
+		       false);
+	json_hypercall(out, "exchange", &r->hypercalls.exchange, false);
+	json_hypercall(out, "relocate", &r->hypercalls.relocate, true);
+	fprintf(out, "  },\n");
+	fprintf(out,
+		"  \"balloon\": {\"inflated_pages\": %llu, \"deflated_pages\": "
+		"%llu, \"migrated\": %llu, \"coalesced_2m\": %llu,\n"
+		"              \"inflated_huge_pages\": %llu, "
+		"\"deflated_huge_pages\": %llu, \"failures\": %llu, "
+		"\"gave_up\": %llu,\n"
+		"              \"special_taken\": %llu, "
+		"\"foreign_map_failed\": %llu},\n",
+		(unsigned long long)(d->huge.inflated + d->small.inflated),
+		(unsigned long long)(d->huge.deflated + d->small.deflated),
+		(unsigned long long)d->small.migrated,
+		(unsigned long long)d->huge.coalesced,
+		(unsigned long long)d->huge.inflated,
+		(unsigned long long)d->huge.deflated,
+		(unsigned long long)(d->huge.failed + d->small.failed),
+		(unsigned long long)d->gave_up,
+		(unsigned long long)d->special_taken,
+		(unsigned long long)r->foreign_map_failed);
+	fprintf(out,
+		"  \"compaction\": {\"migrate_scanned\": %llu, \"free_scanned\": "
+		"%llu, \"isolated\": %llu,\n                 \"migrated\": %llu, "
+		"\"failed\": %llu, \"stall\": %llu, \"success\": %llu, "
+		"\"fail\": %llu},\n",
+		(unsigned long long)r->compaction.compact_migrate_scanned,
+		(unsigned long long)r->compaction.compact_free_scanned,
+		(unsigned long long)r->compaction.compact_isolated,
+		(unsigned long long)r->compaction.pgmigrate_success,
+		(unsigned long long)r->compaction.pgmigrate_fail,
+		(unsigned long long)r->compaction.compact_stall,
+		(unsigned long long)r->compaction.compact_success,
+		(unsigned long long)r->compaction.compact_fail);
+	fprintf(out, "  \"events\": %llu,\n",
+		(unsigned long long)r->events_run);
+	fprintf(out, "  \"invariants\": {\"checks\": %llu, \"violations\": %llu}\n}\n",
+		(unsigned long long)r->checks,
+		(unsigned long long)r->violations);
+}
+
+void xb_report_write_csv(const struct xb_run_result *r, FILE *out)
+{
+	fprintf(out, "t_s,populated,target,balloon_huge,balloon_small,fu9,"
+		     "superpage_coverage,balloon_special,free,frag_index9,"
+		     "host_free_2m\n");
+	for (guint i = 0; i < r->series->len; i++) {
+		const struct xb_run_sample *s =
+			&g_array_index(r->series, struct xb_run_sample, i);
+
+		fprintf(out, "%.3f,%llu,%llu,%llu,%llu,%.6f,%.6f,%llu,%llu,%.3f,%llu\n",
+			s->t_s, (unsigned long long)s->populated,
+			(unsigned long long)s->target,
+			(unsigned long long)s->balloon_huge,
+			(unsigned long long)s->balloon_small, s->fu9,
+			s->superpage_coverage,
+			(unsigned long long)s->balloon_special,
+			(unsigned long long)s->free, s->frag_index9,
+			(unsigned long long)s->host_free_2m);
+	}
+}
+
+static double mib(uint64_t frames)
+{
+	return (double)frames / 256.0;
+}
+
+void xb_report_print_summary(const struct xb_run_result *r, FILE *out)
+{
+	const struct xb_guest_metrics *g = &r->guest;
+	const struct xb_backend_stats *h = &r->hypercalls;
+
+	fprintf(out, "%s, policy %s, seed %llu: %s (%.0f MiB populated, "
+		     "target %.0f MiB)\n",
+		r->scenario, r->policy, (unsigned long long)r->seed,
+		r->target_reached ? "target reached" : "TARGET NOT REACHED",
+		mib(r->current_pages), mib(r->target_pages));
+	fprintf(out, "  balloon: %.0f MiB in 2 MiB pages, %.0f MiB in 4 KiB "
+		     "pages, %.0f MiB special\n",
+		mib(g->balloon_huge), mib(g->balloon_small),
+		mib(g->balloon_special));
+	fprintf(out, "  guest: Fu(9) %.3f; 2 MiB regions %llu populated, %llu "
+		     "ballooned, %llu mixed\n",
+		g->fu9, (unsigned long long)g->regions_populated,
+		(unsigned long long)g->regions_ballooned,
+		(unsigned long long)g->regions_mixed);
+	fprintf(out, "  host: superpage coverage %.3f, %llu free 2 MiB blocks\n",
+		r->host.superpage_coverage,
+		(unsigned long long)r->host.free_2m_blocks);
+	fprintf(out, "  hypercalls: populate %llu, decrease %llu, exchange "
+		     "%llu, relocate %llu; compaction migrated %llu pages\n",
+		(unsigned long long)h->populate.calls,
+		(unsigned long long)h->decrease.calls,
+		(unsigned long long)h->exchange.calls,
+		(unsigned long long)h->relocate.calls,
+		(unsigned long long)r->compaction.pgmigrate_success);
+	fprintf(out, "  time: %.1f s simulated, %.2f s wall; invariants: %llu "
+		     "checks, %llu violations; digest %.16s\n",
+		r->sim_time_s, r->wall_time_s, (unsigned long long)r->checks,
+		(unsigned long long)r->violations, r->digest);
+}
+
+/* Write through a temporary file and rename, so a failure never leaves a
+ * half-written report behind. */
+static bool write_atomic(const char *path,
+			 void (*fn)(const struct xb_run_result *, FILE *),
+			 const struct xb_run_result *r, GError **error)
+{
+	char *tmp = g_strdup_printf("%s.tmp", path);
+	FILE *f = fopen(tmp, "w");
+	bool ok = false;
+
+	if (f) {
+		fn(r, f);
+		ok = !ferror(f);
+		ok = (fclose(f) == 0) && ok;
+		ok = ok && rename(tmp, path) == 0;
+	}
+	if (!ok) {
+		g_set_error(error, XB_ERROR, XB_ERROR_IO, "%s: %s", path,
+			    g_strerror(errno));
+		g_unlink(tmp);
+	}
+	g_free(tmp);
+	return ok;
+}
+
+bool xb_report_write_dir(const struct xb_run_result *r, const char *dir,
+			 GError **error)
+{
+	char *json = g_build_filename(dir, "report.json", NULL);
+	char *csv = g_build_filename(dir, "series.csv", NULL);
+	bool ok;
+
+	if (g_mkdir_with_parents(dir, 0755) != 0) {
+		g_set_error(error, XB_ERROR, XB_ERROR_IO, "%s: %s", dir,
+			    g_strerror(errno));
+		ok = false;
+	} else {
+		ok = write_atomic(csv, xb_report_write_csv, r, error) &&
+		     write_atomic(json, xb_report_write_json, r, error);
+	}
+	g_free(json);
+	g_free(csv);
+	return ok;
+}

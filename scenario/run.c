@@ -1,0 +1,702 @@
+/*
+ * The scenario runner: sets up the mock host and its neighbours, the guest
+ * zone, compaction, the driver and workloads, then replays the timeline in
+ * simulated time with timers for the balloon worker, the exchange worker,
+ * kcompactd, workload ticks, neighbour churn and sampling. Every backend
+ * call, timeline event and sample feeds the run digest.
+ */
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "xballoon/mock.h"
+#include "xballoon/policy.h"
+#include "xballoon/run.h"
+#include "xballoon/sim.h"
+#include "xballoon/workload.h"
+
+/* Workloads advance in steps of this much simulated time. */
+#define WORKLOAD_TICK (100 * XB_NS_PER_MS)
+
+/* A neighbour domain and the extents it holds (for its churn). */
+struct neighbour {
+	const struct xb_neighbour *spec;
+	unsigned domid;
+	uint64_t gfn_space;
+	uint64_t next_gfn;          /* bump allocator over its gfn space    */
+	GArray *free_gfns[XB_MAX_ORDER]; /* gfns of freed extents, by order */
+	GArray *held;               /* uint64_t: gfn << 8 | order           */
+};
+
+struct run {
+	const struct xb_scenario *sc;
+	const struct xb_run_options *opt;
+	struct xb_run_result *res;
+	struct xb_sim sim;
+	struct xb_backend *be;
+	struct xb_mock *mock;
+	struct xb_zone *zone;
+	struct xb_compactor comp;
+	struct xb_driver drv;
+	bool drv_ready;
+	struct xb_workload **wl;     /* by scenario workload index          */
+	struct neighbour *nb;
+	uint64_t balloon_gen;        /* invalidates stale balloon timers    */
+	uint64_t target;             /* the last target asked for           */
+	GChecksum *trace;
+	uint64_t duration;
+	uint64_t wall_start_ns;
+	uint64_t last_progress_ns;
+};
+
+static uint64_t wall_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * XB_NS_PER_S + (uint64_t)ts.tv_nsec;
+}
+
+/* ---- the digest -------------------------------------------------------- */
+
+/* Feed little-endian words so the digest is the same on every machine. */
+static void trace_words(struct run *r, const uint64_t *w, unsigned n)
+{
+	uint8_t buf[8];
+
+	for (unsigned i = 0; i < n; i++) {
+		for (unsigned b = 0; b < 8; b++)
+			buf[b] = (uint8_t)(w[i] >> (8 * b));
+		g_checksum_update(r->trace, buf, sizeof(buf));
+	}
+}
+
+static void trace_backend(void *priv, const struct xb_trace_rec *t)
+{
+	struct run *r = priv;
+	uint64_t head[] = {r->sim.now, t->op, t->nr, t->order, t->nr_out,
+			   t->out_order, (uint64_t)t->result, t->progress,
+			   t->src, t->dst};
+
+	trace_words(r, head, G_N_ELEMENTS(head));
+	if (t->extents)
+		trace_words(r, t->extents, (unsigned)t->nr);
+	if (t->out)
+		trace_words(r, t->out, (unsigned)t->nr_out);
+}
+
+static void trace_event(struct run *r, uint64_t kind, uint64_t a, uint64_t b)
+{
+	uint64_t w[] = {r->sim.now, 0x1000 + kind, a, b};
+
+	trace_words(r, w, G_N_ELEMENTS(w));
+}
+
+/* ---- reclaim and direct compaction hooks --------------------------------- */
+
+static uint64_t run_reclaim(struct xb_zone *z, void *priv, uint64_t nr)
+{
+	struct run *r = priv;
+	uint64_t got = 0;
+
+	for (size_t i = 0; i < r->sc->nr_workloads && got < nr; i++)
+		if (r->wl[i])
+			got += xb_workload_reclaim(r->wl[i], nr - got);
+	return got;
+}
+
+static uint64_t run_reclaimable(const struct xb_zone *z, void *priv)
+{
+	struct run *r = priv;
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < r->sc->nr_workloads; i++)
+		if (r->wl[i] && r->wl[i]->spec.kind == XB_WL_PAGECACHE)
+			n += r->wl[i]->held;
+	return n;
+}
+
+static bool run_compact(struct xb_zone *z, void *priv, unsigned order,
+			unsigned mt)
+{
+	struct run *r = priv;
+
+	return xb_compact_direct(&r->comp, order, mt);
+}
+
+static const struct xb_zone_ops run_zone_ops = {
+	.reclaim = run_reclaim,
+	.compact = run_compact,
+	.reclaimable = run_reclaimable,
+};
+
+/* ---- checkers ------------------------------------------------------------ */
+
+static void run_checks(struct run *r)
+{
+	bool ok = xb__zone_is_valid(r->zone) &&
+		  xb__compactor_is_valid(&r->comp) &&
+		  xb__driver_is_valid(&r->drv) &&
+		  (!r->mock || xb__mock_is_valid(r->mock));
+
+	for (size_t i = 0; ok && i < r->sc->nr_workloads; i++)
+		if (r->wl[i])
+			ok = xb__workload_is_valid(r->wl[i]);
+	r->res->checks++;
+	if (!ok)
+		r->res->violations++;
+}
+
+/* ---- neighbours ------------------------------------------------------------ */
+
+static bool nb_alloc_gfn(struct neighbour *n, unsigned order, uint64_t *gfn)
+{
+	GArray *fl = n->free_gfns[order];
+
+	if (fl->len) {
+		*gfn = g_array_index(fl, uint64_t, fl->len - 1);
+		g_array_set_size(fl, fl->len - 1);
+		return true;
+	}
+	uint64_t g = (n->next_gfn + (1ull << order) - 1) &
+		     ~((1ull << order) - 1);
+
+	if (g + (1ull << order) > n->gfn_space)
+		return false;
+	*gfn = g;
+	n->next_gfn = g + (1ull << order);
+	return true;
+}
+
+/* Populate one extent for a neighbour; false when Xen says no. */
+static bool nb_populate(struct run *r, struct neighbour *n, unsigned order)
+{
+	uint64_t gfn;
+
+	if (!nb_alloc_gfn(n, order, &gfn))
+		return false;
+	if (xb_mock_domain_populate(r->mock, n->domid, gfn, order) != 0) {
+		g_array_append_val(n->free_gfns[order], gfn);
+		return false;
+	}
+	uint64_t rec = gfn << 8 | order;
+
+	g_array_append_val(n->held, rec);
+	return true;
+}
+
+static void nb_boot(struct run *r, struct neighbour *n)
+{
+	uint64_t left = n->spec->frames;
+
+	/* The toolstack builds it in 2 MiB extents, 4 KiB when refused. */
+	while (left >= XB_HUGE_PAGES && nb_populate(r, n, XB_HUGE_ORDER))
+		left -= XB_HUGE_PAGES;
+	while (left > 0 && nb_populate(r, n, 0))
+		left--;
+}
+
+static unsigned pick_order(struct run *r, const struct xb_neighbour *spec)
+{
+	uint64_t x = xb_rng_below(&r->sim.rng, XB_PPM), acc = 0;
+
+	for (unsigned o = 0; o < XB_MAX_ORDER; o++) {
+		acc += spec->order_share_ppm[o];
+		if (x < acc)
+			return o;
+	}
+	return 0;
+}
+
+static void ev_churn(struct xb_sim *s, void *arg, uint64_t data)
+{
+	struct run *r = arg;
+	struct neighbour *n = &r->nb[data];
+	uint64_t freed = 0, got = 0;
+
+	/* Free random extents worth `pages`, then take as much again in the
+	 * configured mix of orders: the host's free memory gets chopped. */
+	while (freed < n->spec->churn_pages && n->held->len) {
+		guint k = (guint)xb_rng_below(&s->rng, n->held->len);
+		uint64_t rec = g_array_index(n->held, uint64_t, k);
+		uint64_t gfn = rec >> 8;
+		unsigned order = rec & 0xff;
+
+		g_array_index(n->held, uint64_t, k) =
+			g_array_index(n->held, uint64_t, n->held->len - 1);
+		g_array_set_size(n->held, n->held->len - 1);
+		xb_mock_domain_free(r->mock, n->domid, gfn, order);
+		g_array_append_val(n->free_gfns[order], gfn);
+		freed += 1ull << order;
+	}
+	while (got < freed) {
+		unsigned order = pick_order(r, n->spec);
+
+		if (!nb_populate(r, n, order) && !nb_populate(r, n, 0))
+			break;
+		got += 1ull << order;
+	}
+	trace_event(r, 1, data, freed);
+	xb_sim_after(s, n->spec->churn_every, ev_churn, r, data);
+}
+
+/* ---- timers --------------------------------------------------------------- */
+
+static void ev_balloon(struct xb_sim *s, void *arg, uint64_t gen)
+{
+	struct run *r = arg;
+
+	if (gen != r->balloon_gen)
+		return; /* superseded by a newer target */
+	uint64_t delay = xb_driver_process(&r->drv);
+
+	trace_event(r, 2, r->drv.current_pages, r->drv.state);
+	if (delay)
+		xb_sim_after(s, delay * XB_NS_PER_S, ev_balloon, r, gen);
+}
+
+static void ev_worker(struct xb_sim *s, void *arg, uint64_t data)
+{
+	struct run *r = arg;
+
+	xb_driver_worker(&r->drv);
+	trace_event(r, 3, r->drv.huge.nr, r->drv.small.nr_pages);
+	xb_sim_after(s, r->drv.knobs.exchange_interval, ev_worker, r, 0);
+}
+
+static void ev_kcompactd(struct xb_sim *s, void *arg, uint64_t data)
+{
+	struct run *r = arg;
+
+	xb_compact_proactive(&r->comp);
+	xb_sim_after(s, XB_KCOMPACTD_PERIOD_MS * XB_NS_PER_MS, ev_kcompactd, r,
+		     0);
+}
+
+static void ev_tick(struct xb_sim *s, void *arg, uint64_t data)
+{
+	struct run *r = arg;
+
+	for (size_t i = 0; i < r->sc->nr_workloads; i++)
+		if (r->wl[i])
+			xb_workload_tick(r->wl[i], s->now, WORKLOAD_TICK,
+					 &s->rng);
+	xb_sim_after(s, WORKLOAD_TICK, ev_tick, r, 0);
+}
+
+static void sample(struct run *r)
+{
+	struct xb_guest_metrics g;
+	struct xb_host_info h = {.superpage_coverage = -1};
+	struct xb_run_sample row;
+
+	xb_metrics_guest(&r->drv, &g);
+	xb_host_info(r->be, &h);
+	row = (struct xb_run_sample){
+		.t_s = (double)r->sim.now / (double)XB_NS_PER_S,
+		.populated = g.populated,
+		.target = r->drv.target_pages,
+		.balloon_huge = g.balloon_huge,
+		.balloon_small = g.balloon_small,
+		.balloon_special = g.balloon_special,
+		.free = g.free,
+		.fu9 = g.fu9,
+		.frag_index9 = g.frag_index9,
+		.superpage_coverage = h.superpage_coverage,
+		.host_free_2m = h.free_2m_blocks,
+	};
+	g_array_append_val(r->res->series, row);
+	uint64_t w[] = {r->sim.now, 0x2000, g.populated, g.balloon_huge,
+			g.balloon_small, g.free, h.free_2m_blocks};
+
+	trace_words(r, w, G_N_ELEMENTS(w));
+}
+
+static void progress(struct run *r)
+{
+	uint64_t now = wall_ns();
+
+	if (!r->opt->progress || now - r->wall_start_ns < XB_NS_PER_S ||
+	    now - r->last_progress_ns < XB_NS_PER_S / 4)
+		return;
+	r->last_progress_ns = now;
+	fprintf(stderr, "\rxballoon: %s: %.0fs of %.0fs simulated ",
+		r->sc->name, (double)r->sim.now / 1e9,
+		(double)r->duration / 1e9);
+}
+
+static void ev_sample(struct xb_sim *s, void *arg, uint64_t data)
+{
+	struct run *r = arg;
+
+	sample(r);
+	run_checks(r);
+	progress(r);
+	if (s->now + r->sc->sample <= r->duration)
+		xb_sim_after(s, r->sc->sample, ev_sample, r, 0);
+}
+
+static void ev_fault_end(struct xb_sim *s, void *arg, uint64_t op)
+{
+	struct run *r = arg;
+
+	xb_mock_fail_probability(r->mock, (enum xb_mock_op)op, 0);
+	xb_mock_fail_call(r->mock, (enum xb_mock_op)op, 0);
+	xb_mock_fail_at(r->mock, (enum xb_mock_op)op, XB_MOCK_NEVER);
+	trace_event(r, 4, op, 0);
+}
+
+static void kick_balloon(struct run *r)
+{
+	r->balloon_gen++;
+	xb_sim_after(&r->sim, 0, ev_balloon, r, r->balloon_gen);
+}
+
+static void ev_timeline(struct xb_sim *s, void *arg, uint64_t idx)
+{
+	struct run *r = arg;
+	const struct xb_event *ev = &r->sc->events[idx];
+
+	trace_event(r, 0x100 + ev->type, idx, 0);
+	switch (ev->type) {
+	case XB_EV_WORKLOAD: {
+		const struct xb_scn_workload *sw =
+			&r->sc->workloads[ev->workload];
+		struct xb_workload_spec spec = {
+			.name = sw->name,
+			.kind = sw->kind,
+			.size = sw->frames,
+			.ramp = sw->ramp,
+			.churn = (double)sw->churn_ppm_s / XB_PPM,
+			.lifetime = sw->lifetime == XB_NS_FOREVER ? 0
+								  : sw->lifetime,
+			.free = (double)sw->free_ppm / XB_PPM,
+		};
+
+		r->wl[ev->workload] = xb_workload_start(r->zone, &spec, s->now);
+		/* Its first step now, not a tick later. */
+		if (r->wl[ev->workload])
+			xb_workload_tick(r->wl[ev->workload], s->now, 0,
+					 &s->rng);
+		break;
+	}
+	case XB_EV_STOP:
+		if (r->wl[ev->workload])
+			xb_workload_stop(r->wl[ev->workload]);
+		break;
+	case XB_EV_TARGET:
+		r->target = ev->size.frames;
+		xb_driver_set_target(&r->drv, ev->size.frames);
+		kick_balloon(r);
+		break;
+	case XB_EV_FOREIGN_MAP:
+		if (xb_driver_alloc_special(&r->drv, ev->size.frames) < 0)
+			r->res->foreign_map_failed++;
+		break;
+	case XB_EV_COMPACT:
+		if (ev->compact_order == XB_COMPACT_FULL) {
+			xb_compact_zone_full(&r->comp);
+		} else {
+			struct xb_compact_control cc = {
+				.zone = r->zone,
+				.c = &r->comp,
+				.order = ev->compact_order,
+				.migratetype = XB_MT_MOVABLE,
+				.mode = XB_MIGRATE_SYNC,
+				.whole_zone = true,
+				.ignore_skip_hint = true,
+			};
+
+			xb_compact_zone(&cc);
+		}
+		break;
+	case XB_EV_FAULT: {
+		enum xb_mock_op op = (enum xb_mock_op)ev->fault.op;
+
+		if (!r->mock)
+			break;
+		if (ev->fault.call)
+			xb_mock_fail_call(r->mock, op, ev->fault.call);
+		else if (ev->fault.rate_ppm)
+			xb_mock_fail_probability(r->mock, op,
+						 (double)ev->fault.rate_ppm /
+							 XB_PPM);
+		else
+			xb_mock_fail_at(r->mock, op, ev->fault.at_extent);
+		if (ev->fault.duration != XB_NS_FOREVER)
+			xb_sim_after(s, ev->fault.duration, ev_fault_end, r,
+				     op);
+		break;
+	}
+	case XB_EV_NR_TYPES:
+		break;
+	}
+}
+
+/* ---- setup ------------------------------------------------------------------ */
+
+static bool check_memory(const struct xb_scenario *sc, GError **error)
+{
+	uint64_t need = xb_scenario_metadata_bytes(sc);
+	long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
+	uint64_t have = pages > 0 && psize > 0
+				? (uint64_t)pages * (uint64_t)psize
+				: UINT64_MAX;
+
+	if (need <= have / 10 * 9)
+		return true;
+	g_set_error(error, XB_ERROR, XB_ERROR_INVALID,
+		    "%s: error: the model needs %.1f GiB of metadata; this "
+		    "machine has %.1f GiB",
+		    sc->path, (double)need / (1 << 30),
+		    (double)have / (1 << 30));
+	return false;
+}
+
+static bool set_knobs(const struct xb_scenario *sc,
+		      const struct xb_policy_ops *p, struct xb_policy_knobs *k,
+		      GError **error)
+{
+	*k = p->defaults;
+	for (size_t i = 0; i < sc->driver.nr_knobs; i++) {
+		const struct xb_knob *kn = &sc->driver.knobs[i];
+		const char *why = NULL;
+
+		if (xb_policy_set_knob(k, kn->key, kn->value, &why) < 0) {
+			xb_scenario_set_error(sc, kn->pos, error,
+					      "driver.%s: %s", kn->key, why);
+			return false;
+		}
+	}
+	return true;
+}
+
+static bool setup(struct run *r, GError **error)
+{
+	const struct xb_scenario *sc = r->sc;
+	const char *pname = r->opt->policy ? r->opt->policy : sc->driver.policy;
+	const struct xb_policy_ops *policy = xb_policy_find(pname);
+	const char *bname = r->opt->backend ? r->opt->backend : "mock";
+	const struct xb_backend_ops *bops = xb_backend_find(bname);
+	struct xb_policy_knobs knobs;
+	int rc;
+
+	if (!policy) {
+		g_set_error(error, XB_ERROR, XB_ERROR_INVALID,
+			    "unknown policy '%s' (see 'xballoon policies')",
+			    pname);
+		return false;
+	}
+	if (!bops || strcmp(bname, "mock") != 0) {
+		g_set_error(error, XB_ERROR, XB_ERROR_UNSUPPORTED,
+			    "backend '%s' cannot replay a scenario (the "
+			    "scenario models the host: use 'mock')",
+			    bname);
+		return false;
+	}
+	if (!set_knobs(sc, policy, &knobs, error) || !check_memory(sc, error))
+		return false;
+	r->res->policy = g_strdup(policy->name);
+	r->res->backend = g_strdup(bops->name);
+
+	struct xb_backend_config cfg = {
+		.type = sc->guest.type,
+		.max_pages = sc->guest.max_frames,
+		.gfn_space = sc->guest.max_frames,
+		.memop_max_order = sc->guest.memop_max_order,
+		.host_pages = sc->host.frames,
+		.seed = r->res->seed,
+		.domid = -1,
+	};
+
+	r->be = xb_backend_open(bops, &cfg, error);
+	if (!r->be)
+		return false;
+	r->be->trace = trace_backend;
+	r->be->trace_priv = r;
+	r->mock = xb_mock_from_backend(r->be);
+
+	/* Neighbours first: they were running before the guest booted. */
+	r->nb = g_new0(struct neighbour, sc->host.nr_neighbours);
+	for (size_t i = 0; i < sc->host.nr_neighbours; i++) {
+		struct neighbour *n = &r->nb[i];
+
+		n->spec = &sc->host.neighbours[i];
+		n->gfn_space = 2 * n->spec->frames;
+		rc = xb_mock_add_domain(r->mock, XB_GUEST_HVM, n->spec->frames,
+					n->gfn_space);
+		if (rc < 0) {
+			xb_scenario_set_error(sc, n->spec->pos, error,
+					      "neighbour %s: cannot create it "
+					      "(%s)",
+					      n->spec->name, g_strerror(-rc));
+			return false;
+		}
+		n->domid = (unsigned)rc;
+		for (unsigned o = 0; o < XB_MAX_ORDER; o++)
+			n->free_gfns[o] = g_array_new(FALSE, FALSE,
+						      sizeof(uint64_t));
+		n->held = g_array_new(FALSE, FALSE, sizeof(uint64_t));
+		nb_boot(r, n);
+	}
+
+	r->zone = xb_zone_create(sc->guest.max_frames);
+	if (!r->zone) {
+		g_set_error(error, XB_ERROR, XB_ERROR_INVALID,
+			    "cannot map the guest zone (%lu frames)",
+			    (unsigned long)sc->guest.max_frames);
+		return false;
+	}
+	xb_compactor_init(&r->comp, r->zone);
+	r->comp.proactiveness = (unsigned)knobs.proactiveness;
+	xb_zone_set_ops(r->zone, &run_zone_ops, r);
+	rc = xb_driver_init(&r->drv, r->zone, r->be, policy, &knobs);
+	if (rc < 0) {
+		g_set_error(error, XB_ERROR, XB_ERROR_INVALID,
+			    "cannot start the driver: %s", g_strerror(-rc));
+		return false;
+	}
+	r->drv_ready = true;
+	rc = xb_driver_boot(&r->drv, sc->guest.frames, sc->guest.boot_order);
+	if (rc < 0) {
+		xb_scenario_set_error(sc, sc->guest.pos, error,
+				      "the host cannot populate the guest's "
+				      "boot memory");
+		return false;
+	}
+	/* The report counts the driver's hypercalls, not the domain
+	 * builder's (the digest still covers both). */
+	memset(&r->be->stats, 0, sizeof(r->be->stats));
+	r->target = sc->guest.frames;
+	r->wl = g_new0(struct xb_workload *, sc->nr_workloads);
+	return true;
+}
+
+static void teardown(struct run *r)
+{
+	if (r->wl) {
+		for (size_t i = 0; i < r->sc->nr_workloads; i++)
+			xb_workload_destroy(r->wl[i]);
+		g_free(r->wl);
+	}
+	if (r->drv_ready)
+		xb_driver_fini(&r->drv);
+	xb_zone_destroy(r->zone);
+	if (r->nb) {
+		for (size_t i = 0; i < r->sc->host.nr_neighbours; i++) {
+			for (unsigned o = 0; o < XB_MAX_ORDER; o++)
+				if (r->nb[i].free_gfns[o])
+					g_array_free(r->nb[i].free_gfns[o],
+						     TRUE);
+			if (r->nb[i].held)
+				g_array_free(r->nb[i].held, TRUE);
+		}
+		g_free(r->nb);
+	}
+	xb_backend_close(r->be);
+	xb_sim_fini(&r->sim);
+	if (r->trace)
+		g_checksum_free(r->trace);
+}
+
+static void finish(struct run *r)
+{
+	struct xb_run_result *res = r->res;
+
+	xb_metrics_guest(&r->drv, &res->guest);
+	res->host.superpage_coverage = -1;
+	xb_host_info(r->be, &res->host);
+	res->hypercalls = r->be->stats;
+	res->driver = r->drv.stats;
+	res->compaction = r->comp.stats;
+	res->target_pages = r->target;
+	res->current_pages = r->drv.current_pages;
+	res->target_reached = r->drv.current_pages == r->target;
+	res->events_run = r->sim.events_run;
+	res->sim_time_s = (double)r->duration / (double)XB_NS_PER_S;
+	g_strlcpy(res->digest, g_checksum_get_string(r->trace),
+		  sizeof(res->digest));
+}
+
+bool xb_run(const struct xb_scenario *sc, const struct xb_run_options *opt,
+	    struct xb_run_result *res, GError **error)
+{
+	struct run r = {.sc = sc, .opt = opt, .res = res};
+	bool ok;
+
+	memset(res, 0, sizeof(*res));
+	res->series = g_array_new(FALSE, FALSE, sizeof(struct xb_run_sample));
+	res->scenario = g_strdup(sc->name);
+	res->seed = opt->seed_set ? opt->seed : sc->seed;
+	r.wall_start_ns = wall_ns();
+	r.trace = g_checksum_new(G_CHECKSUM_SHA256);
+	xb_sim_init(&r.sim, res->seed);
+	r.duration = sc->duration;
+
+	ok = setup(&r, error);
+	if (ok) {
+		for (size_t i = 0; i < sc->nr_events; i++)
+			xb_sim_at(&r.sim, sc->events[i].at, ev_timeline, &r, i);
+		xb_sim_at(&r.sim, 0, ev_tick, &r, 0);
+		xb_sim_at(&r.sim, 0, ev_sample, &r, 0);
+		xb_sim_at(&r.sim, XB_KCOMPACTD_PERIOD_MS * XB_NS_PER_MS,
+			  ev_kcompactd, &r, 0);
+		if (xb_driver_has_worker(&r.drv))
+			xb_sim_at(&r.sim, r.drv.knobs.exchange_interval,
+				  ev_worker, &r, 0);
+		for (size_t i = 0; i < sc->host.nr_neighbours; i++)
+			if (r.nb[i].spec->has_churn)
+				xb_sim_at(&r.sim, r.nb[i].spec->churn_every,
+					  ev_churn, &r, i);
+		xb_sim_run_until(&r.sim, r.duration);
+		run_checks(&r);
+		finish(&r);
+		if (opt->progress && wall_ns() - r.wall_start_ns >= XB_NS_PER_S)
+			fputc('\n', stderr);
+	}
+	teardown(&r);
+	res->wall_time_s = (double)(wall_ns() - r.wall_start_ns) / 1e9;
+	return ok;
+}
+
+void xb_run_result_clear(struct xb_run_result *res)
+{
+	g_free(res->scenario);
+	g_free(res->policy);
+	g_free(res->backend);
+	if (res->series)
+		g_array_free(res->series, TRUE);
+	memset(res, 0, sizeof(*res));
+}
+
+/* ---- policy checks from the registry ---------------------------------------- */
+
+static bool reg_policy_exists(const char *name)
+{
+	return xb_policy_find(name) != NULL;
+}
+
+static bool reg_check_knob(const char *policy, const char *key,
+			   const char *value, char **why)
+{
+	const struct xb_policy_ops *p = xb_policy_find(policy);
+	struct xb_policy_knobs k;
+	const char *reason = NULL;
+
+	if (!p) {
+		*why = g_strdup("unknown policy");
+		return false;
+	}
+	k = p->defaults;
+	if (xb_policy_set_knob(&k, key, value, &reason) < 0) {
+		*why = g_strdup(reason);
+		return false;
+	}
+	return true;
+}
+
+const struct xb_policy_check xb_run_policy_check = {
+	.policy_exists = reg_policy_exists,
+	.check_knob = reg_check_knob,
+};

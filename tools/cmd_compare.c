@@ -1,0 +1,106 @@
+/*
+ * `xballoon compare`: replay one scenario under several policies (same
+ * seed) and print one row per policy.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "tools/cmd.h"
+#include "xballoon/policy.h"
+#include "xballoon/run.h"
+
+int cmd_compare(int argc, char **argv)
+{
+	struct xb_run_options opt = {0};
+	const char *path = NULL, *list = "linux,huge-first";
+
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (a[0] == '-' && i + 1 >= argc) {
+			xb_cli_error("option '%s' needs a value", a);
+			return XB_EXIT_USAGE;
+		} else if (!strcmp(a, "--policies")) {
+			list = argv[++i];
+		} else if (!strcmp(a, "--seed")) {
+			if (xb_cli_parse_u64(a, argv[++i], &opt.seed))
+				return XB_EXIT_USAGE;
+			opt.seed_set = true;
+		} else if (a[0] == '-') {
+			xb_cli_error("unknown option '%s'", a);
+			return XB_EXIT_USAGE;
+		} else if (path) {
+			xb_cli_error("one scenario at a time");
+			return XB_EXIT_USAGE;
+		} else {
+			path = a;
+		}
+	}
+	if (!path) {
+		xb_cli_error("usage: xballoon compare SCENARIO "
+			     "[--policies P,Q,...] [--seed N]");
+		return XB_EXIT_USAGE;
+	}
+	char **names = g_strsplit(list, ",", -1);
+	int status = XB_EXIT_OK;
+
+	for (char **n = names; *n; n++) {
+		if (!xb_policy_find(*n)) {
+			xb_cli_error("--policies: unknown policy '%s' (see "
+				     "'xballoon policies')", *n);
+			g_strfreev(names);
+			return XB_EXIT_USAGE;
+		}
+	}
+	struct xb_scenario *sc = xb_cli_load(path, NULL);
+
+	if (!sc) {
+		g_strfreev(names);
+		return XB_EXIT_USAGE;
+	}
+	printf("%s (seed %llu)\n\n", sc->name,
+	       (unsigned long long)(opt.seed_set ? opt.seed : sc->seed));
+	printf("%-22s %6s %7s %7s %7s %8s %9s %8s %8s %9s %8s\n", "policy",
+	       "target", "Fu(9)", "2M-bal", "2M-mix", "sp-cover", "huge-MiB",
+	       "hcalls", "migrated", "coalesced", "wall-s");
+	for (char **n = names; *n; n++) {
+		struct xb_run_result r;
+		GError *err = NULL;
+
+		opt.policy = *n;
+		if (!xb_scenario_check_policy(sc, &xb_run_policy_check, *n,
+					      &err) ||
+		    !xb_run(sc, &opt, &r, &err)) {
+			fprintf(stderr, "%s\n", err->message);
+			g_error_free(err);
+			status = XB_EXIT_USAGE;
+			break;
+		}
+		const struct xb_backend_stats *h = &r.hypercalls;
+
+		printf("%-22s %6s %7.3f %7llu %7llu %8.3f %9.0f %8llu %8llu "
+		       "%9llu %8.2f\n",
+		       r.policy, r.target_reached ? "yes" : "NO", r.guest.fu9,
+		       (unsigned long long)r.guest.regions_ballooned,
+		       (unsigned long long)r.guest.regions_mixed,
+		       r.host.superpage_coverage,
+		       (double)r.guest.balloon_huge / 256.0,
+		       (unsigned long long)(h->populate.calls +
+					    h->decrease.calls +
+					    h->exchange.calls +
+					    h->relocate.calls),
+		       (unsigned long long)r.compaction.pgmigrate_success,
+		       (unsigned long long)r.driver.huge.coalesced,
+		       r.wall_time_s);
+		if (r.violations)
+			status = XB_EXIT_FAILURE;
+		xb_run_result_clear(&r);
+	}
+	printf("\ntarget: target reached at the end; 2M-bal/2M-mix: 2 MiB guest "
+	       "regions wholly ballooned / mixed;\nsp-cover: share of guest "
+	       "memory on 2 MiB host superpages; huge-MiB: balloon held as "
+	       "2 MiB pages.\n");
+	g_strfreev(names);
+	xb_scenario_free(sc);
+	return status;
+}

@@ -1,0 +1,122 @@
+/*
+ * `xballoon run`: replay one scenario and print the summary or the report,
+ * optionally writing report.json and series.csv into a directory.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tools/cmd.h"
+#include "xballoon/run.h"
+
+int xb_cli_parse_u64(const char *opt, const char *s, uint64_t *v)
+{
+	char *end;
+
+	if (*s < '0' || *s > '9') {
+		xb_cli_error("%s: expected a non-negative integer, got '%s'",
+			     opt, s);
+		return -1;
+	}
+	*v = strtoull(s, &end, 10);
+	if (*end) {
+		xb_cli_error("%s: expected a non-negative integer, got '%s'",
+			     opt, s);
+		return -1;
+	}
+	return 0;
+}
+
+struct xb_scenario *xb_cli_load(const char *path, const char *policy)
+{
+	GError *err = NULL;
+	struct xb_scenario *sc = xb_scenario_load(path, &err);
+
+	if (sc && !xb_scenario_check_policy(sc, &xb_run_policy_check, policy,
+					    &err)) {
+		xb_scenario_free(sc);
+		sc = NULL;
+	}
+	if (!sc) {
+		fprintf(stderr, "%s\n", err->message);
+		g_error_free(err);
+	}
+	return sc;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	struct xb_run_options opt = {.progress = isatty(2)};
+	const char *path = NULL, *out = NULL;
+	bool json = false;
+
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (!strcmp(a, "--json")) {
+			json = true;
+		} else if (a[0] == '-' && a[1] == '-' && i + 1 >= argc) {
+			xb_cli_error("option '%s' needs a value", a);
+			return XB_EXIT_USAGE;
+		} else if (!strcmp(a, "--policy")) {
+			opt.policy = argv[++i];
+		} else if (!strcmp(a, "--backend")) {
+			opt.backend = argv[++i];
+		} else if (!strcmp(a, "--out")) {
+			out = argv[++i];
+		} else if (!strcmp(a, "--seed")) {
+			if (xb_cli_parse_u64(a, argv[++i], &opt.seed))
+				return XB_EXIT_USAGE;
+			opt.seed_set = true;
+		} else if (a[0] == '-') {
+			xb_cli_error("unknown option '%s'", a);
+			return XB_EXIT_USAGE;
+		} else if (path) {
+			xb_cli_error("one scenario at a time (got '%s' and '%s')",
+				     path, a);
+			return XB_EXIT_USAGE;
+		} else {
+			path = a;
+		}
+	}
+	if (!path) {
+		xb_cli_error("usage: xballoon run SCENARIO [--policy P] "
+			     "[--seed N] [--backend mock|xen] [--out DIR] "
+			     "[--json]");
+		return XB_EXIT_USAGE;
+	}
+	struct xb_scenario *sc = xb_cli_load(path, opt.policy);
+
+	if (!sc)
+		return XB_EXIT_USAGE;
+
+	struct xb_run_result res;
+	GError *err = NULL;
+	int status = XB_EXIT_OK;
+
+	if (!xb_run(sc, &opt, &res, &err)) {
+		fprintf(stderr, "xballoon: error: %s\n", err->message);
+		status = err->code == XB_ERROR_INVALID ? XB_EXIT_USAGE
+						       : XB_EXIT_FAILURE;
+		g_error_free(err);
+	} else {
+		if (out && !xb_report_write_dir(&res, out, &err)) {
+			xb_cli_error("%s", err->message);
+			g_error_free(err);
+			status = XB_EXIT_FAILURE;
+		}
+		if (json)
+			xb_report_write_json(&res, stdout);
+		else
+			xb_report_print_summary(&res, stdout);
+		if (res.violations) {
+			xb_cli_error("%llu invariant violations",
+				     (unsigned long long)res.violations);
+			status = XB_EXIT_FAILURE;
+		}
+	}
+	xb_run_result_clear(&res);
+	xb_scenario_free(sc);
+	return status;
+}
