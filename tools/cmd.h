@@ -17,6 +17,7 @@ struct xb_cmd {
 #define XB_EXIT_USAGE   2
 
 int cmd_zone(int argc, char **argv);
+int cmd_check(int argc, char **argv);
 
 /* Print "xballoon: error: ..." to stderr. */
 void xb_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
