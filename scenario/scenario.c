@@ -545,8 +545,10 @@ static bool parse_driver(struct ctx *c, const struct ynode *m)
 					    k->str);
 		if (!*k->str)
 			return fail(c, k, "a driver knob needs a name");
-		if (!scalar(c, v, "a driver knob"))
-			return false;
+		if (v->type != YNODE_SCALAR)
+			return fail(c, v,
+				    "driver.%s must be a single value, not %s",
+				    k->str, type_name(v));
 		s->driver.knobs[s->driver.nr_knobs++] = (struct xb_knob){
 		    .key = g_strdup(k->str),
 		    .value = g_strdup(v->str),
@@ -642,7 +644,7 @@ static bool parse_workload(struct ctx *c, const struct ynode *m,
 
 		if (ks.val[k] && !takes)
 			return fail(c, ks.key[k],
-				    "a %s workload does not take '%s'",
+				    "a workload of kind %s does not take '%s'",
 				    kind_names[kind], workload_keys[k]);
 	}
 	if (!get_guest_frames(c, ks.val[W_SIZE], "workload size", &w->size,

@@ -214,6 +214,48 @@ static struct xb_scn_pos offset_pos(int fd, size_t offset)
 	return p;
 }
 
+/* libyaml names the bad trailing byte of a UTF-8 sequence; point at the
+ * sequence's leading byte instead, which is where the user must look. */
+static size_t utf8_start(int fd, size_t offset)
+{
+	unsigned char c;
+
+	for (int back = 0; back < 3 && offset > 0; back++) {
+		if (pread(fd, &c, 1, (off_t)offset - 1) != 1)
+			break;
+		offset--;
+		if ((c & 0xc0) != 0x80)
+			break;
+	}
+	return offset;
+}
+
+static void reader_error(struct builder *b, yaml_parser_t *parser, int fd)
+{
+	const char *problem = parser->problem ? parser->problem : "unknown";
+	size_t offset = parser->problem_offset;
+	unsigned char c = 0;
+
+	if (strstr(problem, "UTF-8")) {
+		if (strstr(problem, "trailing"))
+			offset = utf8_start(fd, offset);
+		if (pread(fd, &c, 1, (off_t)offset) != 1)
+			c = 0;
+		xb__scn_error(b->error, XB_ERROR_INVALID, b->path,
+			      offset_pos(fd, offset),
+			      "not UTF-8 text: byte 0x%02X (%s)", c, problem);
+	} else if (parser->problem_value != -1) {
+		xb__scn_error(b->error, XB_ERROR_INVALID, b->path,
+			      offset_pos(fd, offset),
+			      "character U+%04X is not allowed (%s)",
+			      (unsigned)parser->problem_value, problem);
+	} else {
+		xb__scn_error(b->error, XB_ERROR_INVALID, b->path,
+			      offset_pos(fd, offset), "cannot read: %s",
+			      problem);
+	}
+}
+
 static void parser_error(struct builder *b, yaml_parser_t *parser, int fd)
 {
 	struct xb_scn_pos pos = mark_pos(parser->problem_mark);
@@ -221,15 +263,7 @@ static void parser_error(struct builder *b, yaml_parser_t *parser, int fd)
 
 	switch (parser->error) {
 	case YAML_READER_ERROR:
-		pos = offset_pos(fd, parser->problem_offset);
-		if (parser->problem_value != -1)
-			xb__scn_error(b->error, XB_ERROR_INVALID, b->path, pos,
-				      "bad byte 0x%02X: %s",
-				      (unsigned)parser->problem_value & 0xff,
-				      problem);
-		else
-			xb__scn_error(b->error, XB_ERROR_INVALID, b->path, pos,
-				      "cannot read: %s", problem);
+		reader_error(b, parser, fd);
 		break;
 	case YAML_MEMORY_ERROR:
 		xb__scn_error(b->error, XB_ERROR_INVALID, b->path, pos,
