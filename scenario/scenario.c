@@ -22,7 +22,15 @@ struct ctx {
 	size_t cap_workloads;
 	size_t cap_events;
 	GHashTable *workload_names; /* name -> index + 1 */
+	/* Clipped copies of user text quoted in the one error message. */
+	char clipbuf[4][XB__CLIP_BYTES];
+	unsigned clipi;
 };
+
+static const char *clip(struct ctx *c, const char *s)
+{
+	return xb__clip(c->clipbuf[c->clipi++ % 4], s);
+}
 
 static bool fail(struct ctx *c, const struct ynode *n, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -98,7 +106,7 @@ static bool get_size(struct ctx *c, const struct ynode *n, const char *what,
 	if (!s)
 		return false;
 	if (xb_parse_size(s, bytes, &why))
-		return fail(c, n, "%s '%s' %s", what, s, why);
+		return fail(c, n, "%s '%s' %s", what, clip(c, s), why);
 	return true;
 }
 
@@ -134,7 +142,7 @@ static bool get_time(struct ctx *c, const struct ynode *n, const char *what,
 	if (!s)
 		return false;
 	if (xb_parse_time(s, ns, &why))
-		return fail(c, n, "%s '%s' %s", what, s, why);
+		return fail(c, n, "%s '%s' %s", what, clip(c, s), why);
 	return true;
 }
 
@@ -156,7 +164,7 @@ static bool get_share(struct ctx *c, const struct ynode *n, const char *what,
 	if (!s)
 		return false;
 	if (xb_parse_share(s, ppm, &why))
-		return fail(c, n, "%s '%s' %s", what, s, why);
+		return fail(c, n, "%s '%s' %s", what, clip(c, s), why);
 	return true;
 }
 
@@ -168,7 +176,7 @@ static bool get_rate(struct ctx *c, const struct ynode *n, const char *what,
 	if (!s)
 		return false;
 	if (xb_parse_rate(s, ppm, &why))
-		return fail(c, n, "%s '%s' %s", what, s, why);
+		return fail(c, n, "%s '%s' %s", what, clip(c, s), why);
 	return true;
 }
 
@@ -181,7 +189,7 @@ static bool get_uint(struct ctx *c, const struct ynode *n, const char *what,
 		return false;
 	if (xb_parse_uint(s, max, v, &why) || *v < min)
 		return fail(c, n, "%s '%s' must be an integer %llu..%llu", what,
-			    s, (unsigned long long)min,
+			    clip(c, s), (unsigned long long)min,
 			    (unsigned long long)max);
 	return true;
 }
@@ -206,7 +214,8 @@ static bool get_name(struct ctx *c, const struct ynode *n, const char *what,
 		    !(underscore && *p == '_'))
 			return fail(
 			    c, n, "%s '%s' may only contain letters, digits%s",
-			    what, s, underscore ? ", '-' and '_'" : " and '-'");
+			    what, clip(c, s),
+			    underscore ? ", '-' and '_'" : " and '-'");
 	*out = g_strdup(s);
 	return true;
 }
@@ -224,7 +233,8 @@ static bool get_enum(struct ctx *c, const struct ynode *n, const char *what,
 			*out = i;
 			return true;
 		}
-	return fail(c, n, "unknown %s '%s' (expected %s)", what, s, expected);
+	return fail(c, n, "unknown %s '%s' (expected %s)", what, clip(c, s),
+		    expected);
 }
 
 /* ---- mappings with a fixed set of keys ------------------------------- */
@@ -257,7 +267,7 @@ static bool read_keys(struct ctx *c, const struct ynode *m, const char *where,
 			char *list = g_strjoinv(", ", (char **)ks->keys);
 
 			fail(c, k, "unknown key '%s' in %s (expected %s)",
-			     k->str, where, list);
+			     clip(c, k->str), where, list);
 			g_free(list);
 			return false;
 		}
@@ -265,7 +275,8 @@ static bool read_keys(struct ctx *c, const struct ynode *m, const char *where,
 			return fail(c, k,
 				    "duplicate key '%s' in %s (first at "
 				    "%u:%u)",
-				    k->str, where, ks->key[idx]->pos.line,
+				    clip(c, k->str), where,
+				    ks->key[idx]->pos.line,
 				    ks->key[idx]->pos.col);
 		ks->key[idx] = k;
 		ks->val[idx] = m->kids[i + 1];
@@ -542,13 +553,13 @@ static bool parse_driver(struct ctx *c, const struct ynode *m)
 			if (!strcmp(s->driver.knobs[j].key, k->str))
 				return fail(c, k,
 					    "duplicate key '%s' in driver",
-					    k->str);
+					    clip(c, k->str));
 		if (!*k->str)
 			return fail(c, k, "a driver knob needs a name");
 		if (v->type != YNODE_SCALAR)
 			return fail(c, v,
 				    "driver.%s must be a single value, not %s",
-				    k->str, type_name(v));
+				    clip(c, k->str), type_name(v));
 		s->driver.knobs[s->driver.nr_knobs++] = (struct xb_knob){
 		    .key = g_strdup(k->str),
 		    .value = g_strdup(v->str),
@@ -686,7 +697,7 @@ static bool parse_stop(struct ctx *c, const struct ynode *n,
 	if (!idx)
 		return fail(c, n,
 			    "stop: no workload named '%s' was started before",
-			    name);
+			    clip(c, name));
 	ev->workload = GPOINTER_TO_SIZE(idx) - 1;
 	w = &c->s->workloads[ev->workload];
 	if (w->stop_event >= 0)
@@ -723,7 +734,7 @@ static bool parse_compact(struct ctx *c, const struct ynode *n,
 		return fail(c, n,
 			    "compact '%s' must be full or order:N with N "
 			    "0..%d",
-			    s, XB_MAX_ORDER - 1);
+			    clip(c, s), XB_MAX_ORDER - 1);
 	ev->compact_order = (int)order;
 	return true;
 }
@@ -823,7 +834,7 @@ static bool parse_event(struct ctx *c, const struct ynode *m)
 				    "unknown key '%s' in event (expected at "
 				    "and one of workload, target, compact, "
 				    "stop, foreign_map, fault)",
-				    k->str);
+				    clip(c, k->str));
 		if (act_key)
 			return fail(c, k,
 				    "event has two actions, '%s' and '%s'; "

@@ -14,13 +14,43 @@
 #include "scenario/ytree.h"
 #include "xballoon/backend.h"
 
+const char *xb__clip(char buf[XB__CLIP_BYTES], const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n <= 40) {
+		memcpy(buf, s, n + 1);
+		return buf;
+	}
+	n = 40;
+	while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+		n--;
+	memcpy(buf, s, n);
+	memcpy(buf + n, "...", 4);
+	return buf;
+}
+
 void xb__scn_verror(GError **error, int code, const char *path,
 		    struct xb_scn_pos pos, const char *fmt, va_list ap)
 {
 	char *msg = g_strdup_vprintf(fmt, ap);
+	GString *esc = g_string_sized_new(strlen(msg) + 16);
 
+	/* A key or value may hold "\n" or other control characters (quoted
+	 * scalars allow them); the error must stay one line. */
+	for (const unsigned char *p = (const unsigned char *)msg; *p; p++) {
+		if (*p == '\n')
+			g_string_append(esc, "\\n");
+		else if (*p == '\t')
+			g_string_append(esc, "\\t");
+		else if (*p < 0x20 || *p == 0x7f)
+			g_string_append_printf(esc, "\\x%02X", *p);
+		else
+			g_string_append_c(esc, (char)*p);
+	}
 	g_set_error(error, XB_ERROR, code, "%s:%u:%u: error: %s", path,
-		    pos.line, pos.col, msg);
+		    pos.line, pos.col, esc->str);
+	g_string_free(esc, TRUE);
 	g_free(msg);
 }
 
@@ -126,6 +156,14 @@ static struct ynode *add_node(struct builder *b, enum ynode_type type,
 	return n;
 }
 
+static bool fail_tag(struct builder *b, yaml_mark_t m, const yaml_char_t *tag)
+{
+	char buf[XB__CLIP_BYTES];
+
+	return fail(b, m, "YAML tags (%s) are not supported",
+		    xb__clip(buf, (const char *)tag));
+}
+
 static bool on_scalar(struct builder *b, const yaml_event_t *ev)
 {
 	const char *v = (const char *)ev->data.scalar.value;
@@ -133,9 +171,7 @@ static bool on_scalar(struct builder *b, const yaml_event_t *ev)
 	struct ynode *n;
 
 	if (ev->data.scalar.tag)
-		return fail(b, ev->start_mark,
-			    "YAML tags (%s) are not supported",
-			    (const char *)ev->data.scalar.tag);
+		return fail_tag(b, ev->start_mark, ev->data.scalar.tag);
 	if (len > XB_SCENARIO_MAX_SCALAR)
 		return fail(b, ev->start_mark, "a value longer than %u bytes",
 			    XB_SCENARIO_MAX_SCALAR);
@@ -151,6 +187,8 @@ static bool on_scalar(struct builder *b, const yaml_event_t *ev)
 
 static bool on_event(struct builder *b, const yaml_event_t *ev)
 {
+	char buf[XB__CLIP_BYTES];
+
 	switch (ev->type) {
 	case YAML_DOCUMENT_START_EVENT:
 		if (++b->docs > 1)
@@ -161,15 +199,13 @@ static bool on_event(struct builder *b, const yaml_event_t *ev)
 		return on_scalar(b, ev);
 	case YAML_SEQUENCE_START_EVENT:
 		if (ev->data.sequence_start.tag)
-			return fail(b, ev->start_mark,
-				    "YAML tags (%s) are not supported",
-				    (const char *)ev->data.sequence_start.tag);
+			return fail_tag(b, ev->start_mark,
+					ev->data.sequence_start.tag);
 		return add_node(b, YNODE_SEQ, ev->start_mark) != NULL;
 	case YAML_MAPPING_START_EVENT:
 		if (ev->data.mapping_start.tag)
-			return fail(b, ev->start_mark,
-				    "YAML tags (%s) are not supported",
-				    (const char *)ev->data.mapping_start.tag);
+			return fail_tag(b, ev->start_mark,
+					ev->data.mapping_start.tag);
 		return add_node(b, YNODE_MAP, ev->start_mark) != NULL;
 	case YAML_SEQUENCE_END_EVENT:
 	case YAML_MAPPING_END_EVENT:
@@ -180,7 +216,7 @@ static bool on_event(struct builder *b, const yaml_event_t *ev)
 		 * ("billion laughs"); a scenario never needs them. */
 		return fail(b, ev->start_mark,
 			    "YAML aliases (*%s) are not supported",
-			    (const char *)ev->data.alias.anchor);
+			    xb__clip(buf, (const char *)ev->data.alias.anchor));
 	default:
 		return true;
 	}

@@ -35,7 +35,13 @@ struct ynode {
 struct ynode *xb__ytree_load(const char *path, GError **error);
 void xb__ytree_free(struct ynode *n);
 
-/* Set *error to "PATH:LINE:COL: error: MESSAGE". */
+/* xb__clip(): copy at most 40 bytes of s (whole UTF-8 characters) into
+ * buf, with "..." when cut, so an error never quotes 64 KiB of input. */
+#define XB__CLIP_BYTES 48
+const char *xb__clip(char buf[XB__CLIP_BYTES], const char *s);
+
+/* Set *error to "PATH:LINE:COL: error: MESSAGE", with control characters
+ * of MESSAGE escaped so that it stays one line. */
 void xb__scn_error(GError **error, int code, const char *path,
 		   struct xb_scn_pos pos, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
