@@ -621,3 +621,40 @@ Test(written, default_table_knows_the_v1_policies_and_knob_ranges)
 	cr_assert_not(default_accepts("driver: {exchange: 1}\n"));
 	cr_assert_not(default_accepts("driver: {warp: on}\n"));
 }
+
+Test(written, the_largest_host_is_one_buddy_full)
+{
+	GError *error = NULL;
+	char *path, *text, *expected;
+	struct xb_scenario *s;
+
+	/* XB_MAX_FRAMES frames is the most one 32-bit buddy indexes. */
+	text = g_strdup_printf("name: big\nhost: {memory: %lluKiB}\n"
+			       "guest: {memory: 1GiB, maxmem: %lluKiB}\n",
+			       (unsigned long long)XB_MAX_FRAMES * 4,
+			       (unsigned long long)XB_MAX_FRAMES * 4);
+	s = load_text(text, &path, &error);
+	cr_assert_not_null(s, "%s", error ? error->message : "");
+	cr_assert_eq(s->host.frames, XB_MAX_FRAMES);
+	cr_assert_eq(s->guest.max_frames, XB_MAX_FRAMES);
+	cr_assert_eq(xb_scenario_metadata_bytes(s), 36 * XB_MAX_FRAMES);
+	xb_scenario_free(s);
+	g_free(text);
+	g_free(path);
+
+	/* One frame more, i.e. 16TiB - 4KiB, is refused. */
+	text = g_strdup_printf("name: big\nhost: {memory: %lluKiB}\n"
+			       "guest: {memory: 1GiB}\n",
+			       (unsigned long long)XB_MAX_FRAMES * 4 + 4);
+	cr_assert_null(load_text(text, &path, &error));
+	expected = g_strdup_printf(
+	    "%s:2:16: error: host.memory 17179869180KiB is beyond what the "
+	    "model can hold (at most 4294967294 frames of 4KiB, just under "
+	    "16TiB)",
+	    path);
+	cr_assert_str_eq(error->message, expected);
+	g_clear_error(&error);
+	g_free(expected);
+	g_free(text);
+	g_free(path);
+}
