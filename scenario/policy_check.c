@@ -5,6 +5,7 @@
  */
 #include <string.h>
 
+#include "scenario/ytree.h"
 #include "xballoon/scenario.h"
 
 static const char *const policies[] = {
@@ -39,7 +40,8 @@ static const struct {
 static bool check_knob(const char *policy, const char *key, const char *value,
 		       char **why)
 {
-	const char *w = NULL;
+	char vbuf[XB__CLIP_BYTES], kbuf[XB__CLIP_BYTES];
+	const char *w = NULL, *v_shown = xb__clip(vbuf, value);
 
 	for (size_t i = 0; i < sizeof(knobs) / sizeof(knobs[0]); i++) {
 		xb_ns_t ns;
@@ -62,15 +64,16 @@ static bool check_knob(const char *policy, const char *key, const char *value,
 			    v >= knobs[i].min)
 				return true;
 			*why = g_strdup_printf(
-			    "'%s' must be an integer %llu..%llu", value,
+			    "'%s' must be an integer %llu..%llu", v_shown,
 			    (unsigned long long)knobs[i].min,
 			    (unsigned long long)knobs[i].max);
 			return false;
 		}
-		*why = g_strdup_printf("'%s' %s", value, w);
+		*why = g_strdup_printf("'%s' %s", v_shown, w);
 		return false;
 	}
-	*why = g_strdup_printf("policy '%s' has no knob '%s'", policy, key);
+	*why = g_strdup_printf("policy '%s' has no knob '%s'", policy,
+			       xb__clip(kbuf, key));
 	return false;
 }
 

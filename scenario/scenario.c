@@ -1054,9 +1054,20 @@ bool xb_scenario_check_policy(const struct xb_scenario *s,
 		const struct xb_knob *k = &s->driver.knobs[i];
 		char *why = NULL;
 
+		char key[XB__CLIP_BYTES];
+
 		if (pc->check_knob(policy, k->key, k->value, &why))
 			continue;
-		xb_scenario_set_error(s, k->pos, error, "driver.%s: %s", k->key,
+		/* The reason may quote a 64 KiB value: keep the line short. */
+		if (why && g_utf8_strlen(why, -1) > 160) {
+			char *cut = g_utf8_substring(why, 0, 157);
+
+			g_free(why);
+			why = g_strconcat(cut, "...", NULL);
+			g_free(cut);
+		}
+		xb_scenario_set_error(s, k->pos, error, "driver.%s: %s",
+				      xb__clip(key, k->key),
 				      why ? why : "not accepted by the policy");
 		g_free(why);
 		return false;

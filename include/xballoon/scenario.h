@@ -236,7 +236,9 @@ struct xb_policy_check {
  * @policy: the policy to check the knobs against (`--policy`), or NULL for
  *	the scenario's own.
  *
- * Errors name the policy's or the knob's position in the file.
+ * Errors name the policy's or the knob's position in the file; an unknown
+ * @policy override has no position and reads "FILE: error: unknown policy".
+ * Return: true when the policy exists and accepts every knob.
  */
 bool xb_scenario_check_policy(const struct xb_scenario *s,
 			      const struct xb_policy_check *pc,
