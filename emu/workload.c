@@ -11,18 +11,18 @@
 #include "xballoon/movable.h"
 #include "xballoon/workload.h"
 
-static const char *const kind_names[XB_WL_NR_KINDS] = {
+const char *const xb_workload_kind_names[XB_WL_NR_KINDS] = {
 	"anon", "thp", "pagecache", "slab", "kernel", "fragmenter"};
 
 const char *xb_workload_kind_name(enum xb_workload_kind kind)
 {
-	return kind < XB_WL_NR_KINDS ? kind_names[kind] : "?";
+	return kind < XB_WL_NR_KINDS ? xb_workload_kind_names[kind] : "?";
 }
 
 int xb_workload_kind_from_name(const char *name)
 {
 	for (int i = 0; i < XB_WL_NR_KINDS; i++)
-		if (!strcmp(kind_names[i], name))
+		if (!strcmp(xb_workload_kind_names[i], name))
 			return i;
 	return -1;
 }

@@ -20,6 +20,7 @@ static const struct xb_cmd commands[] = {
 	{"zone", cmd_zone,
 	 "build a guest zone, apply an allocation pattern, print its state",
 	 "xballoon zone [--frames N] [--seed N] [--pattern fill|fragmenter|random]"},
+	{"check", cmd_check, "validate scenario files", "xballoon check SCENARIO..."},
 };
 
 #define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))

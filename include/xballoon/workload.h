@@ -73,6 +73,7 @@ struct xb_workload {
 	struct xb_workload_stats stats;
 };
 
+extern const char *const xb_workload_kind_names[XB_WL_NR_KINDS];
 const char *xb_workload_kind_name(enum xb_workload_kind kind);
 /* -1 when unknown. */
 int xb_workload_kind_from_name(const char *name);

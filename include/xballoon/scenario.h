@@ -1,0 +1,283 @@
+/*
+ * Scenario files: the v1 YAML contract (docs/scenarios.md) parsed with
+ * libyaml into plain structs the runner consumes, the unit parsers, policy
+ * knob validation through a caller's table, and the metadata estimate.
+ *
+ * Units, chosen once for the whole struct:
+ *   sizes   bytes (uint64), and the same size as 4 KiB frames where the model
+ *           needs a frame count (every memory size is a multiple of 4 KiB);
+ *   times   simulated nanoseconds (xb_ns_t);
+ *   shares  parts per million (uint32, XB_PPM = 100%);
+ *   rates   parts per million per simulated second.
+ */
+#ifndef XBALLOON_SCENARIO_H
+#define XBALLOON_SCENARIO_H
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "xballoon/buddy.h"
+#include "xballoon/sim.h"
+#include "xballoon/sys/backend.h" /* enum xb_guest_type */
+#include "xballoon/workload.h"   /* enum xb_workload_kind */
+
+typedef uint64_t xb_ns_t;
+
+#define XB_NS_PER_MIN (60ull * XB_NS_PER_S)
+/* "never": a workload without lifetime, a fault without `for`. */
+#define XB_NS_FOREVER UINT64_MAX
+/* Longest time a scenario may name: 10^6 simulated seconds (11.6 days). */
+#define XB_TIME_MAX (1000000ull * XB_NS_PER_S)
+
+/* 100% in parts per million. */
+#define XB_PPM 1000000u
+
+#define XB_FRAME_SHIFT 12
+#define XB_FRAME_BYTES (1ull << XB_FRAME_SHIFT)
+/* Largest guest maxmem, host memory or neighbour memory: what one buddy
+ * with 32-bit frame indices can hold (16 TiB - 8 KiB). */
+#define XB_SCENARIO_MAX_BYTES (XB_MAX_FRAMES << XB_FRAME_SHIFT)
+
+/* Limits that bound the parser's memory on hostile input. */
+#define XB_SCENARIO_MAX_DEPTH  6     /* nested mappings/sequences      */
+#define XB_SCENARIO_MAX_ITEMS  16384 /* entries of one mapping/sequence */
+#define XB_SCENARIO_MAX_NODES  (1u << 20)
+#define XB_SCENARIO_MAX_SCALAR 65536 /* bytes of one scalar             */
+#define XB_SCENARIO_MAX_NAME   64
+/* duration / sample may not exceed this many rows of series.csv. */
+#define XB_SCENARIO_MAX_SAMPLES 10000000ull
+
+/* Where a node starts in the file, 1-based (libyaml's mark + 1). */
+struct xb_scn_pos {
+	uint32_t line;
+	uint32_t col;
+};
+
+
+enum xb_event_type {
+	XB_EV_WORKLOAD,	   /* start workload `workload`                  */
+	XB_EV_TARGET,	   /* set the balloon target                     */
+	XB_EV_COMPACT,	   /* compact the guest zone                     */
+	XB_EV_STOP,	   /* workload `workload` frees all it holds      */
+	XB_EV_FOREIGN_MAP, /* take pages for foreign mappings            */
+	XB_EV_FAULT,	   /* inject hypercall failures                  */
+	XB_EV_NR_TYPES
+};
+
+enum xb_fault_op {
+	XB_FAULT_POPULATE,
+	XB_FAULT_DECREASE,
+	XB_FAULT_EXCHANGE,
+	XB_FAULT_RELOCATE,
+	XB_FAULT_NR_OPS
+};
+
+/* compact: full is order -1; order:N compacts until an order-N block is
+ * free (Linux's compact_zone with cc->order = N). */
+#define XB_COMPACT_FULL (-1)
+
+/*
+ * A neighbour domain: boots with `memory` and, when has_churn, every
+ * churn_every frees and re-allocates churn_pages pages split by order.
+ *   frames * 4096 == memory
+ *   has_churn => sum(order_share_ppm[0..10]) == XB_PPM, churn_every > 0
+ */
+struct xb_neighbour {
+	char *name;
+	uint64_t memory;
+	uint64_t frames;
+	bool has_churn;
+	xb_ns_t churn_every;
+	uint64_t churn_pages;
+	uint32_t order_share_ppm[XB_MAX_ORDER];
+	struct xb_scn_pos pos;
+};
+
+/*
+ * The guest.
+ *   frames <= max_frames <= XB_MAX_FRAMES, frames * 4096 == memory,
+ *   max_frames * 4096 == maxmem, boot_order in {0, 9},
+ *   boot_order <= memop_max_order
+ */
+struct xb_guest {
+	enum xb_guest_type type;
+	uint64_t memory;
+	uint64_t frames;
+	uint64_t maxmem;
+	uint64_t max_frames;
+	unsigned boot_order;	  /* boot_extent: 9 (2MiB) or 0 (4KiB) */
+	unsigned memop_max_order; /* Xen's domU memop-max-order        */
+	struct xb_scn_pos pos;	  /* the guest: mapping                */
+	struct xb_scn_pos maxmem_pos;
+};
+
+/*
+ * A workload, started by the event start_event; stop_event is the index of
+ * its `stop` event or -1.
+ *   frames * 4096 == size, 0 < frames <= guest.max_frames
+ *   kind == FRAGMENTER => size % 2MiB == 0, ramp == churn == 0,
+ *                         lifetime == FOREVER
+ *   kind != FRAGMENTER => free_ppm == 0
+ */
+struct xb_scn_workload {
+	char *name;
+	enum xb_workload_kind kind;
+	uint64_t size;
+	uint64_t frames;
+	xb_ns_t ramp;	      /* grows linearly from 0 to size over ramp   */
+	uint32_t churn_ppm_s; /* share of its pages freed and re-taken/s */
+	xb_ns_t lifetime;     /* stops by itself this long after its start */
+	uint32_t free_ppm;    /* fragmenter: share of each 2 MiB freed     */
+	size_t start_event;
+	long stop_event;
+	struct xb_scn_pos pos;
+};
+
+/* fault: from the event's time for `duration`, each call of `op` fails with
+ * probability rate_ppm, or (call > 0) only the call-th call fails. A failed
+ * call completes at_extent extents first (Xen stops at the first failure). */
+struct xb_fault {
+	enum xb_fault_op op;
+	uint32_t rate_ppm;
+	uint64_t call;
+	uint64_t at_extent;
+	xb_ns_t duration;
+};
+
+/* One timeline event. Events are in file order and at is non-decreasing. */
+struct xb_event {
+	xb_ns_t at;
+	enum xb_event_type type;
+	struct xb_scn_pos pos; /* the event's mapping   */
+	union {
+		size_t workload; /* WORKLOAD, STOP: index in workloads[] */
+		struct {
+			uint64_t bytes;
+			uint64_t frames;
+		} size;		   /* TARGET, FOREIGN_MAP */
+		int compact_order; /* COMPACT: XB_COMPACT_FULL or 0..10 */
+		struct xb_fault fault;
+	};
+};
+
+/* A driver knob as written: the policy decides what it means. */
+struct xb_knob {
+	char *key;
+	char *value;
+	struct xb_scn_pos pos; /* of the value */
+};
+
+struct xb_scenario {
+	char *path; /* as given to xb_scenario_load(), for error messages */
+	char *name;
+	char *description; /* NULL when absent */
+	uint64_t seed;
+	xb_ns_t duration;
+	bool duration_given;
+	xb_ns_t sample;
+
+	struct {
+		uint64_t memory;
+		uint64_t frames;
+		struct xb_neighbour *neighbours;
+		size_t nr_neighbours;
+		struct xb_scn_pos memory_pos;
+	} host;
+
+	struct xb_guest guest;
+
+	struct {
+		char *policy; /* "linux" when absent */
+		struct xb_scn_pos policy_pos;
+		struct xb_knob *knobs;
+		size_t nr_knobs;
+	} driver;
+
+	struct xb_scn_workload *workloads;
+	size_t nr_workloads;
+	struct xb_event *events;
+	size_t nr_events;
+};
+
+/**
+ * xb_scenario_load() - parse and validate a scenario file.
+ * @path: the file, as the user named it (it prefixes error messages)
+ * @error: on failure, exactly one XB_ERROR error whose message is
+ *	"FILE:LINE:COL: error: MESSAGE" (XB_ERROR_IO when the file cannot be
+ *	read, XB_ERROR_INVALID for bad content)
+ *
+ * Checks everything that does not depend on the policy registry; call
+ * xb_scenario_check_policy() next. Return: the scenario, or NULL.
+ */
+struct xb_scenario *xb_scenario_load(const char *path, GError **error);
+void xb_scenario_free(struct xb_scenario *s);
+
+/* The caller's knowledge of policies. check_knob returns false and sets
+ * *why to a g_malloc'ed reason when value is not valid for key. */
+struct xb_policy_check {
+	bool (*policy_exists)(const char *name);
+	bool (*check_knob)(const char *policy, const char *key,
+			   const char *value, char **why);
+};
+
+/**
+ * xb_scenario_check_policy() - validate driver.policy and its knobs.
+ * @policy: the policy to check the knobs against (`--policy`), or NULL for
+ *	the scenario's own.
+ *
+ * Errors name the policy's or the knob's position in the file; an unknown
+ * @policy override has no position and reads "FILE: error: unknown policy".
+ * Return: true when the policy exists and accepts every knob.
+ */
+bool xb_scenario_check_policy(const struct xb_scenario *s,
+			      const struct xb_policy_check *pc,
+			      const char *policy, GError **error);
+
+/* The built-in table used until the policy registry exists:
+ * scenario/policy_check.c. */
+extern const struct xb_policy_check xb_scenario_default_policy_check;
+
+/**
+ * xb_scenario_metadata_bytes() - bytes of model metadata the run needs:
+ * 16 per guest frame (maxmem), 16 per host frame, and 4 per gfn of every
+ * domain's P2M (guest maxmem and each neighbour's memory).
+ */
+uint64_t xb_scenario_metadata_bytes(const struct xb_scenario *s);
+
+/* Set "PATH:LINE:COL: error: ..." for a problem found after loading. */
+void xb_scenario_set_error(const struct xb_scenario *s, struct xb_scn_pos pos,
+			   GError **error, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+const char *xb_guest_type_name(enum xb_guest_type t);
+const char *xb_event_type_name(enum xb_event_type t);
+const char *xb_fault_op_name(enum xb_fault_op op);
+
+/*
+ * Unit parsers (scenario/units.c). Each returns 0, -EINVAL for malformed
+ * text or -ERANGE for a value out of range, and then sets *why to a static
+ * explanation. Numbers are decimal, may have a fraction ("1.5GiB") when the
+ * result is exact, and never a sign or spaces.
+ */
+/* B, KiB, MiB, GiB, TiB (K, M, G, T the same); PiB, EiB parse so that they
+ * can be refused by size. A bare number is an error. */
+int xb_parse_size(const char *s, uint64_t *bytes, const char **why);
+/* ms, s, min; at most XB_TIME_MAX. A bare number is an error. */
+int xb_parse_time(const char *s, xb_ns_t *ns, const char **why);
+/* "N%", 0..100%, exact to 1 ppm (4 decimals). */
+int xb_parse_share(const char *s, uint32_t *ppm, const char **why);
+/* "N%/s", share 0..100% per second. */
+int xb_parse_rate(const char *s, uint32_t *ppm_per_s, const char **why);
+/* Decimal unsigned integer, at most max. */
+int xb_parse_uint(const char *s, uint64_t max, uint64_t *v, const char **why);
+/* "on" | "off". */
+int xb_parse_switch(const char *s, bool *on, const char **why);
+
+/* Writes "4GiB", "512MiB", "6KiB" or "12345B" into buf; returns buf. */
+char *xb_format_size(uint64_t bytes, char *buf, size_t len);
+/* Writes "170s", "500ms", "2min" or "12345ns" into buf; returns buf. */
+char *xb_format_time(xb_ns_t ns, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,535 @@
+/*
+ * The Xen balloon driver against the mock hypervisor: every path of the
+ * seed's three flowcharts with its fallbacks, migration by relocate and
+ * exchange, coalescing, back-off, the special queue, and a long seeded run
+ * with random hypercall faults.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <glib.h>
+
+#include "xballoon/compaction.h"
+#include "xballoon/driver.h"
+#include "xballoon/mock.h"
+#include "xballoon/policy.h"
+
+#define GUEST 16384u /* 64 MiB */
+#define HOST  32768u
+
+struct fx {
+	struct xb_backend *be;
+	struct xb_mock *m;
+	struct xb_zone *z;
+	struct xb_compactor comp;
+	struct xb_driver d;
+	uint32_t pin; /* owner of pages nothing may move */
+};
+
+static bool fx_compact(struct xb_zone *z, void *priv, unsigned order,
+		       unsigned mt)
+{
+	struct fx *f = priv;
+
+	return xb_compact_direct(&f->comp, order, mt);
+}
+
+static const struct xb_zone_ops fx_ops = {.compact = fx_compact};
+
+static void fx_knobs(struct fx *f, enum xb_guest_type type, const char *pol,
+		     const struct xb_policy_knobs *knobs)
+{
+	const struct xb_policy_ops *p = xb_policy_find(pol);
+	struct xb_backend_config cfg = {.type = type, .max_pages = GUEST,
+					.gfn_space = GUEST, .host_pages = HOST,
+					.seed = 99, .domid = -1};
+	GError *err = NULL;
+
+	cr_assert_not_null(p, "policy %s", pol);
+	f->be = xb_backend_open(xb_backend_find("mock"), &cfg, &err);
+	cr_assert_not_null(f->be);
+	f->m = xb_mock_from_backend(f->be);
+	f->z = xb_zone_create(GUEST);
+	xb_compactor_init(&f->comp, f->z);
+	xb_zone_set_ops(f->z, &fx_ops, f);
+	f->pin = xb_zone_register_owner(f->z, "pin", NULL, NULL);
+	cr_assert_eq(xb_driver_init(&f->d, f->z, f->be, p,
+				    knobs ? knobs : &p->defaults),
+		     0);
+	cr_assert_eq(xb_driver_boot(&f->d, GUEST, 9), 0);
+	memset(&f->be->stats, 0, sizeof(f->be->stats));
+}
+
+static void fx_setup(struct fx *f, enum xb_guest_type type, const char *pol)
+{
+	fx_knobs(f, type, pol, NULL);
+}
+
+static void fx_free(struct fx *f)
+{
+	cr_assert(xb__driver_is_valid(&f->d));
+	cr_assert(xb__mock_is_valid(f->m));
+	cr_assert(xb__zone_is_valid(f->z));
+	xb_driver_fini(&f->d);
+	xb_zone_destroy(f->z);
+	xb_backend_close(f->be);
+}
+
+static uint64_t tot_pages(struct fx *f)
+{
+	uint64_t tot, max;
+
+	cr_assert_eq(xb_reservation(f->be, &tot, &max), 0);
+	return tot;
+}
+
+/* Run balloon_process until it is done or gives up. */
+static void settle(struct fx *f)
+{
+	for (int i = 0; i < 10000 && xb_driver_process(&f->d); i++)
+		;
+}
+
+/* Take every free page at order 0 for `pin`, then free every other one:
+ * no free block above order 0 is left, and nothing can be compacted. */
+static void pin_checkerboard(struct fx *f, GArray *pinned)
+{
+	xb_pfn_t p;
+	GArray *all = g_array_new(FALSE, FALSE, sizeof(xb_pfn_t));
+
+	while ((p = xb_zone_alloc(f->z, 0, XB_MT_MOVABLE, XB_ALLOC_NOWMARK,
+				  f->pin, 0)) != XB_NIL)
+		g_array_append_val(all, p);
+	for (guint i = 0; i < all->len; i++) {
+		p = g_array_index(all, xb_pfn_t, i);
+		if (p % 2)
+			xb_zone_free(f->z, p);
+		else
+			g_array_append_val(pinned, p);
+	}
+	g_array_free(all, TRUE);
+}
+
+static void unpin(struct fx *f, GArray *pinned)
+{
+	for (guint i = 0; i < pinned->len; i++)
+		xb_zone_free(f->z, g_array_index(pinned, xb_pfn_t, i));
+	g_array_set_size(pinned, 0);
+}
+
+Test(driver, boot_populates_in_2m_extents)
+{
+	struct fx f;
+
+	fx_setup(&f, XB_GUEST_HVM, "huge-first");
+	cr_assert_eq(f.d.current_pages, GUEST);
+	cr_assert_eq(tot_pages(&f), GUEST);
+	cr_assert_float_eq(xb_mock_superpage_coverage(f.m, 1), 1.0, 1e-9);
+	fx_free(&f);
+}
+
+/* Figure 2, main path: a 2 MiB guest page goes back as one extent. */
+Test(driver, huge_first_decrease_uses_order9_extents)
+{
+	struct fx f;
+
+	fx_setup(&f, XB_GUEST_HVM, "huge-first");
+	xb_driver_set_target(&f.d, GUEST - 1024);
+	cr_assert_eq(xb_driver_process(&f.d), 0);
+	cr_assert_eq(f.d.current_pages, GUEST - 1024);
+	cr_assert_eq(tot_pages(&f), GUEST - 1024);
+	cr_assert_eq(f.d.huge.nr, 2);
+	cr_assert_eq(f.d.small.nr_pages, 0);
+	cr_assert_eq(f.be->stats.decrease.calls, 1);
+	cr_assert_eq(f.be->stats.decrease.extents, 2);
+	cr_assert_eq(f.be->stats.decrease.pages, 1024);
+	cr_assert_eq(f.d.stats.huge.inflated, 1024);
+	fx_free(&f);
+}
+
+/* Figure 2, fallback: the guest has no 2 MiB page. */
+Test(driver, decrease_falls_back_to_movable_4k_pages)
+{
+	struct fx f;
+	GArray *pinned = g_array_new(FALSE, FALSE, sizeof(xb_pfn_t));
+
+	fx_setup(&f, XB_GUEST_HVM, "huge-first");
+	pin_checkerboard(&f, pinned);
+	xb_driver_set_target(&f.d, GUEST - 1024);
+	cr_assert_eq(xb_driver_process(&f.d), 0);
+	cr_assert_eq(f.d.current_pages, GUEST - 1024);
+	cr_assert_eq(f.d.huge.nr, 0);
+	cr_assert_eq(f.d.small.nr_pages, 1024);
+	cr_assert_eq(f.be->stats.decrease.calls, 2, "two batches of 512");
+	cr_assert_eq(f.be->stats.decrease.pages, 1024);
+	/* Every small balloon page is movable in compaction's eyes. */
+	for (xb_pfn_t p = f.d.small.head; p != XB_NIL; p = f.z->frames[p].next)
+		cr_assert(xb_frame_is_movable(&f.z->frames[p]));
+	unpin(&f, pinned);
+	g_array_free(pinned, TRUE);
+	fx_free(&f);
+}
+
+/* The linux policy balloons unmovable 4 KiB pages, one list. */
+Test(driver, linux_policy_uses_unmovable_4k_pages)
+{
+	struct fx f;
+
+	fx_setup(&f, XB_GUEST_HVM, "linux");
+	xb_driver_set_target(&f.d, GUEST - 1000);
+	cr_assert_eq(xb_driver_process(&f.d), 0);
+	cr_assert_eq(f.d.small.nr_pages, 1000);
+	cr_assert_eq(f.d.huge.nr, 0);
+	cr_assert_eq(f.be->stats.decrease.calls, 2);
+	for (xb_pfn_t p = f.d.small.head; p != XB_NIL; p = f.z->frames[p].next)
+		cr_assert_eq(f.z->frames[p].type, XB_MT_UNMOVABLE);
+	cr_assert_eq(f.d.small.migratepage, NULL);
+	fx_free(&f);
+}
+
+/* Figure 1: the host refuses 2 MiB extents, the page is split. */
+Test(driver, increase_splits_when_host_refuses_2m)
+{
+	struct fx f;
+
+	fx_setup(&f, XB_GUEST_HVM, "huge-first");
+	xb_driver_set_target(&f.d, GUEST - 1024);
+	xb_driver_process(&f.d);
+	memset(&f.be->stats, 0, sizeof(f.be->stats));
+	xb_mock_fail_host_order(f.m, 9);
+	xb_driver_set_target(&f.d, GUEST);
+	cr_assert_eq(xb_driver_process(&f.d), 0);
+	cr_assert_eq(f.d.current_pages, GUEST);
+	cr_assert_eq(tot_pages(&f), GUEST);
+	cr_assert_eq(f.d.huge.nr, 0);
+	cr_assert_eq(f.d.stats.huge.failed, 2);
+	cr_assert_eq(f.d.stats.small.deflated, 1024);
+	cr_assert_eq(f.be->stats.populate.calls, 4, "2 refused + 2 x 512");
+	cr_assert_eq(f.be->stats.populate.failed, 2);
+	cr_assert_lt(xb_mock_superpage_coverage(f.m, 1), 1.0);
+	fx_free(&f);
+}
+
+/* Figure 1, main path: 2 MiB pages come back as 2 MiB extents. */
+Test(driver, increase_repopulates_2m_extents)
+{
+	struct fx f;
+
+	fx_setup(&f, XB_GUEST_HVM, "huge-first");
+	xb_driver_set_target(&f.d, GUEST / 2);
+	xb_driver_process(&f.d);
+	cr_assert_eq(f.d.huge.nr, GUEST / 2 / 512);
+	xb_driver_set_target(&f.d, GUEST);
+	cr_assert_eq(xb_driver_process(&f.d), 0);
+	cr_assert_eq(f.d.huge.nr, 0);
+	cr_assert_eq(f.be->stats.populate.calls, 1);
+	cr_assert_eq(f.be->stats.populate.extents, GUEST / 2 / 512);
+	cr_assert_float_eq(xb_mock_superpage_coverage(f.m, 1), 1.0, 1e-9);
+	fx_free(&f);
+}
+
+/* A decrease that fails half way: the rest is requeued, nothing lost. */
+Test(driver, decrease_failing_half_way_requeues)
+{
+	struct fx f;
+
+	fx_setup(&f, XB_GUEST_HVM, "linux");
+	xb_mock_fail_at(f.m, XB_MOCK_OP_DECREASE, 100);
+	xb_driver_set_target(&f.d, GUEST - 512);
+	cr_assert_eq(xb_driver_process(&f.d), 2, "EAGAIN: retry in 2 s");
+	cr_assert_eq(f.d.state, XB_BP_EAGAIN);
+	cr_assert_eq(f.d.current_pages, GUEST - 100);
+	cr_assert_eq(tot_pages(&f), GUEST - 100);
+	cr_assert_eq(f.d.small.nr_pages, 100);
+	cr_assert(xb__driver_is_valid(&f.d));
+	xb_mock_fail_at(f.m, XB_MOCK_OP_DECREASE, XB_MOCK_NEVER);
+	cr_assert_eq(xb_driver_process(&f.d), 0);
+	cr_assert_eq(f.d.current_pages, GUEST - 512);
+	cr_assert_eq(f.d.small.nr_pages, 512);
+	fx_free(&f);
+}
+
+/* An order-9 decrease that fails inside its extent: Xen already took the
+ * first frames; the driver finds out which and loses none. */
+Test(driver, failed_2m_decrease_settles_frame_by_frame)
+{
+	struct fx f;
+
+	fx_setup(&f, XB_GUEST_HVM, "huge-first");
+	xb_mock_fail_call(f.m, XB_MOCK_OP_DECREASE, 1);
+	xb_driver_set_target(&f.d, GUEST - 512);
+	cr_assert_eq(xb_driver_process(&f.d), 2);
+	cr_assert_eq(f.d.stats.huge.failed, 1);
+	cr_assert_eq(f.d.current_pages, tot_pages(&f));
+	cr_assert(xb__driver_is_valid(&f.d));
+	cr_assert_eq(xb_driver_process(&f.d), 0);
+	cr_assert_eq(f.d.current_pages, GUEST - 512);
+	fx_free(&f);
+}
+
+/* update_schedule(): the delay doubles up to max_schedule_delay. */
+Test(driver, backoff_doubles_to_the_maximum)
+{
+	struct fx f;
+	struct xb_policy_knobs k = xb_policy_find("linux")->defaults;
+
+	k.max_retry_count = 0;
+	fx_knobs(&f, XB_GUEST_HVM, "linux", &k);
+	xb_driver_set_target(&f.d, GUEST - 512);
+	xb_driver_process(&f.d);
+	xb_mock_fail_probability(f.m, XB_MOCK_OP_POPULATE, 1.0);
+	xb_driver_set_target(&f.d, GUEST);
+	static const uint64_t want[] = {2, 4, 8, 16, 32, 32, 32};
+
+	for (unsigned i = 0; i < G_N_ELEMENTS(want); i++)
+		cr_assert_eq(xb_driver_process(&f.d), want[i], "round %u", i);
+	cr_assert_eq(f.d.current_pages, GUEST - 512);
+	xb_mock_fail_probability(f.m, XB_MOCK_OP_POPULATE, 0);
+	cr_assert_eq(xb_driver_process(&f.d), 0);
+	cr_assert_eq(f.d.schedule_delay, 1, "reset on success");
+	fx_free(&f);
+}
+
+Test(driver, gives_up_after_max_retry_count)
+{
+	struct fx f;
+
+	fx_setup(&f, XB_GUEST_HVM, "linux"); /* max_retry_count = 4 */
+	xb_driver_set_target(&f.d, GUEST - 512);
+	xb_driver_process(&f.d);
+	xb_mock_fail_probability(f.m, XB_MOCK_OP_POPULATE, 1.0);
+	xb_driver_set_target(&f.d, GUEST);
+	cr_assert_eq(xb_driver_process(&f.d), 2);
+	cr_assert_eq(xb_driver_process(&f.d), 4);
+	cr_assert_eq(xb_driver_process(&f.d), 8);
+	cr_assert_eq(xb_driver_process(&f.d), 0);
+	cr_assert_eq(f.d.state, XB_BP_ECANCELED);
+	cr_assert_eq(f.d.stats.gave_up, 1);
+	xb_mock_clear_faults(f.m);
+	fx_free(&f);
+}
+
+/* Balloon 4 KiB pages scattered over a checkerboard, then free the pins:
+ * `n` small balloon pages sit all over the zone. */
+static void scatter_small(struct fx *f, uint64_t n)
+{
+	GArray *pinned = g_array_new(FALSE, FALSE, sizeof(xb_pfn_t));
+
+	pin_checkerboard(f, pinned);
+	xb_driver_set_target(&f->d, f->d.current_pages - n);
+	cr_assert_eq(xb_driver_process(&f->d), 0);
+	cr_assert_eq(f->d.small.nr_pages, n);
+	unpin(f, pinned);
+	g_array_free(pinned, TRUE);
+}
+
+static void migration_moves_pages(enum xb_guest_type type)
+{
+	struct fx f;
+
+	fx_setup(&f, type, "huge-first");
+	scatter_small(&f, 600);
+	uint64_t tot = tot_pages(&f);
+
+	xb_compact_zone_full(&f.comp);
+	cr_assert_gt(f.d.stats.small.migrated, 0);
+	cr_assert_eq(f.d.stats.small.migrated, f.comp.stats.pgmigrate_success);
+	cr_assert_eq(tot_pages(&f), tot, "migration keeps tot_pages");
+	cr_assert_eq(f.d.small.nr_pages, 600);
+	if (type == XB_GUEST_PV)
+		cr_assert_eq(f.be->stats.exchange.calls,
+			     f.d.stats.small.migrated);
+	else
+		cr_assert_eq(f.be->stats.relocate.calls,
+			     f.d.stats.small.migrated);
+	fx_free(&f);
+}
+
+Test(driver, migration_relocates_on_hvm)
+{
+	migration_moves_pages(XB_GUEST_HVM);
+}
+
+Test(driver, migration_exchanges_on_pv)
+{
+	migration_moves_pages(XB_GUEST_PV);
+}
+
+static void migration_refused(enum xb_guest_type type, enum xb_mock_op op)
+{
+	struct fx f;
+
+	fx_setup(&f, type, "huge-first");
+	scatter_small(&f, 600);
+	uint64_t tot = tot_pages(&f);
+	xb_pfn_t before[600], i = 0;
+
+	for (xb_pfn_t p = f.d.small.head; p != XB_NIL; p = f.z->frames[p].next)
+		before[i++] = p;
+	xb_mock_fail_probability(f.m, op, 1.0);
+	xb_compact_zone_full(&f.comp);
+	cr_assert_eq(f.d.stats.small.migrated, 0);
+	cr_assert_gt(f.comp.stats.pgmigrate_fail, 0);
+	cr_assert_eq(tot_pages(&f), tot);
+	cr_assert_eq(f.d.small.nr_pages, 600);
+	cr_assert_eq(f.d.small.isolated_pages, 0);
+	/* Every page is back in the balloon (order may differ: putback). */
+	for (i = 0; i < 600; i++)
+		cr_assert_eq(f.z->frames[before[i]].state,
+			     XB_FRAME_UNPOPULATED);
+	xb_mock_clear_faults(f.m);
+	fx_free(&f);
+}
+
+Test(driver, relocate_refused_puts_pages_back)
+{
+	migration_refused(XB_GUEST_HVM, XB_MOCK_OP_RELOCATE);
+}
+
+Test(driver, exchange_refused_puts_pages_back)
+{
+	migration_refused(XB_GUEST_PV, XB_MOCK_OP_EXCHANGE);
+}
+
+static void coalesce(enum xb_guest_type type)
+{
+	struct fx f;
+
+	fx_setup(&f, type, "huge-first");
+	scatter_small(&f, 700);
+	uint64_t tot = tot_pages(&f), cur = f.d.current_pages;
+
+	cr_assert(xb_drv_coalesce(&f.d));
+	cr_assert_eq(f.d.huge.nr, 1);
+	cr_assert_eq(f.d.small.nr_pages, 700 - 512);
+	cr_assert_eq(f.d.stats.huge.coalesced, 1);
+	cr_assert_eq(f.d.current_pages, cur);
+	cr_assert_eq(tot_pages(&f), tot);
+	if (type == XB_GUEST_PV) {
+		cr_assert_eq(f.be->stats.exchange.calls, 1);
+		cr_assert_eq(f.be->stats.exchange.pages, 512);
+	} else {
+		cr_assert_eq(f.be->stats.relocate.pages, 512);
+	}
+	/* Nothing more to coalesce: fewer than 512 small pages left. */
+	cr_assert_not(xb_drv_coalesce(&f.d));
+	fx_free(&f);
+}
+
+Test(driver, coalesce_relocates_on_hvm)
+{
+	coalesce(XB_GUEST_HVM);
+}
+
+Test(driver, coalesce_exchanges_on_pv)
+{
+	coalesce(XB_GUEST_PV);
+}
+
+Test(driver, coalesce_exchange_refused_loses_nothing)
+{
+	struct fx f;
+
+	fx_setup(&f, XB_GUEST_PV, "huge-first");
+	scatter_small(&f, 600);
+	xb_mock_fail_probability(f.m, XB_MOCK_OP_EXCHANGE, 1.0);
+	cr_assert_not(xb_drv_coalesce(&f.d));
+	cr_assert_eq(f.d.huge.nr, 0);
+	cr_assert_eq(f.d.small.nr_pages, 600);
+	xb_mock_clear_faults(f.m);
+	fx_free(&f);
+}
+
+Test(driver, coalesce_relocate_failing_half_way_loses_nothing)
+{
+	struct fx f;
+
+	fx_setup(&f, XB_GUEST_HVM, "huge-first");
+	scatter_small(&f, 600);
+	uint64_t tot = tot_pages(&f);
+
+	xb_mock_fail_call(f.m, XB_MOCK_OP_RELOCATE, 40);
+	cr_assert_not(xb_drv_coalesce(&f.d));
+	cr_assert_eq(f.d.huge.nr, 0);
+	cr_assert_eq(f.d.small.nr_pages, 600, "moved frames swap places");
+	cr_assert_eq(tot_pages(&f), tot);
+	fx_free(&f);
+}
+
+Test(driver, special_pages_come_from_the_balloon)
+{
+	struct fx f;
+
+	fx_setup(&f, XB_GUEST_HVM, "huge-first");
+	xb_driver_set_target(&f.d, GUEST - 1024);
+	xb_driver_process(&f.d);
+	/* 100 pages: a 2 MiB page is split, 100 go special, 412 small. */
+	cr_assert_eq(xb_driver_alloc_special(&f.d, 100), 0);
+	cr_assert_eq(f.d.special.nr, 100);
+	cr_assert_eq(f.d.huge.nr, 1);
+	cr_assert_eq(f.d.small.nr_pages, 412);
+	cr_assert_eq(f.d.balloon_low, 924);
+	cr_assert(xb__driver_is_valid(&f.d));
+	/* More than the balloon holds: the driver balloons out the rest. */
+	cr_assert_eq(xb_driver_alloc_special(&f.d, 1000), 0);
+	cr_assert_eq(f.d.special.nr, 1100);
+	cr_assert_eq(f.d.current_pages, GUEST - 1100);
+	/* Special pages are never migrated: not movable. */
+	for (xb_pfn_t p = f.d.special.head; p != XB_NIL;
+	     p = f.z->frames[p].next)
+		cr_assert_not(xb_frame_is_movable(&f.z->frames[p]));
+	xb_driver_free_special(&f.d, 1100);
+	cr_assert_eq(f.d.special.nr, 0);
+	cr_assert_eq(f.d.balloon_low, 1100);
+	fx_free(&f);
+}
+
+Test(driver, special_refused_when_guest_has_no_memory)
+{
+	struct fx f;
+
+	fx_setup(&f, XB_GUEST_HVM, "linux");
+	cr_assert_eq(xb_driver_alloc_special(&f.d, GUEST), -ENOMEM);
+	cr_assert_eq(f.d.special.nr, 0);
+	fx_free(&f);
+}
+
+/*
+ * A long seeded run: random targets for every policy, with 2 % of every
+ * hypercall's extents failing; the driver must reach every target (the
+ * faults are transient and retries are unlimited) and every checker holds
+ * after every step.
+ */
+Test(driver_random, every_policy_reaches_targets_under_2pct_faults,
+     .timeout = 600)
+{
+	for (const struct xb_policy_ops *const *p = xb_policy_list(); *p; p++) {
+		struct fx f;
+		struct xb_policy_knobs k = (*p)->defaults;
+		struct xb_rng rng;
+
+		k.max_retry_count = 0;
+		fx_knobs(&f, XB_GUEST_HVM, (*p)->name, &k);
+		xb_rng_seed(&rng, 4242);
+		for (int op = 0; op < XB_MOCK_OP_NR; op++)
+			xb_mock_fail_probability(f.m, (enum xb_mock_op)op,
+						 0.02);
+		for (int round = 0; round < 150; round++) {
+			uint64_t t = GUEST / 4 +
+				     xb_rng_below(&rng, GUEST * 3 / 4 + 1);
+
+			xb_driver_set_target(&f.d, t);
+			settle(&f);
+			cr_assert_eq(f.d.current_pages, t, "%s round %d",
+				     (*p)->name, round);
+			cr_assert(xb__driver_is_valid(&f.d));
+			cr_assert(xb__mock_is_valid(f.m));
+			if (round % 10 == 0) {
+				xb_driver_worker(&f.d);
+				xb_compact_zone_full(&f.comp);
+				cr_assert(xb__driver_is_valid(&f.d));
+			}
+		}
+		xb_mock_clear_faults(f.m);
+		fx_free(&f);
+	}
+}

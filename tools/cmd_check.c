@@ -1,0 +1,36 @@
+/*
+ * `xballoon check SCENARIO...`: load and validate each scenario file,
+ * including its policy and knobs, without running anything.
+ */
+#include <glib.h>
+#include <stdio.h>
+
+#include "tools/cmd.h"
+#include "xballoon/scenario.h"
+
+int cmd_check(int argc, char **argv)
+{
+	int status = XB_EXIT_OK;
+
+	if (argc < 2) {
+		xb_cli_error("usage: xballoon check SCENARIO...");
+		return XB_EXIT_USAGE;
+	}
+	for (int i = 1; i < argc; i++) {
+		GError *error = NULL;
+		struct xb_scenario *s = xb_scenario_load(argv[i], &error);
+
+		if (s &&
+		    xb_scenario_check_policy(
+			s, &xb_scenario_default_policy_check, NULL, &error))
+			printf("%s: ok\n", argv[i]);
+		else
+			status = XB_EXIT_USAGE;
+		if (error) {
+			fprintf(stderr, "%s\n", error->message);
+			g_error_free(error);
+		}
+		xb_scenario_free(s);
+	}
+	return status;
+}
