@@ -139,6 +139,30 @@ static void free_block(struct xb_zone *z, xb_pfn_t pfn, unsigned order,
 {
 	unsigned mt = xb_zone_pageblock_mt(z, pfn);
 
+	/* A block larger than a pageblock may span pageblocks of different
+	 * isolation (one was isolated while the block was allocated): free
+	 * it pageblock by pageblock, each onto its own list, so that no free
+	 * block straddles the isolate boundary. */
+	if (order > XB_PAGEBLOCK_ORDER) {
+		bool mixed = false;
+
+		for (uint64_t p = pfn + XB_PAGEBLOCK_PAGES;
+		     p < (uint64_t)pfn + (1ull << order);
+		     p += XB_PAGEBLOCK_PAGES)
+			mixed |= (xb_zone_pageblock_mt(z, (xb_pfn_t)p) ==
+				  XB_MT_ISOLATE) != (mt == XB_MT_ISOLATE);
+		if (mixed) {
+			for (uint64_t p = pfn; p < (uint64_t)pfn + (1ull << order);
+			     p += XB_PAGEBLOCK_PAGES)
+				xb__buddy_free(&z->buddy, (xb_pfn_t)p,
+					       XB_PAGEBLOCK_ORDER,
+					       xb_zone_pageblock_mt(z, (xb_pfn_t)p),
+					       place);
+			z->nr_state[XB_FRAME_FREE] += 1ull << order;
+			z->stats.pgfree += 1ull << order;
+			return;
+		}
+	}
 	xb__buddy_free(&z->buddy, pfn, order, mt, place);
 	z->nr_state[XB_FRAME_FREE] += 1ull << order;
 	z->stats.pgfree += 1ull << order;
@@ -491,26 +515,32 @@ bool xb_zone_carve(struct xb_zone *z, xb_pfn_t pfn, unsigned order)
 	return true;
 }
 
+/*
+ * split_free_page() for isolation: a free block larger than a pageblock
+ * that covers the pageblock at `start` is split, so that the pageblock's
+ * part can change lists on its own (the rest stays on the block's list).
+ */
+static void split_free_pageblock(struct xb_zone *z, xb_pfn_t start)
+{
+	xb_pfn_t head = xb_zone_head(z, start);
+
+	if (head == XB_NIL || z->frames[head].state != XB_FRAME_FREE ||
+	    z->frames[head].order <= XB_PAGEBLOCK_ORDER)
+		return;
+	unsigned list = z->frames[head].type;
+	bool taken = xb__buddy_take_exact(&z->buddy, start, XB_PAGEBLOCK_ORDER);
+
+	xb_assert(taken);
+	xb__buddy_list_add(&z->buddy, start, XB_PAGEBLOCK_ORDER, list);
+}
+
 bool xb_zone_isolate_pageblock(struct xb_zone *z, xb_pfn_t pfn)
 {
-	xb_pfn_t start = pfn & ~(xb_pfn_t)(XB_PAGEBLOCK_PAGES - 1);
-	xb_pfn_t head;
-
 	if (xb_zone_pageblock_mt(z, pfn) == XB_MT_ISOLATE)
 		return false;
-	/* isolate_single_pageblock(): a free block larger than a pageblock
-	 * that covers this one is split first (split_free_page), so that
-	 * only this pageblock's part goes to the isolate list. */
-	head = xb_zone_head(z, start);
-	if (head != XB_NIL && z->frames[head].state == XB_FRAME_FREE &&
-	    z->frames[head].order > XB_PAGEBLOCK_ORDER) {
-		unsigned list = z->frames[head].type;
-		bool taken = xb__buddy_take_exact(&z->buddy, start,
-						  XB_PAGEBLOCK_ORDER);
-
-		xb_assert(taken);
-		xb__buddy_list_add(&z->buddy, start, XB_PAGEBLOCK_ORDER, list);
-	}
+	/* isolate_single_pageblock(): only this pageblock's part of a
+	 * larger free block goes to the isolate list. */
+	split_free_pageblock(z, pfn & ~(xb_pfn_t)(XB_PAGEBLOCK_PAGES - 1));
 	xb_zone_set_pageblock_mt(z, pfn, XB_MT_ISOLATE);
 	xb_zone_move_freepages_block(z, pfn, XB_MT_ISOLATE, NULL);
 	xb__zone_check(z);
@@ -522,6 +552,9 @@ void xb_zone_unisolate_pageblock(struct xb_zone *z, xb_pfn_t pfn,
 {
 	xb_assert(xb_zone_pageblock_mt(z, pfn) == XB_MT_ISOLATE);
 	xb_assert(mt < XB_MT_PCPTYPES);
+	/* Two isolated neighbours may have merged into one block that spans
+	 * both: split it, so the other pageblock's half stays isolated. */
+	split_free_pageblock(z, pfn & ~(xb_pfn_t)(XB_PAGEBLOCK_PAGES - 1));
 	xb_zone_set_pageblock_mt(z, pfn, mt);
 	/* Free blocks inside the block may now merge with neighbours that the
 	 * isolation kept apart: free them again (unset_migratetype_isolate()
