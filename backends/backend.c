@@ -16,7 +16,10 @@ static const struct xb_backend_ops *const backends[] = {
     NULL,
 };
 
-G_DEFINE_QUARK(xb - error - quark, xb_error)
+GQuark xb_error_quark(void)
+{
+	return g_quark_from_static_string("xb-error-quark");
+}
 
 const struct xb_backend_ops *const *xb_backend_list(void)
 {
