@@ -433,6 +433,11 @@ static int mock_exchange(struct xb_backend *be, struct xb_exchange *x,
 	    (UINT64_MAX >> x->out_order) < x->nr_out ||
 	    (x->nr_in << x->in_order) != (x->nr_out << x->out_order))
 		return -EINVAL;
+	/* steal_page() refuses translated guests (paging_mode_external):
+	 * the first chunk's first input fails with nothing taken. Matching
+	 * sizes mean a chunk exists exactly when nr_in > 0. */
+	if (d->type != XB_GUEST_PV && x->nr_in)
+		return -EOPNOTSUPP;
 	if (fault_call(m, XB_MOCK_OP_EXCHANGE))
 		return -ENOMEM;
 	if (x->in_order <= x->out_order)
@@ -445,12 +450,6 @@ static int mock_exchange(struct xb_backend *be, struct xb_exchange *x,
 
 		if (fault_extent(m, XB_MOCK_OP_EXCHANGE, i)) {
 			rc = -ENOMEM;
-			break;
-		}
-		/* steal_page() on a translated guest (paging_mode_external):
-		 * the chunk's first input fails, nothing was taken. */
-		if (d->type != XB_GUEST_PV) {
-			rc = -EOPNOTSUPP;
 			break;
 		}
 		/* Mock limit: outputs must land inside the shadow P2M. */
