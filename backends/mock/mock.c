@@ -355,6 +355,44 @@ static long mock_populate(struct xb_backend *be, xb_xen_pfn_t *extents,
 }
 
 /*
+ * A translated guest's whole extent backed by one aligned machine block
+ * (the common case after an order-9 populate): freeing it as one block
+ * leaves the heap exactly as Xen's page-by-page frees do, since each free
+ * merges with the already-freed lower part and the merged block lands at
+ * the list head either way; the claim arithmetic is linear, too. Returns
+ * false (nothing done) when the extent does not qualify.
+ */
+static bool decrease_block(struct xb_mock *m, struct mock_domain *d,
+			   uint64_t gfn, unsigned order)
+{
+	uint64_t n = 1ull << order;
+
+	if ((gfn & (n - 1)) || gfn >= d->gfn_space || n > d->gfn_space - gfn)
+		return false;
+	xb_pfn_t base = p2m_get(d, gfn);
+
+	if (base == XB_NIL || (base & (n - 1)))
+		return false;
+	for (uint64_t j = 1; j < n; j++)
+		if (p2m_get(d, gfn + j) != base + j)
+			return false;
+	bool content = g_hash_table_size(m->content) != 0;
+
+	for (uint64_t j = 0; j < n; j++) {
+		p2m_clear(d, gfn + j);
+		if (content)
+			g_hash_table_remove(m->content,
+					    GUINT_TO_POINTER(base + j));
+		if (j)
+			m->frames[base + j].state = XB_FRAME_TAIL;
+	}
+	m->frames[base].order = (uint8_t)order;
+	adjust_tot_pages(m, d, -(int64_t)n);
+	xb__buddy_free(&m->heap, base, order, 0, XB_FREE_HEAD);
+	return true;
+}
+
+/*
  * decrease_reservation() (memory.c): guest_remove_page() frame by frame;
  * the first frame that is not the domain's (hvm: unpopulated gfn; pv: an
  * mfn it does not own) ends the call, leaving the earlier frames of that
@@ -372,6 +410,9 @@ static long mock_decrease(struct xb_backend *be, xb_xen_pfn_t *extents,
 	for (; i < nr; i++) {
 		if (fault_extent(m, XB_MOCK_OP_DECREASE, i))
 			goto out;
+		if (order && d->type != XB_GUEST_PV &&
+		    decrease_block(m, d, extents[i], order))
+			continue;
 		for (uint64_t j = 0; j < (1ull << order); j++) {
 			uint64_t frame = extents[i] + j;
 			xb_pfn_t mfn;

@@ -754,3 +754,62 @@ Test(mock, checker_catches_a_frame_owned_by_nobody)
 	heap->frames[mfn].next = 0;
 	cr_assert(xb__mock_is_valid(m));
 }
+
+/* Free lists of the host heap, all orders, as one sequence of heads. */
+static GArray *heap_lists(const struct xb_mock *mk)
+{
+	const struct xb_buddy *h = xb_mock_host_heap(mk);
+	GArray *a = g_array_new(FALSE, FALSE, sizeof(xb_pfn_t));
+
+	for (unsigned o = 0; o < XB_MAX_ORDER; o++) {
+		for (xb_pfn_t p = h->area[o][0].head; p != XB_NIL;
+		     p = h->frames[p].next)
+			g_array_append_val(a, p);
+		xb_pfn_t sep = XB_NIL;
+
+		g_array_append_val(a, sep);
+	}
+	return a;
+}
+
+Test(mock, order9_decrease_leaves_heap_as_page_by_page_frees)
+{
+	struct xb_backend *be2;
+	struct xb_mock *m2;
+	xb_xen_pfn_t e[3] = {0, 512, 1536};
+	struct xb_backend_config cfg = {
+	    .type = XB_GUEST_HVM,
+	    .max_pages = HOST,
+	    .gfn_space = GFNS,
+	    .host_pages = HOST,
+	};
+
+	be2 = xb_backend_open(&xb__mock_backend_ops, &cfg, NULL);
+	m2 = xb_mock_from_backend(be2);
+	/* Same history on both: order-9 extents between order-0 frames. */
+	for (int k = 0; k < 2; k++) {
+		struct xb_backend *b = k ? be2 : be;
+		xb_xen_pfn_t one[1] = {1030};
+
+		cr_assert_eq(xb_populate_physmap(b, one, 1, 0), 1);
+		cr_assert_eq(xb_populate_physmap(b, e, 3, 9), 3);
+		one[0] = 1031;
+		cr_assert_eq(xb_populate_physmap(b, one, 1, 0), 1);
+	}
+	/* One as an order-9 decrease, the other frame by frame. */
+	cr_assert_eq(xb_decrease_reservation(be, &e[1], 1, 9), 1);
+	for (unsigned j = 0; j < 512; j++) {
+		xb_xen_pfn_t g = 512 + j;
+
+		cr_assert_eq(xb_decrease_reservation(be2, &g, 1, 0), 1);
+	}
+	GArray *a = heap_lists(m), *b = heap_lists(m2);
+
+	cr_assert_eq(a->len, b->len);
+	cr_assert_arr_eq(a->data, b->data, a->len * sizeof(xb_pfn_t));
+	cr_assert_eq(host_free(), xb_mock_host_heap(m2)->nr_free_pages);
+	cr_assert(xb__mock_is_valid(m2));
+	g_array_free(a, TRUE);
+	g_array_free(b, TRUE);
+	xb_backend_close(be2);
+}
