@@ -813,3 +813,63 @@ Test(mock, order9_decrease_leaves_heap_as_page_by_page_frees)
 	g_array_free(b, TRUE);
 	xb_backend_close(be2);
 }
+
+Test(mock_pv, exchange_outputs_cannot_eat_into_claims)
+{
+	xb_xen_pfn_t in[512], out[1] = {0};
+	struct xb_mock_domain_info di;
+	uint64_t done;
+
+	pv_populate(in, 0, 512);
+	/* Claim all but 100 of the free frames: tot 512 + 3484. */
+	cr_assert_eq(xb_claim(be, 512 + (HOST - 512) - 100), 0);
+	xb_mock_domain_info(m, XB_MOCK_GUEST_DOMID, &di);
+	cr_assert_eq(di.outstanding_pages, HOST - 512 - 100);
+	/* MEMF_no_refcount: even the claimant's own claim does not cover
+	 * exchange outputs, and 100 unclaimed frames are too few. */
+	struct xb_exchange x = {in, 512, 0, out, 1, 9};
+
+	cr_assert_eq(xb_exchange(be, &x, &done), -ENOMEM);
+	cr_assert_eq(done, 0);
+	cr_assert_eq(mfn_of(0), in[0]);
+	/* A refcounted populate by the claimant may use its claim. */
+	xb_xen_pfn_t e[1] = {1024};
+
+	cr_assert_eq(xb_populate_physmap(be, e, 1, 9), 1);
+	xb_mock_domain_info(m, XB_MOCK_GUEST_DOMID, &di);
+	cr_assert_eq(di.outstanding_pages, HOST - 1024 - 100);
+}
+
+Test(mock_pv, exchange_output_past_the_gfn_space_fails_its_chunk)
+{
+	xb_xen_pfn_t in[2], out[2] = {5, GFNS};
+	uint64_t done;
+
+	pv_populate(in, 0, 2);
+	struct xb_exchange x = {in, 2, 0, out, 2, 0};
+
+	cr_assert_eq(xb_exchange(be, &x, &done), -EINVAL);
+	cr_assert_eq(done, 1);
+	cr_assert_neq(mfn_of(5), XB_NIL);
+	cr_assert_eq(mfn_of(1), in[1]);
+	cr_assert_eq(tot(), 2);
+}
+
+Test(mock_pv, populating_a_pfn_twice_keeps_both_frames_freeable)
+{
+	xb_xen_pfn_t a[1] = {7}, b[1] = {7};
+
+	cr_assert_eq(xb_populate_physmap(be, a, 1, 0), 1);
+	cr_assert_eq(xb_populate_physmap(be, b, 1, 0), 1);
+	cr_assert_neq(a[0], b[0]);
+	cr_assert_eq(mfn_of(7), b[0]);
+	cr_assert_eq(tot(), 2);
+	/* Xen keeps no P2M for pv: the older mfn is still the guest's and
+	 * can be given back by its machine frame number. */
+	cr_assert_eq(xb_decrease_reservation(be, a, 1, 0), 1);
+	cr_assert_eq(mfn_of(7), b[0]);
+	cr_assert_eq(xb_decrease_reservation(be, b, 1, 0), 1);
+	cr_assert_eq(mfn_of(7), XB_NIL);
+	cr_assert_eq(tot(), 0);
+	cr_assert_eq(host_free(), HOST);
+}
