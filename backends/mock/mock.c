@@ -529,8 +529,11 @@ static int mock_exchange(struct xb_backend *be, struct xb_exchange *x,
 		}
 		if (rc) {
 			unsteal(m, x, i, in_chunk_order, stolen);
-			for (uint64_t j = 0; j < nout; j++)
-				host_unalloc(m, m->out_chunk[j], x->out_order);
+			/* out_chunk_list is LIFO (page_list_add): freed
+			 * newest first. */
+			while (nout)
+				host_unalloc(m, m->out_chunk[--nout],
+					     x->out_order);
 			break;
 		}
 		/* Past this point the chunk cannot fail. */
