@@ -536,20 +536,24 @@ static int mock_exchange(struct xb_backend *be, struct xb_exchange *x,
 					     x->out_order);
 			break;
 		}
-		/* Past this point the chunk cannot fail. */
-		for (uint64_t j = 0; j < (1ull << in_chunk_order); j++) {
+		/* Past this point the chunk cannot fail. Both chunk lists
+		 * are LIFO (page_list_add() + page_list_remove_head()): the
+		 * inputs are freed newest first, and output extent j gets
+		 * the block allocated last but j. */
+		for (uint64_t j = 1ull << in_chunk_order; j-- > 0;) {
 			uint64_t e = (i << in_chunk_order) + j;
 
-			for (uint64_t k = 0; k < (1ull << x->in_order); k++)
+			for (uint64_t k = 1ull << x->in_order; k-- > 0;)
 				remove_frame(m, d, (xb_pfn_t)(x->in[e] + k),
 					     false);
 		}
 		for (uint64_t j = 0; j < nout; j++) {
 			uint64_t o = (i << out_chunk_order) + j;
+			xb_pfn_t mfn = m->out_chunk[nout - 1 - j];
 
-			physmap_add(m, d, XB_MOCK_GUEST_DOMID, x->out[o],
-				    m->out_chunk[j], x->out_order);
-			x->out[o] = m->out_chunk[j];
+			physmap_add(m, d, XB_MOCK_GUEST_DOMID, x->out[o], mfn,
+				    x->out_order);
+			x->out[o] = mfn;
 		}
 	}
 	*nr_exchanged = i << in_chunk_order;
