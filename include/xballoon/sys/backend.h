@@ -106,23 +106,35 @@ struct xb_backend_ops {
 	void (*close)(struct xb_backend *be);
 
 	/* MANDATORY. XENMEM_populate_physmap: populate nr extents of 2^order
-	 * frames at extents[i]. Returns the number of extents done (stops at
-	 * the first failure), or a negative errno when the call as a whole is
-	 * refused (order above the memop max: -EINVAL... see the mock). */
+	 * frames at extents[i]. Returns the number of extents done: the first
+	 * extent that fails (no host memory, tot_pages + 2^order > max_pages,
+	 * an injected fault) ends the call, and the extents before it stay
+	 * done. An order above the memop max order returns 0, as Xen does
+	 * (populate_physmap()'s loop never runs; it is not an error code).
+	 * A negative errno only when the call could not be issued at all
+	 * (the xen backend's ioctl failed). */
 	long (*populate_physmap)(struct xb_backend *be, xb_xen_pfn_t *extents,
 				 uint64_t nr, unsigned order);
-	/* MANDATORY. XENMEM_decrease_reservation: same contract. Not atomic
-	 * within an extent: a failed extent may have lost its first frames. */
+	/* MANDATORY. XENMEM_decrease_reservation: same contract. A frame
+	 * the domain does not have (hvm/pvh: an unpopulated gfn; pv: an mfn
+	 * it does not own) fails its extent. Not atomic within an extent: a
+	 * failed extent may have lost its first frames. */
 	long (*decrease_reservation)(struct xb_backend *be,
 				     xb_xen_pfn_t *extents, uint64_t nr,
 				     unsigned order);
-	/* OPTIONAL. XENMEM_exchange: atomic per input chunk, not per call;
-	 * *nr_exchanged reports input extents done, also on failure. */
+	/* OPTIONAL. XENMEM_exchange: atomic per chunk (max(in, out) order),
+	 * not per call; *nr_exchanged reports input extents done, also on
+	 * failure. Outputs are not counted against max_pages. -EPERM for an
+	 * order above the memop max, -EINVAL for sizes that do not match,
+	 * -EOPNOTSUPP for hvm and pvh guests (Xen since XSA-217). */
 	int (*exchange)(struct xb_backend *be, struct xb_exchange *x,
 			uint64_t *nr_exchanged);
 	/* OPTIONAL. XEN_DMOP_relocate_memory: move the frames behind
-	 * src..src+nr-1 to dst..dst+nr-1 with their contents; *nr_done
-	 * reports frames moved, also on failure. */
+	 * src..src+nr-1 to dst..dst+nr-1 with their contents, in ascending
+	 * order; *nr_done reports frames moved, also on failure. An
+	 * unpopulated src fails (-EINVAL); a populated dst loses its old
+	 * frame (tot_pages - 1); otherwise tot_pages is unchanged. -EINVAL
+	 * for pv guests (dm_op on PV). */
 	int (*relocate)(struct xb_backend *be, xb_xen_pfn_t src,
 			xb_xen_pfn_t dst, uint64_t nr, uint64_t *nr_done);
 	/* MANDATORY. XENMEM_current_reservation / maximum_reservation. */

@@ -1,0 +1,196 @@
+/*
+ * The backend core: the registry of backends by name, open/close, and the
+ * wrappers the driver calls, which count every call into be->stats and
+ * answer -EOPNOTSUPP for optional hooks a backend lacks.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "xballoon/backend.h"
+#include "xballoon/mock.h"
+
+/* Fixed order: the listing and `xballoon backends` print it as is. The
+ * real "xen" backend joins when it is built (backends/xen). */
+static const struct xb_backend_ops *const backends[] = {
+    &xb__mock_backend_ops,
+    NULL,
+};
+
+GQuark xb_error_quark(void)
+{
+	return g_quark_from_static_string("xb-error-quark");
+}
+
+const struct xb_backend_ops *const *xb_backend_list(void)
+{
+	return backends;
+}
+
+const struct xb_backend_ops *xb_backend_find(const char *name)
+{
+	if (!name)
+		return NULL;
+	for (unsigned i = 0; backends[i]; i++)
+		if (!strcmp(backends[i]->name, name))
+			return backends[i];
+	return NULL;
+}
+
+/* The hooks marked MANDATORY in include/xballoon/sys/backend.h. */
+static bool ops_complete(const struct xb_backend_ops *ops)
+{
+	return ops->name && ops->description && ops->open && ops->close &&
+	       ops->populate_physmap && ops->decrease_reservation &&
+	       ops->reservation && ops->guest_info;
+}
+
+struct xb_backend *xb_backend_open(const struct xb_backend_ops *ops,
+				   const struct xb_backend_config *cfg,
+				   GError **error)
+{
+	if (!ops || !cfg) {
+		g_set_error(error, XB_ERROR, XB_ERROR_INVALID,
+			    "no backend or no configuration given");
+		return NULL;
+	}
+	if (ops->version != XB_BACKEND_VERSION) {
+		g_set_error(error, XB_ERROR, XB_ERROR_UNSUPPORTED,
+			    "backend '%s' has interface version %u, "
+			    "this build expects %u",
+			    ops->name ? ops->name : "?", ops->version,
+			    XB_BACKEND_VERSION);
+		return NULL;
+	}
+	if (!ops_complete(ops)) {
+		g_set_error(error, XB_ERROR, XB_ERROR_UNSUPPORTED,
+			    "backend '%s' lacks a mandatory hook",
+			    ops->name ? ops->name : "?");
+		return NULL;
+	}
+
+	struct xb_backend *be = g_new0(struct xb_backend, 1);
+	GError *local = NULL;
+
+	be->ops = ops;
+	int rc = ops->open(be, cfg, &local);
+	if (rc < 0) {
+		if (!local)
+			g_set_error(&local, XB_ERROR, XB_ERROR_BACKEND,
+				    "backend '%s': open failed: %s", ops->name,
+				    g_strerror(-rc));
+		g_propagate_error(error, local);
+		ops->close(be);
+		g_free(be);
+		return NULL;
+	}
+	return be;
+}
+
+void xb_backend_close(struct xb_backend *be)
+{
+	if (!be)
+		return;
+	be->ops->close(be);
+	g_free(be);
+}
+
+/*
+ * One place for the accounting: @done units (extents) of 2^@order frames
+ * were completed out of @nr asked; @rc < 0 when the call failed as a whole.
+ */
+static inline void count(struct xb_hypercall_stat *s, uint64_t nr,
+			 uint64_t done, unsigned order, long rc)
+{
+	s->calls++;
+	s->extents += done;
+	s->pages += done << order;
+	if (rc < 0 || done < nr)
+		s->failed++;
+}
+
+long xb_populate_physmap(struct xb_backend *be, xb_xen_pfn_t *extents,
+			 uint64_t nr, unsigned order)
+{
+	long rc = be->ops->populate_physmap(be, extents, nr, order);
+
+	count(&be->stats.populate, nr, rc > 0 ? (uint64_t)rc : 0, order, rc);
+	return rc;
+}
+
+long xb_decrease_reservation(struct xb_backend *be, xb_xen_pfn_t *extents,
+			     uint64_t nr, unsigned order)
+{
+	long rc = be->ops->decrease_reservation(be, extents, nr, order);
+
+	count(&be->stats.decrease, nr, rc > 0 ? (uint64_t)rc : 0, order, rc);
+	return rc;
+}
+
+int xb_exchange(struct xb_backend *be, struct xb_exchange *x,
+		uint64_t *nr_exchanged)
+{
+	uint64_t done = 0;
+	int rc = -EOPNOTSUPP;
+
+	if (be->ops->exchange)
+		rc = be->ops->exchange(be, x, &done);
+	/* Progress is in input extents, also on failure. */
+	count(&be->stats.exchange, x->nr_in, done, x->in_order, rc);
+	if (nr_exchanged)
+		*nr_exchanged = done;
+	return rc;
+}
+
+int xb_relocate(struct xb_backend *be, xb_xen_pfn_t src, xb_xen_pfn_t dst,
+		uint64_t nr, uint64_t *nr_done)
+{
+	uint64_t done = 0;
+	int rc = -EOPNOTSUPP;
+
+	if (be->ops->relocate)
+		rc = be->ops->relocate(be, src, dst, nr, &done);
+	/* One extent per frame moved. */
+	count(&be->stats.relocate, nr, done, 0, rc);
+	if (nr_done)
+		*nr_done = done;
+	return rc;
+}
+
+int xb_reservation(struct xb_backend *be, uint64_t *tot_pages,
+		   uint64_t *max_pages)
+{
+	return be->ops->reservation(be, tot_pages, max_pages);
+}
+
+int xb_claim(struct xb_backend *be, uint64_t nr_pages)
+{
+	return be->ops->claim ? be->ops->claim(be, nr_pages) : -EOPNOTSUPP;
+}
+
+int xb_guest_info(struct xb_backend *be, struct xb_guest_info *info)
+{
+	return be->ops->guest_info(be, info);
+}
+
+int xb_read_frame(struct xb_backend *be, xb_xen_pfn_t frame, void *buf)
+{
+	return be->ops->read_frame ? be->ops->read_frame(be, frame, buf)
+				   : -EOPNOTSUPP;
+}
+
+int xb_write_frame(struct xb_backend *be, xb_xen_pfn_t frame, const void *buf)
+{
+	return be->ops->write_frame ? be->ops->write_frame(be, frame, buf)
+				    : -EOPNOTSUPP;
+}
+
+int xb_query(struct xb_backend *be, xb_xen_pfn_t frame, bool *populated)
+{
+	return be->ops->query ? be->ops->query(be, frame, populated)
+			      : -EOPNOTSUPP;
+}
+
+int xb_host_info(struct xb_backend *be, struct xb_host_info *info)
+{
+	return be->ops->host_info ? be->ops->host_info(be, info) : -EOPNOTSUPP;
+}

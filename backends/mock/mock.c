@@ -1,0 +1,1186 @@
+/*
+ * The mock Xen hypervisor: machine memory as a buddy heap in Xen's split
+ * order, domains with a P2M, tot/max pages and claims, XENMEM semantics as
+ * Xen 4.17 implements them, fault injection, host metrics and the checker.
+ * Modeled on xen/common/memory.c, xen/common/page_alloc.c,
+ * xen/arch/x86/mm/p2m.c and xen/common/memory.c:xenmem_add_to_physmap.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "xballoon/mem.h"
+#include "xballoon/mock.h"
+#include "xballoon/rng.h"
+
+/* A host frame taken by an exchange in progress (steal_page()). */
+#define MOCK_FRAME_STOLEN 0x80u
+
+#define REGION_ORDER XB_PAGEBLOCK_ORDER /* 2 MiB */
+#define REGION_PAGES (1u << REGION_ORDER)
+
+/* Default memop max order of a domU (xen/common/memory.c: max_order(),
+ * domU_max_order = 9). */
+#define DOMU_MAX_ORDER 9u
+
+/*
+ * One domain, Xen's struct domain reduced to memory.
+ *
+ * The P2M holds mfn + 1 per gfn, so that the zero-filled lazy mapping
+ * reads "not populated" everywhere without an initialisation pass over a
+ * 1 TiB guest's 268M entries: p2m[gfn] = 0 <=> unpopulated,
+ * mfn = p2m[gfn] - 1 (and 0 - 1 wraps to XB_NIL).
+ * For pv domains Xen keeps no P2M (the guest does); the mock keeps this
+ * one as a shadow of the guest's table: the latest mfn populated or
+ * exchanged in at each pfn, for the metrics and the checker.
+ *
+ * Invariants (checked by xb__mock_is_valid()):
+ *   populated = #{gfn : p2m[gfn] != 0}
+ *   region[r] = #{gfn in [r * 512, r * 512 + 512) : p2m[gfn] != 0}
+ *   tot_pages = #{host frames owned by the domain}
+ *             = populated + orphans, where an orphan is an owned frame no
+ *               P2M entry points to (hvm: populate over a populated gfn;
+ *               pv: a pfn populated twice)
+ *   tot_pages <= max_pages
+ */
+struct mock_domain {
+	bool alive;
+	enum xb_guest_type type;
+	unsigned memop_max_order;
+	uint64_t tot_pages;
+	uint64_t max_pages;
+	uint64_t outstanding; /* d->outstanding_pages: unused claim      */
+	uint64_t gfn_space;
+	uint64_t populated;
+	uint64_t nr_regions;
+	uint32_t *p2m;
+	uint16_t *region;
+};
+
+/* Fault injection for one operation. */
+struct mock_fault {
+	uint64_t countdown; /* fail the call when it drops to 0; 0 = off    */
+	uint64_t at;	    /* extent index that fails, XB_MOCK_NEVER = off */
+	double p;	    /* per-extent failure probability              */
+	bool armed;	    /* at or p set: check every extent             */
+};
+
+/*
+ * The host.
+ *
+ * A host frame record (struct xb_frame) is either part of a free buddy
+ * block or an allocated order-0 head: state ALLOC, owner = domid,
+ * next = the gfn it backs (the M2P; pv: the pfn the guest asked for),
+ * XB_NIL when no gfn (an orphan). Allocations of order o are split into
+ * 2^o order-0 heads at once, because Xen frees them page by page
+ * (guest_remove_page()).
+ *
+ * Invariants:
+ *   heap.nr_free_pages + sum over domains of tot_pages = host_pages
+ *   outstanding_claims = sum over domains of outstanding
+ *   every key of `content` is an allocated frame
+ */
+struct xb_mock {
+	struct xb_buddy heap;
+	struct xb_frame *frames;
+	uint64_t host_pages;
+	uint64_t outstanding_claims;
+	struct mock_domain *doms; /* by domid; doms[0] (dom0) never alive */
+	unsigned nr_doms;
+	struct xb_rng rng;
+	struct mock_fault fault[XB_MOCK_OP_NR];
+	unsigned fail_host_order;
+	struct xb_mock_stats stats;
+	GHashTable *content; /* mfn -> XB_PAGE_SIZE bytes written         */
+	/* Output extents of one exchange chunk (at most 2^10). */
+	xb_pfn_t out_chunk[1u << (XB_MAX_ORDER - 1)];
+};
+
+static inline xb_pfn_t p2m_get(const struct mock_domain *d, uint64_t gfn)
+{
+	return (xb_pfn_t)(d->p2m[gfn] - 1u);
+}
+
+static inline void p2m_set(struct mock_domain *d, uint64_t gfn, xb_pfn_t mfn)
+{
+	if (d->p2m[gfn] == 0) {
+		d->populated++;
+		d->region[gfn >> REGION_ORDER]++;
+	}
+	d->p2m[gfn] = mfn + 1u;
+}
+
+static inline void p2m_clear(struct mock_domain *d, uint64_t gfn)
+{
+	if (d->p2m[gfn] != 0) {
+		d->populated--;
+		d->region[gfn >> REGION_ORDER]--;
+		d->p2m[gfn] = 0;
+	}
+}
+
+static inline struct mock_domain *dom(const struct xb_mock *m, unsigned id)
+{
+	if (id == 0 || id >= m->nr_doms || !m->doms[id].alive)
+		return NULL;
+	return &m->doms[id];
+}
+
+static inline struct mock_domain *guest(const struct xb_mock *m)
+{
+	return &m->doms[XB_MOCK_GUEST_DOMID];
+}
+
+static inline bool owned_by(const struct xb_mock *m, uint64_t mfn,
+			    unsigned domid)
+{
+	return mfn < m->host_pages && m->frames[mfn].state == XB_FRAME_ALLOC &&
+	       m->frames[mfn].owner == domid;
+}
+
+/*
+ * Fault injection.
+ */
+static uint64_t *fault_counter(struct xb_mock *m, enum xb_mock_op op)
+{
+	switch (op) {
+	case XB_MOCK_OP_POPULATE:
+		return &m->stats.fault_populate;
+	case XB_MOCK_OP_DECREASE:
+		return &m->stats.fault_decrease;
+	case XB_MOCK_OP_EXCHANGE:
+		return &m->stats.fault_exchange;
+	default:
+		return &m->stats.fault_relocate;
+	}
+}
+
+/* Does this call fail as a whole (xb_mock_fail_call())? */
+static bool fault_call(struct xb_mock *m, enum xb_mock_op op)
+{
+	struct mock_fault *f = &m->fault[op];
+
+	if (f->countdown == 0 || --f->countdown != 0)
+		return false;
+	(*fault_counter(m, op))++;
+	return true;
+}
+
+/* Does extent k of this call fail? The generator is drawn from only when
+ * a probability is set, so runs without faults do not consume it. */
+static bool fault_extent(struct xb_mock *m, enum xb_mock_op op, uint64_t k)
+{
+	struct mock_fault *f = &m->fault[op];
+
+	if (!f->armed)
+		return false;
+	if (k == f->at || (f->p > 0 && xb_rng_unit(&m->rng) < f->p)) {
+		(*fault_counter(m, op))++;
+		return true;
+	}
+	return false;
+}
+
+/*
+ * The heap.
+ */
+
+/*
+ * domain_adjust_tot_pages() (page_alloc.c): tot_pages moves by `pages`;
+ * while a claim is outstanding it is consumed by allocations, floored at
+ * zero. Xen 4.17 applies the same arithmetic to frees, so freeing while a
+ * claim is outstanding grows the claim (dom_after = dom_before - pages).
+ */
+static void adjust_tot_pages(struct xb_mock *m, struct mock_domain *d,
+			     int64_t pages)
+{
+	d->tot_pages += (uint64_t)pages;
+	if (!d->outstanding)
+		return;
+	int64_t after = (int64_t)d->outstanding - pages;
+	uint64_t claimed = after < 0 ? 0 : (uint64_t)after;
+
+	m->outstanding_claims =
+	    m->outstanding_claims - d->outstanding + claimed;
+	d->outstanding = claimed;
+}
+
+/*
+ * alloc_heap_pages() (page_alloc.c): claimed memory is unavailable unless
+ * the request comes from a refcounted allocation of a domain whose own
+ * claim covers it; then the smallest free block of order >= `order`,
+ * split with the lower halves going back (take_high). One zone, one node.
+ * Returns the block's head (state poisoned) or XB_NIL.
+ */
+static xb_pfn_t host_alloc(struct xb_mock *m, const struct mock_domain *d,
+			   unsigned order, bool refcount)
+{
+	uint64_t request = 1ull << order;
+
+	if (order >= m->fail_host_order) {
+		m->stats.fault_host_alloc++;
+		return XB_NIL;
+	}
+	if (m->outstanding_claims + request > m->heap.nr_free_pages &&
+	    (!refcount || !d || d->outstanding < request))
+		return XB_NIL;
+	return xb__buddy_alloc(&m->heap, order, 0);
+}
+
+/* Give back a block host_alloc() returned, unused (assign_pages() failed). */
+static void host_unalloc(struct xb_mock *m, xb_pfn_t mfn, unsigned order)
+{
+	xb__buddy_free(&m->heap, mfn, order, 0, XB_FREE_HEAD);
+}
+
+/* free_heap_pages() of one 4 KiB frame: its content goes (Xen scrubs). */
+static void host_free_frame(struct xb_mock *m, xb_pfn_t mfn)
+{
+	if (g_hash_table_size(m->content))
+		g_hash_table_remove(m->content, GUINT_TO_POINTER(mfn));
+	xb__buddy_free(&m->heap, mfn, 0, 0, XB_FREE_HEAD);
+}
+
+/*
+ * Map an allocated block at gfn..gfn+2^order-1 and make its frames the
+ * domain's. Translated guests: p2m_add_page() (x86 p2m.c) first
+ * invalidates the M2P of any frame already mapped at those gfns; that
+ * frame is not freed and stays the domain's, counted in tot_pages (an
+ * orphan until the domain dies). A misaligned gfn is accepted: the P2M
+ * is then written with 4 KiB entries (p2m_set_entry() picks the largest
+ * order that gfn, mfn and count allow). PV: set_gpfn_from_mfn() only.
+ */
+static void physmap_add(struct xb_mock *m, struct mock_domain *d,
+			unsigned domid, uint64_t gfn, xb_pfn_t mfn,
+			unsigned order)
+{
+	for (uint64_t j = 0; j < (1ull << order); j++) {
+		xb_pfn_t old = p2m_get(d, gfn + j);
+		struct xb_frame *f = &m->frames[mfn + j];
+
+		if (old != XB_NIL && d->type != XB_GUEST_PV)
+			m->frames[old].next = XB_NIL;
+		p2m_set(d, gfn + j, mfn + (xb_pfn_t)j);
+		*f = (struct xb_frame){
+		    .next = (uint32_t)(gfn + j),
+		    .prev = XB_NIL,
+		    .owner = domid,
+		    .state = XB_FRAME_ALLOC,
+		};
+	}
+}
+
+/*
+ * Take one frame from its domain and free it: guest_remove_page()
+ * (memory.c) for the gfn its M2P names, put_page() -> free_heap_pages().
+ * `refcount` false for exchange's stolen inputs (MEMF_no_refcount: the
+ * outputs replace them in tot_pages).
+ */
+static void remove_frame(struct xb_mock *m, struct mock_domain *d, xb_pfn_t mfn,
+			 bool refcount)
+{
+	uint32_t gfn = m->frames[mfn].next;
+
+	if (gfn != XB_NIL && gfn < d->gfn_space && p2m_get(d, gfn) == mfn)
+		p2m_clear(d, gfn);
+	if (refcount)
+		adjust_tot_pages(m, d, -1);
+	host_free_frame(m, mfn);
+}
+
+/*
+ * alloc_domheap_pages() + assign_pages() + guest_physmap_add_page() for
+ * one extent: host allocation first, then the max_pages check (assign
+ * fails with -E2BIG and the block goes back), then the physmap.
+ */
+static int populate_extent(struct xb_mock *m, struct mock_domain *d,
+			   unsigned domid, uint64_t gfn, unsigned order,
+			   xb_pfn_t *mfn_out)
+{
+	uint64_t n = 1ull << order;
+
+	/* The model's P2M (and pv shadow) ends at gfn_space; Xen's grows to
+	 * the guest's address width. Deliberately an extent failure. */
+	if (gfn >= d->gfn_space || n > d->gfn_space - gfn)
+		return -EINVAL;
+	xb_pfn_t mfn = host_alloc(m, d, order, true);
+
+	if (mfn == XB_NIL)
+		return -ENOMEM;
+	if (d->tot_pages + n > d->max_pages) {
+		host_unalloc(m, mfn, order);
+		return -E2BIG;
+	}
+	adjust_tot_pages(m, d, (int64_t)n);
+	physmap_add(m, d, domid, gfn, mfn, order);
+	*mfn_out = mfn;
+	return 0;
+}
+
+/*
+ * The backend hooks (the guest domain, XB_MOCK_GUEST_DOMID).
+ */
+static inline struct xb_mock *mock(struct xb_backend *be)
+{
+	return be->priv;
+}
+
+/*
+ * populate_physmap() (memory.c): an extent order above the caller's
+ * max_order() makes the loop not run (nr_done = 0, not an error); the
+ * first extent that fails ends the call; pv guests get the machine frame
+ * of each extent written back into the array.
+ */
+static long mock_populate(struct xb_backend *be, xb_xen_pfn_t *extents,
+			  uint64_t nr, unsigned order)
+{
+	struct xb_mock *m = mock(be);
+	struct mock_domain *d = guest(m);
+	uint64_t i = 0;
+
+	if (order > d->memop_max_order || fault_call(m, XB_MOCK_OP_POPULATE))
+		return 0;
+	for (; i < nr; i++) {
+		xb_pfn_t mfn;
+
+		if (fault_extent(m, XB_MOCK_OP_POPULATE, i))
+			break;
+		if (populate_extent(m, d, XB_MOCK_GUEST_DOMID, extents[i],
+				    order, &mfn))
+			break;
+		if (d->type == XB_GUEST_PV)
+			extents[i] = mfn;
+	}
+	xb_assert_expensive(xb__mock_is_valid(m));
+	return (long)i;
+}
+
+/*
+ * A translated guest's whole extent backed by one aligned machine block
+ * (the common case after an order-9 populate): freeing it as one block
+ * leaves the heap exactly as Xen's page-by-page frees do, since each free
+ * merges with the already-freed lower part and the merged block lands at
+ * the list head either way; the claim arithmetic is linear, too. Returns
+ * false (nothing done) when the extent does not qualify.
+ */
+static bool decrease_block(struct xb_mock *m, struct mock_domain *d,
+			   uint64_t gfn, unsigned order)
+{
+	uint64_t n = 1ull << order;
+
+	if ((gfn & (n - 1)) || gfn >= d->gfn_space || n > d->gfn_space - gfn)
+		return false;
+	xb_pfn_t base = p2m_get(d, gfn);
+
+	if (base == XB_NIL || (base & (n - 1)))
+		return false;
+	for (uint64_t j = 1; j < n; j++)
+		if (p2m_get(d, gfn + j) != base + j)
+			return false;
+	bool content = g_hash_table_size(m->content) != 0;
+
+	for (uint64_t j = 0; j < n; j++) {
+		p2m_clear(d, gfn + j);
+		if (content)
+			g_hash_table_remove(m->content,
+					    GUINT_TO_POINTER(base + j));
+		if (j)
+			m->frames[base + j].state = XB_FRAME_TAIL;
+	}
+	m->frames[base].order = (uint8_t)order;
+	adjust_tot_pages(m, d, -(int64_t)n);
+	xb__buddy_free(&m->heap, base, order, 0, XB_FREE_HEAD);
+	return true;
+}
+
+/*
+ * decrease_reservation() (memory.c): guest_remove_page() frame by frame;
+ * the first frame that is not the domain's (hvm: unpopulated gfn; pv: an
+ * mfn it does not own) ends the call, leaving the earlier frames of that
+ * extent removed.
+ */
+static long mock_decrease(struct xb_backend *be, xb_xen_pfn_t *extents,
+			  uint64_t nr, unsigned order)
+{
+	struct xb_mock *m = mock(be);
+	struct mock_domain *d = guest(m);
+	uint64_t i = 0;
+
+	if (order > d->memop_max_order || fault_call(m, XB_MOCK_OP_DECREASE))
+		return 0;
+	for (; i < nr; i++) {
+		if (fault_extent(m, XB_MOCK_OP_DECREASE, i))
+			goto out;
+		if (order && d->type != XB_GUEST_PV &&
+		    decrease_block(m, d, extents[i], order))
+			continue;
+		for (uint64_t j = 0; j < (1ull << order); j++) {
+			uint64_t frame = extents[i] + j;
+			xb_pfn_t mfn;
+
+			if (d->type == XB_GUEST_PV) {
+				if (!owned_by(m, frame, XB_MOCK_GUEST_DOMID))
+					goto out;
+				mfn = (xb_pfn_t)frame;
+			} else {
+				if (frame >= d->gfn_space)
+					goto out;
+				mfn = p2m_get(d, frame);
+				if (mfn == XB_NIL)
+					goto out;
+			}
+			remove_frame(m, d, mfn, true);
+		}
+	}
+out:
+	xb_assert_expensive(xb__mock_is_valid(m));
+	return (long)i;
+}
+
+/* Undo the steal of the first `nr` input frames of chunk `chunk`. */
+static void unsteal(struct xb_mock *m, const struct xb_exchange *x,
+		    uint64_t chunk, unsigned in_chunk_order, uint64_t nr)
+{
+	for (uint64_t j = 0; nr && j < (1ull << in_chunk_order); j++) {
+		uint64_t e = (chunk << in_chunk_order) + j;
+
+		for (uint64_t k = 0; nr && k < (1ull << x->in_order); k++, nr--)
+			m->frames[x->in[e] + k].flags &= ~MOCK_FRAME_STOLEN;
+	}
+}
+
+/*
+ * memory_exchange() (memory.c). Order of the checks as in Xen: the memop
+ * max order (-EPERM), then matching sizes (-EINVAL). Work goes in chunks
+ * of max(in, out) order: steal the chunk's inputs (steal_page(), which
+ * refuses translated guests with -EOPNOTSUPP since XSA-217), allocate its
+ * outputs (MEMF_no_owner, hence no refcount: not counted against
+ * max_pages and unable to eat into claims), and only then free the inputs
+ * and map the outputs. A failed chunk gives everything back;
+ * *nr_exchanged counts input extents of the chunks done.
+ */
+static int mock_exchange(struct xb_backend *be, struct xb_exchange *x,
+			 uint64_t *nr_exchanged)
+{
+	struct xb_mock *m = mock(be);
+	struct mock_domain *d = guest(m);
+	unsigned in_chunk_order = 0, out_chunk_order = 0;
+	uint64_t i = 0;
+	int rc = 0;
+
+	*nr_exchanged = 0;
+	if (MAX(x->in_order, x->out_order) > d->memop_max_order)
+		return -EPERM;
+	if ((UINT64_MAX >> x->in_order) < x->nr_in ||
+	    (UINT64_MAX >> x->out_order) < x->nr_out ||
+	    (x->nr_in << x->in_order) != (x->nr_out << x->out_order))
+		return -EINVAL;
+	/* steal_page() refuses translated guests (paging_mode_external):
+	 * the first chunk's first input fails with nothing taken. Matching
+	 * sizes mean a chunk exists exactly when nr_in > 0. */
+	if (d->type != XB_GUEST_PV && x->nr_in)
+		return -EOPNOTSUPP;
+	if (fault_call(m, XB_MOCK_OP_EXCHANGE))
+		return -ENOMEM;
+	if (x->in_order <= x->out_order)
+		in_chunk_order = x->out_order - x->in_order;
+	else
+		out_chunk_order = x->in_order - x->out_order;
+
+	for (; i < (x->nr_in >> in_chunk_order); i++) {
+		uint64_t stolen = 0, nout = 0;
+
+		if (fault_extent(m, XB_MOCK_OP_EXCHANGE, i)) {
+			rc = -ENOMEM;
+			break;
+		}
+		/* Mock limit: outputs must land inside the shadow P2M. */
+		for (uint64_t j = 0; j < (1ull << out_chunk_order); j++) {
+			uint64_t g = x->out[(i << out_chunk_order) + j];
+
+			if (g >= d->gfn_space ||
+			    (1ull << x->out_order) > d->gfn_space - g)
+				rc = -EINVAL;
+		}
+		for (uint64_t j = 0; !rc && j < (1ull << in_chunk_order); j++) {
+			uint64_t e = (i << in_chunk_order) + j;
+
+			for (uint64_t k = 0; k < (1ull << x->in_order); k++) {
+				uint64_t mfn = x->in[e] + k;
+
+				if (!owned_by(m, mfn, XB_MOCK_GUEST_DOMID) ||
+				    (m->frames[mfn].flags &
+				     MOCK_FRAME_STOLEN)) {
+					rc = -EINVAL;
+					break;
+				}
+				m->frames[mfn].flags |= MOCK_FRAME_STOLEN;
+				stolen++;
+			}
+		}
+		for (uint64_t j = 0; !rc && j < (1ull << out_chunk_order);
+		     j++) {
+			xb_pfn_t mfn = host_alloc(m, d, x->out_order, false);
+
+			if (mfn == XB_NIL) {
+				rc = -ENOMEM;
+				break;
+			}
+			m->out_chunk[nout++] = mfn;
+		}
+		if (rc) {
+			unsteal(m, x, i, in_chunk_order, stolen);
+			/* out_chunk_list is LIFO (page_list_add): freed
+			 * newest first. */
+			while (nout)
+				host_unalloc(m, m->out_chunk[--nout],
+					     x->out_order);
+			break;
+		}
+		/* Past this point the chunk cannot fail. Both chunk lists
+		 * are LIFO (page_list_add() + page_list_remove_head()): the
+		 * inputs are freed newest first, and output extent j gets
+		 * the block allocated last but j. */
+		for (uint64_t j = 1ull << in_chunk_order; j-- > 0;) {
+			uint64_t e = (i << in_chunk_order) + j;
+
+			for (uint64_t k = 1ull << x->in_order; k-- > 0;)
+				remove_frame(m, d, (xb_pfn_t)(x->in[e] + k),
+					     false);
+		}
+		for (uint64_t j = 0; j < nout; j++) {
+			uint64_t o = (i << out_chunk_order) + j;
+			xb_pfn_t mfn = m->out_chunk[nout - 1 - j];
+
+			physmap_add(m, d, XB_MOCK_GUEST_DOMID, x->out[o], mfn,
+				    x->out_order);
+			x->out[o] = mfn;
+		}
+	}
+	*nr_exchanged = i << in_chunk_order;
+	xb_assert_expensive(xb__mock_is_valid(m));
+	return rc;
+}
+
+/*
+ * XEN_DMOP_relocate_memory (x86 hvm/dm.c) -> xenmem_add_to_physmap() with
+ * XENMAPSPACE_gmfn_range, ascending, one xenmem_add_to_physmap_one() per
+ * frame: src must be populated (-EINVAL); src == dst is already mapped
+ * there; a populated dst loses its frame through guest_remove_page()
+ * (tot_pages - 1); then the mfn, and so its content, moves from src to
+ * dst. No allocation, tot_pages otherwise unchanged. dm_op refuses pv
+ * domains (-EINVAL).
+ */
+static int mock_relocate(struct xb_backend *be, xb_xen_pfn_t src,
+			 xb_xen_pfn_t dst, uint64_t nr, uint64_t *nr_done)
+{
+	struct xb_mock *m = mock(be);
+	struct mock_domain *d = guest(m);
+	uint64_t i = 0;
+	int rc = 0;
+
+	*nr_done = 0;
+	if (d->type == XB_GUEST_PV)
+		return -EINVAL;
+	if (fault_call(m, XB_MOCK_OP_RELOCATE))
+		return -ENOMEM;
+	for (; i < nr; i++) {
+		uint64_t s = src + i, t = dst + i;
+
+		if (fault_extent(m, XB_MOCK_OP_RELOCATE, i)) {
+			rc = -ENOMEM;
+			break;
+		}
+		if (s >= d->gfn_space || t >= d->gfn_space ||
+		    p2m_get(d, s) == XB_NIL) {
+			rc = -EINVAL;
+			break;
+		}
+		if (s == t)
+			continue;
+		xb_pfn_t mfn = p2m_get(d, s);
+		xb_pfn_t prev = p2m_get(d, t);
+
+		if (prev != XB_NIL)
+			remove_frame(m, d, prev, true);
+		p2m_clear(d, s);
+		p2m_set(d, t, mfn);
+		m->frames[mfn].next = (uint32_t)t;
+	}
+	*nr_done = i;
+	xb_assert_expensive(xb__mock_is_valid(m));
+	return rc;
+}
+
+static int mock_reservation(struct xb_backend *be, uint64_t *tot_pages,
+			    uint64_t *max_pages)
+{
+	struct mock_domain *d = guest(mock(be));
+
+	if (tot_pages)
+		*tot_pages = d->tot_pages;
+	if (max_pages)
+		*max_pages = d->max_pages;
+	return 0;
+}
+
+/*
+ * domain_set_outstanding_pages() (page_alloc.c): 0 cancels; one claim at
+ * a time (-EINVAL); the target must exceed tot_pages and not exceed
+ * max_pages (-EINVAL); the claim is target - tot_pages and must fit in
+ * free memory not claimed by others (-ENOMEM).
+ */
+static int claim(struct xb_mock *m, struct mock_domain *d, uint64_t pages)
+{
+	if (pages == 0) {
+		m->outstanding_claims -= d->outstanding;
+		d->outstanding = 0;
+		return 0;
+	}
+	if (d->outstanding)
+		return -EINVAL;
+	if (pages <= d->tot_pages || pages > d->max_pages)
+		return -EINVAL;
+	uint64_t avail = m->heap.nr_free_pages > m->outstanding_claims
+			     ? m->heap.nr_free_pages - m->outstanding_claims
+			     : 0;
+	uint64_t c = pages - d->tot_pages;
+
+	if (c > avail)
+		return -ENOMEM;
+	d->outstanding = c;
+	m->outstanding_claims += c;
+	return 0;
+}
+
+static int mock_claim(struct xb_backend *be, uint64_t nr_pages)
+{
+	return claim(mock(be), guest(mock(be)), nr_pages);
+}
+
+static int mock_guest_info(struct xb_backend *be, struct xb_guest_info *info)
+{
+	struct mock_domain *d = guest(mock(be));
+
+	info->type = d->type;
+	info->memop_max_order = d->memop_max_order;
+	info->domid = XB_MOCK_GUEST_DOMID;
+	return 0;
+}
+
+/* The machine frame behind a data-plane frame number (pv: an mfn the guest
+ * owns; else a populated gfn), XB_NIL when the mapping would fail. */
+static xb_pfn_t resolve(const struct xb_mock *m, xb_xen_pfn_t frame)
+{
+	const struct mock_domain *d = guest(m);
+
+	if (d->type == XB_GUEST_PV)
+		return owned_by(m, frame, XB_MOCK_GUEST_DOMID) ? (xb_pfn_t)frame
+							       : XB_NIL;
+	return frame < d->gfn_space ? p2m_get(d, frame) : XB_NIL;
+}
+
+static int mock_read_frame(struct xb_backend *be, xb_xen_pfn_t frame, void *buf)
+{
+	struct xb_mock *m = mock(be);
+	xb_pfn_t mfn = resolve(m, frame);
+
+	if (mfn == XB_NIL)
+		return -EINVAL;
+	const void *data =
+	    g_hash_table_lookup(m->content, GUINT_TO_POINTER(mfn));
+
+	if (data)
+		memcpy(buf, data, XB_PAGE_SIZE);
+	else
+		memset(buf, 0, XB_PAGE_SIZE); /* never written: scrubbed */
+	return 0;
+}
+
+static int mock_write_frame(struct xb_backend *be, xb_xen_pfn_t frame,
+			    const void *buf)
+{
+	struct xb_mock *m = mock(be);
+	xb_pfn_t mfn = resolve(m, frame);
+
+	if (mfn == XB_NIL)
+		return -EINVAL;
+	void *data = g_hash_table_lookup(m->content, GUINT_TO_POINTER(mfn));
+
+	if (!data) {
+		data = g_malloc(XB_PAGE_SIZE);
+		g_hash_table_insert(m->content, GUINT_TO_POINTER(mfn), data);
+	}
+	memcpy(data, buf, XB_PAGE_SIZE);
+	return 0;
+}
+
+static int mock_query(struct xb_backend *be, xb_xen_pfn_t frame,
+		      bool *populated)
+{
+	struct xb_mock *m = mock(be);
+	const struct mock_domain *d = guest(m);
+
+	if (d->type != XB_GUEST_PV && frame >= d->gfn_space)
+		return -EINVAL;
+	*populated = resolve(m, frame) != XB_NIL;
+	return 0;
+}
+
+static int mock_host_info(struct xb_backend *be, struct xb_host_info *info)
+{
+	xb_mock_host_info(mock(be), info);
+	return 0;
+}
+
+/*
+ * Creation and teardown.
+ */
+static int domain_init(struct mock_domain *d, enum xb_guest_type type,
+		       uint64_t max_pages, uint64_t gfn_space,
+		       unsigned memop_max_order)
+{
+	memset(d, 0, sizeof(*d));
+	d->type = type;
+	d->max_pages = max_pages;
+	d->gfn_space = gfn_space;
+	d->memop_max_order = memop_max_order;
+	d->nr_regions = (gfn_space + REGION_PAGES - 1) >> REGION_ORDER;
+	d->p2m = xb_map_zeroed(gfn_space * sizeof(*d->p2m));
+	d->region = xb_map_zeroed(d->nr_regions * sizeof(*d->region));
+	if (!d->p2m || !d->region) {
+		xb_unmap(d->p2m, gfn_space * sizeof(*d->p2m));
+		xb_unmap(d->region, d->nr_regions * sizeof(*d->region));
+		d->p2m = NULL;
+		d->region = NULL;
+		return -ENOMEM;
+	}
+	d->alive = true;
+	return 0;
+}
+
+static void domain_fini(struct mock_domain *d)
+{
+	xb_unmap(d->p2m, d->gfn_space * sizeof(*d->p2m));
+	xb_unmap(d->region, d->nr_regions * sizeof(*d->region));
+	d->p2m = NULL;
+	d->region = NULL;
+	d->alive = false;
+}
+
+/* Boot: every frame free, in the largest aligned blocks, added in
+ * ascending order so that the highest block heads each list (Xen's
+ * init_heap_pages() frees ascending; free_heap_pages() adds at the head). */
+static void heap_init(struct xb_mock *m)
+{
+	xb__buddy_init(&m->heap, m->frames, m->host_pages, 1, true);
+	for (uint64_t pfn = 0; pfn < m->host_pages;) {
+		unsigned o = XB_MAX_ORDER - 1;
+
+		while ((pfn & ((1ull << o) - 1)) ||
+		       pfn + (1ull << o) > m->host_pages)
+			o--;
+		xb__buddy_list_add(&m->heap, (xb_pfn_t)pfn, o, 0);
+		pfn += 1ull << o;
+	}
+}
+
+static void mock_close(struct xb_backend *be)
+{
+	struct xb_mock *m = be->priv;
+
+	if (!m)
+		return;
+	for (unsigned i = 0; i < m->nr_doms; i++)
+		if (m->doms[i].alive)
+			domain_fini(&m->doms[i]);
+	g_free(m->doms);
+	xb_unmap(m->frames, m->host_pages * sizeof(*m->frames));
+	if (m->content)
+		g_hash_table_destroy(m->content);
+	g_free(m);
+	be->priv = NULL;
+}
+
+static int mock_open(struct xb_backend *be, const struct xb_backend_config *cfg,
+		     GError **error)
+{
+	unsigned order =
+	    cfg->memop_max_order ? cfg->memop_max_order : DOMU_MAX_ORDER;
+
+	if (cfg->host_pages == 0 || cfg->host_pages > XB_MAX_FRAMES ||
+	    cfg->gfn_space == 0 || cfg->gfn_space > XB_MAX_FRAMES) {
+		g_set_error(error, XB_ERROR, XB_ERROR_INVALID,
+			    "mock: host and guest must have 1..%llu frames "
+			    "(host %llu, guest %llu)",
+			    (unsigned long long)XB_MAX_FRAMES,
+			    (unsigned long long)cfg->host_pages,
+			    (unsigned long long)cfg->gfn_space);
+		return -EINVAL;
+	}
+	if (order >= XB_MAX_ORDER || cfg->type > XB_GUEST_PVH) {
+		g_set_error(error, XB_ERROR, XB_ERROR_INVALID,
+			    "mock: memop max order %u above %u or bad guest "
+			    "type %d",
+			    order, XB_MAX_ORDER - 1, (int)cfg->type);
+		return -EINVAL;
+	}
+
+	struct xb_mock *m = g_new0(struct xb_mock, 1);
+
+	be->priv = m;
+	m->host_pages = cfg->host_pages;
+	m->frames = xb_map_zeroed(m->host_pages * sizeof(*m->frames));
+	m->nr_doms = XB_MOCK_GUEST_DOMID + 1;
+	m->doms = g_new0(struct mock_domain, m->nr_doms);
+	m->content =
+	    g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
+	if (!m->frames || domain_init(guest(m), cfg->type, cfg->max_pages,
+				      cfg->gfn_space, order)) {
+		g_set_error(error, XB_ERROR, XB_ERROR_BACKEND,
+			    "mock: cannot map metadata for %llu host frames",
+			    (unsigned long long)cfg->host_pages);
+		return -ENOMEM;
+	}
+	heap_init(m);
+	xb_rng_seed(&m->rng, cfg->seed);
+	xb_mock_clear_faults(m);
+	return 0;
+}
+
+const struct xb_backend_ops xb__mock_backend_ops = {
+    .version = XB_BACKEND_VERSION,
+    .name = "mock",
+    .description = "mock Xen 4.17 hypervisor: buddy host heap, P2M, "
+		   "claims, fault injection",
+    .open = mock_open,
+    .close = mock_close,
+    .populate_physmap = mock_populate,
+    .decrease_reservation = mock_decrease,
+    .exchange = mock_exchange,
+    .relocate = mock_relocate,
+    .reservation = mock_reservation,
+    .claim = mock_claim,
+    .guest_info = mock_guest_info,
+    .read_frame = mock_read_frame,
+    .write_frame = mock_write_frame,
+    .query = mock_query,
+    .host_info = mock_host_info,
+};
+
+/*
+ * The mock's own API (include/xballoon/mock.h).
+ */
+struct xb_mock *xb_mock_from_backend(struct xb_backend *be)
+{
+	if (!be || be->ops != &xb__mock_backend_ops)
+		return NULL;
+	return be->priv;
+}
+
+int xb_mock_add_domain(struct xb_mock *m, enum xb_guest_type type,
+		       uint64_t max_pages, uint64_t gfn_space)
+{
+	if (gfn_space == 0 || gfn_space > XB_MAX_FRAMES || type > XB_GUEST_PVH)
+		return -EINVAL;
+	if (m->nr_doms >= UINT16_MAX)
+		return -ENOSPC;
+	m->doms = g_renew(struct mock_domain, m->doms, m->nr_doms + 1);
+
+	int rc = domain_init(&m->doms[m->nr_doms], type, max_pages, gfn_space,
+			     DOMU_MAX_ORDER);
+
+	if (rc)
+		return rc;
+	return (int)m->nr_doms++;
+}
+
+int xb_mock_domain_populate(struct xb_mock *m, unsigned domid, uint64_t gfn,
+			    unsigned order)
+{
+	struct mock_domain *d = dom(m, domid);
+	xb_pfn_t mfn;
+
+	if (!d)
+		return -ESRCH;
+	if (order >= XB_MAX_ORDER)
+		return -EINVAL;
+	int rc = populate_extent(m, d, domid, gfn, order, &mfn);
+
+	xb_assert_expensive(xb__mock_is_valid(m));
+	return rc;
+}
+
+long xb_mock_domain_free(struct xb_mock *m, unsigned domid, uint64_t gfn,
+			 unsigned order)
+{
+	struct mock_domain *d = dom(m, domid);
+	uint64_t j = 0;
+
+	if (!d)
+		return -ESRCH;
+	if (order >= XB_MAX_ORDER)
+		return -EINVAL;
+	for (; j < (1ull << order); j++) {
+		if (gfn + j >= d->gfn_space || p2m_get(d, gfn + j) == XB_NIL)
+			break;
+		remove_frame(m, d, p2m_get(d, gfn + j), true);
+	}
+	xb_assert_expensive(xb__mock_is_valid(m));
+	return (long)j;
+}
+
+xb_pfn_t xb_mock_domain_mfn(const struct xb_mock *m, unsigned domid,
+			    uint64_t gfn)
+{
+	const struct mock_domain *d = dom(m, domid);
+
+	if (!d || gfn >= d->gfn_space)
+		return XB_NIL;
+	return p2m_get(d, gfn);
+}
+
+int xb_mock_domain_claim(struct xb_mock *m, unsigned domid, uint64_t pages)
+{
+	struct mock_domain *d = dom(m, domid);
+
+	return d ? claim(m, d, pages) : -ESRCH;
+}
+
+int xb_mock_domain_info(const struct xb_mock *m, unsigned domid,
+			struct xb_mock_domain_info *info)
+{
+	const struct mock_domain *d = dom(m, domid);
+
+	if (!d)
+		return -ESRCH;
+	*info = (struct xb_mock_domain_info){
+	    .type = d->type,
+	    .tot_pages = d->tot_pages,
+	    .max_pages = d->max_pages,
+	    .outstanding_pages = d->outstanding,
+	    .gfn_space = d->gfn_space,
+	    .populated = d->populated,
+	    .memop_max_order = d->memop_max_order,
+	};
+	return 0;
+}
+
+unsigned xb_mock_nr_domains(const struct xb_mock *m)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < m->nr_doms; i++)
+		n += m->doms[i].alive;
+	return n;
+}
+
+static void fault_rearm(struct mock_fault *f)
+{
+	f->armed = f->at != XB_MOCK_NEVER || f->p > 0;
+}
+
+void xb_mock_fail_call(struct xb_mock *m, enum xb_mock_op op, uint64_t n)
+{
+	xb_assert(op < XB_MOCK_OP_NR);
+	m->fault[op].countdown = n;
+}
+
+void xb_mock_fail_probability(struct xb_mock *m, enum xb_mock_op op, double p)
+{
+	xb_assert(op < XB_MOCK_OP_NR);
+	m->fault[op].p = p;
+	fault_rearm(&m->fault[op]);
+}
+
+void xb_mock_fail_at(struct xb_mock *m, enum xb_mock_op op, uint64_t k)
+{
+	xb_assert(op < XB_MOCK_OP_NR);
+	m->fault[op].at = k;
+	fault_rearm(&m->fault[op]);
+}
+
+void xb_mock_fail_host_order(struct xb_mock *m, unsigned order)
+{
+	m->fail_host_order = order;
+}
+
+void xb_mock_clear_faults(struct xb_mock *m)
+{
+	for (unsigned op = 0; op < XB_MOCK_OP_NR; op++)
+		m->fault[op] = (struct mock_fault){.at = XB_MOCK_NEVER};
+	m->fail_host_order = XB_MAX_ORDER;
+}
+
+const struct xb_mock_stats *xb_mock_stats(const struct xb_mock *m)
+{
+	return &m->stats;
+}
+
+const struct xb_buddy *xb_mock_host_heap(const struct xb_mock *m)
+{
+	return &m->heap;
+}
+
+uint64_t xb_mock_nr_written_frames(const struct xb_mock *m)
+{
+	return g_hash_table_size(m->content);
+}
+
+double xb_mock_superpage_coverage(const struct xb_mock *m, unsigned domid)
+{
+	const struct mock_domain *d = dom(m, domid);
+	uint64_t covered = 0;
+
+	if (!d)
+		return -1;
+	if (!d->populated)
+		return 0;
+	for (uint64_t r = 0; r < d->nr_regions; r++) {
+		if (d->region[r] != REGION_PAGES)
+			continue;
+		uint64_t gfn = r << REGION_ORDER;
+		xb_pfn_t base = p2m_get(d, gfn);
+		unsigned j = 1;
+
+		if (base & (REGION_PAGES - 1))
+			continue;
+		while (j < REGION_PAGES && p2m_get(d, gfn + j) == base + j)
+			j++;
+		if (j == REGION_PAGES)
+			covered += REGION_PAGES;
+	}
+	return (double)covered / (double)d->populated;
+}
+
+void xb_mock_host_info(const struct xb_mock *m, struct xb_host_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->total_pages = m->host_pages;
+	info->free_pages = m->heap.nr_free_pages;
+	for (unsigned o = 0; o < XB_MAX_ORDER; o++) {
+		info->buddyinfo[o] = xb_buddy_nr_free(&m->heap, o);
+		if (o >= REGION_ORDER)
+			info->free_2m_blocks += info->buddyinfo[o]
+						<< (o - REGION_ORDER);
+	}
+	info->superpage_coverage =
+	    xb_mock_superpage_coverage(m, XB_MOCK_GUEST_DOMID);
+}
+
+/*
+ * The checker.
+ */
+#define CHECK(cond, ...)                                                       \
+	do {                                                                   \
+		if (!(cond)) {                                                 \
+			g_warning(__VA_ARGS__);                                \
+			goto fail;                                             \
+		}                                                              \
+	} while (0)
+
+bool xb__mock_is_valid(const struct xb_mock *m)
+{
+	uint64_t *owned = g_new0(uint64_t, m->nr_doms);
+	uint64_t claims = 0, allocated = 0;
+	GHashTableIter it;
+	gpointer key;
+
+	if (!xb__buddy_is_valid(&m->heap))
+		goto fail;
+	for (uint64_t mfn = 0; mfn < m->host_pages;) {
+		const struct xb_frame *f = &m->frames[mfn];
+
+		if (f->state == XB_FRAME_FREE) {
+			mfn += 1ull << f->order;
+			continue;
+		}
+		CHECK(f->state == XB_FRAME_ALLOC && f->order == 0,
+		      "mock: mfn %lu has state %u order %u", (unsigned long)mfn,
+		      f->state, f->order);
+		CHECK(!(f->flags & MOCK_FRAME_STOLEN),
+		      "mock: mfn %lu left stolen", (unsigned long)mfn);
+		const struct mock_domain *d = dom(m, f->owner);
+
+		CHECK(d, "mock: mfn %lu owned by dead domain %u",
+		      (unsigned long)mfn, f->owner);
+		owned[f->owner]++;
+		allocated++;
+		/* Translated domains: an M2P entry always points back
+		 * (p2m_add_page() invalidates it when the gfn is retaken). */
+		if (d->type != XB_GUEST_PV && f->next != XB_NIL)
+			CHECK(f->next < d->gfn_space &&
+				  p2m_get(d, f->next) == mfn,
+			      "mock: d%u mfn %lu M2P %u, P2M there is %u",
+			      f->owner, (unsigned long)mfn, f->next,
+			      f->next < d->gfn_space ? p2m_get(d, f->next)
+						     : XB_NIL);
+		mfn++;
+	}
+	CHECK(allocated + m->heap.nr_free_pages == m->host_pages,
+	      "mock: %lu allocated + %lu free != %lu machine frames",
+	      (unsigned long)allocated, (unsigned long)m->heap.nr_free_pages,
+	      (unsigned long)m->host_pages);
+
+	for (unsigned id = 0; id < m->nr_doms; id++) {
+		const struct mock_domain *d = dom(m, id);
+		uint64_t populated = 0;
+
+		if (!d) {
+			CHECK(owned[id] == 0, "mock: dead d%u owns frames", id);
+			continue;
+		}
+		for (uint64_t r = 0; r < d->nr_regions; r++) {
+			uint64_t end =
+			    MIN((r + 1) << REGION_ORDER, d->gfn_space);
+			unsigned n = 0;
+
+			for (uint64_t gfn = r << REGION_ORDER; gfn < end;
+			     gfn++) {
+				xb_pfn_t mfn = p2m_get(d, gfn);
+
+				if (mfn == XB_NIL)
+					continue;
+				n++;
+				CHECK(owned_by(m, mfn, id) &&
+					  m->frames[mfn].next == gfn,
+				      "mock: d%u gfn %lu -> mfn %u, which is "
+				      "not its own or whose M2P is %u",
+				      id, (unsigned long)gfn, mfn,
+				      mfn < m->host_pages ? m->frames[mfn].next
+							  : XB_NIL);
+			}
+			CHECK(n == d->region[r],
+			      "mock: d%u region %lu counts %u, P2M has %u", id,
+			      (unsigned long)r, d->region[r], n);
+			populated += n;
+		}
+		CHECK(populated == d->populated,
+		      "mock: d%u populated %lu, P2M has %lu", id,
+		      (unsigned long)d->populated, (unsigned long)populated);
+		CHECK(owned[id] == d->tot_pages,
+		      "mock: d%u tot_pages %lu, owns %lu frames", id,
+		      (unsigned long)d->tot_pages, (unsigned long)owned[id]);
+		CHECK(d->tot_pages <= d->max_pages,
+		      "mock: d%u tot_pages %lu > max_pages %lu", id,
+		      (unsigned long)d->tot_pages, (unsigned long)d->max_pages);
+		claims += d->outstanding;
+	}
+	CHECK(claims == m->outstanding_claims,
+	      "mock: claims add up to %lu, outstanding_claims %lu",
+	      (unsigned long)claims, (unsigned long)m->outstanding_claims);
+
+	g_hash_table_iter_init(&it, (GHashTable *)m->content);
+	while (g_hash_table_iter_next(&it, &key, NULL)) {
+		uint64_t mfn = GPOINTER_TO_UINT(key);
+
+		CHECK(mfn < m->host_pages &&
+			  m->frames[mfn].state == XB_FRAME_ALLOC,
+		      "mock: content kept for free mfn %lu",
+		      (unsigned long)mfn);
+	}
+	g_free(owned);
+	return true;
+fail:
+	g_free(owned);
+	return false;
+}
