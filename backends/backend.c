@@ -108,12 +108,21 @@ static inline void count(struct xb_hypercall_stat *s, uint64_t nr,
 		s->failed++;
 }
 
+static inline void trace(struct xb_backend *be, const struct xb_trace_rec *t)
+{
+	if (be->trace)
+		be->trace(be->trace_priv, t);
+}
+
 long xb_populate_physmap(struct xb_backend *be, xb_xen_pfn_t *extents,
 			 uint64_t nr, unsigned order)
 {
 	long rc = be->ops->populate_physmap(be, extents, nr, order);
 
 	count(&be->stats.populate, nr, rc > 0 ? (uint64_t)rc : 0, order, rc);
+	trace(be, &(struct xb_trace_rec){.op = XB_TRACE_POPULATE,
+					 .extents = extents, .nr = nr,
+					 .order = order, .result = rc});
 	return rc;
 }
 
@@ -123,6 +132,9 @@ long xb_decrease_reservation(struct xb_backend *be, xb_xen_pfn_t *extents,
 	long rc = be->ops->decrease_reservation(be, extents, nr, order);
 
 	count(&be->stats.decrease, nr, rc > 0 ? (uint64_t)rc : 0, order, rc);
+	trace(be, &(struct xb_trace_rec){.op = XB_TRACE_DECREASE,
+					 .extents = extents, .nr = nr,
+					 .order = order, .result = rc});
 	return rc;
 }
 
@@ -136,6 +148,12 @@ int xb_exchange(struct xb_backend *be, struct xb_exchange *x,
 		rc = be->ops->exchange(be, x, &done);
 	/* Progress is in input extents, also on failure. */
 	count(&be->stats.exchange, x->nr_in, done, x->in_order, rc);
+	trace(be, &(struct xb_trace_rec){.op = XB_TRACE_EXCHANGE,
+					 .extents = x->in, .nr = x->nr_in,
+					 .order = x->in_order, .out = x->out,
+					 .nr_out = x->nr_out,
+					 .out_order = x->out_order,
+					 .result = rc, .progress = done});
 	if (nr_exchanged)
 		*nr_exchanged = done;
 	return rc;
@@ -151,6 +169,9 @@ int xb_relocate(struct xb_backend *be, xb_xen_pfn_t src, xb_xen_pfn_t dst,
 		rc = be->ops->relocate(be, src, dst, nr, &done);
 	/* One extent per frame moved. */
 	count(&be->stats.relocate, nr, done, 0, rc);
+	trace(be, &(struct xb_trace_rec){.op = XB_TRACE_RELOCATE, .nr = nr,
+					 .src = src, .dst = dst, .result = rc,
+					 .progress = done});
 	if (nr_done)
 		*nr_done = done;
 	return rc;

@@ -156,12 +156,41 @@ struct xb_backend_ops {
 	int (*host_info)(struct xb_backend *be, struct xb_host_info *info);
 };
 
-/* An open backend: the ops, the backend's private state, and the
- * statistics the core wrappers keep for every call. */
+/* The operations a trace record describes. */
+enum xb_trace_op {
+	XB_TRACE_POPULATE,
+	XB_TRACE_DECREASE,
+	XB_TRACE_EXCHANGE,
+	XB_TRACE_RELOCATE,
+};
+
+/*
+ * One backend call as the core wrappers saw it, after it returned: the
+ * extent arrays as they are then (pv populate has written machine frames
+ * back), the result and the progress.
+ */
+struct xb_trace_rec {
+	enum xb_trace_op op;
+	const xb_xen_pfn_t *extents; /* populate/decrease extents, exchange in */
+	uint64_t nr;
+	unsigned order;
+	const xb_xen_pfn_t *out;     /* exchange out, else NULL              */
+	uint64_t nr_out;
+	unsigned out_order;
+	xb_xen_pfn_t src, dst;       /* relocate                             */
+	long result;                 /* extents done, or 0 / -errno          */
+	uint64_t progress;           /* exchange nr_exchanged, relocate done */
+};
+
+/* An open backend: the ops, the backend's private state, the statistics
+ * the core wrappers keep for every call, and an optional trace hook called
+ * after every populate, decrease, exchange and relocate. */
 struct xb_backend {
 	const struct xb_backend_ops *ops;
 	void *priv;
 	struct xb_backend_stats stats;
+	void (*trace)(void *priv, const struct xb_trace_rec *rec);
+	void *trace_priv;
 };
 
 #endif
