@@ -110,6 +110,7 @@ int main(int argc, char **argv)
 	xb_bench_report(&ctx, "memset 16 B/frame (reference)", ctx.frames,
 			ctx.memset_ns_per_frame, 0);
 	xb_bench_zone(&ctx);
+	xb_bench_compaction(&ctx);
 
 	if (json) {
 		for (unsigned i = 0; i < nr_results; i++) {

@@ -461,6 +461,23 @@ uint64_t xb_zone_split(struct xb_zone *z, xb_pfn_t pfn, unsigned order)
 	return n;
 }
 
+unsigned xb_zone_isolate_free(struct xb_zone *z, xb_pfn_t pfn)
+{
+	struct xb_frame *f = &z->frames[pfn];
+	unsigned order = f->order;
+
+	xb_assert(f->state == XB_FRAME_FREE);
+	xb__buddy_list_del(&z->buddy, pfn);
+	f->state = XB_FRAME_ISOLATED;
+	f->owner = XB_OWNER_NONE;
+	f->flags = 0;
+	f->next = f->prev = XB_NIL;
+	z->nr_state[XB_FRAME_FREE] -= 1ull << order;
+	z->nr_state[XB_FRAME_ISOLATED] += 1ull << order;
+	xb__zone_check(z);
+	return order;
+}
+
 bool xb_zone_carve(struct xb_zone *z, xb_pfn_t pfn, unsigned order)
 {
 	xb_pfn_t head = xb_zone_head(z, pfn);
@@ -512,6 +529,10 @@ bool xb_zone_isolate_pageblock(struct xb_zone *z, xb_pfn_t pfn)
 		xb__buddy_list_add(&z->buddy, start, XB_PAGEBLOCK_ORDER, list);
 	}
 	xb_zone_set_pageblock_mt(z, pfn, XB_MT_ISOLATE);
+	/* The buddy core compares the raw pageblock byte with the isolate
+	 * type (merge_ok()): an isolated pageblock carries no compaction
+	 * skip hint (compaction never scans isolated pageblocks anyway). */
+	z->pageblock[pfn >> XB_PAGEBLOCK_ORDER] &= (uint8_t)~XB_PB_SKIP;
 	xb_zone_move_freepages_block(z, pfn, XB_MT_ISOLATE, NULL);
 	xb__zone_check(z);
 	return true;
