@@ -5,6 +5,8 @@
  * all with counts derived from the pattern.
  */
 #include <criterion/criterion.h>
+#include <errno.h>
+#include <string.h>
 
 #include "support/owner.h"
 #include "support/testutil.h"
@@ -335,4 +337,182 @@ Test(compaction, result_predicates)
 	cr_assert(xb_compaction_made_progress(XB_COMPACT_SUCCESS));
 	cr_assert_str_eq(xb_compact_result_name(XB_COMPACT_CONTENDED),
 			 "contended");
+}
+
+/*
+ * A seeded random run mixing workload pages (order 0 and 9), kernel
+ * (unmovable) pages, balloon pages whose driver sometimes answers -EAGAIN,
+ * direct compaction through the zone's hook, kcompactd periods and full
+ * compaction. After every compaction every structure is checked and the
+ * frames are conserved: workload + kernel + balloon + free = the zone.
+ * Run twice with one seed, the two runs must agree on every counter.
+ */
+#include "xballoon/balloon_dev.h"
+#include "xballoon/rng.h"
+
+struct rand_run {
+	struct xb_zone *z;
+	struct xbt_owner o;
+	struct xb_balloon_dev b;
+	struct xb_compactor c;
+	struct xb_rng rng;
+	uint32_t kernel;
+	uint64_t kernel_pages;
+	uint64_t driver_calls;
+	uint64_t full_runs[2]; /* contended, complete */
+};
+
+static int rand_migratepage(struct xb_balloon_dev *dev, xb_pfn_t newpage,
+			    xb_pfn_t page)
+{
+	struct rand_run *r = dev->priv;
+
+	r->driver_calls++;
+	return xb_rng_below(&r->rng, 8) == 0 ? -EAGAIN : 0;
+}
+
+static void rand_check(struct rand_run *r)
+{
+	struct xb_zone *zz = r->z;
+	uint64_t workload = 0;
+
+	cr_assert(xb__zone_is_valid(zz));
+	cr_assert(xbt_owner_is_valid(&r->o));
+	cr_assert(xb__balloon_dev_is_valid(&r->b));
+	cr_assert(xb__compactor_is_valid(&r->c));
+	cr_assert_eq(zz->nr_state[XB_FRAME_ISOLATED], 0);
+	cr_assert_eq(r->b.isolated_pages, 0);
+	for (uint32_t s = 0; s < r->o.nr_used; s++)
+		if (r->o.slots[s] != XB_NIL)
+			workload += 1ull << zz->frames[r->o.slots[s]].order;
+	cr_assert_eq(zz->nr_state[XB_FRAME_ALLOC], workload + r->kernel_pages);
+	cr_assert_eq(zz->nr_state[XB_FRAME_UNPOPULATED], r->b.nr_pages);
+	cr_assert_eq(workload + r->kernel_pages + r->b.nr_pages +
+			 zz->nr_state[XB_FRAME_FREE],
+		     zz->nr_frames);
+}
+
+static bool rand_hook(struct xb_zone *zone, void *priv, unsigned order,
+		      unsigned mt)
+{
+	return xb_compact_direct(priv, order, mt);
+}
+
+static const struct xb_zone_ops rand_ops = {.compact = rand_hook};
+
+static void rand_run(struct rand_run *r, uint64_t seed)
+{
+	const uint32_t nr_ops = 6000;
+
+	r->z = xbt_zone_online(8192);
+	xbt_owner_init(&r->o, r->z, nr_ops + 8192);
+	xb_balloon_dev_init(&r->b, r->z, rand_migratepage, r);
+	xb_compactor_init(&r->c, r->z);
+	xb_zone_set_ops(r->z, &rand_ops, &r->c);
+	r->kernel = xb_zone_register_owner(r->z, "kernel", NULL, NULL);
+	r->kernel_pages = r->driver_calls = 0;
+	r->full_runs[0] = r->full_runs[1] = 0;
+	xb_rng_seed(&r->rng, seed);
+	/* Boot-time kernel allocations: they steal one order-10 block
+	 * (two pageblocks become UNMOVABLE) and stay. */
+	for (int k = 0; k < 64; k++)
+		if (xb_zone_alloc(r->z, 0, XB_MT_UNMOVABLE, 0, r->kernel,
+				  XB_NIL) != XB_NIL)
+			r->kernel_pages++;
+	/* Fill most of the zone, so that the random frees fragment it. */
+	while (r->z->nr_state[XB_FRAME_FREE] > 512)
+		xbt_owner_alloc(&r->o, 0, 0);
+	while (r->z->nr_state[XB_FRAME_FREE] * 10 < r->z->nr_frames * 4) {
+		uint32_t s = (uint32_t)xb_rng_below(&r->rng, r->o.nr_used);
+
+		if (r->o.slots[s] != XB_NIL)
+			xbt_owner_free(&r->o, s);
+	}
+	for (uint32_t i = 0; i < nr_ops; i++) {
+		uint64_t op = xb_rng_below(&r->rng, 100);
+
+		/* Order-0 churn that keeps about 60 % of the zone held. */
+		bool want_alloc =
+		    r->z->nr_state[XB_FRAME_FREE] * 10 > r->z->nr_frames * 4;
+
+		if (op < 70 && want_alloc) {
+			xbt_owner_alloc(&r->o, 0, 0);
+		} else if (op < 70 && r->o.nr_live) {
+			/* A random live slot (a few tries over the holes). */
+			for (int t = 0; t < 8; t++) {
+				uint32_t s = (uint32_t)xb_rng_below(
+				    &r->rng, r->o.nr_used);
+
+				if (r->o.slots[s] != XB_NIL) {
+					xbt_owner_free(&r->o, s);
+					break;
+				}
+			}
+		} else if (op < 78) {
+			xb_pfn_t p = xb_balloon_page_alloc(&r->b, 0);
+
+			if (p != XB_NIL) {
+				xb_zone_set_state(r->z, p, XB_FRAME_UNPOPULATED,
+						  r->b.owner);
+				xb_balloon_page_enqueue(&r->b, p);
+			}
+		} else if (op < 85) {
+			xb_pfn_t p = xb_balloon_page_dequeue(&r->b);
+
+			if (p != XB_NIL) {
+				xb_zone_set_state(r->z, p, XB_FRAME_BALLOON,
+						  r->b.owner);
+				xb_zone_free(r->z, p);
+			}
+		} else if (op < 90) {
+			/* A huge page, held until a random free hits it. */
+			xbt_owner_alloc(&r->o, 9, XB_ALLOC_COMPACT);
+			rand_check(r);
+		} else if (op < 99 || xb_rng_below(&r->rng, 8)) {
+			xb_compact_proactive(&r->c);
+			rand_check(r);
+		} else {
+			enum xb_compact_result res =
+			    xb_compact_zone_full(&r->c);
+
+			/* CONTENDED: the free scanner hit the min
+			 * watermark before the scanners met. */
+			cr_assert(res == XB_COMPACT_COMPLETE ||
+				      res == XB_COMPACT_CONTENDED,
+				  "%s", xb_compact_result_name(res));
+			r->full_runs[res == XB_COMPACT_COMPLETE]++;
+			rand_check(r);
+		}
+	}
+	rand_check(r);
+}
+
+static void rand_free(struct rand_run *r)
+{
+	xbt_owner_fini(&r->o);
+	xb_zone_destroy(r->z);
+}
+
+Test(compaction_random, mixed_run_keeps_every_invariant, .timeout = 600)
+{
+	static struct rand_run a, b2;
+
+	rand_run(&a, 7);
+	cr_assert_gt(a.c.stats.pgmigrate_success, 1000);
+	cr_assert_gt(a.c.stats.pgmigrate_fail, 0, "some -EAGAIN ran out");
+	cr_assert_gt(a.b.stats.balloon_migrate, 0);
+	cr_assert_gt(a.c.stats.compact_success, 0);
+	cr_assert_gt(a.full_runs[1], 0);
+	cr_assert_gt(a.c.stats.compact_stall, a.c.stats.compact_success);
+	cr_assert_gt(a.c.stats.compact_deferred, 0);
+	rand_run(&b2, 7);
+	cr_assert_eq(memcmp(&a.c.stats, &b2.c.stats, sizeof(a.c.stats)), 0,
+		     "same seed, same counters");
+	cr_assert_eq(memcmp(&a.z->stats, &b2.z->stats, sizeof(a.z->stats)), 0);
+	cr_assert_eq(a.driver_calls, b2.driver_calls);
+	cr_assert_eq(memcmp(a.z->frames, b2.z->frames,
+			    a.z->nr_frames * sizeof(struct xb_frame)),
+		     0, "same seed, same frames");
+	rand_free(&a);
+	rand_free(&b2);
 }
