@@ -315,6 +315,55 @@ Test(compaction, proactive_backs_off_without_progress)
 	assert_consistent();
 }
 
+static unsigned nr_skip_hints(void)
+{
+	unsigned n = 0;
+
+	for (uint64_t i = 0; i < z->nr_pageblocks; i++)
+		n += (z->pageblock[i] & XB_PB_SKIP) != 0;
+	return n;
+}
+
+/* Skip hints never change what full compaction does: it ignores them. */
+Test(compaction, full_compaction_ignores_skip_hints)
+{
+	xbt_owner_free_pattern(&o);
+	for (uint64_t i = 0; i < z->nr_pageblocks; i++)
+		z->pageblock[i] |= XB_PB_SKIP;
+	cr_assert_eq(xb_compact_zone_full(&c), XB_COMPACT_COMPLETE);
+	cr_assert_eq(c.stats.pgmigrate_success, 1536);
+	cr_assert_eq(xb_buddy_nr_free(&z->buddy, 10), 6);
+	assert_consistent();
+}
+
+/*
+ * A kernel page in every pageblock: direct compaction (async, then sync
+ * light) runs until the scanners meet. The migrate scanner marks the
+ * pageblocks it scanned whole without isolating anything (the kernel
+ * page alone is left in blocks 0..11 after the first run), the free
+ * scanner those it scanned to their end. Meeting in direct compaction
+ * sets blockskip_flush, and the next kcompactd period clears every hint.
+ */
+Test(compaction, stale_skip_hints_are_flushed_by_kcompactd)
+{
+	uint32_t kernel = xb_zone_register_owner(z, "kernel", NULL, NULL);
+
+	for (xb_pfn_t p = 0; p < NR_FRAMES; p += PB)
+		pin_page(p, kernel, false);
+	xbt_owner_free_pattern(&o);
+	cr_assert_not(xb_compact_direct(&c, 9, XB_MT_MOVABLE));
+	cr_assert(c.blockskip_flush);
+	cr_assert_gt(nr_skip_hints(), 0);
+	/* Proactiveness 0: the period only flushes. */
+	c.proactiveness = 0;
+	cr_assert_eq(xb_compact_proactive(&c), XB_COMPACT_SKIPPED);
+	cr_assert_not(c.blockskip_flush);
+	cr_assert_eq(nr_skip_hints(), 0);
+	cr_assert_eq(c.cached_migrate_pfn[0], 0);
+	cr_assert_eq(c.cached_free_pfn, NR_FRAMES - PB);
+	assert_consistent();
+}
+
 /* Direct compaction without enough free memory to migrate into is
  * skipped: no stall counted. */
 Test(compaction, too_little_free_memory_is_skipped)
