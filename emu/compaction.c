@@ -162,6 +162,8 @@ static void isolate_migratepages_block(struct xb_compact_control *cc,
 			/* Inside a block that started before `low` (we resumed
 			 * mid-block or it spans pageblocks): step past it. */
 			xb_pfn_t h = xb_zone_head(z, (xb_pfn_t)low);
+
+			xb_assert(h != XB_NIL);
 			int64_t next = (int64_t)h + (1ll << z->frames[h].order);
 
 			nr_scanned += (uint64_t)(next - low);
@@ -317,6 +319,8 @@ static uint64_t isolate_freepages_block(struct xb_compact_control *cc,
 
 		if (!xb_frame_is_head(f)) {
 			xb_pfn_t h = xb_zone_head(z, (xb_pfn_t)pfn);
+
+			xb_assert(h != XB_NIL);
 			int64_t next = (int64_t)h + (1ll << z->frames[h].order);
 
 			nr_scanned += (uint64_t)(next - pfn);

@@ -133,11 +133,38 @@ static inline void account(struct xb_zone *z, unsigned state, unsigned order,
 		z->managed -= (uint64_t)(sign * (int64_t)(1ull << order));
 }
 
+/* Does the block [pfn, pfn + 2^order) cover both isolated and other
+ * pageblocks? */
+static bool spans_isolation_boundary(const struct xb_zone *z, xb_pfn_t pfn,
+				     unsigned order)
+{
+	bool first = xb_zone_pageblock_mt(z, pfn) == XB_MT_ISOLATE;
+
+	for (uint64_t p = (uint64_t)pfn + XB_PAGEBLOCK_PAGES;
+	     p < (uint64_t)pfn + (1ull << order); p += XB_PAGEBLOCK_PAGES)
+		if ((xb_zone_pageblock_mt(z, (xb_pfn_t)p) == XB_MT_ISOLATE) !=
+		    first)
+			return true;
+	return false;
+}
+
 /* Free a block (head state already un-accounted) onto its pageblock's list. */
 static void free_block(struct xb_zone *z, xb_pfn_t pfn, unsigned order,
 		       enum xb_free_place place)
 {
 	unsigned mt = xb_zone_pageblock_mt(z, pfn);
+
+	/* A block larger than a pageblock, allocated before one of its
+	 * pageblocks was isolated, must not land whole on one list: free it
+	 * pageblock by pageblock, each on its own type (Linux 6.10
+	 * split_large_buddy()). */
+	if (order > XB_PAGEBLOCK_ORDER &&
+	    spans_isolation_boundary(z, pfn, order)) {
+		for (uint64_t p = pfn; p < (uint64_t)pfn + (1ull << order);
+		     p += XB_PAGEBLOCK_PAGES)
+			free_block(z, (xb_pfn_t)p, XB_PAGEBLOCK_ORDER, place);
+		return;
+	}
 
 	xb__buddy_free(&z->buddy, pfn, order, mt, place);
 	z->nr_state[XB_FRAME_FREE] += 1ull << order;

@@ -392,6 +392,28 @@ Test(zone, isolating_a_pageblock_drops_its_skip_hint)
 	xb_zone_destroy(z);
 }
 
+/* An order-10 block allocated before its upper pageblock was isolated is
+ * freed as two order-9 blocks, each on its own pageblock's list, so that
+ * splitting the lower one later cannot put an isolated half on the
+ * movable list. */
+Test(zone, freeing_a_block_across_an_isolated_pageblock)
+{
+	struct xb_zone *z = xbt_zone_online_nowmark(2048);
+	xb_pfn_t p = xb_zone_alloc(z, 10, XB_MT_MOVABLE, 0, 1, 0);
+
+	cr_assert_eq(p, 0);
+	cr_assert(xb_zone_isolate_pageblock(z, 512));
+	xb_zone_free(z, 0);
+	cr_assert_eq(z->frames[0].order, 9);
+	cr_assert_eq(z->frames[0].type, XB_MT_MOVABLE);
+	cr_assert_eq(z->frames[512].state, XB_FRAME_FREE);
+	cr_assert_eq(z->frames[512].type, XB_MT_ISOLATE);
+	cr_assert_eq(xb_zone_alloc(z, 9, XB_MT_MOVABLE, 0, 1, 0), 0);
+	cr_assert(xb__zone_is_valid(z));
+	cr_assert_eq(xb_zone_free_pages(z), 1024, "only block 1024 is usable");
+	xb_zone_destroy(z);
+}
+
 Test(zone_random, million_mixed_operations, .timeout = 600)
 {
 	const uint64_t n = 1u << 16;
