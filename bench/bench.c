@@ -111,6 +111,7 @@ int main(int argc, char **argv)
 			ctx.memset_ns_per_frame, 0);
 	xb_bench_zone(&ctx);
 	xb_bench_backend(&ctx);
+	xb_bench_compaction(&ctx);
 
 	if (json) {
 		for (unsigned i = 0; i < nr_results; i++) {

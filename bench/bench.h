@@ -34,5 +34,6 @@ void xb_bench_report(struct xb_bench_ctx *ctx, const char *name,
 /* Benchmark groups, one file each. */
 void xb_bench_zone(struct xb_bench_ctx *ctx);
 void xb_bench_backend(struct xb_bench_ctx *ctx);
+void xb_bench_compaction(struct xb_bench_ctx *ctx);
 
 #endif

@@ -133,36 +133,39 @@ static inline void account(struct xb_zone *z, unsigned state, unsigned order,
 		z->managed -= (uint64_t)(sign * (int64_t)(1ull << order));
 }
 
+/* Does the block [pfn, pfn + 2^order) cover both isolated and other
+ * pageblocks? */
+static bool spans_isolation_boundary(const struct xb_zone *z, xb_pfn_t pfn,
+				     unsigned order)
+{
+	bool first = xb_zone_pageblock_mt(z, pfn) == XB_MT_ISOLATE;
+
+	for (uint64_t p = (uint64_t)pfn + XB_PAGEBLOCK_PAGES;
+	     p < (uint64_t)pfn + (1ull << order); p += XB_PAGEBLOCK_PAGES)
+		if ((xb_zone_pageblock_mt(z, (xb_pfn_t)p) == XB_MT_ISOLATE) !=
+		    first)
+			return true;
+	return false;
+}
+
 /* Free a block (head state already un-accounted) onto its pageblock's list. */
 static void free_block(struct xb_zone *z, xb_pfn_t pfn, unsigned order,
 		       enum xb_free_place place)
 {
 	unsigned mt = xb_zone_pageblock_mt(z, pfn);
 
-	/* A block larger than a pageblock may span pageblocks of different
-	 * isolation (one was isolated while the block was allocated): free
-	 * it pageblock by pageblock, each onto its own list, so that no free
-	 * block straddles the isolate boundary. */
-	if (order > XB_PAGEBLOCK_ORDER) {
-		bool mixed = false;
-
-		for (uint64_t p = pfn + XB_PAGEBLOCK_PAGES;
-		     p < (uint64_t)pfn + (1ull << order);
+	/* A block larger than a pageblock, allocated before one of its
+	 * pageblocks was isolated, must not land whole on one list: free it
+	 * pageblock by pageblock, each on its own type (Linux 6.10
+	 * split_large_buddy()). */
+	if (order > XB_PAGEBLOCK_ORDER &&
+	    spans_isolation_boundary(z, pfn, order)) {
+		for (uint64_t p = pfn; p < (uint64_t)pfn + (1ull << order);
 		     p += XB_PAGEBLOCK_PAGES)
-			mixed |= (xb_zone_pageblock_mt(z, (xb_pfn_t)p) ==
-				  XB_MT_ISOLATE) != (mt == XB_MT_ISOLATE);
-		if (mixed) {
-			for (uint64_t p = pfn; p < (uint64_t)pfn + (1ull << order);
-			     p += XB_PAGEBLOCK_PAGES)
-				xb__buddy_free(&z->buddy, (xb_pfn_t)p,
-					       XB_PAGEBLOCK_ORDER,
-					       xb_zone_pageblock_mt(z, (xb_pfn_t)p),
-					       place);
-			z->nr_state[XB_FRAME_FREE] += 1ull << order;
-			z->stats.pgfree += 1ull << order;
-			return;
-		}
+			free_block(z, (xb_pfn_t)p, XB_PAGEBLOCK_ORDER, place);
+		return;
 	}
+
 	xb__buddy_free(&z->buddy, pfn, order, mt, place);
 	z->nr_state[XB_FRAME_FREE] += 1ull << order;
 	z->stats.pgfree += 1ull << order;
@@ -485,6 +488,23 @@ uint64_t xb_zone_split(struct xb_zone *z, xb_pfn_t pfn, unsigned order)
 	return n;
 }
 
+unsigned xb_zone_isolate_free(struct xb_zone *z, xb_pfn_t pfn)
+{
+	struct xb_frame *f = &z->frames[pfn];
+	unsigned order = f->order;
+
+	xb_assert(f->state == XB_FRAME_FREE);
+	xb__buddy_list_del(&z->buddy, pfn);
+	f->state = XB_FRAME_ISOLATED;
+	f->owner = XB_OWNER_NONE;
+	f->flags = 0;
+	f->next = f->prev = XB_NIL;
+	z->nr_state[XB_FRAME_FREE] -= 1ull << order;
+	z->nr_state[XB_FRAME_ISOLATED] += 1ull << order;
+	xb__zone_check(z);
+	return order;
+}
+
 bool xb_zone_carve(struct xb_zone *z, xb_pfn_t pfn, unsigned order)
 {
 	xb_pfn_t head = xb_zone_head(z, pfn);
@@ -542,6 +562,10 @@ bool xb_zone_isolate_pageblock(struct xb_zone *z, xb_pfn_t pfn)
 	 * larger free block goes to the isolate list. */
 	split_free_pageblock(z, pfn & ~(xb_pfn_t)(XB_PAGEBLOCK_PAGES - 1));
 	xb_zone_set_pageblock_mt(z, pfn, XB_MT_ISOLATE);
+	/* The buddy core compares the raw pageblock byte with the isolate
+	 * type (merge_ok()): an isolated pageblock carries no compaction
+	 * skip hint (compaction never scans isolated pageblocks anyway). */
+	z->pageblock[pfn >> XB_PAGEBLOCK_ORDER] &= (uint8_t)~XB_PB_SKIP;
 	xb_zone_move_freepages_block(z, pfn, XB_MT_ISOLATE, NULL);
 	xb__zone_check(z);
 	return true;

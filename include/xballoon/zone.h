@@ -183,6 +183,15 @@ uint64_t xb_zone_split(struct xb_zone *z, xb_pfn_t pfn, unsigned order);
  */
 bool xb_zone_carve(struct xb_zone *z, xb_pfn_t pfn, unsigned order);
 
+/*
+ * __isolate_free_page() without the watermark check (the caller does it):
+ * take the FREE block whose head is `pfn` off its free list and make it an
+ * ISOLATED block owned by nobody, for compaction's free scanner. Returns its
+ * order. The caller splits it (xb_zone_split) and later frees what it did
+ * not use with xb_zone_free().
+ */
+unsigned xb_zone_isolate_free(struct xb_zone *z, xb_pfn_t pfn);
+
 /* Head of the block containing pfn. */
 static inline xb_pfn_t xb_zone_head(const struct xb_zone *z, xb_pfn_t pfn)
 {

@@ -12,6 +12,7 @@
 #include "xballoon/driver.h"
 #include "xballoon/mock.h"
 #include "xballoon/policy.h"
+#include "xballoon/rng.h"
 
 #define GUEST 16384u /* 64 MiB */
 #define HOST  32768u

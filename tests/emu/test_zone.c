@@ -351,6 +351,69 @@ Test(zone_metrics, pagetypeinfo_counts_blocks_by_type)
  * 10000 operations and at the end, and the owner-slot table must agree with
  * the frames.
  */
+Test(zone, isolate_free_takes_a_block_off_the_lists)
+{
+	struct xb_zone *z = xbt_zone_online_nowmark(2048);
+	/* 2048 frames = 2 free order-10 blocks; take 8 frames out of the
+	 * first so that [8, 16) is a free order-3 block. */
+	xb_pfn_t p = xb_zone_alloc(z, 3, XB_MT_MOVABLE, 0, 1, 0);
+
+	cr_assert_eq(p, 0);
+	cr_assert_eq(z->frames[8].state, XB_FRAME_FREE);
+	cr_assert_eq(z->frames[8].order, 3);
+	cr_assert_eq(xb_zone_isolate_free(z, 8), 3);
+	cr_assert_eq(z->frames[8].state, XB_FRAME_ISOLATED);
+	cr_assert_eq(z->frames[8].owner, XB_OWNER_NONE);
+	cr_assert_eq(z->nr_state[XB_FRAME_FREE], 2048 - 16);
+	cr_assert_eq(z->nr_state[XB_FRAME_ISOLATED], 8);
+	cr_assert_eq(xb_buddy_nr_free(&z->buddy, 3), 0);
+	cr_assert(xb__zone_is_valid(z));
+	/* Split as compaction does and free every piece: they merge back. */
+	cr_assert_eq(xb_zone_split(z, 8, 0), 8);
+	for (xb_pfn_t q = 8; q < 16; q++)
+		xb_zone_free(z, q);
+	xb_zone_free(z, 0);
+	cr_assert_eq(z->nr_state[XB_FRAME_ISOLATED], 0);
+	cr_assert_eq(xb_buddy_nr_free(&z->buddy, 10), 2);
+	cr_assert(xb__zone_is_valid(z));
+	xb_zone_destroy(z);
+}
+
+Test(zone, isolating_a_pageblock_drops_its_skip_hint)
+{
+	struct xb_zone *z = xbt_zone_online_nowmark(2048);
+
+	z->pageblock[1] |= XB_PB_SKIP;
+	cr_assert(xb_zone_isolate_pageblock(z, 512));
+	cr_assert_eq(z->pageblock[1], XB_MT_ISOLATE);
+	xb_zone_unisolate_pageblock(z, 512, XB_MT_MOVABLE);
+	cr_assert_eq(xb_buddy_nr_free(&z->buddy, 10), 2);
+	cr_assert(xb__zone_is_valid(z));
+	xb_zone_destroy(z);
+}
+
+/* An order-10 block allocated before its upper pageblock was isolated is
+ * freed as two order-9 blocks, each on its own pageblock's list, so that
+ * splitting the lower one later cannot put an isolated half on the
+ * movable list. */
+Test(zone, freeing_a_block_across_an_isolated_pageblock)
+{
+	struct xb_zone *z = xbt_zone_online_nowmark(2048);
+	xb_pfn_t p = xb_zone_alloc(z, 10, XB_MT_MOVABLE, 0, 1, 0);
+
+	cr_assert_eq(p, 0);
+	cr_assert(xb_zone_isolate_pageblock(z, 512));
+	xb_zone_free(z, 0);
+	cr_assert_eq(z->frames[0].order, 9);
+	cr_assert_eq(z->frames[0].type, XB_MT_MOVABLE);
+	cr_assert_eq(z->frames[512].state, XB_FRAME_FREE);
+	cr_assert_eq(z->frames[512].type, XB_MT_ISOLATE);
+	cr_assert_eq(xb_zone_alloc(z, 9, XB_MT_MOVABLE, 0, 1, 0), 0);
+	cr_assert(xb__zone_is_valid(z));
+	cr_assert_eq(xb_zone_free_pages(z), 1024, "only block 1024 is usable");
+	xb_zone_destroy(z);
+}
+
 Test(zone_random, million_mixed_operations, .timeout = 600)
 {
 	const uint64_t n = 1u << 16;

@@ -1,0 +1,226 @@
+/*
+ * The core balloon device: the list of 4 KiB balloon pages and the movable
+ * ops through which compaction isolates, migrates and puts them back.
+ * Modeled on Linux 6.1 mm/balloon_compaction.c (balloon_page_enqueue,
+ * balloon_page_dequeue, balloon_page_isolate/migrate/putback).
+ */
+#include <errno.h>
+#include <glib.h>
+
+#include "xballoon/balloon_dev.h"
+#include "xballoon/movable.h"
+
+/* ---- the page list, threaded through frame next/prev ------------------ */
+
+static void list_add_head(struct xb_balloon_dev *b, xb_pfn_t pfn)
+{
+	struct xb_frame *f = &b->zone->frames[pfn];
+
+	f->prev = XB_NIL;
+	f->next = b->head;
+	if (b->head != XB_NIL)
+		b->zone->frames[b->head].prev = pfn;
+	else
+		b->tail = pfn;
+	b->head = pfn;
+	b->nr_pages++;
+}
+
+static void list_unlink(struct xb_balloon_dev *b, xb_pfn_t pfn)
+{
+	struct xb_frame *f = &b->zone->frames[pfn];
+
+	if (f->prev != XB_NIL)
+		b->zone->frames[f->prev].next = f->next;
+	else
+		b->head = f->next;
+	if (f->next != XB_NIL)
+		b->zone->frames[f->next].prev = f->prev;
+	else
+		b->tail = f->prev;
+	f->next = f->prev = XB_NIL;
+	b->nr_pages--;
+}
+
+/* Is pfn a page on our list (balloon_page_isolate()'s sanity checks)? */
+static bool is_listed_page(const struct xb_balloon_dev *b, xb_pfn_t pfn)
+{
+	const struct xb_frame *f = &b->zone->frames[pfn];
+
+	return f->state == XB_FRAME_UNPOPULATED && f->order == 0 &&
+	       f->owner == b->owner && (f->flags & XB_FRAME_MOVABLE_BALLOON);
+}
+
+/* ---- movable ops (balloon_mops) --------------------------------------- */
+
+/* balloon_page_isolate(): off the list, counted as isolated. Without a
+ * migratepage callback balloon pages do not move. */
+static bool balloon_page_isolate(void *priv, struct xb_zone *z, xb_pfn_t pfn)
+{
+	struct xb_balloon_dev *b = priv;
+
+	if (!b->migratepage || !is_listed_page(b, pfn))
+		return false;
+	list_unlink(b, pfn);
+	b->isolated_pages++;
+	/* ISOLATED as every isolated page; the flag stays so that the
+	 * checker still counts the page as the device's. */
+	xb_zone_set_state(z, pfn, XB_FRAME_ISOLATED, b->owner);
+	return true;
+}
+
+/*
+ * balloon_page_migrate(): the driver swaps the frames behind dst (a
+ * populated free page compaction found) and src (the ballooned page). On
+ * success dst joins the list, unpopulated, and src, now populated, is the
+ * caller's to free; on failure nothing changed.
+ */
+static int balloon_page_migrate(void *priv, struct xb_zone *z, xb_pfn_t dst,
+				xb_pfn_t src)
+{
+	struct xb_balloon_dev *b = priv;
+	struct xb_frame *s = &z->frames[src];
+	struct xb_frame *d = &z->frames[dst];
+
+	xb_assert(s->state == XB_FRAME_ISOLATED && s->owner == b->owner &&
+		  (s->flags & XB_FRAME_MOVABLE_BALLOON));
+	xb_assert(d->state == XB_FRAME_ISOLATED && d->order == 0);
+	int rc = b->migratepage(b, dst, src);
+
+	if (rc)
+		return rc < 0 ? rc : -EAGAIN;
+	xb_zone_set_state(z, dst, XB_FRAME_UNPOPULATED, b->owner);
+	d->type = (uint8_t)xb_zone_pageblock_mt(z, dst);
+	d->flags = XB_FRAME_MOVABLE_BALLOON;
+	list_add_head(b, dst);
+	s->flags &= (uint8_t)~XB_FRAME_MOVABLE_BALLOON;
+	b->isolated_pages--;
+	b->stats.balloon_migrate++;
+	return 0;
+}
+
+/* balloon_page_putback() */
+static void balloon_page_putback(void *priv, struct xb_zone *z, xb_pfn_t pfn)
+{
+	struct xb_balloon_dev *b = priv;
+
+	xb_assert(z->frames[pfn].state == XB_FRAME_ISOLATED &&
+		  b->isolated_pages > 0);
+	xb_zone_set_state(z, pfn, XB_FRAME_UNPOPULATED, b->owner);
+	list_add_head(b, pfn);
+	b->isolated_pages--;
+}
+
+static const struct xb_movable_ops balloon_mops = {
+    .name = "balloon",
+    .isolate = balloon_page_isolate,
+    .migrate = balloon_page_migrate,
+    .putback = balloon_page_putback,
+};
+
+/* ---- the device ------------------------------------------------------- */
+
+void xb_balloon_dev_init(struct xb_balloon_dev *b, struct xb_zone *z,
+			 xb_balloon_migratepage_t migratepage, void *priv)
+{
+	*b = (struct xb_balloon_dev){
+	    .zone = z,
+	    .head = XB_NIL,
+	    .tail = XB_NIL,
+	    .migratepage = migratepage,
+	    .priv = priv,
+	};
+	b->owner = xb_zone_register_owner(z, "balloon", &balloon_mops, b);
+}
+
+xb_pfn_t xb_balloon_page_alloc(struct xb_balloon_dev *b, unsigned flags)
+{
+	return xb_zone_alloc(b->zone, 0, XB_MT_MOVABLE, flags, b->owner,
+			     XB_NIL);
+}
+
+void xb_balloon_page_enqueue(struct xb_balloon_dev *b, xb_pfn_t pfn)
+{
+	struct xb_frame *f = &b->zone->frames[pfn];
+
+	xb_assert(f->state == XB_FRAME_UNPOPULATED && f->order == 0 &&
+		  f->owner == b->owner);
+	f->flags |= XB_FRAME_MOVABLE_BALLOON;
+	list_add_head(b, pfn);
+	b->stats.balloon_inflate++;
+}
+
+xb_pfn_t xb_balloon_page_dequeue(struct xb_balloon_dev *b)
+{
+	xb_pfn_t pfn = b->head;
+
+	if (pfn == XB_NIL)
+		return XB_NIL;
+	list_unlink(b, pfn);
+	b->zone->frames[pfn].flags &= (uint8_t)~XB_FRAME_MOVABLE_BALLOON;
+	b->stats.balloon_deflate++;
+	return pfn;
+}
+
+void xb_balloon_page_remove(struct xb_balloon_dev *b, xb_pfn_t pfn)
+{
+	xb_assert(is_listed_page(b, pfn));
+	/* Not a deflate: the caller keeps the frame ballooned (as part of
+	 * a larger block). */
+	list_unlink(b, pfn);
+	b->zone->frames[pfn].flags &= (uint8_t)~XB_FRAME_MOVABLE_BALLOON;
+}
+
+#define CHECK(cond, ...)                                                       \
+	do {                                                                   \
+		if (!(cond)) {                                                 \
+			g_warning(__VA_ARGS__);                                \
+			return false;                                          \
+		}                                                              \
+	} while (0)
+
+bool xb__balloon_dev_is_valid(const struct xb_balloon_dev *b)
+{
+	const struct xb_zone *z = b->zone;
+	uint64_t listed = 0, flagged = 0, isolated = 0;
+	xb_pfn_t prev = XB_NIL;
+
+	for (xb_pfn_t p = b->head; p != XB_NIL; p = z->frames[p].next) {
+		CHECK(p < z->nr_frames, "balloon: link %u out of range", p);
+		CHECK(listed < b->nr_pages, "balloon: list longer than %lu",
+		      (unsigned long)b->nr_pages);
+		CHECK(is_listed_page(b, p),
+		      "balloon: listed pfn %u is state %u order %u owner %u "
+		      "flags %#x",
+		      p, z->frames[p].state, z->frames[p].order,
+		      z->frames[p].owner, z->frames[p].flags);
+		CHECK(z->frames[p].prev == prev, "balloon: bad prev at %u", p);
+		prev = p;
+		listed++;
+	}
+	CHECK(b->tail == prev, "balloon: tail %u, last page %u", b->tail, prev);
+	CHECK(listed == b->nr_pages, "balloon: %lu listed, nr_pages %lu",
+	      (unsigned long)listed, (unsigned long)b->nr_pages);
+	for (uint64_t pfn = 0; pfn < z->nr_frames;) {
+		const struct xb_frame *f = &z->frames[pfn];
+
+		if (f->owner == b->owner && f->state != XB_FRAME_FREE &&
+		    (f->flags & XB_FRAME_MOVABLE_BALLOON)) {
+			CHECK(f->state == XB_FRAME_UNPOPULATED ||
+				  f->state == XB_FRAME_ISOLATED,
+			      "balloon: flagged pfn %lu in state %u",
+			      (unsigned long)pfn, f->state);
+			flagged++;
+			isolated += f->state == XB_FRAME_ISOLATED;
+		}
+		pfn += 1ull << f->order;
+	}
+	CHECK(flagged == b->nr_pages + b->isolated_pages,
+	      "balloon: zone sees %lu pages, list %lu + isolated %lu",
+	      (unsigned long)flagged, (unsigned long)b->nr_pages,
+	      (unsigned long)b->isolated_pages);
+	CHECK(isolated == b->isolated_pages,
+	      "balloon: %lu isolated in the zone, counter %lu",
+	      (unsigned long)isolated, (unsigned long)b->isolated_pages);
+	return true;
+}

@@ -1,0 +1,223 @@
+/*
+ * Compaction of the modeled zone: the migrate scanner walks up from the zone
+ * start, the free scanner down from the zone end, and movable pages move to
+ * free pages found high in the zone. Modeled on Linux 6.1 mm/compaction.c
+ * (compact_zone, isolate_migratepages, isolate_freepages, __compact_finished,
+ * deferral, proactive compaction) and mm/migrate.c (migrate_pages).
+ */
+#ifndef XBALLOON_COMPACTION_H
+#define XBALLOON_COMPACTION_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "xballoon/zone.h"
+
+/* Pages isolated per migration batch (COMPACT_CLUSTER_MAX). */
+#define XB_COMPACT_CLUSTER_MAX 32
+/* Deferral backs off up to 1 << 6 = 64 attempts (COMPACT_MAX_DEFER_SHIFT). */
+#define XB_COMPACT_MAX_DEFER_SHIFT 6
+/* The order the fragmentation score is about (COMPACTION_HPAGE_ORDER). */
+#define XB_COMPACT_HPAGE_ORDER 9
+/* kcompactd's proactive check period (HPAGE_FRAG_CHECK_INTERVAL_MSEC). */
+#define XB_KCOMPACTD_PERIOD_MS 500
+/* migrate_pages() passes over pages answering -EAGAIN
+ * (NR_MAX_MIGRATE_PAGES_RETRY). */
+#define XB_MIGRATE_MAX_RETRY 10
+/* sysctl vm.compaction_proactiveness and vm.extfrag_threshold defaults. */
+#define XB_COMPACT_PROACTIVENESS_DEFAULT 20
+#define XB_EXTFRAG_THRESHOLD_DEFAULT	 500
+
+/* Linux's enum compact_result, same order (the order matters: results are
+ * compared with max() when several attempts are combined). */
+enum xb_compact_result {
+	XB_COMPACT_NOT_SUITABLE_ZONE, /* the zone cannot help (fragindex)   */
+	XB_COMPACT_SKIPPED,	      /* not enough free pages to compact   */
+	XB_COMPACT_DEFERRED,	      /* backed off after recent failures   */
+	XB_COMPACT_NO_SUITABLE_PAGE,  /* internal: no page yet, go on       */
+	XB_COMPACT_CONTINUE,	      /* internal: keep scanning            */
+	XB_COMPACT_COMPLETE,	      /* the whole zone was scanned         */
+	XB_COMPACT_PARTIAL_SKIPPED,   /* scanners met, part of zone skipped */
+	XB_COMPACT_CONTENDED,	      /* gave up early (no free targets)    */
+	XB_COMPACT_SUCCESS,	      /* a suitable page is available       */
+};
+
+/* compaction_failed(): the whole zone was scanned and it did not help. */
+static inline bool xb_compaction_failed(enum xb_compact_result r)
+{
+	return r == XB_COMPACT_COMPLETE;
+}
+
+/* compaction_withdrawn(): compaction did not really try; a retry at a
+ * higher priority might do better. */
+static inline bool xb_compaction_withdrawn(enum xb_compact_result r)
+{
+	return r == XB_COMPACT_SKIPPED || r == XB_COMPACT_DEFERRED ||
+	       r == XB_COMPACT_CONTENDED || r == XB_COMPACT_PARTIAL_SKIPPED;
+}
+
+/* compaction_made_progress() */
+static inline bool xb_compaction_made_progress(enum xb_compact_result r)
+{
+	return r == XB_COMPACT_SUCCESS;
+}
+
+const char *xb_compact_result_name(enum xb_compact_result r);
+
+/* enum migrate_mode */
+enum xb_migrate_mode {
+	XB_MIGRATE_ASYNC,      /* direct compaction's first try           */
+	XB_MIGRATE_SYNC_LIGHT, /* escalated direct compaction, kcompactd  */
+	XB_MIGRATE_SYNC,       /* compact_node(): /proc/sys/vm/compact_memory */
+};
+
+/* Compaction events, named as Linux's /proc/vmstat names them (except the
+ * last, which Linux only traces). */
+#define XB_COMPACT_STATS(X)                                                    \
+	X(compact_migrate_scanned, "frames walked by the migrate scanner")     \
+	X(compact_free_scanned, "frames walked by the free scanner")           \
+	X(compact_isolated, "pages isolated (migration sources + targets)")    \
+	X(pgmigrate_success, "pages migrated")                                 \
+	X(pgmigrate_fail, "pages whose migration failed")                      \
+	X(compact_stall, "direct compaction attempts")                         \
+	X(compact_fail, "direct compaction attempts that found no page")       \
+	X(compact_success, "direct compaction attempts that found a page")     \
+	X(compact_deferred, "direct compaction attempts skipped by deferral")
+
+struct xb_compact_stats {
+#define XB_STAT_FIELD(name, doc) uint64_t name;
+	XB_COMPACT_STATS(XB_STAT_FIELD)
+#undef XB_STAT_FIELD
+};
+
+/*
+ * Per-zone compaction state, the compaction fields of Linux's struct zone
+ * and the node's kcompactd state.
+ *
+ * Invariants:
+ *   compact_defer_shift <= XB_COMPACT_MAX_DEFER_SHIFT
+ *   compact_considered <= 1 << compact_defer_shift
+ *   cached pfns lie in [0, nr_frames)
+ */
+struct xb_compactor {
+	struct xb_zone *zone;
+	/* Deferral: after a failure, the next 2^shift - 1 attempts are
+	 * skipped (defer_compaction / compaction_deferred). */
+	unsigned compact_considered;  /* attempts since the last failure */
+	unsigned compact_defer_shift; /* log2 of the attempts to skip    */
+	int compact_order_failed;     /* lowest order that failed        */
+	/* Where the next non-whole-zone run resumes ([0] async, [1] sync). */
+	xb_pfn_t cached_migrate_pfn[2];
+	xb_pfn_t cached_free_pfn;
+	/* Direct compaction met the scanners: the skip hints are stale and
+	 * are cleared at the next kcompactd period (compact_blockskip_flush).
+	 */
+	bool blockskip_flush;
+	/* sysctl vm.compaction_proactiveness, 0..100 (0: off). */
+	unsigned proactiveness;
+	/* sysctl vm.extfrag_threshold, 0..1000. */
+	unsigned extfrag_threshold;
+	/* kcompactd periods left to sleep because the last proactive run
+	 * made no progress (the timeout << COMPACT_MAX_DEFER_SHIFT). */
+	unsigned proactive_defer;
+	struct xb_compact_stats stats;
+};
+
+/*
+ * All state of one compaction run (struct compact_control). Pages isolated
+ * for migration live in a fixed array (a batch is at most
+ * XB_COMPACT_CLUSTER_MAX pages; their frame links belong to their owners),
+ * free target pages on a list threaded through frame.next (they are
+ * ISOLATED and owned by nobody, so their links are ours).
+ *
+ * Invariants:
+ *   nr_migratepages <= XB_COMPACT_CLUSTER_MAX
+ *   nr_freepages = length of the freepages list; each is an order-0
+ *     ISOLATED frame owned by XB_OWNER_NONE
+ *   the scanners have met  <=>  free_pfn / 512 <= migrate_pfn / 512
+ */
+struct xb_compact_control {
+	struct xb_zone *zone;	    /* the zone being compacted              */
+	struct xb_compactor *c;	    /* its per-zone state and stats          */
+	int order;		    /* requested order; -1: whole zone       */
+	unsigned migratetype;	    /* of the request (decides suitability)  */
+	enum xb_migrate_mode mode;  /* async skips unsuitable pageblocks     */
+	bool direct_compaction;	    /* run on behalf of an allocation        */
+	bool whole_zone;	    /* started at the zone start: may finish
+				     * COMPLETE rather than PARTIAL_SKIPPED  */
+	bool proactive_compaction;  /* kcompactd: stop at the low score mark */
+	bool ignore_skip_hint;	    /* scan pageblocks marked XB_PB_SKIP     */
+	bool ignore_block_suitable; /* free pages from any pageblock type    */
+	int64_t migrate_pfn;	    /* next pfn the migrate scanner looks at */
+	int64_t free_pfn;	    /* where the free scanner resumes; it
+				     * scans its pageblock upward, the
+				     * pageblocks downward. Signed: it may
+				     * step below pfn 0 when scanners meet */
+	xb_pfn_t migratepages[XB_COMPACT_CLUSTER_MAX]; /* isolated sources   */
+	unsigned nr_migratepages; /* entries used in migratepages          */
+	xb_pfn_t free_head;	  /* isolated targets, linked by next      */
+	xb_pfn_t free_tail;	  /* last target (split pages go here)     */
+	uint64_t nr_freepages;	  /* length of that list                   */
+	uint64_t total_migrate_scanned; /* this run's compact_migrate_scanned */
+	uint64_t total_free_scanned;	/* this run's compact_free_scanned    */
+	uint64_t nr_migrated;	    /* this run's pgmigrate_success          */
+	uint64_t nr_migrate_failed; /* this run's pgmigrate_fail             */
+};
+
+/* Set up compaction for a zone: no deferral, cached scanners at the zone
+ * ends, proactiveness 20, extfrag threshold 500. */
+void xb_compactor_init(struct xb_compactor *c, struct xb_zone *z);
+
+/*
+ * xb_compact_zone() - one compaction run described by cc (compact_zone());
+ * the caller fills zone, c, order, migratetype, mode and the flags; the
+ * rest is set here. Adds the run's events to c->stats.
+ */
+enum xb_compact_result xb_compact_zone(struct xb_compact_control *cc);
+
+/*
+ * xb_compact_zone_full() - compact_node(): a synchronous run over the whole
+ * zone, ignoring skip hints, until the scanners meet (sysctl
+ * compact_memory). Returns XB_COMPACT_COMPLETE normally.
+ */
+enum xb_compact_result xb_compact_zone_full(struct xb_compactor *c);
+
+/*
+ * xb_compact_direct() - direct compaction for a failed allocation of
+ * 2^order pages of migratetype mt (the zone's xb_zone_ops.compact body):
+ * honours deferral; tries an async run, then a sync-light one; defers
+ * after a sync failure. Counts compact_stall / compact_fail /
+ * compact_success. Returns true when the allocation may now succeed.
+ */
+bool xb_compact_direct(struct xb_compactor *c, unsigned order, unsigned mt);
+
+/*
+ * xb_compact_proactive() - one kcompactd period (call every
+ * XB_KCOMPACTD_PERIOD_MS of simulated time): clears stale skip hints and,
+ * when the fragmentation score is above the high mark, compacts until it
+ * drops to the low mark; backs off 64 periods when that made no progress.
+ * Returns the run's result, or XB_COMPACT_SKIPPED when nothing ran
+ * (XB_COMPACT_DEFERRED while backing off).
+ */
+enum xb_compact_result xb_compact_proactive(struct xb_compactor *c);
+
+/* fragmentation_score_zone(): extfrag_for_order(zone, 9), 0..100. */
+unsigned xb_compact_fragmentation_score(const struct xb_compactor *c);
+
+/* fragmentation_score_wmark(): low = max(100 - proactiveness, 5),
+ * high = min(low + 10, 100). */
+unsigned xb_compact_score_wmark(const struct xb_compactor *c, bool low);
+
+/* The deferral primitives, exposed for tests and the allocator. */
+void xb_compact_defer(struct xb_compactor *c, int order);
+bool xb_compact_deferred(struct xb_compactor *c, int order);
+void xb_compact_defer_reset(struct xb_compactor *c, int order,
+			    bool alloc_success);
+
+/* Print the stats as "name value" lines (vmstat style). */
+void xb_compact_print_stats(const struct xb_compactor *c, FILE *out);
+
+/* The per-zone state checker (deferral bounds, cached pfns). */
+bool xb__compactor_is_valid(const struct xb_compactor *c);
+
+#endif

@@ -1,0 +1,567 @@
+/*
+ * Compaction: the classic fragmentation pattern under full compaction, an
+ * unmovable page that pins its pageblock, async pageblock skipping, direct
+ * compaction through the zone's hook, deferral and proactive compaction,
+ * all with counts derived from the pattern.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <string.h>
+
+#include "support/owner.h"
+#include "support/testutil.h"
+#include "xballoon/compaction.h"
+
+/*
+ * The pattern: a zone of 16 pageblocks (8192 frames) filled with order-0
+ * movable pages, then every page whose pfn is not 0 mod 4 freed. Each
+ * 4-frame group is then [page, free order-0, free order-1]: 128 pages and
+ * 384 free frames in every pageblock, no free block above order 1.
+ */
+#define NR_FRAMES 8192u
+#define PB	  512u
+
+static struct xb_zone *z;
+static struct xbt_owner o;
+static struct xb_compactor c;
+
+static void setup(void)
+{
+	z = xbt_zone_online_nowmark(NR_FRAMES);
+	xbt_owner_init(&o, z, NR_FRAMES + 16);
+	cr_assert_eq(xbt_owner_fill(&o), NR_FRAMES);
+	xb_compactor_init(&c, z);
+}
+
+static void teardown(void)
+{
+	xbt_owner_fini(&o);
+	xb_zone_destroy(z);
+}
+
+/* Hand the page at pfn to an owner whose pages never move (a kernel
+ * allocation); with `unmovable`, also make it and its pageblock
+ * UNMOVABLE, as an unmovable allocation that stole the block would. */
+static void pin_page(xb_pfn_t pfn, uint32_t kernel, bool unmovable)
+{
+	struct xb_frame *f = &z->frames[pfn];
+	uint32_t slot = f->next;
+
+	cr_assert_eq(o.slots[slot], pfn);
+	o.slots[slot] = XB_NIL;
+	o.nr_live--;
+	f->owner = kernel;
+	f->next = XB_NIL;
+	if (unmovable) {
+		f->type = XB_MT_UNMOVABLE;
+		xb_zone_set_pageblock_mt(z, pfn, XB_MT_UNMOVABLE);
+	}
+}
+
+static void assert_consistent(void)
+{
+	cr_assert(xb__zone_is_valid(z));
+	cr_assert(xbt_owner_is_valid(&o));
+	cr_assert(xb__compactor_is_valid(&c));
+	cr_assert_eq(z->nr_state[XB_FRAME_ISOLATED], 0);
+}
+
+TestSuite(compaction, .init = setup, .fini = teardown);
+
+Test(compaction, pattern_leaves_no_block_above_order_1)
+{
+	xbt_owner_free_pattern(&o);
+	cr_assert_eq(o.nr_live, NR_FRAMES / 4);
+	cr_assert_eq(xb_buddy_nr_free(&z->buddy, 0), NR_FRAMES / 4);
+	cr_assert_eq(xb_buddy_nr_free(&z->buddy, 1), NR_FRAMES / 4);
+	cr_assert_float_eq(xb_zone_unusable_index(z, 9), 1.0, 1e-12);
+	cr_assert_eq(xb_compact_fragmentation_score(&c), 100);
+}
+
+/*
+ * Full compaction of the pattern. Sources: 128 pages per pageblock, in 4
+ * batches of 32. Targets: 384 per pageblock, found from block 15 down;
+ * each refill of the free list starts at a group boundary and takes
+ * 1 + 2 + ... until >= 32, i.e. 11 groups = 33 pages. Supply and demand
+ * balance when the migrate scanner has emptied k blocks and the free
+ * scanner filled (16 - k): 128 k = 384 (16 - k), k = 12. The last refill
+ * (the 47th, at page 46 * 33 = 1518) takes the 18 pages left in block 12,
+ * which serve the last 18 sources, so all 12 * 128 = 1536 pages move and
+ * no target is left over. Scanned: the migrate scanner stops after the
+ * last page of block 11 (offset 508): 11 * 512 + 509 = 6141 frames; the
+ * free scanner walks blocks 15..12 whole: 2048 frames. Isolated: 1536
+ * sources + 1536 targets. Blocks 0..11 end free: 6 order-10 blocks and
+ * Fu(9) = 0.
+ */
+Test(compaction, full_compaction_of_the_classic_pattern)
+{
+	xbt_owner_free_pattern(&o);
+	cr_assert_eq(xb_compact_zone_full(&c), XB_COMPACT_COMPLETE);
+	cr_assert_eq(c.stats.pgmigrate_success, 1536);
+	cr_assert_eq(c.stats.pgmigrate_fail, 0);
+	cr_assert_eq(c.stats.compact_migrate_scanned, 6141);
+	cr_assert_eq(c.stats.compact_free_scanned, 2048);
+	cr_assert_eq(c.stats.compact_isolated, 3072);
+	cr_assert_eq(o.migrated, 1536);
+	cr_assert_eq(o.putback, 0);
+	cr_assert_eq(xb_buddy_nr_free(&z->buddy, 10), 6);
+	cr_assert_eq(z->nr_state[XB_FRAME_FREE], 6144);
+	cr_assert_float_eq(xb_zone_unusable_index(z, 9), 0.0, 1e-12);
+	cr_assert_eq(xb_compact_fragmentation_score(&c), 0);
+	/* Every page the owner holds is now in blocks 12..15, all full. */
+	for (xb_pfn_t p = 12 * PB; p < NR_FRAMES; p++)
+		cr_assert_eq(z->frames[p].state, XB_FRAME_ALLOC, "pfn %u", p);
+	for (uint32_t s = 0; s < o.nr_used; s++)
+		cr_assert(o.slots[s] == XB_NIL || o.slots[s] >= 12 * PB);
+	assert_consistent();
+	/* A second run finds nothing to do below the full blocks. */
+	cr_assert_eq(xb_compact_zone_full(&c), XB_COMPACT_COMPLETE);
+	cr_assert_eq(c.stats.pgmigrate_success, 1536);
+	assert_consistent();
+}
+
+/*
+ * Pageblock 0 is UNMOVABLE and its frame 0 belongs to the kernel. Sync
+ * compaction still moves the block's 127 movable pages (Linux's sync mode
+ * takes any pageblock), but the kernel page pins the block: it never
+ * becomes one free order-9 block. Sources now 1535; the 47th refill still
+ * comes at 1518 and takes the 18 pages left in block 12, of which 17 are
+ * used: the last one (block 12, offset 511) is released. Free afterwards:
+ * 511 in block 0 (orders 0..8), blocks 1..11 (block 1 alone at order 9,
+ * blocks 2..11 as 5 order-10 blocks) and pfn 12 * 512 + 511, so
+ * Fu(9) = (6144 - 5632) / 6144 = 1/12.
+ */
+Test(compaction, an_unmovable_page_pins_its_pageblock)
+{
+	uint32_t kernel = xb_zone_register_owner(z, "kernel", NULL, NULL);
+
+	pin_page(0, kernel, true);
+	xbt_owner_free_pattern(&o);
+	cr_assert_eq(xb_compact_zone_full(&c), XB_COMPACT_COMPLETE);
+	cr_assert_eq(c.stats.pgmigrate_success, 1535);
+	cr_assert_eq(c.stats.compact_migrate_scanned, 6141);
+	cr_assert_eq(c.stats.compact_free_scanned, 2048);
+	cr_assert_eq(c.stats.compact_isolated, 1535 + 1536);
+	cr_assert_eq(z->frames[0].state, XB_FRAME_ALLOC);
+	cr_assert_eq(z->frames[0].owner, kernel);
+	cr_assert_eq(z->frames[256].state, XB_FRAME_FREE);
+	cr_assert_eq(z->frames[256].order, 8);
+	cr_assert_eq(z->frames[PB].state, XB_FRAME_FREE);
+	cr_assert_eq(z->frames[PB].order, 9);
+	cr_assert_eq(xb_buddy_nr_free(&z->buddy, 9), 1);
+	cr_assert_eq(xb_buddy_nr_free(&z->buddy, 10), 5);
+	cr_assert_eq(z->frames[12 * PB + 511].state, XB_FRAME_FREE);
+	cr_assert_float_eq(xb_zone_unusable_index(z, 9), 512.0 / 6144.0, 1e-12);
+	assert_consistent();
+}
+
+/*
+ * The same zone, async direct compaction for order 9: pageblock 0 is not
+ * movable, so the migrate scanner skips it whole (not even scanned) and
+ * starts in block 1: 4 batches of 32 empty it, 4 refills of 33 feed them
+ * (44 frames each: 176 frames scanned), the 4 unused targets go back, and
+ * once the scanner reaches pfn 1024 block 1 is a free order-9 block:
+ * success.
+ */
+Test(compaction, async_skips_an_unmovable_pageblock)
+{
+	uint32_t kernel = xb_zone_register_owner(z, "kernel", NULL, NULL);
+
+	pin_page(0, kernel, true);
+	xbt_owner_free_pattern(&o);
+	cr_assert(xb_compact_direct(&c, 9, XB_MT_MOVABLE));
+	cr_assert_eq(c.stats.pgmigrate_success, 128);
+	cr_assert_eq(c.stats.compact_migrate_scanned, 512);
+	cr_assert_eq(c.stats.compact_free_scanned, 176);
+	cr_assert_eq(c.stats.compact_isolated, 128 + 132);
+	cr_assert_eq(c.stats.compact_stall, 1);
+	cr_assert_eq(c.stats.compact_success, 1);
+	cr_assert_eq(c.stats.compact_fail, 0);
+	for (xb_pfn_t p = 4; p < PB; p += 4)
+		cr_assert_eq(z->frames[p].owner, o.id, "pfn %u stayed", p);
+	cr_assert_eq(z->frames[PB].state, XB_FRAME_FREE);
+	cr_assert_eq(z->frames[PB].order, 9);
+	cr_assert_eq(c.cached_migrate_pfn[0], PB,
+		     "the skipped block moved the async restart point");
+	assert_consistent();
+}
+
+static bool compact_hook(struct xb_zone *zone, void *priv, unsigned order,
+			 unsigned mt)
+{
+	struct xb_compactor *cp = priv;
+
+	cr_assert_eq(cp->zone, zone);
+	return xb_compact_direct(cp, order, mt);
+}
+
+static const struct xb_zone_ops zone_ops = {.compact = compact_hook};
+
+/* The pattern: an order-9 request fails; with XB_ALLOC_COMPACT the zone
+ * calls direct compaction, whose async run empties block 0 (128 pages)
+ * and the retry gets pfn 0. */
+Test(compaction, direct_compaction_satisfies_an_order_9_request)
+{
+	xbt_owner_free_pattern(&o);
+	xb_zone_set_ops(z, &zone_ops, &c);
+	cr_assert_eq(xbt_owner_alloc(&o, 9, 0), XB_NIL);
+	cr_assert_eq(c.stats.compact_stall, 0);
+	cr_assert_eq(xbt_owner_alloc(&o, 9, XB_ALLOC_COMPACT), 0);
+	cr_assert_eq(z->stats.alloc_compact, 1);
+	cr_assert_eq(c.stats.compact_stall, 1);
+	cr_assert_eq(c.stats.compact_success, 1);
+	cr_assert_eq(c.stats.pgmigrate_success, 128);
+	cr_assert_eq(c.stats.compact_migrate_scanned, 512);
+	cr_assert_eq(c.compact_order_failed, 10);
+	assert_consistent();
+}
+
+/*
+ * Every pageblock holds a kernel page at offset 0: no compaction can free
+ * a pageblock. Each attempt that runs fails and doubles the back-off
+ * (up to 2^6): attempts run at calls 1, 3, 7, 15, 31, 63, 127, the other
+ * 120 of 127 are deferred.
+ */
+Test(compaction, deferral_backs_off_after_failures)
+{
+	uint32_t kernel = xb_zone_register_owner(z, "kernel", NULL, NULL);
+
+	for (xb_pfn_t p = 0; p < NR_FRAMES; p += PB)
+		pin_page(p, kernel, false);
+	xbt_owner_free_pattern(&o);
+	for (unsigned i = 1; i <= 127; i++) {
+		uint64_t deferred = c.stats.compact_deferred;
+
+		cr_assert_not(xb_compact_direct(&c, 9, XB_MT_MOVABLE));
+		bool ran = (i & (i + 1)) == 0; /* i = 2^k - 1 */
+
+		cr_assert_eq(c.stats.compact_deferred, deferred + !ran,
+			     "call %u", i);
+	}
+	cr_assert_eq(c.stats.compact_deferred, 120);
+	cr_assert_eq(c.stats.compact_stall, 127);
+	cr_assert_eq(c.stats.compact_fail, 127);
+	cr_assert_eq(c.stats.compact_success, 0);
+	cr_assert_eq(c.compact_defer_shift, XB_COMPACT_MAX_DEFER_SHIFT);
+	cr_assert_eq(c.compact_considered, 0);
+	cr_assert_eq(c.compact_order_failed, 0);
+	cr_assert_eq(xb_buddy_nr_free(&z->buddy, 9), 0);
+	assert_consistent();
+}
+
+Test(compaction, defer_primitives_follow_linux)
+{
+	/* Nothing failed yet: never deferred. */
+	cr_assert_not(xb_compact_deferred(&c, 9));
+	xb_compact_defer(&c, 9);
+	cr_assert_eq(c.compact_defer_shift, 1);
+	cr_assert(xb_compact_deferred(&c, 9));
+	cr_assert_not(xb_compact_deferred(&c, 9));
+	/* A success at order 9 (no page yet) stops deferring orders <= 9. */
+	xb_compact_defer_reset(&c, 9, false);
+	cr_assert_eq(c.compact_order_failed, 10);
+	cr_assert_eq(c.compact_defer_shift, 1);
+	xb_compact_defer_reset(&c, 9, true);
+	cr_assert_eq(c.compact_defer_shift, 0);
+	for (int i = 0; i < 10; i++)
+		xb_compact_defer(&c, 3);
+	cr_assert_eq(c.compact_defer_shift, XB_COMPACT_MAX_DEFER_SHIFT);
+	cr_assert_eq(c.compact_order_failed, 3);
+	cr_assert(xb__compactor_is_valid(&c));
+}
+
+/*
+ * Proactive compaction with proactiveness 20: marks low 80, high 90. The
+ * score (extfrag for order 9) is 100, so kcompactd compacts until it is
+ * <= 80, checking before every batch. After blocks 0 and 1 (8 batches)
+ * 1024 of 6136 free pages are in order-9 blocks: score 83. After block 2
+ * (12 batches, 12 targets still held) 1536 of 6132: 74, stop. 384 pages
+ * moved; with the 12 targets released the score is 4608 * 100 / 6144 = 75,
+ * below the high mark, so the next period does nothing.
+ */
+Test(compaction, proactive_compaction_stops_at_the_low_mark)
+{
+	xbt_owner_free_pattern(&o);
+	cr_assert_eq(xb_compact_score_wmark(&c, true), 80);
+	cr_assert_eq(xb_compact_score_wmark(&c, false), 90);
+	cr_assert_eq(xb_compact_proactive(&c), XB_COMPACT_SUCCESS);
+	cr_assert_eq(c.stats.pgmigrate_success, 384);
+	cr_assert_eq(c.stats.compact_migrate_scanned, 2 * PB + 509);
+	cr_assert_eq(xb_compact_fragmentation_score(&c), 75);
+	cr_assert_eq(xb_compact_proactive(&c), XB_COMPACT_SKIPPED);
+	cr_assert_eq(c.stats.pgmigrate_success, 384);
+	cr_assert_eq(c.stats.compact_stall, 0);
+	assert_consistent();
+}
+
+/* A kernel page in every pageblock: a proactive run cannot lower the
+ * score (100), so kcompactd sleeps 64 periods before trying again. */
+Test(compaction, proactive_backs_off_without_progress)
+{
+	uint32_t kernel = xb_zone_register_owner(z, "kernel", NULL, NULL);
+
+	for (xb_pfn_t p = 0; p < NR_FRAMES; p += PB)
+		pin_page(p, kernel, false);
+	xbt_owner_free_pattern(&o);
+	cr_assert_eq(xb_compact_proactive(&c), XB_COMPACT_COMPLETE);
+	cr_assert_eq(xb_compact_fragmentation_score(&c), 100);
+	for (int i = 0; i < 63; i++)
+		cr_assert_eq(xb_compact_proactive(&c), XB_COMPACT_DEFERRED);
+	cr_assert_eq(xb_compact_proactive(&c), XB_COMPACT_COMPLETE);
+	c.proactiveness = 0;
+	for (int i = 0; i < 64; i++)
+		xb_compact_proactive(&c);
+	cr_assert_eq(xb_compact_proactive(&c), XB_COMPACT_SKIPPED);
+	assert_consistent();
+}
+
+static unsigned nr_skip_hints(void)
+{
+	unsigned n = 0;
+
+	for (uint64_t i = 0; i < z->nr_pageblocks; i++)
+		n += (z->pageblock[i] & XB_PB_SKIP) != 0;
+	return n;
+}
+
+/* Skip hints never change what full compaction does: it ignores them. */
+Test(compaction, full_compaction_ignores_skip_hints)
+{
+	xbt_owner_free_pattern(&o);
+	for (uint64_t i = 0; i < z->nr_pageblocks; i++)
+		z->pageblock[i] |= XB_PB_SKIP;
+	cr_assert_eq(xb_compact_zone_full(&c), XB_COMPACT_COMPLETE);
+	cr_assert_eq(c.stats.pgmigrate_success, 1536);
+	cr_assert_eq(xb_buddy_nr_free(&z->buddy, 10), 6);
+	assert_consistent();
+}
+
+/*
+ * A kernel page in every pageblock: direct compaction (async, then sync
+ * light) runs until the scanners meet. The migrate scanner marks the
+ * pageblocks it scanned whole without isolating anything (the kernel
+ * page alone is left in blocks 0..11 after the first run), the free
+ * scanner those it scanned to their end. Meeting in direct compaction
+ * sets blockskip_flush, and the next kcompactd period clears every hint.
+ */
+Test(compaction, stale_skip_hints_are_flushed_by_kcompactd)
+{
+	uint32_t kernel = xb_zone_register_owner(z, "kernel", NULL, NULL);
+
+	for (xb_pfn_t p = 0; p < NR_FRAMES; p += PB)
+		pin_page(p, kernel, false);
+	xbt_owner_free_pattern(&o);
+	cr_assert_not(xb_compact_direct(&c, 9, XB_MT_MOVABLE));
+	cr_assert(c.blockskip_flush);
+	cr_assert_gt(nr_skip_hints(), 0);
+	/* Proactiveness 0: the period only flushes. */
+	c.proactiveness = 0;
+	cr_assert_eq(xb_compact_proactive(&c), XB_COMPACT_SKIPPED);
+	cr_assert_not(c.blockskip_flush);
+	cr_assert_eq(nr_skip_hints(), 0);
+	cr_assert_eq(c.cached_migrate_pfn[0], 0);
+	cr_assert_eq(c.cached_free_pfn, NR_FRAMES - PB);
+	assert_consistent();
+}
+
+/* Direct compaction without enough free memory to migrate into is
+ * skipped: no stall counted. */
+Test(compaction, too_little_free_memory_is_skipped)
+{
+	/* Keep 1023 free frames (order-9 needs low + 2 << 9 = 1024). */
+	for (uint32_t s = 0; s < 1023; s++)
+		xbt_owner_free(&o, s * 4 + 1);
+	cr_assert_not(xb_compact_direct(&c, 9, XB_MT_MOVABLE));
+	cr_assert_eq(c.stats.compact_stall, 0);
+	cr_assert_eq(c.stats.compact_migrate_scanned, 0);
+	assert_consistent();
+}
+
+Test(compaction, result_predicates)
+{
+	cr_assert(xb_compaction_failed(XB_COMPACT_COMPLETE));
+	cr_assert(xb_compaction_withdrawn(XB_COMPACT_DEFERRED));
+	cr_assert(xb_compaction_withdrawn(XB_COMPACT_PARTIAL_SKIPPED));
+	cr_assert_not(xb_compaction_withdrawn(XB_COMPACT_COMPLETE));
+	cr_assert(xb_compaction_made_progress(XB_COMPACT_SUCCESS));
+	cr_assert_str_eq(xb_compact_result_name(XB_COMPACT_CONTENDED),
+			 "contended");
+}
+
+/*
+ * A seeded random run mixing workload pages (order 0 and 9), kernel
+ * (unmovable) pages, balloon pages whose driver sometimes answers -EAGAIN,
+ * direct compaction through the zone's hook, kcompactd periods and full
+ * compaction. After every compaction every structure is checked and the
+ * frames are conserved: workload + kernel + balloon + free = the zone.
+ * Run twice with one seed, the two runs must agree on every counter.
+ */
+#include "xballoon/balloon_dev.h"
+#include "xballoon/rng.h"
+
+struct rand_run {
+	struct xb_zone *z;
+	struct xbt_owner o;
+	struct xb_balloon_dev b;
+	struct xb_compactor c;
+	struct xb_rng rng;
+	uint32_t kernel;
+	uint64_t kernel_pages;
+	uint64_t driver_calls;
+	uint64_t full_runs[2]; /* contended, complete */
+};
+
+static int rand_migratepage(struct xb_balloon_dev *dev, xb_pfn_t newpage,
+			    xb_pfn_t page)
+{
+	struct rand_run *r = dev->priv;
+
+	r->driver_calls++;
+	return xb_rng_below(&r->rng, 8) == 0 ? -EAGAIN : 0;
+}
+
+static void rand_check(struct rand_run *r)
+{
+	struct xb_zone *zz = r->z;
+	uint64_t workload = 0;
+
+	cr_assert(xb__zone_is_valid(zz));
+	cr_assert(xbt_owner_is_valid(&r->o));
+	cr_assert(xb__balloon_dev_is_valid(&r->b));
+	cr_assert(xb__compactor_is_valid(&r->c));
+	cr_assert_eq(zz->nr_state[XB_FRAME_ISOLATED], 0);
+	cr_assert_eq(r->b.isolated_pages, 0);
+	for (uint32_t s = 0; s < r->o.nr_used; s++)
+		if (r->o.slots[s] != XB_NIL)
+			workload += 1ull << zz->frames[r->o.slots[s]].order;
+	cr_assert_eq(zz->nr_state[XB_FRAME_ALLOC], workload + r->kernel_pages);
+	cr_assert_eq(zz->nr_state[XB_FRAME_UNPOPULATED], r->b.nr_pages);
+	cr_assert_eq(workload + r->kernel_pages + r->b.nr_pages +
+			 zz->nr_state[XB_FRAME_FREE],
+		     zz->nr_frames);
+}
+
+static bool rand_hook(struct xb_zone *zone, void *priv, unsigned order,
+		      unsigned mt)
+{
+	return xb_compact_direct(priv, order, mt);
+}
+
+static const struct xb_zone_ops rand_ops = {.compact = rand_hook};
+
+static void rand_run(struct rand_run *r, uint64_t seed)
+{
+	const uint32_t nr_ops = 6000;
+
+	r->z = xbt_zone_online(8192);
+	xbt_owner_init(&r->o, r->z, nr_ops + 8192);
+	xb_balloon_dev_init(&r->b, r->z, rand_migratepage, r);
+	xb_compactor_init(&r->c, r->z);
+	xb_zone_set_ops(r->z, &rand_ops, &r->c);
+	r->kernel = xb_zone_register_owner(r->z, "kernel", NULL, NULL);
+	r->kernel_pages = r->driver_calls = 0;
+	r->full_runs[0] = r->full_runs[1] = 0;
+	xb_rng_seed(&r->rng, seed);
+	/* Boot-time kernel allocations: they steal one order-10 block
+	 * (two pageblocks become UNMOVABLE) and stay. */
+	for (int k = 0; k < 64; k++)
+		if (xb_zone_alloc(r->z, 0, XB_MT_UNMOVABLE, 0, r->kernel,
+				  XB_NIL) != XB_NIL)
+			r->kernel_pages++;
+	/* Fill most of the zone, so that the random frees fragment it. */
+	while (r->z->nr_state[XB_FRAME_FREE] > 512)
+		xbt_owner_alloc(&r->o, 0, 0);
+	while (r->z->nr_state[XB_FRAME_FREE] * 10 < r->z->nr_frames * 4) {
+		uint32_t s = (uint32_t)xb_rng_below(&r->rng, r->o.nr_used);
+
+		if (r->o.slots[s] != XB_NIL)
+			xbt_owner_free(&r->o, s);
+	}
+	for (uint32_t i = 0; i < nr_ops; i++) {
+		uint64_t op = xb_rng_below(&r->rng, 100);
+
+		/* Order-0 churn that keeps about 60 % of the zone held. */
+		bool want_alloc =
+		    r->z->nr_state[XB_FRAME_FREE] * 10 > r->z->nr_frames * 4;
+
+		if (op < 70 && want_alloc) {
+			xbt_owner_alloc(&r->o, 0, 0);
+		} else if (op < 70 && r->o.nr_live) {
+			/* A random live slot (a few tries over the holes). */
+			for (int t = 0; t < 8; t++) {
+				uint32_t s = (uint32_t)xb_rng_below(
+				    &r->rng, r->o.nr_used);
+
+				if (r->o.slots[s] != XB_NIL) {
+					xbt_owner_free(&r->o, s);
+					break;
+				}
+			}
+		} else if (op < 78) {
+			xb_pfn_t p = xb_balloon_page_alloc(&r->b, 0);
+
+			if (p != XB_NIL) {
+				xb_zone_set_state(r->z, p, XB_FRAME_UNPOPULATED,
+						  r->b.owner);
+				xb_balloon_page_enqueue(&r->b, p);
+			}
+		} else if (op < 85) {
+			xb_pfn_t p = xb_balloon_page_dequeue(&r->b);
+
+			if (p != XB_NIL) {
+				xb_zone_set_state(r->z, p, XB_FRAME_BALLOON,
+						  r->b.owner);
+				xb_zone_free(r->z, p);
+			}
+		} else if (op < 90) {
+			/* A huge page, held until a random free hits it. */
+			xbt_owner_alloc(&r->o, 9, XB_ALLOC_COMPACT);
+			rand_check(r);
+		} else if (op < 99 || xb_rng_below(&r->rng, 8)) {
+			xb_compact_proactive(&r->c);
+			rand_check(r);
+		} else {
+			enum xb_compact_result res =
+			    xb_compact_zone_full(&r->c);
+
+			/* CONTENDED: the free scanner hit the min
+			 * watermark before the scanners met. */
+			cr_assert(res == XB_COMPACT_COMPLETE ||
+				      res == XB_COMPACT_CONTENDED,
+				  "%s", xb_compact_result_name(res));
+			r->full_runs[res == XB_COMPACT_COMPLETE]++;
+			rand_check(r);
+		}
+	}
+	rand_check(r);
+}
+
+static void rand_free(struct rand_run *r)
+{
+	xbt_owner_fini(&r->o);
+	xb_zone_destroy(r->z);
+}
+
+Test(compaction_random, mixed_run_keeps_every_invariant, .timeout = 600)
+{
+	static struct rand_run a, b2;
+
+	rand_run(&a, 7);
+	cr_assert_gt(a.c.stats.pgmigrate_success, 1000);
+	cr_assert_gt(a.c.stats.pgmigrate_fail, 0, "some -EAGAIN ran out");
+	cr_assert_gt(a.b.stats.balloon_migrate, 0);
+	cr_assert_gt(a.c.stats.compact_success, 0);
+	cr_assert_gt(a.full_runs[1], 0);
+	cr_assert_gt(a.c.stats.compact_stall, a.c.stats.compact_success);
+	cr_assert_gt(a.c.stats.compact_deferred, 0);
+	rand_run(&b2, 7);
+	cr_assert_eq(memcmp(&a.c.stats, &b2.c.stats, sizeof(a.c.stats)), 0,
+		     "same seed, same counters");
+	cr_assert_eq(memcmp(&a.z->stats, &b2.z->stats, sizeof(a.z->stats)), 0);
+	cr_assert_eq(a.driver_calls, b2.driver_calls);
+	cr_assert_eq(memcmp(a.z->frames, b2.z->frames,
+			    a.z->nr_frames * sizeof(struct xb_frame)),
+		     0, "same seed, same frames");
+	rand_free(&a);
+	rand_free(&b2);
+}
