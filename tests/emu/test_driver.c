@@ -249,21 +249,23 @@ Test(driver, decrease_failing_half_way_requeues)
 	fx_free(&f);
 }
 
-/* An order-9 decrease that fails inside its extent: Xen already took the
- * first frames; the driver finds out which and loses none. */
-Test(driver, failed_2m_decrease_settles_frame_by_frame)
+/* An order-9 decrease that fails inside its extent: the driver asks the
+ * backend which frames Xen already took, loses none, and (Figure 2) falls
+ * back to 4 KiB pages for the rest of the step. */
+Test(driver, failed_2m_decrease_settles_and_falls_back)
 {
 	struct fx f;
 
 	fx_setup(&f, XB_GUEST_HVM, "huge-first");
 	xb_mock_fail_call(f.m, XB_MOCK_OP_DECREASE, 1);
 	xb_driver_set_target(&f.d, GUEST - 512);
-	cr_assert_eq(xb_driver_process(&f.d), 2);
-	cr_assert_eq(f.d.stats.huge.failed, 1);
-	cr_assert_eq(f.d.current_pages, tot_pages(&f));
-	cr_assert(xb__driver_is_valid(&f.d));
 	cr_assert_eq(xb_driver_process(&f.d), 0);
+	cr_assert_eq(f.d.stats.huge.failed, 1);
+	cr_assert_eq(f.d.huge.nr, 0);
+	cr_assert_eq(f.d.small.nr_pages, 512);
 	cr_assert_eq(f.d.current_pages, GUEST - 512);
+	cr_assert_eq(tot_pages(&f), GUEST - 512);
+	cr_assert_eq(f.be->stats.decrease.calls, 2, "refused 2 MiB, then 4K");
 	fx_free(&f);
 }
 
