@@ -844,6 +844,14 @@ bool xb_compact_direct(struct xb_compactor *c, unsigned order, unsigned mt)
 	return false;
 }
 
+bool xb_compact_hook(struct xb_zone *z, void *priv, unsigned order, unsigned mt)
+{
+	struct xb_compactor *c = priv;
+
+	xb_assert(c->zone == z);
+	return xb_compact_direct(c, order, mt);
+}
+
 /* proactive_compact_node() */
 static enum xb_compact_result proactive_compact(struct xb_compactor *c)
 {

@@ -191,6 +191,12 @@ enum xb_compact_result xb_compact_zone_full(struct xb_compactor *c);
  */
 bool xb_compact_direct(struct xb_compactor *c, unsigned order, unsigned mt);
 
+/* The same, shaped as struct xb_zone_ops.compact (priv: the compactor):
+ * `static const struct xb_zone_ops ops = {.compact = xb_compact_hook};`
+ * then xb_zone_set_ops(z, &ops, &compactor). */
+bool xb_compact_hook(struct xb_zone *z, void *priv, unsigned order,
+		     unsigned mt);
+
 /*
  * xb_compact_proactive() - one kcompactd period (call every
  * XB_KCOMPACTD_PERIOD_MS of simulated time): clears stale skip hints and,

@@ -186,16 +186,7 @@ Test(compaction, async_skips_an_unmovable_pageblock)
 	assert_consistent();
 }
 
-static bool compact_hook(struct xb_zone *zone, void *priv, unsigned order,
-			 unsigned mt)
-{
-	struct xb_compactor *cp = priv;
-
-	cr_assert_eq(cp->zone, zone);
-	return xb_compact_direct(cp, order, mt);
-}
-
-static const struct xb_zone_ops zone_ops = {.compact = compact_hook};
+static const struct xb_zone_ops zone_ops = {.compact = xb_compact_hook};
 
 /* The pattern: an order-9 request fails; with XB_ALLOC_COMPACT the zone
  * calls direct compaction, whose async run empties block 0 (128 pages)
@@ -441,13 +432,7 @@ static void rand_check(struct rand_run *r)
 		     zz->nr_frames);
 }
 
-static bool rand_hook(struct xb_zone *zone, void *priv, unsigned order,
-		      unsigned mt)
-{
-	return xb_compact_direct(priv, order, mt);
-}
-
-static const struct xb_zone_ops rand_ops = {.compact = rand_hook};
+static const struct xb_zone_ops rand_ops = {.compact = xb_compact_hook};
 
 static void rand_run(struct rand_run *r, uint64_t seed)
 {
