@@ -123,9 +123,10 @@ static inline bool merge_ok(const struct xb_buddy *b, xb_pfn_t pfn,
 {
 	if (!b->pageblock_type || order < XB_PAGEBLOCK_ORDER)
 		return true;
-	bool a = b->pageblock_type[pfn >> XB_PAGEBLOCK_ORDER] == b->isolate_list;
-	bool c = b->pageblock_type[buddy >> XB_PAGEBLOCK_ORDER] ==
-		 b->isolate_list;
+	bool a = (b->pageblock_type[pfn >> XB_PAGEBLOCK_ORDER] &
+		  XB_PB_TYPE_MASK) == b->isolate_list;
+	bool c = (b->pageblock_type[buddy >> XB_PAGEBLOCK_ORDER] &
+		  XB_PB_TYPE_MASK) == b->isolate_list;
 	return a == c;
 }
 

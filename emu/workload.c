@@ -169,8 +169,15 @@ static bool grow_one(struct xb_workload *w, uint64_t want)
 	 * madvise) and fall back to a small page. */
 	if (w->spec.kind == XB_WL_THP && want >= 512)
 		pfn = xb_zone_alloc(z, 9, mt, 0, w->owner, 0);
+	/* Page cache fills what memory is free and never reclaims to grow:
+	 * under pressure a file read evicts other cache, so the cache stays
+	 * the size memory allows. Everything else may reclaim page cache. */
 	if (pfn == XB_NIL)
-		pfn = xb_zone_alloc(z, 0, mt, XB_ALLOC_RECLAIM, w->owner, 0);
+		pfn = xb_zone_alloc(z, 0, mt,
+				    w->spec.kind == XB_WL_PAGECACHE
+					    ? 0
+					    : XB_ALLOC_RECLAIM,
+				    w->owner, 0);
 	if (pfn == XB_NIL) {
 		w->stats.alloc_failed++;
 		return false;

@@ -32,6 +32,10 @@
 /* Guest migratetypes plus the isolate type; the host heap uses list 0 only. */
 #define XB_MAX_LISTS       4
 
+/* The pageblock_type bytes keep their list type in these bits; the zone
+ * uses the others for hints. */
+#define XB_PB_TYPE_MASK 0x07u
+
 typedef uint32_t xb_pfn_t;
 #define XB_NIL UINT32_MAX
 /* Largest number of frames one buddy can manage (indices are 32-bit and
@@ -109,7 +113,7 @@ struct xb_buddy {
 	/* Optional per-pageblock list types (the guest's pageblock migratetype).
 	 * When set, blocks of order >= pageblock order never merge across an
 	 * isolated and a non-isolated pageblock, as __free_one_page() refuses. */
-	const uint8_t *pageblock_type;
+	const uint8_t *pageblock_type; /* type in bits XB_PB_TYPE_MASK */
 	unsigned isolate_list;
 	struct xb_free_list area[XB_MAX_ORDER][XB_MAX_LISTS];
 };

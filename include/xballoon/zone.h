@@ -34,7 +34,7 @@ enum xb_wmark { XB_WMARK_MIN, XB_WMARK_LOW, XB_WMARK_HIGH, XB_WMARK_NR };
 #define XB_ALLOC_NOWMARK 0x4u /* ignore watermarks (ALLOC_NO_WATERMARKS)      */
 
 /* Per-pageblock byte: migratetype in the low bits, skip hint on top. */
-#define XB_PB_MT_MASK 0x07u
+#define XB_PB_MT_MASK XB_PB_TYPE_MASK
 #define XB_PB_SKIP    0x80u /* compaction skip hint (PB_migrate_skip)        */
 
 /* Zone statistics, declared once (vmstat names where Linux has one). */
