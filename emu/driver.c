@@ -803,8 +803,11 @@ bool xb_drv_coalesce(struct xb_driver *d)
 
 	if (d->small.nr_pages < XB_HUGE_PAGES)
 		return false;
+	/* GFP_HIGHUSER | __GFP_NORETRY: one round of reclaim and compaction
+	 * to find the 2 MiB page. */
 	xb_pfn_t g = xb_zone_alloc(d->zone, XB_HUGE_ORDER, XB_MT_MOVABLE,
-				   XB_ALLOC_COMPACT, d->batch_owner, 0);
+				   XB_ALLOC_COMPACT | XB_ALLOC_RECLAIM,
+				   d->batch_owner, 0);
 	if (g == XB_NIL) {
 		d->stats.huge.failed++;
 		return false;

@@ -423,6 +423,12 @@ xb_pfn_t xb_zone_alloc(struct xb_zone *z, unsigned order, unsigned mt,
 		if (z->ops->reclaim(z, z->ops_priv,
 				    want > free ? want - free : (1ull << order)))
 			pfn = try_alloc(z, order, mt, flags, XB_WMARK_MIN);
+		/* Reclaim frees scattered pages: a high-order request
+		 * compacts once more before it gives up, as the slow path
+		 * retries __alloc_pages_direct_compact() after reclaim. */
+		if (pfn == XB_NIL && order > 0 && (flags & XB_ALLOC_COMPACT) &&
+		    z->ops->compact && z->ops->compact(z, z->ops_priv, order, mt))
+			pfn = try_alloc(z, order, mt, flags, XB_WMARK_MIN);
 	}
 	if (pfn == XB_NIL) {
 		z->stats.alloc_fail++;

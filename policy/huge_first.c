@@ -35,11 +35,13 @@ enum xb_bp_state xb__huge_first_increase(struct xb_driver *d, uint64_t nr,
 }
 
 /* The seed allocates its 2 MiB pages as GFP_HIGHUSER | __GFP_NORETRY:
- * one round of direct compaction is allowed. */
+ * one round of direct reclaim and compaction is allowed. */
 static enum xb_bp_state hf_decrease(struct xb_driver *d, uint64_t nr,
 				    uint64_t *done)
 {
-	return xb__huge_first_decrease(d, nr, XB_ALLOC_COMPACT, done);
+	return xb__huge_first_decrease(d, nr,
+				       XB_ALLOC_COMPACT | XB_ALLOC_RECLAIM,
+				       done);
 }
 
 /*
