@@ -1,83 +1,37 @@
 /*
- * The built-in policy table for `xballoon check` until the policy registry
- * exists: the policy names of the v1 design and the knobs they take. The
- * registry replaces this file by providing xb_scenario_default_policy_check.
+ * The scenario validator's view of policies: the policy registry
+ * (policy/registry.c) decides which names exist and what each knob takes.
  */
-#include <string.h>
+#include <glib.h>
 
-#include "scenario/ytree.h"
+#include "xballoon/policy.h"
 #include "xballoon/scenario.h"
-
-static const char *const policies[] = {
-    "linux", "huge-first", "huge-first-nocompact", "huge-first-noexchange",
-    "vmw",
-};
 
 static bool policy_exists(const char *name)
 {
-	for (size_t i = 0; i < sizeof(policies) / sizeof(policies[0]); i++)
-		if (!strcmp(name, policies[i]))
-			return true;
-	return false;
+	return xb_policy_find(name) != NULL;
 }
-
-enum knob_kind { KNOB_TIME, KNOB_SWITCH, KNOB_UINT };
-
-static const struct {
-	const char *key;
-	enum knob_kind kind;
-	uint64_t min, max; /* KNOB_UINT only */
-} knobs[] = {
-    {"exchange_interval", KNOB_TIME, 0, 0},
-    {"compaction", KNOB_SWITCH, 0, 0},
-    {"exchange", KNOB_SWITCH, 0, 0},
-    {"max_retry_count", KNOB_UINT, 0, UINT32_MAX},
-    {"max_schedule_delay", KNOB_TIME, 0, 0},
-    {"batch", KNOB_UINT, 1, 512},
-    {"proactiveness", KNOB_UINT, 0, 100},
-};
 
 static bool check_knob(const char *policy, const char *key, const char *value,
 		       char **why)
 {
-	char vbuf[XB__CLIP_BYTES], kbuf[XB__CLIP_BYTES];
-	const char *w = NULL, *v_shown = xb__clip(vbuf, value);
+	const struct xb_policy_ops *p = xb_policy_find(policy);
+	struct xb_policy_knobs k;
+	const char *reason = NULL;
 
-	for (size_t i = 0; i < sizeof(knobs) / sizeof(knobs[0]); i++) {
-		xb_ns_t ns;
-		uint64_t v;
-		bool on;
-
-		if (strcmp(key, knobs[i].key))
-			continue;
-		switch (knobs[i].kind) {
-		case KNOB_TIME:
-			if (xb_parse_time(value, &ns, &w))
-				break;
-			return true;
-		case KNOB_SWITCH:
-			if (xb_parse_switch(value, &on, &w))
-				break;
-			return true;
-		case KNOB_UINT:
-			if (xb_parse_uint(value, knobs[i].max, &v, &w) == 0 &&
-			    v >= knobs[i].min)
-				return true;
-			*why = g_strdup_printf(
-			    "'%s' must be an integer %llu..%llu", v_shown,
-			    (unsigned long long)knobs[i].min,
-			    (unsigned long long)knobs[i].max);
-			return false;
-		}
-		*why = g_strdup_printf("'%s' %s", v_shown, w);
+	if (!p) {
+		*why = g_strdup("unknown policy");
 		return false;
 	}
-	*why = g_strdup_printf("policy '%s' has no knob '%s'", policy,
-			       xb__clip(kbuf, key));
-	return false;
+	k = p->defaults;
+	if (xb_policy_set_knob(&k, key, value, &reason) < 0) {
+		*why = g_strdup(reason);
+		return false;
+	}
+	return true;
 }
 
 const struct xb_policy_check xb_scenario_default_policy_check = {
-    .policy_exists = policy_exists,
-    .check_knob = check_knob,
+	.policy_exists = policy_exists,
+	.check_knob = check_knob,
 };

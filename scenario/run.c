@@ -669,34 +669,3 @@ void xb_run_result_clear(struct xb_run_result *res)
 		g_array_free(res->series, TRUE);
 	memset(res, 0, sizeof(*res));
 }
-
-/* ---- policy checks from the registry ---------------------------------------- */
-
-static bool reg_policy_exists(const char *name)
-{
-	return xb_policy_find(name) != NULL;
-}
-
-static bool reg_check_knob(const char *policy, const char *key,
-			   const char *value, char **why)
-{
-	const struct xb_policy_ops *p = xb_policy_find(policy);
-	struct xb_policy_knobs k;
-	const char *reason = NULL;
-
-	if (!p) {
-		*why = g_strdup("unknown policy");
-		return false;
-	}
-	k = p->defaults;
-	if (xb_policy_set_knob(&k, key, value, &reason) < 0) {
-		*why = g_strdup(reason);
-		return false;
-	}
-	return true;
-}
-
-const struct xb_policy_check xb_run_policy_check = {
-	.policy_exists = reg_policy_exists,
-	.check_knob = reg_check_knob,
-};

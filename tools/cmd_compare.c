@@ -68,7 +68,7 @@ int cmd_compare(int argc, char **argv)
 		GError *err = NULL;
 
 		opt.policy = *n;
-		if (!xb_scenario_check_policy(sc, &xb_run_policy_check, *n,
+		if (!xb_scenario_check_policy(sc, &xb_scenario_default_policy_check, *n,
 					      &err) ||
 		    !xb_run(sc, &opt, &r, &err)) {
 			fprintf(stderr, "%s\n", err->message);

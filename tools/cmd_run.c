@@ -33,7 +33,7 @@ struct xb_scenario *xb_cli_load(const char *path, const char *policy)
 	GError *err = NULL;
 	struct xb_scenario *sc = xb_scenario_load(path, &err);
 
-	if (sc && !xb_scenario_check_policy(sc, &xb_run_policy_check, policy,
+	if (sc && !xb_scenario_check_policy(sc, &xb_scenario_default_policy_check, policy,
 					    &err)) {
 		xb_scenario_free(sc);
 		sc = NULL;

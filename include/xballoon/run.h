@@ -75,7 +75,4 @@ void xb_report_print_summary(const struct xb_run_result *r, FILE *out);
 bool xb_report_write_dir(const struct xb_run_result *r, const char *dir,
 			 GError **error);
 
-/* The policy table for xb_scenario_check_policy(), from the registry. */
-extern const struct xb_policy_check xb_run_policy_check;
-
 #endif

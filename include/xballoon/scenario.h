@@ -235,8 +235,7 @@ bool xb_scenario_check_policy(const struct xb_scenario *s,
 			      const struct xb_policy_check *pc,
 			      const char *policy, GError **error);
 
-/* The built-in table used until the policy registry exists:
- * scenario/policy_check.c. */
+/* The table backed by the policy registry: scenario/policy_check.c. */
 extern const struct xb_policy_check xb_scenario_default_policy_check;
 
 /**

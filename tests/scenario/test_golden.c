@@ -24,7 +24,7 @@ static char *report_of(const char *path)
 	FILE *f;
 
 	cr_assert_not_null(sc, "%s: %s", path, err ? err->message : "");
-	cr_assert(xb_scenario_check_policy(sc, &xb_run_policy_check, NULL,
+	cr_assert(xb_scenario_check_policy(sc, &xb_scenario_default_policy_check, NULL,
 					   &err),
 		  "%s", err ? err->message : "");
 	cr_assert(xb_run(sc, &opt, &res, &err), "%s",
