@@ -120,36 +120,36 @@ int xb_policy_set_knob(struct xb_policy_knobs *k, const char *key,
 	}
 	switch (d->type) {
 	case XB_KNOB_BOOL:
-		if (!strcmp(value, "on") || !strcmp(value, "true"))
+		if (!strcmp(value, "on"))
 			v = 1;
-		else if (strcmp(value, "off") && strcmp(value, "false")) {
-			*why = "expected on or off";
+		else if (strcmp(value, "off")) {
+			*why = "must be on or off";
 			return -EINVAL;
 		}
 		*(bool *)((char *)k + d->offset) = v;
 		return 0;
 	case XB_KNOB_UINT:
 		if (parse_u64(value, &v)) {
-			*why = "expected a non-negative integer";
+			*why = "must be a non-negative integer";
 			return -EINVAL;
 		}
 		break;
 	case XB_KNOB_TIME:
 		if (parse_time_ns(value, &v)) {
-			*why = "expected a time such as 500ms, 1s or 2min";
+			*why = "must be a time such as 500ms, 1s or 2min";
 			return -EINVAL;
 		}
 		break;
 	case XB_KNOB_SECONDS:
 		if (parse_time_ns(value, &v) || v % NS_PER_S) {
-			*why = "expected a whole number of seconds such as 32s";
+			*why = "must be a whole number of seconds such as 32s";
 			return -EINVAL;
 		}
 		v /= NS_PER_S;
 		break;
 	}
 	if (v < d->min || v > d->max) {
-		*why = "value out of range";
+		*why = "is out of range (see 'xballoon policies --knobs')";
 		return -ERANGE;
 	}
 	*(uint64_t *)((char *)k + d->offset) = v;

@@ -4,4 +4,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
 scripts/build.sh default >/dev/null
-exec build/default/xballoon zone --frames 262144 --pattern fragmenter "$@"
+exec build/default/xballoon compare scenarios/fragmented-shrink.yaml --policies linux,huge-first "$@"
