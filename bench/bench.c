@@ -112,6 +112,7 @@ int main(int argc, char **argv)
 	xb_bench_zone(&ctx);
 	xb_bench_backend(&ctx);
 	xb_bench_compaction(&ctx);
+	xb_bench_driver(&ctx);
 
 	if (json) {
 		for (unsigned i = 0; i < nr_results; i++) {

@@ -35,5 +35,6 @@ void xb_bench_report(struct xb_bench_ctx *ctx, const char *name,
 void xb_bench_zone(struct xb_bench_ctx *ctx);
 void xb_bench_backend(struct xb_bench_ctx *ctx);
 void xb_bench_compaction(struct xb_bench_ctx *ctx);
+void xb_bench_driver(struct xb_bench_ctx *ctx);
 
 #endif

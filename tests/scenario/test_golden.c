@@ -41,6 +41,12 @@ static char *report_of(const char *path)
 
 static void check_golden(const char *name)
 {
+	/* The debug level changes no behaviour, only how often the checkers
+	 * run: at level 3 they run after every zone operation, which makes
+	 * whole scenarios take hours. The other builds cover this test. */
+	if (XB_DEBUG >= 3)
+		cr_skip_test("golden replays are not run at XB_DEBUG=3");
+
 	char *yaml = g_strdup_printf("%s/scenarios/%s.yaml",
 				     xbt_source_path(""), name);
 	char *golden = g_strdup_printf("%s/scenarios/%s.expected.json",

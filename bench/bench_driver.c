@@ -1,0 +1,102 @@
+/*
+ * Driver benchmarks: inflate a fresh guest as far as it goes (target 0:
+ * everything but the allocator's reserve) and deflate it back, with the
+ * `linux` policy (4 KiB pages) and `huge-first` (2 MiB extents), against
+ * the mock hypervisor.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench/bench.h"
+#include "xballoon/compaction.h"
+#include "xballoon/driver.h"
+#include "xballoon/policy.h"
+
+struct rig {
+	struct xb_backend *be;
+	struct xb_zone *z;
+	struct xb_compactor comp;
+	struct xb_driver d;
+};
+
+static bool rig_compact(struct xb_zone *z, void *priv, unsigned order,
+			unsigned mt)
+{
+	return xb_compact_direct(&((struct rig *)priv)->comp, order, mt);
+}
+
+static const struct xb_zone_ops rig_ops = {.compact = rig_compact};
+
+static void rig_open(struct rig *r, uint64_t frames, const char *policy)
+{
+	const struct xb_policy_ops *p = xb_policy_find(policy);
+	struct xb_backend_config cfg = {.type = XB_GUEST_HVM,
+					.max_pages = frames,
+					.gfn_space = frames,
+					.host_pages = frames + frames / 4,
+					.seed = 1, .domid = -1};
+	GError *err = NULL;
+
+	r->be = xb_backend_open(xb_backend_find("mock"), &cfg, &err);
+	r->z = xb_zone_create(frames);
+	if (!p || !r->be || !r->z) {
+		fprintf(stderr, "xb-bench: cannot set up a %llu-frame guest\n",
+			(unsigned long long)frames);
+		exit(1);
+	}
+	xb_compactor_init(&r->comp, r->z);
+	xb_zone_set_ops(r->z, &rig_ops, r);
+	if (xb_driver_init(&r->d, r->z, r->be, p, &p->defaults) ||
+	    xb_driver_boot(&r->d, frames, 9)) {
+		fprintf(stderr, "xb-bench: cannot boot the guest\n");
+		exit(1);
+	}
+}
+
+static void rig_close(struct rig *r)
+{
+	if (!xb__driver_is_valid(&r->d)) {
+		fprintf(stderr, "xb-bench: driver invariants violated\n");
+		exit(1);
+	}
+	xb_driver_fini(&r->d);
+	xb_zone_destroy(r->z);
+	xb_backend_close(r->be);
+}
+
+/* Drive balloon_process to the target; back-off delays are simulated,
+ * so they cost nothing here. */
+static void settle(struct xb_driver *d, uint64_t target)
+{
+	xb_driver_set_target(d, target);
+	for (int i = 0; i < 64 && xb_driver_process(d); i++)
+		;
+}
+
+static void one_policy(struct xb_bench_ctx *ctx, const char *policy,
+		       const char *inflate_name, const char *deflate_name)
+{
+	struct rig r;
+	uint64_t n = ctx->frames, t0, moved;
+
+	rig_open(&r, n, policy);
+	t0 = xb_bench_now_ns();
+	settle(&r.d, 0);
+	moved = n - r.d.current_pages;
+	xb_bench_report(ctx, inflate_name, moved,
+			(double)(xb_bench_now_ns() - t0) / (double)moved, 0);
+	t0 = xb_bench_now_ns();
+	settle(&r.d, n);
+	xb_bench_report(ctx, deflate_name, moved,
+			(double)(xb_bench_now_ns() - t0) / (double)moved, 0);
+	rig_close(&r);
+}
+
+void xb_bench_driver(struct xb_bench_ctx *ctx)
+{
+	one_policy(ctx, "linux", "driver linux: inflate (4 KiB)",
+		   "driver linux: deflate (4 KiB)");
+	one_policy(ctx, "huge-first", "driver huge-first: inflate (2 MiB)",
+		   "driver huge-first: deflate (2 MiB)");
+}
