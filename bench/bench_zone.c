@@ -19,13 +19,7 @@ static struct xb_zone *fresh_zone(uint64_t frames)
 			(unsigned long long)frames);
 		exit(1);
 	}
-	for (uint64_t pfn = 0; pfn < frames;) {
-		unsigned o = z->frames[pfn].order;
-
-		xb_zone_online(z, (xb_pfn_t)pfn, o);
-		pfn += 1ull << o;
-	}
-	xb_zone_setup_watermarks(z);
+	xb_zone_online_all(z);
 	return z;
 }
 

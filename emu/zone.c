@@ -187,6 +187,20 @@ void xb_zone_online(struct xb_zone *z, xb_pfn_t pfn, unsigned order)
 	xb__zone_check(z);
 }
 
+void xb_zone_online_all(struct xb_zone *z)
+{
+	for (uint64_t pfn = 0; pfn < z->nr_frames;) {
+		/* Read the order first: onlining may merge pfn away. */
+		unsigned o = z->frames[pfn].order;
+
+		if (z->frames[pfn].state == XB_FRAME_UNPOPULATED &&
+		    z->frames[pfn].owner == XB_OWNER_NONE)
+			xb_zone_online(z, (xb_pfn_t)pfn, o);
+		pfn += 1ull << o;
+	}
+	xb_zone_setup_watermarks(z);
+}
+
 void xb_zone_setup_watermarks(struct xb_zone *z)
 {
 	/* calculate_min_free_kbytes(): sqrt(lowmem_kbytes * 16), clamped. */

@@ -12,17 +12,6 @@
 #include "xballoon/rng.h"
 #include "xballoon/zone.h"
 
-static void online_all(struct xb_zone *z)
-{
-	for (uint64_t pfn = 0; pfn < z->nr_frames;) {
-		unsigned o = z->frames[pfn].order;
-
-		xb_zone_online(z, (xb_pfn_t)pfn, o);
-		pfn += 1ull << o;
-	}
-	xb_zone_setup_watermarks(z);
-}
-
 /* Every frame taken at order 0, then 3 of every 4 freed in each 2 MiB
  * region: the classic fragmentation pattern. */
 static void pattern_fragmenter(struct xb_zone *z, struct xb_rng *rng)
@@ -111,7 +100,7 @@ int cmd_zone(int argc, char **argv)
 		return XB_EXIT_FAILURE;
 	}
 	xb_rng_seed(&rng, seed);
-	online_all(z);
+	xb_zone_online_all(z);
 	if (!strcmp(pattern, "fragmenter"))
 		pattern_fragmenter(z, &rng);
 	else if (!strcmp(pattern, "random"))

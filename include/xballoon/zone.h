@@ -136,6 +136,9 @@ static inline const struct xb_owner *xb_zone_owner(const struct xb_zone *z,
  * xb_zone_setup_watermarks() after boot.
  */
 void xb_zone_online(struct xb_zone *z, xb_pfn_t pfn, unsigned order);
+/* Online every unpopulated frame of the zone and set up the watermarks:
+ * a guest whose whole span is populated (tests, benchmarks, `zone`). */
+void xb_zone_online_all(struct xb_zone *z);
 
 /* setup_per_zone_wmarks(): min from min_free_kbytes, low/high from
  * watermark_scale_factor (10), both over managed pages. */

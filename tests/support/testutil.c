@@ -6,26 +6,13 @@
 
 #include "support/testutil.h"
 
-static void online_all(struct xb_zone *z)
-{
-	uint64_t pfn = 0;
-
-	while (pfn < z->nr_frames) {
-		unsigned o = z->frames[pfn].order;
-
-		xb_zone_online(z, (xb_pfn_t)pfn, o);
-		pfn += 1ull << o;
-	}
-}
-
 struct xb_zone *xbt_zone_online(uint64_t nr_frames)
 {
 	struct xb_zone *z = xb_zone_create(nr_frames);
 
 	if (!z)
 		abort();
-	online_all(z);
-	xb_zone_setup_watermarks(z);
+	xb_zone_online_all(z);
 	return z;
 }
 
