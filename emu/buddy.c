@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "xballoon/buddy.h"
+#include "xballoon/check.h"
 
 #define XB_FRAME_POISON XB_FRAME_NR_STATES
 
@@ -262,13 +263,6 @@ uint64_t xb_buddy_nr_free(const struct xb_buddy *b, unsigned order)
 	return n;
 }
 
-#define CHECK(cond, ...)                                                       \
-	do {                                                                   \
-		if (!(cond)) {                                                 \
-			g_warning(__VA_ARGS__);                                \
-			return false;                                          \
-		}                                                              \
-	} while (0)
 
 bool xb__buddy_is_valid(const struct xb_buddy *b)
 {
@@ -280,38 +274,38 @@ bool xb__buddy_is_valid(const struct xb_buddy *b)
 			uint64_t n = 0;
 			xb_pfn_t prev = XB_NIL;
 
-			CHECK(l < b->nr_lists || fl->nr_free == 0,
+			XB_CHECK(l < b->nr_lists || fl->nr_free == 0,
 			      "buddy: list %u beyond nr_lists has blocks", l);
 			for (xb_pfn_t p = fl->head; p != XB_NIL;
 			     p = b->frames[p].next) {
 				const struct xb_frame *f = &b->frames[p];
 
-				CHECK(p < b->nr_frames, "buddy: link %u out of range", p);
-				CHECK(n <= fl->nr_free,
+				XB_CHECK(p < b->nr_frames, "buddy: link %u out of range", p);
+				XB_CHECK(n <= fl->nr_free,
 				      "buddy: list o%u l%u longer than nr_free %lu",
 				      o, l, (unsigned long)fl->nr_free);
-				CHECK(f->state == XB_FRAME_FREE && f->order == o &&
+				XB_CHECK(f->state == XB_FRAME_FREE && f->order == o &&
 					      f->type == l,
 				      "buddy: pfn %u on list o%u l%u has state %u "
 				      "order %u type %u",
 				      p, o, l, f->state, f->order, f->type);
-				CHECK((p & ((1u << o) - 1)) == 0,
+				XB_CHECK((p & ((1u << o) - 1)) == 0,
 				      "buddy: pfn %u misaligned for order %u", p, o);
-				CHECK(p + (1ull << o) <= b->nr_frames,
+				XB_CHECK(p + (1ull << o) <= b->nr_frames,
 				      "buddy: block %u/%u past the end", p, o);
-				CHECK(f->prev == prev, "buddy: bad prev link at %u", p);
+				XB_CHECK(f->prev == prev, "buddy: bad prev link at %u", p);
 				prev = p;
 				n++;
 			}
-			CHECK(fl->tail == prev, "buddy: list o%u l%u tail %u, "
+			XB_CHECK(fl->tail == prev, "buddy: list o%u l%u tail %u, "
 			      "last block %u", o, l, fl->tail, prev);
-			CHECK(n == fl->nr_free,
+			XB_CHECK(n == fl->nr_free,
 			      "buddy: list o%u l%u has %lu blocks, nr_free %lu",
 			      o, l, (unsigned long)n, (unsigned long)fl->nr_free);
 			pages += n << o;
 		}
 	}
-	CHECK(pages == b->nr_free_pages,
+	XB_CHECK(pages == b->nr_free_pages,
 	      "buddy: lists hold %lu pages, nr_free_pages %lu",
 	      (unsigned long)pages, (unsigned long)b->nr_free_pages);
 
@@ -320,27 +314,27 @@ bool xb__buddy_is_valid(const struct xb_buddy *b)
 	while (pfn < b->nr_frames) {
 		const struct xb_frame *f = &b->frames[pfn];
 
-		CHECK(xb_frame_is_head(f), "buddy: pfn %lu is a tail outside "
+		XB_CHECK(xb_frame_is_head(f), "buddy: pfn %lu is a tail outside "
 		      "any block", (unsigned long)pfn);
-		CHECK(f->state < XB_FRAME_NR_STATES,
+		XB_CHECK(f->state < XB_FRAME_NR_STATES,
 		      "buddy: pfn %lu has poisoned state", (unsigned long)pfn);
-		CHECK(f->order < XB_MAX_ORDER, "buddy: pfn %lu order %u",
+		XB_CHECK(f->order < XB_MAX_ORDER, "buddy: pfn %lu order %u",
 		      (unsigned long)pfn, f->order);
 		unsigned o = f->order;
 		uint64_t n = 1ull << o;
 
-		CHECK((pfn & (n - 1)) == 0 && pfn + n <= b->nr_frames,
+		XB_CHECK((pfn & (n - 1)) == 0 && pfn + n <= b->nr_frames,
 		      "buddy: block %lu/%u misaligned or past the end",
 		      (unsigned long)pfn, o);
 		for (uint64_t i = 1; i < n; i++)
-			CHECK(b->frames[pfn + i].state == XB_FRAME_TAIL,
+			XB_CHECK(b->frames[pfn + i].state == XB_FRAME_TAIL,
 			      "buddy: frame %lu inside block %lu/%u is a head",
 			      (unsigned long)(pfn + i), (unsigned long)pfn, o);
 		if (f->state == XB_FRAME_FREE && o < XB_MAX_ORDER - 1 &&
 		    f->type != b->isolate_list) {
 			xb_pfn_t bud = xb_buddy_pfn((xb_pfn_t)pfn, o);
 
-			CHECK(!(bud + n <= b->nr_frames &&
+			XB_CHECK(!(bud + n <= b->nr_frames &&
 				xb_buddy_is_free_head(b, bud, o) &&
 				b->frames[bud].type != b->isolate_list &&
 				merge_ok(b, (xb_pfn_t)pfn, bud, o)),

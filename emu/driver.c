@@ -12,6 +12,7 @@
 
 #include "xballoon/driver.h"
 #include "xballoon/mem.h"
+#include "xballoon/check.h"
 
 #define P2M_INVALID 0u
 
@@ -861,20 +862,13 @@ void xb_driver_worker(struct xb_driver *d)
 
 /* ---- checker ------------------------------------------------------------ */
 
-#define CHECK(cond, ...)                                                       \
-	do {                                                                   \
-		if (!(cond)) {                                                 \
-			g_warning(__VA_ARGS__);                                \
-			return false;                                          \
-		}                                                              \
-	} while (0)
 
 static bool queue_frame_ok(struct xb_driver *d, xb_pfn_t pfn, uint32_t owner,
 			   unsigned order)
 {
 	const struct xb_frame *f = &d->zone->frames[pfn];
 
-	CHECK(f->state == XB_FRAME_UNPOPULATED && f->owner == owner &&
+	XB_CHECK(f->state == XB_FRAME_UNPOPULATED && f->owner == owner &&
 		      f->order == order,
 	      "driver: queued pfn %u is %s owner %u order %u, expected "
 	      "unpopulated owner %u order %u",
@@ -882,7 +876,7 @@ static bool queue_frame_ok(struct xb_driver *d, xb_pfn_t pfn, uint32_t owner,
 	      order);
 	for (uint64_t i = 0; i < (1ull << order); i++) {
 		if (is_pv(d)) {
-			CHECK(d->p2m[pfn + i] == P2M_INVALID,
+			XB_CHECK(d->p2m[pfn + i] == P2M_INVALID,
 			      "driver: ballooned pfn %lu has an mfn",
 			      (unsigned long)(pfn + i));
 			continue;
@@ -890,7 +884,7 @@ static bool queue_frame_ok(struct xb_driver *d, xb_pfn_t pfn, uint32_t owner,
 		bool populated = false;
 
 		if (xb_query(d->be, pfn + i, &populated) == 0)
-			CHECK(!populated, "driver: ballooned gfn %lu is "
+			XB_CHECK(!populated, "driver: ballooned gfn %lu is "
 			      "populated in the backend",
 			      (unsigned long)(pfn + i));
 	}
@@ -909,7 +903,7 @@ bool xb__driver_is_valid(struct xb_driver *d)
 			return false;
 		n++;
 	}
-	CHECK(n == d->huge.nr, "driver: huge queue has %lu pages, count %lu",
+	XB_CHECK(n == d->huge.nr, "driver: huge queue has %lu pages, count %lu",
 	      (unsigned long)n, (unsigned long)d->huge.nr);
 	n = 0;
 	for (xb_pfn_t p = d->special.head; p != XB_NIL; p = z->frames[p].next) {
@@ -917,28 +911,28 @@ bool xb__driver_is_valid(struct xb_driver *d)
 			return false;
 		n++;
 	}
-	CHECK(n == d->special.nr, "driver: special queue has %lu pages, "
+	XB_CHECK(n == d->special.nr, "driver: special queue has %lu pages, "
 	      "count %lu", (unsigned long)n, (unsigned long)d->special.nr);
 	for (xb_pfn_t p = d->small.head; p != XB_NIL; p = z->frames[p].next)
 		if (!queue_frame_ok(d, p, d->small.owner, 0))
 			return false;
-	CHECK(d->balloon_low == d->huge.nr * XB_HUGE_PAGES + d->small.nr_pages +
+	XB_CHECK(d->balloon_low == d->huge.nr * XB_HUGE_PAGES + d->small.nr_pages +
 				       d->small.isolated_pages,
 	      "driver: balloon_low %lu, queues hold %lu",
 	      (unsigned long)d->balloon_low,
 	      (unsigned long)(d->huge.nr * XB_HUGE_PAGES + d->small.nr_pages +
 			      d->small.isolated_pages));
-	CHECK(z->nr_state[XB_FRAME_UNPOPULATED] ==
+	XB_CHECK(z->nr_state[XB_FRAME_UNPOPULATED] ==
 		      d->balloon_low + d->special.nr,
 	      "driver: zone has %lu unpopulated frames, balloon %lu + "
 	      "special %lu",
 	      (unsigned long)z->nr_state[XB_FRAME_UNPOPULATED],
 	      (unsigned long)d->balloon_low, (unsigned long)d->special.nr);
-	CHECK(d->current_pages == z->managed,
+	XB_CHECK(d->current_pages == z->managed,
 	      "driver: current_pages %lu, zone has %lu populated",
 	      (unsigned long)d->current_pages, (unsigned long)z->managed);
-	CHECK(xb_reservation(d->be, &tot, &max) == 0, "driver: no reservation");
-	CHECK(d->current_pages == tot,
+	XB_CHECK(xb_reservation(d->be, &tot, &max) == 0, "driver: no reservation");
+	XB_CHECK(d->current_pages == tot,
 	      "driver: current_pages %lu, backend tot_pages %lu",
 	      (unsigned long)d->current_pages, (unsigned long)tot);
 	return true;

@@ -13,6 +13,7 @@
 
 #include "xballoon/mem.h"
 #include "xballoon/zone.h"
+#include "xballoon/check.h"
 
 /* Linux's fallbacks[]: where each type looks when its own lists are empty. */
 static const unsigned fallbacks[XB_MT_PCPTYPES][2] = {
@@ -727,13 +728,6 @@ void xb_zone_print_pagetypeinfo(const struct xb_zone *z, FILE *out)
 	fputc('\n', out);
 }
 
-#define CHECK(cond, ...)                                                       \
-	do {                                                                   \
-		if (!(cond)) {                                                 \
-			g_warning(__VA_ARGS__);                                \
-			return false;                                          \
-		}                                                              \
-	} while (0)
 
 bool xb__zone_is_valid(const struct xb_zone *z)
 {
@@ -743,7 +737,7 @@ bool xb__zone_is_valid(const struct xb_zone *z)
 	if (!xb__buddy_is_valid(&z->buddy))
 		return false;
 	for (uint64_t i = 0; i < z->nr_pageblocks; i++)
-		CHECK((z->pageblock[i] & XB_PB_MT_MASK) < XB_MT_NR,
+		XB_CHECK((z->pageblock[i] & XB_PB_MT_MASK) < XB_MT_NR,
 		      "zone: pageblock %lu has type %u", (unsigned long)i,
 		      z->pageblock[i] & XB_PB_MT_MASK);
 	for (uint64_t pfn = 0; pfn < z->nr_frames;) {
@@ -754,7 +748,7 @@ bool xb__zone_is_valid(const struct xb_zone *z)
 		if (f->state == XB_FRAME_FREE) {
 			bool iso = xb_zone_pageblock_mt(z, (xb_pfn_t)pfn) ==
 				   XB_MT_ISOLATE;
-			CHECK(iso == (f->type == XB_MT_ISOLATE),
+			XB_CHECK(iso == (f->type == XB_MT_ISOLATE),
 			      "zone: free block %lu on list %s in a %s pageblock",
 			      (unsigned long)pfn, xb_migratetype_name(f->type),
 			      xb_migratetype_name(
@@ -763,19 +757,19 @@ bool xb__zone_is_valid(const struct xb_zone *z)
 		pfn += 1ull << f->order;
 	}
 	for (unsigned s = 0; s < XB_FRAME_NR_STATES; s++) {
-		CHECK(by_state[s] == z->nr_state[s],
+		XB_CHECK(by_state[s] == z->nr_state[s],
 		      "zone: %lu frames are %s, counter says %lu",
 		      (unsigned long)by_state[s], state_names[s],
 		      (unsigned long)z->nr_state[s]);
 		total += z->nr_state[s];
 	}
-	CHECK(total == z->nr_frames, "zone: states sum to %lu of %lu frames",
+	XB_CHECK(total == z->nr_frames, "zone: states sum to %lu of %lu frames",
 	      (unsigned long)total, (unsigned long)z->nr_frames);
-	CHECK(z->nr_state[XB_FRAME_FREE] == z->buddy.nr_free_pages,
+	XB_CHECK(z->nr_state[XB_FRAME_FREE] == z->buddy.nr_free_pages,
 	      "zone: %lu free frames, buddy has %lu",
 	      (unsigned long)z->nr_state[XB_FRAME_FREE],
 	      (unsigned long)z->buddy.nr_free_pages);
-	CHECK(z->managed == z->nr_frames - z->nr_state[XB_FRAME_UNPOPULATED],
+	XB_CHECK(z->managed == z->nr_frames - z->nr_state[XB_FRAME_UNPOPULATED],
 	      "zone: managed %lu, populated %lu", (unsigned long)z->managed,
 	      (unsigned long)(z->nr_frames -
 			      z->nr_state[XB_FRAME_UNPOPULATED]));

@@ -11,6 +11,7 @@
 #include "xballoon/mem.h"
 #include "xballoon/mock.h"
 #include "xballoon/rng.h"
+#include "xballoon/check.h"
 
 /* A host frame taken by an exchange in progress (steal_page()). */
 #define MOCK_FRAME_STOLEN 0x80u
@@ -1070,13 +1071,6 @@ void xb_mock_host_info(const struct xb_mock *m, struct xb_host_info *info)
 /*
  * The checker.
  */
-#define CHECK(cond, ...)                                                       \
-	do {                                                                   \
-		if (!(cond)) {                                                 \
-			g_warning(__VA_ARGS__);                                \
-			goto fail;                                             \
-		}                                                              \
-	} while (0)
 
 bool xb__mock_is_valid(const struct xb_mock *m)
 {
@@ -1094,21 +1088,21 @@ bool xb__mock_is_valid(const struct xb_mock *m)
 			mfn += 1ull << f->order;
 			continue;
 		}
-		CHECK(f->state == XB_FRAME_ALLOC && f->order == 0,
+		XB_CHECK(f->state == XB_FRAME_ALLOC && f->order == 0,
 		      "mock: mfn %lu has state %u order %u", (unsigned long)mfn,
 		      f->state, f->order);
-		CHECK(!(f->flags & MOCK_FRAME_STOLEN),
+		XB_CHECK(!(f->flags & MOCK_FRAME_STOLEN),
 		      "mock: mfn %lu left stolen", (unsigned long)mfn);
 		const struct mock_domain *d = dom(m, f->owner);
 
-		CHECK(d, "mock: mfn %lu owned by dead domain %u",
+		XB_CHECK(d, "mock: mfn %lu owned by dead domain %u",
 		      (unsigned long)mfn, f->owner);
 		owned[f->owner]++;
 		allocated++;
 		/* Translated domains: an M2P entry always points back
 		 * (p2m_add_page() invalidates it when the gfn is retaken). */
 		if (d->type != XB_GUEST_PV && f->next != XB_NIL)
-			CHECK(f->next < d->gfn_space &&
+			XB_CHECK(f->next < d->gfn_space &&
 				  p2m_get(d, f->next) == mfn,
 			      "mock: d%u mfn %lu M2P %u, P2M there is %u",
 			      f->owner, (unsigned long)mfn, f->next,
@@ -1116,7 +1110,7 @@ bool xb__mock_is_valid(const struct xb_mock *m)
 						     : XB_NIL);
 		mfn++;
 	}
-	CHECK(allocated + m->heap.nr_free_pages == m->host_pages,
+	XB_CHECK(allocated + m->heap.nr_free_pages == m->host_pages,
 	      "mock: %lu allocated + %lu free != %lu machine frames",
 	      (unsigned long)allocated, (unsigned long)m->heap.nr_free_pages,
 	      (unsigned long)m->host_pages);
@@ -1126,7 +1120,7 @@ bool xb__mock_is_valid(const struct xb_mock *m)
 		uint64_t populated = 0;
 
 		if (!d) {
-			CHECK(owned[id] == 0, "mock: dead d%u owns frames", id);
+			XB_CHECK(owned[id] == 0, "mock: dead d%u owns frames", id);
 			continue;
 		}
 		for (uint64_t r = 0; r < d->nr_regions; r++) {
@@ -1141,7 +1135,7 @@ bool xb__mock_is_valid(const struct xb_mock *m)
 				if (mfn == XB_NIL)
 					continue;
 				n++;
-				CHECK(owned_by(m, mfn, id) &&
+				XB_CHECK(owned_by(m, mfn, id) &&
 					  m->frames[mfn].next == gfn,
 				      "mock: d%u gfn %lu -> mfn %u, which is "
 				      "not its own or whose M2P is %u",
@@ -1149,23 +1143,23 @@ bool xb__mock_is_valid(const struct xb_mock *m)
 				      mfn < m->host_pages ? m->frames[mfn].next
 							  : XB_NIL);
 			}
-			CHECK(n == d->region[r],
+			XB_CHECK(n == d->region[r],
 			      "mock: d%u region %lu counts %u, P2M has %u", id,
 			      (unsigned long)r, d->region[r], n);
 			populated += n;
 		}
-		CHECK(populated == d->populated,
+		XB_CHECK(populated == d->populated,
 		      "mock: d%u populated %lu, P2M has %lu", id,
 		      (unsigned long)d->populated, (unsigned long)populated);
-		CHECK(owned[id] == d->tot_pages,
+		XB_CHECK(owned[id] == d->tot_pages,
 		      "mock: d%u tot_pages %lu, owns %lu frames", id,
 		      (unsigned long)d->tot_pages, (unsigned long)owned[id]);
-		CHECK(d->tot_pages <= d->max_pages,
+		XB_CHECK(d->tot_pages <= d->max_pages,
 		      "mock: d%u tot_pages %lu > max_pages %lu", id,
 		      (unsigned long)d->tot_pages, (unsigned long)d->max_pages);
 		claims += d->outstanding;
 	}
-	CHECK(claims == m->outstanding_claims,
+	XB_CHECK(claims == m->outstanding_claims,
 	      "mock: claims add up to %lu, outstanding_claims %lu",
 	      (unsigned long)claims, (unsigned long)m->outstanding_claims);
 
@@ -1173,7 +1167,7 @@ bool xb__mock_is_valid(const struct xb_mock *m)
 	while (g_hash_table_iter_next(&it, &key, NULL)) {
 		uint64_t mfn = GPOINTER_TO_UINT(key);
 
-		CHECK(mfn < m->host_pages &&
+		XB_CHECK(mfn < m->host_pages &&
 			  m->frames[mfn].state == XB_FRAME_ALLOC,
 		      "mock: content kept for free mfn %lu",
 		      (unsigned long)mfn);
