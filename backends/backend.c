@@ -121,8 +121,10 @@ long xb_populate_physmap(struct xb_backend *be, xb_xen_pfn_t *extents,
 
 	count(&be->stats.populate, nr, rc > 0 ? (uint64_t)rc : 0, order, rc);
 	trace(be, &(struct xb_trace_rec){.op = XB_TRACE_POPULATE,
-					 .extents = extents, .nr = nr,
-					 .order = order, .result = rc});
+					 .extents = extents,
+					 .nr = nr,
+					 .order = order,
+					 .result = rc});
 	return rc;
 }
 
@@ -133,8 +135,10 @@ long xb_decrease_reservation(struct xb_backend *be, xb_xen_pfn_t *extents,
 
 	count(&be->stats.decrease, nr, rc > 0 ? (uint64_t)rc : 0, order, rc);
 	trace(be, &(struct xb_trace_rec){.op = XB_TRACE_DECREASE,
-					 .extents = extents, .nr = nr,
-					 .order = order, .result = rc});
+					 .extents = extents,
+					 .nr = nr,
+					 .order = order,
+					 .result = rc});
 	return rc;
 }
 
@@ -149,11 +153,14 @@ int xb_exchange(struct xb_backend *be, struct xb_exchange *x,
 	/* Progress is in input extents, also on failure. */
 	count(&be->stats.exchange, x->nr_in, done, x->in_order, rc);
 	trace(be, &(struct xb_trace_rec){.op = XB_TRACE_EXCHANGE,
-					 .extents = x->in, .nr = x->nr_in,
-					 .order = x->in_order, .out = x->out,
+					 .extents = x->in,
+					 .nr = x->nr_in,
+					 .order = x->in_order,
+					 .out = x->out,
 					 .nr_out = x->nr_out,
 					 .out_order = x->out_order,
-					 .result = rc, .progress = done});
+					 .result = rc,
+					 .progress = done});
 	if (nr_exchanged)
 		*nr_exchanged = done;
 	return rc;
@@ -169,8 +176,11 @@ int xb_relocate(struct xb_backend *be, xb_xen_pfn_t src, xb_xen_pfn_t dst,
 		rc = be->ops->relocate(be, src, dst, nr, &done);
 	/* One extent per frame moved. */
 	count(&be->stats.relocate, nr, done, 0, rc);
-	trace(be, &(struct xb_trace_rec){.op = XB_TRACE_RELOCATE, .nr = nr,
-					 .src = src, .dst = dst, .result = rc,
+	trace(be, &(struct xb_trace_rec){.op = XB_TRACE_RELOCATE,
+					 .nr = nr,
+					 .src = src,
+					 .dst = dst,
+					 .result = rc,
 					 .progress = done});
 	if (nr_done)
 		*nr_done = done;

@@ -28,12 +28,12 @@ void xb_bench_report(struct xb_bench_ctx *ctx, const char *name,
 	if (nr_results == MAX_RESULTS)
 		return;
 	results[nr_results++] = (struct xb_bench_result){
-		.name = name,
-		.frames = frames,
-		.ns_per_op = ns_per_op,
-		.ratio = ns_per_op / ctx->memset_ns_per_frame,
-		.reference = "memset of frames x 16 bytes",
-		.target = target,
+	    .name = name,
+	    .frames = frames,
+	    .ns_per_op = ns_per_op,
+	    .ratio = ns_per_op / ctx->memset_ns_per_frame,
+	    .reference = "memset of frames x 16 bytes",
+	    .target = target,
 	};
 }
 
@@ -78,16 +78,19 @@ int main(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--json")) {
 			json = true;
-		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+		} else if (!strcmp(argv[i], "--help") ||
+			   !strcmp(argv[i], "-h")) {
 			usage(stdout);
 			return 0;
 		} else if ((!strcmp(argv[i], "--frames") ||
-			    !strcmp(argv[i], "--seed")) && i + 1 < argc) {
+			    !strcmp(argv[i], "--seed")) &&
+			   i + 1 < argc) {
 			char *end;
 			uint64_t v = strtoull(argv[i + 1], &end, 0);
 
 			if (*end || (v == 0 && argv[i][2] == 'f')) {
-				fprintf(stderr, "xb-bench: bad value '%s' for %s\n",
+				fprintf(stderr,
+					"xb-bench: bad value '%s' for %s\n",
 					argv[i + 1], argv[i]);
 				return 2;
 			}

@@ -18,10 +18,10 @@ struct xb_bench_ctx {
 struct xb_bench_result {
 	const char *name;
 	uint64_t frames;
-	double ns_per_op;   /* per frame unless the name says per op */
-	double ratio;       /* ns_per_op / reference ns per frame     */
+	double ns_per_op; /* per frame unless the name says per op */
+	double ratio;	  /* ns_per_op / reference ns per frame     */
 	const char *reference;
-	double target;      /* 0: no target set                       */
+	double target; /* 0: no target set                       */
 };
 
 /* Monotonic nanoseconds (the bench is the one place that reads a clock). */

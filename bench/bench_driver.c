@@ -35,7 +35,8 @@ static void rig_open(struct rig *r, uint64_t frames, const char *policy)
 					.max_pages = frames,
 					.gfn_space = frames,
 					.host_pages = frames + frames / 4,
-					.seed = 1, .domid = -1};
+					.seed = 1,
+					.domid = -1};
 	GError *err = NULL;
 
 	r->be = xb_backend_open(xb_backend_find("mock"), &cfg, &err);

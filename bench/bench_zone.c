@@ -15,7 +15,8 @@ static struct xb_zone *fresh_zone(uint64_t frames)
 	struct xb_zone *z = xb_zone_create(frames);
 
 	if (!z) {
-		fprintf(stderr, "xb-bench: cannot create a zone of %llu frames\n",
+		fprintf(stderr,
+			"xb-bench: cannot create a zone of %llu frames\n",
 			(unsigned long long)frames);
 		exit(1);
 	}
@@ -65,10 +66,9 @@ void xb_bench_zone(struct xb_bench_ctx *ctx)
 	while (xb_zone_alloc(z, 9, XB_MT_MOVABLE, XB_ALLOC_NOWMARK, 1, 0) !=
 	       XB_NIL)
 		blocks++;
-	xb_bench_report(ctx, "zone: order-9 alloc (per frame)", blocks << 9,
-			(double)(xb_bench_now_ns() - t0) /
-				(double)(blocks << 9),
-			0);
+	xb_bench_report(
+	    ctx, "zone: order-9 alloc (per frame)", blocks << 9,
+	    (double)(xb_bench_now_ns() - t0) / (double)(blocks << 9), 0);
 	if (!xb__zone_is_valid(z)) {
 		fprintf(stderr, "xb-bench: zone invariants violated\n");
 		exit(1);

@@ -172,7 +172,6 @@ void xb_balloon_page_remove(struct xb_balloon_dev *b, xb_pfn_t pfn)
 	b->zone->frames[pfn].flags &= (uint8_t)~XB_FRAME_MOVABLE_BALLOON;
 }
 
-
 bool xb__balloon_dev_is_valid(const struct xb_balloon_dev *b)
 {
 	const struct xb_zone *z = b->zone;
@@ -182,39 +181,41 @@ bool xb__balloon_dev_is_valid(const struct xb_balloon_dev *b)
 	for (xb_pfn_t p = b->head; p != XB_NIL; p = z->frames[p].next) {
 		XB_CHECK(p < z->nr_frames, "balloon: link %u out of range", p);
 		XB_CHECK(listed < b->nr_pages, "balloon: list longer than %lu",
-		      (unsigned long)b->nr_pages);
+			 (unsigned long)b->nr_pages);
 		XB_CHECK(is_listed_page(b, p),
-		      "balloon: listed pfn %u is state %u order %u owner %u "
-		      "flags %#x",
-		      p, z->frames[p].state, z->frames[p].order,
-		      z->frames[p].owner, z->frames[p].flags);
-		XB_CHECK(z->frames[p].prev == prev, "balloon: bad prev at %u", p);
+			 "balloon: listed pfn %u is state %u order %u owner %u "
+			 "flags %#x",
+			 p, z->frames[p].state, z->frames[p].order,
+			 z->frames[p].owner, z->frames[p].flags);
+		XB_CHECK(z->frames[p].prev == prev, "balloon: bad prev at %u",
+			 p);
 		prev = p;
 		listed++;
 	}
-	XB_CHECK(b->tail == prev, "balloon: tail %u, last page %u", b->tail, prev);
+	XB_CHECK(b->tail == prev, "balloon: tail %u, last page %u", b->tail,
+		 prev);
 	XB_CHECK(listed == b->nr_pages, "balloon: %lu listed, nr_pages %lu",
-	      (unsigned long)listed, (unsigned long)b->nr_pages);
+		 (unsigned long)listed, (unsigned long)b->nr_pages);
 	for (uint64_t pfn = 0; pfn < z->nr_frames;) {
 		const struct xb_frame *f = &z->frames[pfn];
 
 		if (f->owner == b->owner && f->state != XB_FRAME_FREE &&
 		    (f->flags & XB_FRAME_MOVABLE_BALLOON)) {
 			XB_CHECK(f->state == XB_FRAME_UNPOPULATED ||
-				  f->state == XB_FRAME_ISOLATED,
-			      "balloon: flagged pfn %lu in state %u",
-			      (unsigned long)pfn, f->state);
+				     f->state == XB_FRAME_ISOLATED,
+				 "balloon: flagged pfn %lu in state %u",
+				 (unsigned long)pfn, f->state);
 			flagged++;
 			isolated += f->state == XB_FRAME_ISOLATED;
 		}
 		pfn += 1ull << f->order;
 	}
 	XB_CHECK(flagged == b->nr_pages + b->isolated_pages,
-	      "balloon: zone sees %lu pages, list %lu + isolated %lu",
-	      (unsigned long)flagged, (unsigned long)b->nr_pages,
-	      (unsigned long)b->isolated_pages);
+		 "balloon: zone sees %lu pages, list %lu + isolated %lu",
+		 (unsigned long)flagged, (unsigned long)b->nr_pages,
+		 (unsigned long)b->isolated_pages);
 	XB_CHECK(isolated == b->isolated_pages,
-	      "balloon: %lu isolated in the zone, counter %lu",
-	      (unsigned long)isolated, (unsigned long)b->isolated_pages);
+		 "balloon: %lu isolated in the zone, counter %lu",
+		 (unsigned long)isolated, (unsigned long)b->isolated_pages);
 	return true;
 }

@@ -136,8 +136,7 @@ static inline bool merge_ok(const struct xb_buddy *b, xb_pfn_t pfn,
  * buddy is probably about to be freed too; queue our block at the tail so
  * it is not handed out before that merge can happen.
  */
-static bool merge_likely(const struct xb_buddy *b, xb_pfn_t pfn,
-			 unsigned order)
+static bool merge_likely(const struct xb_buddy *b, xb_pfn_t pfn, unsigned order)
 {
 	if (order >= XB_MAX_ORDER - 2)
 		return false;
@@ -263,7 +262,6 @@ uint64_t xb_buddy_nr_free(const struct xb_buddy *b, unsigned order)
 	return n;
 }
 
-
 bool xb__buddy_is_valid(const struct xb_buddy *b)
 {
 	uint64_t pages = 0;
@@ -275,72 +273,88 @@ bool xb__buddy_is_valid(const struct xb_buddy *b)
 			xb_pfn_t prev = XB_NIL;
 
 			XB_CHECK(l < b->nr_lists || fl->nr_free == 0,
-			      "buddy: list %u beyond nr_lists has blocks", l);
+				 "buddy: list %u beyond nr_lists has blocks",
+				 l);
 			for (xb_pfn_t p = fl->head; p != XB_NIL;
 			     p = b->frames[p].next) {
 				const struct xb_frame *f = &b->frames[p];
 
-				XB_CHECK(p < b->nr_frames, "buddy: link %u out of range", p);
+				XB_CHECK(p < b->nr_frames,
+					 "buddy: link %u out of range", p);
 				XB_CHECK(n <= fl->nr_free,
-				      "buddy: list o%u l%u longer than nr_free %lu",
-				      o, l, (unsigned long)fl->nr_free);
-				XB_CHECK(f->state == XB_FRAME_FREE && f->order == o &&
-					      f->type == l,
-				      "buddy: pfn %u on list o%u l%u has state %u "
-				      "order %u type %u",
-				      p, o, l, f->state, f->order, f->type);
-				XB_CHECK((p & ((1u << o) - 1)) == 0,
-				      "buddy: pfn %u misaligned for order %u", p, o);
+					 "buddy: list o%u l%u longer than "
+					 "nr_free %lu",
+					 o, l, (unsigned long)fl->nr_free);
+				XB_CHECK(f->state == XB_FRAME_FREE &&
+					     f->order == o && f->type == l,
+					 "buddy: pfn %u on list o%u l%u has "
+					 "state %u "
+					 "order %u type %u",
+					 p, o, l, f->state, f->order, f->type);
+				XB_CHECK(
+				    (p & ((1u << o) - 1)) == 0,
+				    "buddy: pfn %u misaligned for order %u", p,
+				    o);
 				XB_CHECK(p + (1ull << o) <= b->nr_frames,
-				      "buddy: block %u/%u past the end", p, o);
-				XB_CHECK(f->prev == prev, "buddy: bad prev link at %u", p);
+					 "buddy: block %u/%u past the end", p,
+					 o);
+				XB_CHECK(f->prev == prev,
+					 "buddy: bad prev link at %u", p);
 				prev = p;
 				n++;
 			}
-			XB_CHECK(fl->tail == prev, "buddy: list o%u l%u tail %u, "
-			      "last block %u", o, l, fl->tail, prev);
-			XB_CHECK(n == fl->nr_free,
-			      "buddy: list o%u l%u has %lu blocks, nr_free %lu",
-			      o, l, (unsigned long)n, (unsigned long)fl->nr_free);
+			XB_CHECK(fl->tail == prev,
+				 "buddy: list o%u l%u tail %u, "
+				 "last block %u",
+				 o, l, fl->tail, prev);
+			XB_CHECK(
+			    n == fl->nr_free,
+			    "buddy: list o%u l%u has %lu blocks, nr_free %lu",
+			    o, l, (unsigned long)n, (unsigned long)fl->nr_free);
 			pages += n << o;
 		}
 	}
 	XB_CHECK(pages == b->nr_free_pages,
-	      "buddy: lists hold %lu pages, nr_free_pages %lu",
-	      (unsigned long)pages, (unsigned long)b->nr_free_pages);
+		 "buddy: lists hold %lu pages, nr_free_pages %lu",
+		 (unsigned long)pages, (unsigned long)b->nr_free_pages);
 
-	/* Walk heads: tails must fill each block exactly; free buddies merged. */
+	/* Walk heads: tails must fill each block exactly; free buddies merged.
+	 */
 	uint64_t pfn = 0;
 	while (pfn < b->nr_frames) {
 		const struct xb_frame *f = &b->frames[pfn];
 
-		XB_CHECK(xb_frame_is_head(f), "buddy: pfn %lu is a tail outside "
-		      "any block", (unsigned long)pfn);
+		XB_CHECK(xb_frame_is_head(f),
+			 "buddy: pfn %lu is a tail outside "
+			 "any block",
+			 (unsigned long)pfn);
 		XB_CHECK(f->state < XB_FRAME_NR_STATES,
-		      "buddy: pfn %lu has poisoned state", (unsigned long)pfn);
+			 "buddy: pfn %lu has poisoned state",
+			 (unsigned long)pfn);
 		XB_CHECK(f->order < XB_MAX_ORDER, "buddy: pfn %lu order %u",
-		      (unsigned long)pfn, f->order);
+			 (unsigned long)pfn, f->order);
 		unsigned o = f->order;
 		uint64_t n = 1ull << o;
 
 		XB_CHECK((pfn & (n - 1)) == 0 && pfn + n <= b->nr_frames,
-		      "buddy: block %lu/%u misaligned or past the end",
-		      (unsigned long)pfn, o);
+			 "buddy: block %lu/%u misaligned or past the end",
+			 (unsigned long)pfn, o);
 		for (uint64_t i = 1; i < n; i++)
-			XB_CHECK(b->frames[pfn + i].state == XB_FRAME_TAIL,
-			      "buddy: frame %lu inside block %lu/%u is a head",
-			      (unsigned long)(pfn + i), (unsigned long)pfn, o);
+			XB_CHECK(
+			    b->frames[pfn + i].state == XB_FRAME_TAIL,
+			    "buddy: frame %lu inside block %lu/%u is a head",
+			    (unsigned long)(pfn + i), (unsigned long)pfn, o);
 		if (f->state == XB_FRAME_FREE && o < XB_MAX_ORDER - 1 &&
 		    f->type != b->isolate_list) {
 			xb_pfn_t bud = xb_buddy_pfn((xb_pfn_t)pfn, o);
 
 			XB_CHECK(!(bud + n <= b->nr_frames &&
-				xb_buddy_is_free_head(b, bud, o) &&
-				b->frames[bud].type != b->isolate_list &&
-				merge_ok(b, (xb_pfn_t)pfn, bud, o)),
-			      "buddy: free buddies %lu and %u of order %u "
-			      "left unmerged",
-			      (unsigned long)pfn, bud, o);
+				   xb_buddy_is_free_head(b, bud, o) &&
+				   b->frames[bud].type != b->isolate_list &&
+				   merge_ok(b, (xb_pfn_t)pfn, bud, o)),
+				 "buddy: free buddies %lu and %u of order %u "
+				 "left unmerged",
+				 (unsigned long)pfn, bud, o);
 		}
 		pfn += n;
 	}

@@ -100,10 +100,10 @@ int xb_driver_init(struct xb_driver *d, struct xb_zone *z,
 	xb_flist_init(&d->special);
 	d->huge_owner = xb_zone_register_owner(z, "balloon-2m", NULL, NULL);
 	d->special_owner =
-		xb_zone_register_owner(z, "balloon-special", NULL, NULL);
+	    xb_zone_register_owner(z, "balloon-special", NULL, NULL);
 	d->batch_owner = xb_zone_register_owner(z, "balloon-batch", NULL, NULL);
-	xb_balloon_dev_init(&d->small, z,
-			    d->knobs.compaction ? policy->migratepage : NULL, d);
+	xb_balloon_dev_init(
+	    &d->small, z, d->knobs.compaction ? policy->migratepage : NULL, d);
 	if (is_pv(d)) {
 		d->p2m = xb_map_zeroed(z->nr_frames * sizeof(*d->p2m));
 		if (!d->p2m)
@@ -147,8 +147,7 @@ static uint64_t boot_populate_small(struct xb_driver *d, xb_pfn_t pfn,
 	return done;
 }
 
-int xb_driver_boot(struct xb_driver *d, uint64_t memory,
-		   unsigned extent_order)
+int xb_driver_boot(struct xb_driver *d, uint64_t memory, unsigned extent_order)
 {
 	struct xb_zone *z = d->zone;
 	uint64_t pfn = 0;
@@ -173,8 +172,9 @@ int xb_driver_boot(struct xb_driver *d, uint64_t memory,
 						      XB_HUGE_ORDER);
 
 			for (long i = 0; i < rc; i++) {
-				xb_pfn_t p = (xb_pfn_t)(pfn + (uint64_t)i *
-							      XB_HUGE_PAGES);
+				xb_pfn_t p =
+				    (xb_pfn_t)(pfn +
+					       (uint64_t)i * XB_HUGE_PAGES);
 
 				p2m_set(d, p, XB_HUGE_PAGES, d->frame_list[i]);
 				xb_zone_online(z, p, XB_HUGE_ORDER);
@@ -188,7 +188,7 @@ int xb_driver_boot(struct xb_driver *d, uint64_t memory,
 			n = min64(memory - pfn, XB_FRAME_LIST);
 			if (extent_order == XB_HUGE_ORDER)
 				n = min64(n, XB_HUGE_PAGES -
-						     (pfn & (XB_HUGE_PAGES - 1)));
+						 (pfn & (XB_HUGE_PAGES - 1)));
 		}
 		uint64_t got = boot_populate_small(d, (xb_pfn_t)pfn, n);
 
@@ -201,8 +201,7 @@ int xb_driver_boot(struct xb_driver *d, uint64_t memory,
 	/* balloon_init() / balloon_add_region(): the rest of the guest's
 	 * frames start in the balloon. */
 	for (uint64_t p = memory; p < z->nr_frames;) {
-		bool huge = d->knobs.huge &&
-			    (p & (XB_HUGE_PAGES - 1)) == 0 &&
+		bool huge = d->knobs.huge && (p & (XB_HUGE_PAGES - 1)) == 0 &&
 			    z->nr_frames - p >= XB_HUGE_PAGES;
 		unsigned o = huge ? XB_HUGE_ORDER : 0;
 		bool carved = xb_zone_carve(z, (xb_pfn_t)p, o);
@@ -273,7 +272,8 @@ enum xb_bp_state xb_drv_decrease_small(struct xb_driver *d, uint64_t nr,
 		/* GFP_BALLOON: may reclaim once, never retries; the seed's
 		 * small pages come from the core balloon device instead. */
 		if (movable)
-			pfn = xb_balloon_page_alloc(&d->small, XB_ALLOC_RECLAIM);
+			pfn =
+			    xb_balloon_page_alloc(&d->small, XB_ALLOC_RECLAIM);
 		else
 			pfn = xb_zone_alloc(d->zone, 0, XB_MT_UNMOVABLE,
 					    XB_ALLOC_RECLAIM, d->batch_owner,
@@ -357,9 +357,9 @@ enum xb_bp_state xb_drv_decrease_huge(struct xb_driver *d, uint64_t nr,
 	 * asked for as movable (GFP_HIGHUSER_MOVABLE | __GFP_NORETRY): it
 	 * comes from movable pageblocks and leaves their type alone. */
 	while (k < n) {
-		xb_pfn_t pfn = xb_zone_alloc(d->zone, XB_HUGE_ORDER,
-					     XB_MT_MOVABLE, alloc_flags,
-					     d->batch_owner, (uint32_t)k);
+		xb_pfn_t pfn =
+		    xb_zone_alloc(d->zone, XB_HUGE_ORDER, XB_MT_MOVABLE,
+				  alloc_flags, d->batch_owner, (uint32_t)k);
 		if (pfn == XB_NIL) {
 			state = XB_BP_EAGAIN;
 			break;
@@ -386,8 +386,8 @@ enum xb_bp_state xb_drv_decrease_huge(struct xb_driver *d, uint64_t nr,
 		return state;
 	for (uint64_t i = 0; i < k; i++)
 		d->frame_list[i] = xb_driver_frame(d, pages[i]);
-	long rc = xb_decrease_reservation(d->be, d->frame_list, k,
-					  XB_HUGE_ORDER);
+	long rc =
+	    xb_decrease_reservation(d->be, d->frame_list, k, XB_HUGE_ORDER);
 	uint64_t ok = rc > 0 ? (uint64_t)rc : 0;
 
 	for (uint64_t i = 0; i < ok; i++) {
@@ -674,8 +674,11 @@ int xb_drv_migratepage(struct xb_balloon_dev *b, xb_pfn_t newpage,
 		 * it works at the target. */
 		xb_xen_pfn_t in = xb_driver_frame(d, newpage);
 		xb_xen_pfn_t out = page;
-		struct xb_exchange x = {.in = &in, .nr_in = 1, .in_order = 0,
-					.out = &out, .nr_out = 1,
+		struct xb_exchange x = {.in = &in,
+					.nr_in = 1,
+					.in_order = 0,
+					.out = &out,
+					.nr_out = 1,
 					.out_order = 0};
 		uint64_t nr = 0;
 
@@ -705,8 +708,8 @@ int xb_drv_migratepage(struct xb_balloon_dev *b, xb_pfn_t newpage,
 static uint64_t pick_coalesce_victims(struct xb_driver *d, xb_pfn_t *out)
 {
 	struct xb_zone *z = d->zone;
-	uint64_t nr_regions = (z->nr_frames + XB_HUGE_PAGES - 1) >>
-			      XB_HUGE_ORDER;
+	uint64_t nr_regions =
+	    (z->nr_frames + XB_HUGE_PAGES - 1) >> XB_HUGE_ORDER;
 	uint16_t *count = g_new0(uint16_t, nr_regions);
 	uint64_t bucket_len[XB_HUGE_PAGES + 1] = {0};
 	uint64_t n = 0;
@@ -768,12 +771,13 @@ static uint64_t coalesce_relocate(struct xb_driver *d, xb_pfn_t g,
 /* pv: XENMEM_exchange of the 2 MiB page's frames (one order-9 extent when
  * contiguous) for 512 fresh frames behind the victims; all or nothing
  * when the input is one chunk. Returns frames exchanged (prefix). */
-static uint64_t coalesce_exchange(struct xb_driver *d, xb_pfn_t g,
-				  xb_pfn_t *v)
+static uint64_t coalesce_exchange(struct xb_driver *d, xb_pfn_t g, xb_pfn_t *v)
 {
 	xb_xen_pfn_t in[XB_HUGE_PAGES];
-	struct xb_exchange x = {.in = in, .out = d->frame_list,
-				.nr_out = XB_HUGE_PAGES, .out_order = 0};
+	struct xb_exchange x = {.in = in,
+				.out = d->frame_list,
+				.nr_out = XB_HUGE_PAGES,
+				.out_order = 0};
 	uint64_t nr = 0;
 
 	for (uint32_t i = 0; i < XB_HUGE_PAGES; i++)
@@ -820,8 +824,8 @@ bool xb_drv_coalesce(struct xb_driver *d)
 	for (uint32_t i = 0; i < XB_HUGE_PAGES; i++)
 		xb_balloon_page_remove(&d->small, v[i]);
 
-	moved = is_pv(d) ? coalesce_exchange(d, g, v)
-			 : coalesce_relocate(d, g, v);
+	moved =
+	    is_pv(d) ? coalesce_exchange(d, g, v) : coalesce_relocate(d, g, v);
 	/* The victims that received a frame go back to the guest. */
 	for (uint64_t i = 0; i < XB_HUGE_PAGES; i++) {
 		if (i < moved)
@@ -862,31 +866,31 @@ void xb_driver_worker(struct xb_driver *d)
 
 /* ---- checker ------------------------------------------------------------ */
 
-
 static bool queue_frame_ok(struct xb_driver *d, xb_pfn_t pfn, uint32_t owner,
 			   unsigned order)
 {
 	const struct xb_frame *f = &d->zone->frames[pfn];
 
 	XB_CHECK(f->state == XB_FRAME_UNPOPULATED && f->owner == owner &&
-		      f->order == order,
-	      "driver: queued pfn %u is %s owner %u order %u, expected "
-	      "unpopulated owner %u order %u",
-	      pfn, xb_frame_state_name(f->state), f->owner, f->order, owner,
-	      order);
+		     f->order == order,
+		 "driver: queued pfn %u is %s owner %u order %u, expected "
+		 "unpopulated owner %u order %u",
+		 pfn, xb_frame_state_name(f->state), f->owner, f->order, owner,
+		 order);
 	for (uint64_t i = 0; i < (1ull << order); i++) {
 		if (is_pv(d)) {
 			XB_CHECK(d->p2m[pfn + i] == P2M_INVALID,
-			      "driver: ballooned pfn %lu has an mfn",
-			      (unsigned long)(pfn + i));
+				 "driver: ballooned pfn %lu has an mfn",
+				 (unsigned long)(pfn + i));
 			continue;
 		}
 		bool populated = false;
 
 		if (xb_query(d->be, pfn + i, &populated) == 0)
-			XB_CHECK(!populated, "driver: ballooned gfn %lu is "
-			      "populated in the backend",
-			      (unsigned long)(pfn + i));
+			XB_CHECK(!populated,
+				 "driver: ballooned gfn %lu is "
+				 "populated in the backend",
+				 (unsigned long)(pfn + i));
 	}
 	return true;
 }
@@ -904,36 +908,40 @@ bool xb__driver_is_valid(struct xb_driver *d)
 		n++;
 	}
 	XB_CHECK(n == d->huge.nr, "driver: huge queue has %lu pages, count %lu",
-	      (unsigned long)n, (unsigned long)d->huge.nr);
+		 (unsigned long)n, (unsigned long)d->huge.nr);
 	n = 0;
 	for (xb_pfn_t p = d->special.head; p != XB_NIL; p = z->frames[p].next) {
 		if (!queue_frame_ok(d, p, d->special_owner, 0))
 			return false;
 		n++;
 	}
-	XB_CHECK(n == d->special.nr, "driver: special queue has %lu pages, "
-	      "count %lu", (unsigned long)n, (unsigned long)d->special.nr);
+	XB_CHECK(n == d->special.nr,
+		 "driver: special queue has %lu pages, "
+		 "count %lu",
+		 (unsigned long)n, (unsigned long)d->special.nr);
 	for (xb_pfn_t p = d->small.head; p != XB_NIL; p = z->frames[p].next)
 		if (!queue_frame_ok(d, p, d->small.owner, 0))
 			return false;
-	XB_CHECK(d->balloon_low == d->huge.nr * XB_HUGE_PAGES + d->small.nr_pages +
+	XB_CHECK(d->balloon_low == d->huge.nr * XB_HUGE_PAGES +
+				       d->small.nr_pages +
 				       d->small.isolated_pages,
-	      "driver: balloon_low %lu, queues hold %lu",
-	      (unsigned long)d->balloon_low,
-	      (unsigned long)(d->huge.nr * XB_HUGE_PAGES + d->small.nr_pages +
-			      d->small.isolated_pages));
+		 "driver: balloon_low %lu, queues hold %lu",
+		 (unsigned long)d->balloon_low,
+		 (unsigned long)(d->huge.nr * XB_HUGE_PAGES +
+				 d->small.nr_pages + d->small.isolated_pages));
 	XB_CHECK(z->nr_state[XB_FRAME_UNPOPULATED] ==
-		      d->balloon_low + d->special.nr,
-	      "driver: zone has %lu unpopulated frames, balloon %lu + "
-	      "special %lu",
-	      (unsigned long)z->nr_state[XB_FRAME_UNPOPULATED],
-	      (unsigned long)d->balloon_low, (unsigned long)d->special.nr);
+		     d->balloon_low + d->special.nr,
+		 "driver: zone has %lu unpopulated frames, balloon %lu + "
+		 "special %lu",
+		 (unsigned long)z->nr_state[XB_FRAME_UNPOPULATED],
+		 (unsigned long)d->balloon_low, (unsigned long)d->special.nr);
 	XB_CHECK(d->current_pages == z->managed,
-	      "driver: current_pages %lu, zone has %lu populated",
-	      (unsigned long)d->current_pages, (unsigned long)z->managed);
-	XB_CHECK(xb_reservation(d->be, &tot, &max) == 0, "driver: no reservation");
+		 "driver: current_pages %lu, zone has %lu populated",
+		 (unsigned long)d->current_pages, (unsigned long)z->managed);
+	XB_CHECK(xb_reservation(d->be, &tot, &max) == 0,
+		 "driver: no reservation");
 	XB_CHECK(d->current_pages == tot,
-	      "driver: current_pages %lu, backend tot_pages %lu",
-	      (unsigned long)d->current_pages, (unsigned long)tot);
+		 "driver: current_pages %lu, backend tot_pages %lu",
+		 (unsigned long)d->current_pages, (unsigned long)tot);
 	return true;
 }

@@ -43,7 +43,8 @@ uint64_t xb_rng_next(struct xb_rng *rng)
 
 uint64_t xb_rng_below(struct xb_rng *rng, uint64_t bound)
 {
-	/* Lemire's nearly divisionless method, exact (rejects the biased tail). */
+	/* Lemire's nearly divisionless method, exact (rejects the biased tail).
+	 */
 	unsigned __int128 m = (unsigned __int128)xb_rng_next(rng) * bound;
 	uint64_t low = (uint64_t)m;
 

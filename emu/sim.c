@@ -15,8 +15,8 @@ void xb_sim_init(struct xb_sim *s, uint64_t seed)
 	s->now = 0;
 	s->seq = 0;
 	s->events_run = 0;
-	s->heap = g_array_sized_new(FALSE, FALSE, sizeof(struct xb_sim_event),
-				    64);
+	s->heap =
+	    g_array_sized_new(FALSE, FALSE, sizeof(struct xb_sim_event), 64);
 	xb_rng_seed(&s->rng, seed);
 }
 
@@ -31,7 +31,9 @@ void xb_sim_at(struct xb_sim *s, uint64_t t, xb_sim_fn fn, void *arg,
 	       uint64_t data)
 {
 	struct xb_sim_event ev = {.t = t < s->now ? s->now : t,
-				  .seq = s->seq++, .fn = fn, .arg = arg,
+				  .seq = s->seq++,
+				  .fn = fn,
+				  .arg = arg,
 				  .data = data};
 	struct xb_sim_event *h;
 	guint i;

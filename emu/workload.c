@@ -12,7 +12,7 @@
 #include "xballoon/workload.h"
 
 const char *const xb_workload_kind_names[XB_WL_NR_KINDS] = {
-	"anon", "thp", "pagecache", "slab", "kernel", "fragmenter"};
+    "anon", "thp", "pagecache", "slab", "kernel", "fragmenter"};
 
 const char *xb_workload_kind_name(enum xb_workload_kind kind)
 {
@@ -86,8 +86,7 @@ static bool wl_isolate(void *priv, struct xb_zone *z, xb_pfn_t pfn)
 	return true;
 }
 
-static int wl_migrate(void *priv, struct xb_zone *z, xb_pfn_t dst,
-		      xb_pfn_t src)
+static int wl_migrate(void *priv, struct xb_zone *z, xb_pfn_t dst, xb_pfn_t src)
 {
 	struct xb_workload *w = priv;
 	struct xb_frame *s = &z->frames[src], *d = &z->frames[dst];
@@ -111,10 +110,10 @@ static void wl_putback(void *priv, struct xb_zone *z, xb_pfn_t pfn)
 }
 
 static const struct xb_movable_ops workload_movable_ops = {
-	.name = "workload",
-	.isolate = wl_isolate,
-	.migrate = wl_migrate,
-	.putback = wl_putback,
+    .name = "workload",
+    .isolate = wl_isolate,
+    .migrate = wl_migrate,
+    .putback = wl_putback,
 };
 
 /* ---- lifecycle ------------------------------------------------------ */
@@ -135,10 +134,8 @@ struct xb_workload *xb_workload_start(struct xb_zone *z,
 		return NULL;
 	}
 	w->start = now;
-	w->owner = xb_zone_register_owner(z, spec->name,
-					  movable ? &workload_movable_ops
-						  : NULL,
-					  w);
+	w->owner = xb_zone_register_owner(
+	    z, spec->name, movable ? &workload_movable_ops : NULL, w);
 	return w;
 }
 
@@ -173,11 +170,10 @@ static bool grow_one(struct xb_workload *w, uint64_t want)
 	 * under pressure a file read evicts other cache, so the cache stays
 	 * the size memory allows. Everything else may reclaim page cache. */
 	if (pfn == XB_NIL)
-		pfn = xb_zone_alloc(z, 0, mt,
-				    w->spec.kind == XB_WL_PAGECACHE
-					    ? 0
-					    : XB_ALLOC_RECLAIM,
-				    w->owner, 0);
+		pfn = xb_zone_alloc(
+		    z, 0, mt,
+		    w->spec.kind == XB_WL_PAGECACHE ? 0 : XB_ALLOC_RECLAIM,
+		    w->owner, 0);
 	if (pfn == XB_NIL) {
 		w->stats.alloc_failed++;
 		return false;
@@ -218,7 +214,7 @@ static void fragment(struct xb_workload *w)
 		uint64_t b = a;
 
 		while (b < n && pfns[b] >> XB_PAGEBLOCK_ORDER ==
-				       pfns[a] >> XB_PAGEBLOCK_ORDER)
+				    pfns[a] >> XB_PAGEBLOCK_ORDER)
 			b++;
 		uint64_t c = b - a;
 		uint64_t keep = c - (uint64_t)llround((double)c * w->spec.free);
@@ -256,15 +252,15 @@ void xb_workload_tick(struct xb_workload *w, uint64_t now, uint64_t dt,
 	uint64_t target = w->spec.size;
 
 	if (w->spec.ramp && now - w->start < w->spec.ramp)
-		target = (uint64_t)((double)w->spec.size *
-				    (double)(now - w->start) /
-				    (double)w->spec.ramp);
+		target =
+		    (uint64_t)((double)w->spec.size * (double)(now - w->start) /
+			       (double)w->spec.ramp);
 	if (w->spec.churn > 0 && w->nr) {
-		w->churn_debt += w->spec.churn * (double)w->held * (double)dt /
-				 1e9;
+		w->churn_debt +=
+		    w->spec.churn * (double)w->held * (double)dt / 1e9;
 		while (w->churn_debt >= 1.0 && w->nr) {
-			uint64_t slot = (w->head + xb_rng_below(rng, w->nr)) %
-					w->cap;
+			uint64_t slot =
+			    (w->head + xb_rng_below(rng, w->nr)) % w->cap;
 
 			w->churn_debt -= (double)free_slot(w, slot);
 		}

@@ -17,16 +17,16 @@
 
 /* Linux's fallbacks[]: where each type looks when its own lists are empty. */
 static const unsigned fallbacks[XB_MT_PCPTYPES][2] = {
-	[XB_MT_UNMOVABLE] = {XB_MT_RECLAIMABLE, XB_MT_MOVABLE},
-	[XB_MT_MOVABLE] = {XB_MT_RECLAIMABLE, XB_MT_UNMOVABLE},
-	[XB_MT_RECLAIMABLE] = {XB_MT_UNMOVABLE, XB_MT_MOVABLE},
+    [XB_MT_UNMOVABLE] = {XB_MT_RECLAIMABLE, XB_MT_MOVABLE},
+    [XB_MT_MOVABLE] = {XB_MT_RECLAIMABLE, XB_MT_UNMOVABLE},
+    [XB_MT_RECLAIMABLE] = {XB_MT_UNMOVABLE, XB_MT_MOVABLE},
 };
 
-static const char *const mt_names[XB_MT_NR] = {
-	"Unmovable", "Movable", "Reclaimable", "Isolate"};
+static const char *const mt_names[XB_MT_NR] = {"Unmovable", "Movable",
+					       "Reclaimable", "Isolate"};
 
 static const char *const state_names[XB_FRAME_NR_STATES] = {
-	"tail", "free", "alloc", "balloon", "isolated", "unpopulated"};
+    "tail", "free", "alloc", "balloon", "isolated", "unpopulated"};
 
 const char *xb_migratetype_name(unsigned mt)
 {
@@ -61,8 +61,8 @@ struct xb_zone *xb_zone_create(uint64_t nr_frames)
 
 	z->frames = xb_map_zeroed(frames_bytes(nr_frames));
 	z->nr_frames = nr_frames;
-	z->nr_pageblocks = (nr_frames + XB_PAGEBLOCK_PAGES - 1) >>
-			   XB_PAGEBLOCK_ORDER;
+	z->nr_pageblocks =
+	    (nr_frames + XB_PAGEBLOCK_PAGES - 1) >> XB_PAGEBLOCK_ORDER;
 	z->pageblock = xb_map_zeroed(z->nr_pageblocks);
 	if (!z->frames || !z->pageblock) {
 		xb_unmap(z->frames, frames_bytes(nr_frames));
@@ -115,7 +115,7 @@ uint32_t xb_zone_register_owner(struct xb_zone *z, const char *name,
 	else if (n >= 8 && (n & (n - 1)) == 0)
 		z->owners = g_renew(struct xb_owner, z->owners, n * 2);
 	z->owners[z->nr_owners] =
-		(struct xb_owner){.name = name, .ops = ops, .priv = priv};
+	    (struct xb_owner){.name = name, .ops = ops, .priv = priv};
 	return z->nr_owners++;
 }
 
@@ -179,7 +179,8 @@ void xb_zone_online(struct xb_zone *z, xb_pfn_t pfn, unsigned order)
 
 	xb_assert(carved);
 
-	xb_assert(f->state == XB_FRAME_UNPOPULATED && f->owner == XB_OWNER_NONE);
+	xb_assert(f->state == XB_FRAME_UNPOPULATED &&
+		  f->owner == XB_OWNER_NONE);
 	account(z, XB_FRAME_UNPOPULATED, order, -1);
 	/* __free_pages_core() frees boot memory with FPI_TO_TAIL, so that
 	 * the allocator hands it out in ascending order. */
@@ -273,7 +274,8 @@ uint64_t xb_zone_move_freepages_block(struct xb_zone *z, xb_pfn_t pfn,
 
 		if (!xb_frame_is_head(f)) {
 			/* Inside a block that began in an earlier pageblock
-			 * (order > pageblock order): nothing of its own here. */
+			 * (order > pageblock order): nothing of its own here.
+			 */
 			p++;
 			continue;
 		}
@@ -341,7 +343,8 @@ static void steal_suitable_fallback(struct xb_zone *z, xb_pfn_t pfn,
 		return;
 	}
 	uint64_t movable = 0;
-	uint64_t free = xb_zone_move_freepages_block(z, pfn, start_mt, &movable);
+	uint64_t free =
+	    xb_zone_move_freepages_block(z, pfn, start_mt, &movable);
 	uint64_t alike;
 
 	if (start_mt == XB_MT_MOVABLE)
@@ -436,13 +439,15 @@ xb_pfn_t xb_zone_alloc(struct xb_zone *z, unsigned order, unsigned mt,
 
 		z->stats.allocstall++;
 		if (z->ops->reclaim(z, z->ops_priv,
-				    want > free ? want - free : (1ull << order)))
+				    want > free ? want - free
+						: (1ull << order)))
 			pfn = try_alloc(z, order, mt, flags, XB_WMARK_MIN);
 		/* Reclaim frees scattered pages: a high-order request
 		 * compacts once more before it gives up, as the slow path
 		 * retries __alloc_pages_direct_compact() after reclaim. */
 		if (pfn == XB_NIL && order > 0 && (flags & XB_ALLOC_COMPACT) &&
-		    z->ops->compact && z->ops->compact(z, z->ops_priv, order, mt))
+		    z->ops->compact &&
+		    z->ops->compact(z, z->ops_priv, order, mt))
 			pfn = try_alloc(z, order, mt, flags, XB_WMARK_MIN);
 	}
 	if (pfn == XB_NIL) {
@@ -592,8 +597,7 @@ bool xb_zone_isolate_pageblock(struct xb_zone *z, xb_pfn_t pfn)
 	return true;
 }
 
-void xb_zone_unisolate_pageblock(struct xb_zone *z, xb_pfn_t pfn,
-				 unsigned mt)
+void xb_zone_unisolate_pageblock(struct xb_zone *z, xb_pfn_t pfn, unsigned mt)
 {
 	xb_assert(xb_zone_pageblock_mt(z, pfn) == XB_MT_ISOLATE);
 	xb_assert(mt < XB_MT_PCPTYPES);
@@ -675,7 +679,7 @@ double xb_zone_frag_index(const struct xb_zone *z, unsigned order)
 	 * that reports match what /sys/kernel/debug/extfrag shows. */
 	uint64_t requested = 1ull << order;
 	uint64_t idx = 1000 - (1000 + info.free_pages * 1000 / requested) /
-				      info.free_blocks_total;
+				  info.free_blocks_total;
 	return (double)(int64_t)idx / 1000.0;
 }
 
@@ -686,16 +690,17 @@ unsigned xb_zone_extfrag_for_order(const struct xb_zone *z, unsigned order)
 	fill_contig_info(z, order, &info);
 	if (info.free_pages == 0)
 		return 0;
-	return (unsigned)((info.free_pages -
-			   (info.free_blocks_suitable << order)) *
-			  100 / info.free_pages);
+	return (
+	    unsigned)((info.free_pages - (info.free_blocks_suitable << order)) *
+		      100 / info.free_pages);
 }
 
 void xb_zone_print_buddyinfo(const struct xb_zone *z, FILE *out)
 {
 	fprintf(out, "Node 0, zone %8s ", "Normal");
 	for (unsigned o = 0; o < XB_MAX_ORDER; o++)
-		fprintf(out, "%6lu ", (unsigned long)xb_buddy_nr_free(&z->buddy, o));
+		fprintf(out, "%6lu ",
+			(unsigned long)xb_buddy_nr_free(&z->buddy, o));
 	fputc('\n', out);
 }
 
@@ -728,7 +733,6 @@ void xb_zone_print_pagetypeinfo(const struct xb_zone *z, FILE *out)
 	fputc('\n', out);
 }
 
-
 bool xb__zone_is_valid(const struct xb_zone *z)
 {
 	uint64_t by_state[XB_FRAME_NR_STATES] = {0};
@@ -738,8 +742,8 @@ bool xb__zone_is_valid(const struct xb_zone *z)
 		return false;
 	for (uint64_t i = 0; i < z->nr_pageblocks; i++)
 		XB_CHECK((z->pageblock[i] & XB_PB_MT_MASK) < XB_MT_NR,
-		      "zone: pageblock %lu has type %u", (unsigned long)i,
-		      z->pageblock[i] & XB_PB_MT_MASK);
+			 "zone: pageblock %lu has type %u", (unsigned long)i,
+			 z->pageblock[i] & XB_PB_MT_MASK);
 	for (uint64_t pfn = 0; pfn < z->nr_frames;) {
 		const struct xb_frame *f = &z->frames[pfn];
 
@@ -748,30 +752,31 @@ bool xb__zone_is_valid(const struct xb_zone *z)
 		if (f->state == XB_FRAME_FREE) {
 			bool iso = xb_zone_pageblock_mt(z, (xb_pfn_t)pfn) ==
 				   XB_MT_ISOLATE;
-			XB_CHECK(iso == (f->type == XB_MT_ISOLATE),
-			      "zone: free block %lu on list %s in a %s pageblock",
-			      (unsigned long)pfn, xb_migratetype_name(f->type),
-			      xb_migratetype_name(
-				      xb_zone_pageblock_mt(z, (xb_pfn_t)pfn)));
+			XB_CHECK(
+			    iso == (f->type == XB_MT_ISOLATE),
+			    "zone: free block %lu on list %s in a %s pageblock",
+			    (unsigned long)pfn, xb_migratetype_name(f->type),
+			    xb_migratetype_name(
+				xb_zone_pageblock_mt(z, (xb_pfn_t)pfn)));
 		}
 		pfn += 1ull << f->order;
 	}
 	for (unsigned s = 0; s < XB_FRAME_NR_STATES; s++) {
 		XB_CHECK(by_state[s] == z->nr_state[s],
-		      "zone: %lu frames are %s, counter says %lu",
-		      (unsigned long)by_state[s], state_names[s],
-		      (unsigned long)z->nr_state[s]);
+			 "zone: %lu frames are %s, counter says %lu",
+			 (unsigned long)by_state[s], state_names[s],
+			 (unsigned long)z->nr_state[s]);
 		total += z->nr_state[s];
 	}
 	XB_CHECK(total == z->nr_frames, "zone: states sum to %lu of %lu frames",
-	      (unsigned long)total, (unsigned long)z->nr_frames);
+		 (unsigned long)total, (unsigned long)z->nr_frames);
 	XB_CHECK(z->nr_state[XB_FRAME_FREE] == z->buddy.nr_free_pages,
-	      "zone: %lu free frames, buddy has %lu",
-	      (unsigned long)z->nr_state[XB_FRAME_FREE],
-	      (unsigned long)z->buddy.nr_free_pages);
-	XB_CHECK(z->managed == z->nr_frames - z->nr_state[XB_FRAME_UNPOPULATED],
-	      "zone: managed %lu, populated %lu", (unsigned long)z->managed,
-	      (unsigned long)(z->nr_frames -
-			      z->nr_state[XB_FRAME_UNPOPULATED]));
+		 "zone: %lu free frames, buddy has %lu",
+		 (unsigned long)z->nr_state[XB_FRAME_FREE],
+		 (unsigned long)z->buddy.nr_free_pages);
+	XB_CHECK(
+	    z->managed == z->nr_frames - z->nr_state[XB_FRAME_UNPOPULATED],
+	    "zone: managed %lu, populated %lu", (unsigned long)z->managed,
+	    (unsigned long)(z->nr_frames - z->nr_state[XB_FRAME_UNPOPULATED]));
 	return true;
 }

@@ -13,7 +13,7 @@ enum xb_bp_state xb__huge_first_decrease(struct xb_driver *d, uint64_t nr,
 	if (d->knobs.huge && nr >= XB_HUGE_PAGES) {
 		uint64_t before = *done;
 		enum xb_bp_state st = xb_drv_decrease_huge(
-			d, nr / XB_HUGE_PAGES, alloc_flags, done);
+		    d, nr / XB_HUGE_PAGES, alloc_flags, done);
 
 		if (st == XB_BP_DONE)
 			return st;
@@ -39,9 +39,8 @@ enum xb_bp_state xb__huge_first_increase(struct xb_driver *d, uint64_t nr,
 static enum xb_bp_state hf_decrease(struct xb_driver *d, uint64_t nr,
 				    uint64_t *done)
 {
-	return xb__huge_first_decrease(d, nr,
-				       XB_ALLOC_COMPACT | XB_ALLOC_RECLAIM,
-				       done);
+	return xb__huge_first_decrease(
+	    d, nr, XB_ALLOC_COMPACT | XB_ALLOC_RECLAIM, done);
 }
 
 /*
@@ -60,42 +59,41 @@ static void hf_worker(struct xb_driver *d)
 #define HF_DEFAULTS(compact, xchg)                                             \
 	{                                                                      \
 		.huge = true, .compaction = compact, .exchange = xchg,         \
-		.split_refused = false,                                        \
-		.exchange_interval = 1000000000ull, .max_retry_count = 4,      \
-		.max_schedule_delay = 32, .batch = XB_FRAME_LIST,              \
-		.proactiveness = 20,                                           \
+		.split_refused = false, .exchange_interval = 1000000000ull,    \
+		.max_retry_count = 4, .max_schedule_delay = 32,                \
+		.batch = XB_FRAME_LIST, .proactiveness = 20,                   \
 	}
 
 const struct xb_policy_ops xb_policy_huge_first = {
-	.version = XB_POLICY_VERSION,
-	.name = "huge-first",
-	.description = "the seed: 2 MiB first, movable 4 KiB fallback, "
-		       "exchange worker",
-	.defaults = HF_DEFAULTS(true, true),
-	.decrease = hf_decrease,
-	.increase = xb__huge_first_increase,
-	.worker = hf_worker,
-	.migratepage = xb_drv_migratepage,
+    .version = XB_POLICY_VERSION,
+    .name = "huge-first",
+    .description = "the seed: 2 MiB first, movable 4 KiB fallback, "
+		   "exchange worker",
+    .defaults = HF_DEFAULTS(true, true),
+    .decrease = hf_decrease,
+    .increase = xb__huge_first_increase,
+    .worker = hf_worker,
+    .migratepage = xb_drv_migratepage,
 };
 
 const struct xb_policy_ops xb_policy_huge_first_nocompact = {
-	.version = XB_POLICY_VERSION,
-	.name = "huge-first-nocompact",
-	.description = "huge-first without compaction of balloon pages",
-	.defaults = HF_DEFAULTS(false, true),
-	.decrease = hf_decrease,
-	.increase = xb__huge_first_increase,
-	.worker = hf_worker,
-	.migratepage = xb_drv_migratepage,
+    .version = XB_POLICY_VERSION,
+    .name = "huge-first-nocompact",
+    .description = "huge-first without compaction of balloon pages",
+    .defaults = HF_DEFAULTS(false, true),
+    .decrease = hf_decrease,
+    .increase = xb__huge_first_increase,
+    .worker = hf_worker,
+    .migratepage = xb_drv_migratepage,
 };
 
 const struct xb_policy_ops xb_policy_huge_first_noexchange = {
-	.version = XB_POLICY_VERSION,
-	.name = "huge-first-noexchange",
-	.description = "huge-first without the exchange worker",
-	.defaults = HF_DEFAULTS(true, false),
-	.decrease = hf_decrease,
-	.increase = xb__huge_first_increase,
-	.worker = hf_worker,
-	.migratepage = xb_drv_migratepage,
+    .version = XB_POLICY_VERSION,
+    .name = "huge-first-noexchange",
+    .description = "huge-first without the exchange worker",
+    .defaults = HF_DEFAULTS(true, false),
+    .decrease = hf_decrease,
+    .increase = xb__huge_first_increase,
+    .worker = hf_worker,
+    .migratepage = xb_drv_migratepage,
 };

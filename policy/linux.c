@@ -18,20 +18,21 @@ static enum xb_bp_state linux_increase(struct xb_driver *d, uint64_t nr,
 }
 
 const struct xb_policy_ops xb_policy_linux = {
-	.version = XB_POLICY_VERSION,
-	.name = "linux",
-	.description = "today's Linux driver: 4 KiB unmovable pages, one list",
-	.defaults = {
-		.huge = false,
-		.compaction = false,
-		.exchange = false,
-		.split_refused = false,
-		.exchange_interval = 1000000000ull,
-		.max_retry_count = 4,
-		.max_schedule_delay = 32,
-		.batch = XB_FRAME_LIST,
-		.proactiveness = 20,
+    .version = XB_POLICY_VERSION,
+    .name = "linux",
+    .description = "today's Linux driver: 4 KiB unmovable pages, one list",
+    .defaults =
+	{
+	    .huge = false,
+	    .compaction = false,
+	    .exchange = false,
+	    .split_refused = false,
+	    .exchange_interval = 1000000000ull,
+	    .max_retry_count = 4,
+	    .max_schedule_delay = 32,
+	    .batch = XB_FRAME_LIST,
+	    .proactiveness = 20,
 	},
-	.decrease = linux_decrease,
-	.increase = linux_increase,
+    .decrease = linux_decrease,
+    .increase = linux_increase,
 };

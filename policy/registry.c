@@ -14,12 +14,12 @@ extern const struct xb_policy_ops xb_policy_huge_first_noexchange;
 extern const struct xb_policy_ops xb_policy_vmw;
 
 static const struct xb_policy_ops *const policies[] = {
-	&xb_policy_linux,
-	&xb_policy_huge_first,
-	&xb_policy_huge_first_nocompact,
-	&xb_policy_huge_first_noexchange,
-	&xb_policy_vmw,
-	NULL,
+    &xb_policy_linux,
+    &xb_policy_huge_first,
+    &xb_policy_huge_first_nocompact,
+    &xb_policy_huge_first_noexchange,
+    &xb_policy_vmw,
+    NULL,
 };
 
 const struct xb_policy_ops *const *xb_policy_list(void)
@@ -36,31 +36,34 @@ const struct xb_policy_ops *xb_policy_find(const char *name)
 }
 
 #define KNOB(n, t, field, lo, hi, d)                                           \
-	{.name = n, .type = t, .offset = offsetof(struct xb_policy_knobs, field), \
-	 .min = lo, .max = hi, .doc = d}
+	{                                                                      \
+		.name = n, .type = t,                                          \
+		.offset = offsetof(struct xb_policy_knobs, field), .min = lo,  \
+		.max = hi, .doc = d                                            \
+	}
 
 #define NS_PER_S 1000000000ull
 
 static const struct xb_knob_desc knobs[] = {
-	KNOB("huge", XB_KNOB_BOOL, huge, 0, 1,
-	     "try 2 MiB pages first when inflating and deflating"),
-	KNOB("compaction", XB_KNOB_BOOL, compaction, 0, 1,
-	     "4 KiB balloon pages are movable by compaction"),
-	KNOB("exchange", XB_KNOB_BOOL, exchange, 0, 1,
-	     "run the exchange (coalescing) worker"),
-	KNOB("split_refused", XB_KNOB_BOOL, split_refused, 0, 1,
-	     "balloon a refused 2 MiB page as 4 KiB pages"),
-	KNOB("exchange_interval", XB_KNOB_TIME, exchange_interval,
-	     1000000ull, 3600 * NS_PER_S, "period of the exchange worker"),
-	KNOB("max_retry_count", XB_KNOB_UINT, max_retry_count, 0, 1000000,
-	     "give up after this many failed rounds (0: never)"),
-	KNOB("max_schedule_delay", XB_KNOB_SECONDS, max_schedule_delay, 1,
-	     3600, "longest back-off between retries"),
-	KNOB("batch", XB_KNOB_UINT, batch, 1, 512,
-	     "frame_list entries per hypercall"),
-	KNOB("proactiveness", XB_KNOB_UINT, proactiveness, 0, 100,
-	     "vm.compaction_proactiveness of the guest"),
-	{0},
+    KNOB("huge", XB_KNOB_BOOL, huge, 0, 1,
+	 "try 2 MiB pages first when inflating and deflating"),
+    KNOB("compaction", XB_KNOB_BOOL, compaction, 0, 1,
+	 "4 KiB balloon pages are movable by compaction"),
+    KNOB("exchange", XB_KNOB_BOOL, exchange, 0, 1,
+	 "run the exchange (coalescing) worker"),
+    KNOB("split_refused", XB_KNOB_BOOL, split_refused, 0, 1,
+	 "balloon a refused 2 MiB page as 4 KiB pages"),
+    KNOB("exchange_interval", XB_KNOB_TIME, exchange_interval, 1000000ull,
+	 3600 * NS_PER_S, "period of the exchange worker"),
+    KNOB("max_retry_count", XB_KNOB_UINT, max_retry_count, 0, 1000000,
+	 "give up after this many failed rounds (0: never)"),
+    KNOB("max_schedule_delay", XB_KNOB_SECONDS, max_schedule_delay, 1, 3600,
+	 "longest back-off between retries"),
+    KNOB("batch", XB_KNOB_UINT, batch, 1, 512,
+	 "frame_list entries per hypercall"),
+    KNOB("proactiveness", XB_KNOB_UINT, proactiveness, 0, 100,
+	 "vm.compaction_proactiveness of the guest"),
+    {0},
 };
 
 const struct xb_knob_desc *xb_policy_knob_table(void)
@@ -85,7 +88,8 @@ static int parse_time_ns(const char *s, uint64_t *ns)
 	static const struct {
 		const char *unit;
 		uint64_t ns;
-	} units[] = {{"ms", 1000000ull}, {"s", NS_PER_S}, {"min", 60 * NS_PER_S}};
+	} units[] = {
+	    {"ms", 1000000ull}, {"s", NS_PER_S}, {"min", 60 * NS_PER_S}};
 	char *end;
 
 	if (*s < '0' || *s > '9')

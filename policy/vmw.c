@@ -16,22 +16,23 @@ static enum xb_bp_state vmw_decrease(struct xb_driver *d, uint64_t nr,
 }
 
 const struct xb_policy_ops xb_policy_vmw = {
-	.version = XB_POLICY_VERSION,
-	.name = "vmw",
-	.description = "VMware's balloon: 2 MiB first, refused 2 MiB split "
-		       "to 4 KiB, no coalescing",
-	.defaults = {
-		.huge = true,
-		.compaction = true,
-		.exchange = false,
-		.split_refused = true,
-		.exchange_interval = 1000000000ull,
-		.max_retry_count = 4,
-		.max_schedule_delay = 32,
-		.batch = XB_FRAME_LIST,
-		.proactiveness = 20,
+    .version = XB_POLICY_VERSION,
+    .name = "vmw",
+    .description = "VMware's balloon: 2 MiB first, refused 2 MiB split "
+		   "to 4 KiB, no coalescing",
+    .defaults =
+	{
+	    .huge = true,
+	    .compaction = true,
+	    .exchange = false,
+	    .split_refused = true,
+	    .exchange_interval = 1000000000ull,
+	    .max_retry_count = 4,
+	    .max_schedule_delay = 32,
+	    .batch = XB_FRAME_LIST,
+	    .proactiveness = 20,
 	},
-	.decrease = vmw_decrease,
-	.increase = xb__huge_first_increase,
-	.migratepage = xb_drv_migratepage,
+    .decrease = vmw_decrease,
+    .increase = xb__huge_first_increase,
+    .migratepage = xb_drv_migratepage,
 };

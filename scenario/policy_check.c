@@ -48,9 +48,9 @@ static bool check_knob(const char *policy, const char *key, const char *value,
 	case XB_KNOB_UINT:
 		if (xb_parse_uint(value, k->max, &v, &w) || v < k->min) {
 			*why = g_strdup_printf(
-				"'%s' must be an integer %llu..%llu", shown,
-				(unsigned long long)k->min,
-				(unsigned long long)k->max);
+			    "'%s' must be an integer %llu..%llu", shown,
+			    (unsigned long long)k->min,
+			    (unsigned long long)k->max);
 			return false;
 		}
 		break;
@@ -69,6 +69,6 @@ bad:
 }
 
 const struct xb_policy_check xb_scenario_default_policy_check = {
-	.policy_exists = policy_exists,
-	.check_knob = check_knob,
+    .policy_exists = policy_exists,
+    .check_knob = check_knob,
 };

@@ -47,7 +47,8 @@ int cmd_compare(int argc, char **argv)
 	for (char **n = names; *n; n++) {
 		if (!xb_policy_find(*n)) {
 			xb_cli_error("--policies: unknown policy '%s' (see "
-				     "'xballoon policies')", *n);
+				     "'xballoon policies')",
+				     *n);
 			g_strfreev(names);
 			return XB_EXIT_USAGE;
 		}
@@ -68,8 +69,8 @@ int cmd_compare(int argc, char **argv)
 		GError *err = NULL;
 
 		opt.policy = *n;
-		if (!xb_scenario_check_policy(sc, &xb_scenario_default_policy_check, *n,
-					      &err) ||
+		if (!xb_scenario_check_policy(
+			sc, &xb_scenario_default_policy_check, *n, &err) ||
 		    !xb_run(sc, &opt, &r, &err)) {
 			fprintf(stderr, "%s\n", err->message);
 			g_error_free(err);
@@ -78,28 +79,27 @@ int cmd_compare(int argc, char **argv)
 		}
 		const struct xb_backend_stats *h = &r.hypercalls;
 
-		printf("%-22s %6s %7.3f %7llu %7llu %8.3f %9.0f %8llu %8llu "
-		       "%9llu %8.2f\n",
-		       r.policy, r.target_reached ? "yes" : "NO", r.guest.fu9,
-		       (unsigned long long)r.guest.regions_ballooned,
-		       (unsigned long long)r.guest.regions_mixed,
-		       r.host.superpage_coverage,
-		       (double)r.guest.balloon_huge / 256.0,
-		       (unsigned long long)(h->populate.calls +
-					    h->decrease.calls +
-					    h->exchange.calls +
-					    h->relocate.calls),
-		       (unsigned long long)r.compaction.pgmigrate_success,
-		       (unsigned long long)r.driver.huge.coalesced,
-		       r.wall_time_s);
+		printf(
+		    "%-22s %6s %7.3f %7llu %7llu %8.3f %9.0f %8llu %8llu "
+		    "%9llu %8.2f\n",
+		    r.policy, r.target_reached ? "yes" : "NO", r.guest.fu9,
+		    (unsigned long long)r.guest.regions_ballooned,
+		    (unsigned long long)r.guest.regions_mixed,
+		    r.host.superpage_coverage,
+		    (double)r.guest.balloon_huge / 256.0,
+		    (unsigned long long)(h->populate.calls + h->decrease.calls +
+					 h->exchange.calls + h->relocate.calls),
+		    (unsigned long long)r.compaction.pgmigrate_success,
+		    (unsigned long long)r.driver.huge.coalesced, r.wall_time_s);
 		if (r.violations)
 			status = XB_EXIT_FAILURE;
 		xb_run_result_clear(&r);
 	}
-	printf("\ntarget: target reached at the end; 2M-bal/2M-mix: 2 MiB guest "
-	       "regions wholly ballooned / mixed;\nsp-cover: share of guest "
-	       "memory on 2 MiB host superpages; huge-MiB: balloon held as "
-	       "2 MiB pages.\n");
+	printf(
+	    "\ntarget: target reached at the end; 2M-bal/2M-mix: 2 MiB guest "
+	    "regions wholly ballooned / mixed;\nsp-cover: share of guest "
+	    "memory on 2 MiB host superpages; huge-MiB: balloon held as "
+	    "2 MiB pages.\n");
 	g_strfreev(names);
 	xb_scenario_free(sc);
 	return status;

@@ -65,16 +65,17 @@ int cmd_zone(int argc, char **argv)
 		if (!strcmp(argv[i], "--frames")) {
 			frames = strtoull(argv[++i], &end, 0);
 			if (*end || frames == 0 || frames > XB_MAX_FRAMES) {
-				xb_cli_error("--frames: expected 1..%llu, got '%s'",
-					     (unsigned long long)XB_MAX_FRAMES,
-					     argv[i]);
+				xb_cli_error(
+				    "--frames: expected 1..%llu, got '%s'",
+				    (unsigned long long)XB_MAX_FRAMES, argv[i]);
 				return XB_EXIT_USAGE;
 			}
 		} else if (!strcmp(argv[i], "--seed")) {
 			seed = strtoull(argv[++i], &end, 0);
 			if (*end) {
-				xb_cli_error("--seed: expected a number, got '%s'",
-					     argv[i]);
+				xb_cli_error(
+				    "--seed: expected a number, got '%s'",
+				    argv[i]);
 				return XB_EXIT_USAGE;
 			}
 		} else if (!strcmp(argv[i], "--pattern")) {
@@ -87,7 +88,8 @@ int cmd_zone(int argc, char **argv)
 	if (strcmp(pattern, "fill") && strcmp(pattern, "fragmenter") &&
 	    strcmp(pattern, "random")) {
 		xb_cli_error("--pattern: expected fill, fragmenter or random, "
-			     "got '%s'", pattern);
+			     "got '%s'",
+			     pattern);
 		return XB_EXIT_USAGE;
 	}
 

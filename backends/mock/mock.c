@@ -1089,38 +1089,39 @@ bool xb__mock_is_valid(const struct xb_mock *m)
 			continue;
 		}
 		XB_CHECK(f->state == XB_FRAME_ALLOC && f->order == 0,
-		      "mock: mfn %lu has state %u order %u", (unsigned long)mfn,
-		      f->state, f->order);
+			 "mock: mfn %lu has state %u order %u",
+			 (unsigned long)mfn, f->state, f->order);
 		XB_CHECK(!(f->flags & MOCK_FRAME_STOLEN),
-		      "mock: mfn %lu left stolen", (unsigned long)mfn);
+			 "mock: mfn %lu left stolen", (unsigned long)mfn);
 		const struct mock_domain *d = dom(m, f->owner);
 
 		XB_CHECK(d, "mock: mfn %lu owned by dead domain %u",
-		      (unsigned long)mfn, f->owner);
+			 (unsigned long)mfn, f->owner);
 		owned[f->owner]++;
 		allocated++;
 		/* Translated domains: an M2P entry always points back
 		 * (p2m_add_page() invalidates it when the gfn is retaken). */
 		if (d->type != XB_GUEST_PV && f->next != XB_NIL)
 			XB_CHECK(f->next < d->gfn_space &&
-				  p2m_get(d, f->next) == mfn,
-			      "mock: d%u mfn %lu M2P %u, P2M there is %u",
-			      f->owner, (unsigned long)mfn, f->next,
-			      f->next < d->gfn_space ? p2m_get(d, f->next)
-						     : XB_NIL);
+				     p2m_get(d, f->next) == mfn,
+				 "mock: d%u mfn %lu M2P %u, P2M there is %u",
+				 f->owner, (unsigned long)mfn, f->next,
+				 f->next < d->gfn_space ? p2m_get(d, f->next)
+							: XB_NIL);
 		mfn++;
 	}
 	XB_CHECK(allocated + m->heap.nr_free_pages == m->host_pages,
-	      "mock: %lu allocated + %lu free != %lu machine frames",
-	      (unsigned long)allocated, (unsigned long)m->heap.nr_free_pages,
-	      (unsigned long)m->host_pages);
+		 "mock: %lu allocated + %lu free != %lu machine frames",
+		 (unsigned long)allocated, (unsigned long)m->heap.nr_free_pages,
+		 (unsigned long)m->host_pages);
 
 	for (unsigned id = 0; id < m->nr_doms; id++) {
 		const struct mock_domain *d = dom(m, id);
 		uint64_t populated = 0;
 
 		if (!d) {
-			XB_CHECK(owned[id] == 0, "mock: dead d%u owns frames", id);
+			XB_CHECK(owned[id] == 0, "mock: dead d%u owns frames",
+				 id);
 			continue;
 		}
 		for (uint64_t r = 0; r < d->nr_regions; r++) {
@@ -1135,42 +1136,44 @@ bool xb__mock_is_valid(const struct xb_mock *m)
 				if (mfn == XB_NIL)
 					continue;
 				n++;
-				XB_CHECK(owned_by(m, mfn, id) &&
-					  m->frames[mfn].next == gfn,
-				      "mock: d%u gfn %lu -> mfn %u, which is "
-				      "not its own or whose M2P is %u",
-				      id, (unsigned long)gfn, mfn,
-				      mfn < m->host_pages ? m->frames[mfn].next
-							  : XB_NIL);
+				XB_CHECK(
+				    owned_by(m, mfn, id) &&
+					m->frames[mfn].next == gfn,
+				    "mock: d%u gfn %lu -> mfn %u, which is "
+				    "not its own or whose M2P is %u",
+				    id, (unsigned long)gfn, mfn,
+				    mfn < m->host_pages ? m->frames[mfn].next
+							: XB_NIL);
 			}
 			XB_CHECK(n == d->region[r],
-			      "mock: d%u region %lu counts %u, P2M has %u", id,
-			      (unsigned long)r, d->region[r], n);
+				 "mock: d%u region %lu counts %u, P2M has %u",
+				 id, (unsigned long)r, d->region[r], n);
 			populated += n;
 		}
 		XB_CHECK(populated == d->populated,
-		      "mock: d%u populated %lu, P2M has %lu", id,
-		      (unsigned long)d->populated, (unsigned long)populated);
+			 "mock: d%u populated %lu, P2M has %lu", id,
+			 (unsigned long)d->populated, (unsigned long)populated);
 		XB_CHECK(owned[id] == d->tot_pages,
-		      "mock: d%u tot_pages %lu, owns %lu frames", id,
-		      (unsigned long)d->tot_pages, (unsigned long)owned[id]);
+			 "mock: d%u tot_pages %lu, owns %lu frames", id,
+			 (unsigned long)d->tot_pages, (unsigned long)owned[id]);
 		XB_CHECK(d->tot_pages <= d->max_pages,
-		      "mock: d%u tot_pages %lu > max_pages %lu", id,
-		      (unsigned long)d->tot_pages, (unsigned long)d->max_pages);
+			 "mock: d%u tot_pages %lu > max_pages %lu", id,
+			 (unsigned long)d->tot_pages,
+			 (unsigned long)d->max_pages);
 		claims += d->outstanding;
 	}
 	XB_CHECK(claims == m->outstanding_claims,
-	      "mock: claims add up to %lu, outstanding_claims %lu",
-	      (unsigned long)claims, (unsigned long)m->outstanding_claims);
+		 "mock: claims add up to %lu, outstanding_claims %lu",
+		 (unsigned long)claims, (unsigned long)m->outstanding_claims);
 
 	g_hash_table_iter_init(&it, (GHashTable *)m->content);
 	while (g_hash_table_iter_next(&it, &key, NULL)) {
 		uint64_t mfn = GPOINTER_TO_UINT(key);
 
 		XB_CHECK(mfn < m->host_pages &&
-			  m->frames[mfn].state == XB_FRAME_ALLOC,
-		      "mock: content kept for free mfn %lu",
-		      (unsigned long)mfn);
+			     m->frames[mfn].state == XB_FRAME_ALLOC,
+			 "mock: content kept for free mfn %lu",
+			 (unsigned long)mfn);
 	}
 	g_free(owned);
 	return true;

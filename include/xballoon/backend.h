@@ -31,8 +31,7 @@ int xb_reservation(struct xb_backend *be, uint64_t *tot_pages,
 int xb_claim(struct xb_backend *be, uint64_t nr_pages);
 int xb_guest_info(struct xb_backend *be, struct xb_guest_info *info);
 int xb_read_frame(struct xb_backend *be, xb_xen_pfn_t frame, void *buf);
-int xb_write_frame(struct xb_backend *be, xb_xen_pfn_t frame,
-		   const void *buf);
+int xb_write_frame(struct xb_backend *be, xb_xen_pfn_t frame, const void *buf);
 int xb_query(struct xb_backend *be, xb_xen_pfn_t frame, bool *populated);
 int xb_host_info(struct xb_backend *be, struct xb_host_info *info);
 
@@ -43,7 +42,7 @@ enum xb_error_code {
 	XB_ERROR_INVALID,     /* bad input (scenario, arguments)      */
 	XB_ERROR_UNSUPPORTED, /* the backend cannot do this           */
 	XB_ERROR_BACKEND,     /* the hypervisor refused               */
-	XB_ERROR_IO,          /* files                                */
+	XB_ERROR_IO,	      /* files                                */
 };
 
 #endif

@@ -61,13 +61,13 @@ struct xb_balloon_dev_stats {
 
 struct xb_balloon_dev {
 	struct xb_zone *zone;
-	uint32_t owner;            /* owner id of balloon pages in the zone  */
-	xb_pfn_t head, tail;       /* the page list, through frame next/prev */
-	uint64_t nr_pages;         /* pages on the list                      */
-	uint64_t isolated_pages;   /* pages isolated by compaction           */
+	uint32_t owner;		 /* owner id of balloon pages in the zone  */
+	xb_pfn_t head, tail;	 /* the page list, through frame next/prev */
+	uint64_t nr_pages;	 /* pages on the list                      */
+	uint64_t isolated_pages; /* pages isolated by compaction           */
 	/* NULL: pages are enqueued but compaction may not move them. */
 	xb_balloon_migratepage_t migratepage;
-	void *priv;                /* the driver's                           */
+	void *priv; /* the driver's                           */
 	struct xb_balloon_dev_stats stats;
 };
 

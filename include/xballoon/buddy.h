@@ -26,11 +26,11 @@
 
 /* Orders 0..10, as Linux MAX_ORDER 11 on x86-64 (Xen's heap goes higher; the
  * model caps both at 10, enough for the 2 MiB questions asked here). */
-#define XB_MAX_ORDER       11
+#define XB_MAX_ORDER	   11
 #define XB_PAGEBLOCK_ORDER 9
 #define XB_PAGEBLOCK_PAGES (1u << XB_PAGEBLOCK_ORDER)
 /* Guest migratetypes plus the isolate type; the host heap uses list 0 only. */
-#define XB_MAX_LISTS       4
+#define XB_MAX_LISTS 4
 
 /* The pageblock_type bytes keep their list type in these bits; the zone
  * uses the others for hints. */
@@ -45,8 +45,8 @@ typedef uint32_t xb_pfn_t;
 /* What a block is. TAIL is 0 so that zeroed memory is all tails. */
 enum xb_frame_state {
 	XB_FRAME_TAIL = 0,    /* not a head: part of the block below it     */
-	XB_FRAME_FREE,        /* head of a free block on a free list        */
-	XB_FRAME_ALLOC,       /* allocated: owner + rmap slot recorded      */
+	XB_FRAME_FREE,	      /* head of a free block on a free list        */
+	XB_FRAME_ALLOC,	      /* allocated: owner + rmap slot recorded      */
 	XB_FRAME_BALLOON,     /* held by the balloon, still backed (transit)*/
 	XB_FRAME_ISOLATED,    /* taken off its list by compaction           */
 	XB_FRAME_UNPOPULATED, /* no backing: ballooned out or never booted  */
@@ -54,7 +54,8 @@ enum xb_frame_state {
 };
 
 /* Per-frame flags, on heads only. */
-#define XB_FRAME_MOVABLE_BALLOON 0x01 /* balloon page on the core device list */
+#define XB_FRAME_MOVABLE_BALLOON 0x01 /* balloon page on the core device list  \
+				       */
 
 /*
  * One record per frame, 16 bytes (Linux's struct page is 64). The meaning of
@@ -110,9 +111,10 @@ struct xb_buddy {
 	 * halves; Xen's alloc_heap_pages() frees the lower halves and hands out
 	 * the top part. */
 	bool take_high;
-	/* Optional per-pageblock list types (the guest's pageblock migratetype).
-	 * When set, blocks of order >= pageblock order never merge across an
-	 * isolated and a non-isolated pageblock, as __free_one_page() refuses. */
+	/* Optional per-pageblock list types (the guest's pageblock
+	 * migratetype). When set, blocks of order >= pageblock order never
+	 * merge across an isolated and a non-isolated pageblock, as
+	 * __free_one_page() refuses. */
 	const uint8_t *pageblock_type; /* type in bits XB_PB_TYPE_MASK */
 	unsigned isolate_list;
 	struct xb_free_list area[XB_MAX_ORDER][XB_MAX_LISTS];
@@ -133,8 +135,8 @@ static inline bool xb_frame_is_head(const struct xb_frame *f)
 }
 
 /* page_is_buddy(): is the record at `pfn` a free head of exactly `order`? */
-static inline bool xb_buddy_is_free_head(const struct xb_buddy *b,
-					 xb_pfn_t pfn, unsigned order)
+static inline bool xb_buddy_is_free_head(const struct xb_buddy *b, xb_pfn_t pfn,
+					 unsigned order)
 {
 	const struct xb_frame *f = &b->frames[pfn];
 
@@ -157,10 +159,10 @@ void xb__buddy_list_move(struct xb_buddy *b, xb_pfn_t pfn, unsigned list);
 
 /* How xb__buddy_free() places the merged block on its list. */
 enum xb_free_place {
-	XB_FREE_HEAD,   /* Xen's free_heap_pages(): always the head          */
+	XB_FREE_HEAD,	/* Xen's free_heap_pages(): always the head          */
 	XB_FREE_LIKELY, /* Linux: the tail when a higher merge looks likely
 			 * (buddy_merge_likely()), else the head             */
-	XB_FREE_TAIL,   /* Linux FPI_TO_TAIL: boot memory, handed out in
+	XB_FREE_TAIL,	/* Linux FPI_TO_TAIL: boot memory, handed out in
 			 * ascending order                                   */
 };
 

@@ -21,7 +21,7 @@ void xb__assert_fail(const char *expr, const char *file, int line,
 			xb__assert_fail(#expr, __FILE__, __LINE__, __func__);  \
 	} while (0)
 
-#define xb_assert(expr)           xb__assert_at(1, expr)
+#define xb_assert(expr)		  xb__assert_at(1, expr)
 #define xb_assert_internal(expr)  xb__assert_at(2, expr)
 #define xb_assert_expensive(expr) xb__assert_at(3, expr)
 

@@ -40,10 +40,10 @@ struct xb_driver_stats {
 	struct xb_driver_size_stats huge;  /* 2 MiB pages (counted in frames
 					    * for inflated/deflated)        */
 	struct xb_driver_size_stats small; /* 4 KiB pages                   */
-	uint64_t special_taken;            /* alloc_xenballooned_pages      */
-	uint64_t special_returned;         /* free_xenballooned_pages       */
-	uint64_t gave_up;                  /* BP_ECANCELED outcomes         */
-	uint64_t process_runs;             /* balloon_process() invocations */
+	uint64_t special_taken;		   /* alloc_xenballooned_pages      */
+	uint64_t special_returned;	   /* free_xenballooned_pages       */
+	uint64_t gave_up;		   /* BP_ECANCELED outcomes         */
+	uint64_t process_runs;		   /* balloon_process() invocations */
 };
 
 /*
@@ -63,31 +63,31 @@ struct xb_driver {
 	const struct xb_policy_ops *policy;
 	struct xb_policy_knobs knobs;
 	struct xb_guest_info guest;
-	bool can_query;            /* the backend answers P2M queries          */
+	bool can_query; /* the backend answers P2M queries          */
 
 	/* balloon_stats */
 	uint64_t current_pages;
 	uint64_t target_pages;
-	uint64_t balloon_low;      /* pages in the balloon (all 4 KiB frames) */
-	uint64_t balloon_high;     /* always 0: no highmem on x86-64          */
-	uint64_t schedule_delay;   /* seconds                                 */
+	uint64_t balloon_low;	 /* pages in the balloon (all 4 KiB frames) */
+	uint64_t balloon_high;	 /* always 0: no highmem on x86-64          */
+	uint64_t schedule_delay; /* seconds                                 */
 	uint64_t retry_count;
-	enum xb_bp_state state;    /* outcome of the last balloon_process()   */
+	enum xb_bp_state state; /* outcome of the last balloon_process()   */
 
 	/* queues */
-	struct xb_flist huge;      /* 2 MiB queue (order-9 heads)             */
+	struct xb_flist huge; /* 2 MiB queue (order-9 heads)             */
 	uint32_t huge_owner;
 	struct xb_balloon_dev small; /* 4 KiB queue                           */
-	struct xb_flist special;   /* foreign-mapping pages                   */
+	struct xb_flist special; /* foreign-mapping pages                   */
 	uint32_t special_owner;
-	uint32_t batch_owner;      /* pages allocated, not yet given back     */
+	uint32_t batch_owner; /* pages allocated, not yet given back     */
 
 	/* pv: the pseudo-physical -> machine table (mfn + 1; 0 = invalid) */
 	uint32_t *p2m;
 	uint64_t nr_frames;
 
 	xb_xen_pfn_t frame_list[XB_FRAME_LIST]; /* hypercall argument         */
-	xb_pfn_t pfn_list[XB_FRAME_LIST];       /* the pages behind it        */
+	xb_pfn_t pfn_list[XB_FRAME_LIST];	/* the pages behind it        */
 	struct xb_driver_stats stats;
 };
 
@@ -108,8 +108,7 @@ void xb_driver_fini(struct xb_driver *d);
  * on the 2 MiB queue when the policy balloons huge pages). Returns 0 or
  * -errno (the host cannot populate even 4 KiB frames).
  */
-int xb_driver_boot(struct xb_driver *d, uint64_t memory,
-		   unsigned extent_order);
+int xb_driver_boot(struct xb_driver *d, uint64_t memory, unsigned extent_order);
 
 /* balloon_set_new_target() */
 void xb_driver_set_target(struct xb_driver *d, uint64_t pages);
@@ -155,9 +154,10 @@ enum xb_bp_state xb_drv_decrease_small(struct xb_driver *d, uint64_t nr,
 /*
  * Balloon out up to nr 2 MiB pages in one hypercall of order-9 extents,
  * allocated with alloc_flags (XB_ALLOC_COMPACT: direct compaction allowed).
- * Needs the backend's P2M query. Pages the guest cannot give end the step (XB_BP_EAGAIN, nothing done is
- * lost). A 2 MiB extent the hypervisor refuses is put back — or, with
- * knobs.split_refused, split and ballooned as 4 KiB pages.
+ * Needs the backend's P2M query. Pages the guest cannot give end the step
+ * (XB_BP_EAGAIN, nothing done is lost). A 2 MiB extent the hypervisor refuses
+ * is put back — or, with knobs.split_refused, split and ballooned as 4 KiB
+ * pages.
  */
 enum xb_bp_state xb_drv_decrease_huge(struct xb_driver *d, uint64_t nr,
 				      unsigned alloc_flags, uint64_t *done);

@@ -20,19 +20,19 @@ struct xb_sim;
 typedef void (*xb_sim_fn)(struct xb_sim *s, void *arg, uint64_t data);
 
 struct xb_sim_event {
-	uint64_t t;     /* ns of simulated time                     */
-	uint64_t seq;   /* scheduling order, breaks ties            */
+	uint64_t t;   /* ns of simulated time                     */
+	uint64_t seq; /* scheduling order, breaks ties            */
 	xb_sim_fn fn;
 	void *arg;
-	uint64_t data;  /* the caller's (e.g. a generation number)  */
+	uint64_t data; /* the caller's (e.g. a generation number)  */
 };
 
 /* Invariant: heap is a binary min-heap on (t, seq); every t >= now. */
 struct xb_sim {
 	uint64_t now;
 	uint64_t seq;
-	GArray *heap;        /* struct xb_sim_event */
-	struct xb_rng rng;   /* the run's one generator */
+	GArray *heap;	   /* struct xb_sim_event */
+	struct xb_rng rng; /* the run's one generator */
 	uint64_t events_run;
 };
 

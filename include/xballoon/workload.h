@@ -33,11 +33,11 @@ enum xb_workload_kind {
 struct xb_workload_spec {
 	const char *name;
 	enum xb_workload_kind kind;
-	uint64_t size;        /* frames wanted                              */
-	uint64_t ramp;        /* ns to grow from 0 to size (0: at once)     */
-	double churn;         /* share of held pages replaced per second    */
-	uint64_t lifetime;    /* ns after start to free everything (0: no)  */
-	double free;          /* fragmenter: share of each region freed     */
+	uint64_t size;	   /* frames wanted                              */
+	uint64_t ramp;	   /* ns to grow from 0 to size (0: at once)     */
+	double churn;	   /* share of held pages replaced per second    */
+	uint64_t lifetime; /* ns after start to free everything (0: no)  */
+	double free;	   /* fragmenter: share of each region freed     */
 };
 
 #define XB_WORKLOAD_STATS(X)                                                   \
@@ -63,13 +63,13 @@ struct xb_workload {
 	struct xb_workload_spec spec;
 	struct xb_zone *zone;
 	uint32_t owner;
-	xb_pfn_t *ring;        /* page heads, oldest at head                */
+	xb_pfn_t *ring; /* page heads, oldest at head                */
 	uint64_t cap, head, nr;
-	uint64_t held;         /* frames held                               */
-	uint64_t start;        /* ns                                        */
+	uint64_t held;	/* frames held                               */
+	uint64_t start; /* ns                                        */
 	bool stopped;
-	bool fragmented;       /* fragmenter: the pattern has been applied  */
-	double churn_debt;     /* fractional pages of churn carried over    */
+	bool fragmented;   /* fragmenter: the pattern has been applied  */
+	double churn_debt; /* fractional pages of churn carried over    */
 	struct xb_workload_stats stats;
 };
 

@@ -29,9 +29,9 @@ enum xb_wmark { XB_WMARK_MIN, XB_WMARK_LOW, XB_WMARK_HIGH, XB_WMARK_NR };
 #define XB_OWNER_NONE 0u
 
 /* Allocation flags (the model's gfp_t). */
-#define XB_ALLOC_RECLAIM 0x1u /* may call the reclaim hook (direct reclaim)   */
-#define XB_ALLOC_COMPACT 0x2u /* may call the compaction hook (order > 0)     */
-#define XB_ALLOC_NOWMARK 0x4u /* ignore watermarks (ALLOC_NO_WATERMARKS)      */
+#define XB_ALLOC_RECLAIM 0x1u /* may call the reclaim hook (direct reclaim) */
+#define XB_ALLOC_COMPACT 0x2u /* may call the compaction hook (order > 0) */
+#define XB_ALLOC_NOWMARK 0x4u /* ignore watermarks (ALLOC_NO_WATERMARKS) */
 
 /* Per-pageblock byte: migratetype in the low bits, skip hint on top. */
 #define XB_PB_MT_MASK XB_PB_TYPE_MASK
@@ -92,18 +92,18 @@ struct xb_zone_ops {
  *   buddy invariants (xb__buddy_is_valid())
  */
 struct xb_zone {
-	struct xb_buddy buddy;          /* free lists, one per migratetype  */
-	struct xb_frame *frames;        /* == buddy.frames                   */
-	uint64_t nr_frames;             /* spanned frames (the guest maxmem) */
+	struct xb_buddy buddy;	 /* free lists, one per migratetype  */
+	struct xb_frame *frames; /* == buddy.frames                   */
+	uint64_t nr_frames;	 /* spanned frames (the guest maxmem) */
 	uint64_t nr_pageblocks;
-	uint8_t *pageblock;             /* XB_PB_* per pageblock             */
+	uint8_t *pageblock; /* XB_PB_* per pageblock             */
 	uint64_t nr_state[XB_FRAME_NR_STATES]; /* frames per head state      */
-	uint64_t managed;               /* populated frames (managed_pages)  */
+	uint64_t managed; /* populated frames (managed_pages)  */
 	uint64_t watermark[XB_WMARK_NR];
 	uint64_t min_free_kbytes;
 	const struct xb_zone_ops *ops;
 	void *ops_priv;
-	struct xb_owner *owners;        /* by owner id; [0] is "nobody"       */
+	struct xb_owner *owners; /* by owner id; [0] is "nobody"       */
 	uint32_t nr_owners;
 	struct xb_zone_stats stats;
 };
@@ -221,8 +221,7 @@ uint64_t xb_zone_move_freepages_block(struct xb_zone *z, xb_pfn_t pfn,
 /* set_migratetype_isolate() / unset_migratetype_isolate() for one
  * pageblock; isolation fails (false) if the block is already isolated. */
 bool xb_zone_isolate_pageblock(struct xb_zone *z, xb_pfn_t pfn);
-void xb_zone_unisolate_pageblock(struct xb_zone *z, xb_pfn_t pfn,
-				 unsigned mt);
+void xb_zone_unisolate_pageblock(struct xb_zone *z, xb_pfn_t pfn, unsigned mt);
 
 /* Is this block movable in compaction's eyes (a movable allocation or a
  * balloon page on the core device list)? */

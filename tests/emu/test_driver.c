@@ -40,9 +40,12 @@ static void fx_knobs(struct fx *f, enum xb_guest_type type, const char *pol,
 		     const struct xb_policy_knobs *knobs)
 {
 	const struct xb_policy_ops *p = xb_policy_find(pol);
-	struct xb_backend_config cfg = {.type = type, .max_pages = GUEST,
-					.gfn_space = GUEST, .host_pages = HOST,
-					.seed = 99, .domid = -1};
+	struct xb_backend_config cfg = {.type = type,
+					.max_pages = GUEST,
+					.gfn_space = GUEST,
+					.host_pages = HOST,
+					.seed = 99,
+					.domid = -1};
 	GError *err = NULL;
 
 	cr_assert_not_null(p, "policy %s", pol);
@@ -53,9 +56,9 @@ static void fx_knobs(struct fx *f, enum xb_guest_type type, const char *pol,
 	xb_compactor_init(&f->comp, f->z);
 	xb_zone_set_ops(f->z, &fx_ops, f);
 	f->pin = xb_zone_register_owner(f->z, "pin", NULL, NULL);
-	cr_assert_eq(xb_driver_init(&f->d, f->z, f->be, p,
-				    knobs ? knobs : &p->defaults),
-		     0);
+	cr_assert_eq(
+	    xb_driver_init(&f->d, f->z, f->be, p, knobs ? knobs : &p->defaults),
+	    0);
 	cr_assert_eq(xb_driver_boot(&f->d, GUEST, 9), 0);
 	memset(&f->be->stats, 0, sizeof(f->be->stats));
 }
@@ -517,8 +520,8 @@ Test(driver_random, every_policy_reaches_targets_under_2pct_faults,
 			xb_mock_fail_probability(f.m, (enum xb_mock_op)op,
 						 0.02);
 		for (int round = 0; round < 150; round++) {
-			uint64_t t = GUEST / 4 +
-				     xb_rng_below(&rng, GUEST * 3 / 4 + 1);
+			uint64_t t =
+			    GUEST / 4 + xb_rng_below(&rng, GUEST * 3 / 4 + 1);
 
 			xb_driver_set_target(&f.d, t);
 			settle(&f);

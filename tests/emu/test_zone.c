@@ -293,7 +293,7 @@ Test(zone_metrics, mixed_orders)
 		xb_zone_free(z, (xb_pfn_t)i);
 	cr_assert_float_eq(xb_zone_unusable_index(z, 9), 256.0 / 768.0, 1e-12);
 	cr_assert_float_eq(xb_zone_frag_index(z, 9), -1.0, 1e-12);
-	cr_assert_float_eq(xb_zone_frag_index(z, 10), 
+	cr_assert_float_eq(xb_zone_frag_index(z, 10),
 			   (1000 - (1000 + 768 * 1000 / 1024) / 257) / 1000.0,
 			   1e-12);
 	cr_assert_eq(xb_zone_extfrag_for_order(z, 9), 33);
@@ -319,8 +319,9 @@ Test(zone_metrics, buddyinfo_text_matches_linux_layout)
 
 	xb_zone_print_buddyinfo(z, f);
 	fclose(f);
-	cr_assert_str_eq(buf, "Node 0, zone   Normal    512      0      0      0"
-			      "      0      0      0      0      0      0      0 \n");
+	cr_assert_str_eq(
+	    buf, "Node 0, zone   Normal    512      0      0      0"
+		 "      0      0      0      0      0      0      0 \n");
 	free(buf);
 	xb_zone_destroy(z);
 }
@@ -429,9 +430,10 @@ Test(zone_random, million_mixed_operations, .timeout = 600)
 
 		if (r < 55 || nheld == 0) {
 			/* Orders skewed small, as real workloads are. */
-			unsigned order = (unsigned)(xb_rng_below(&rng, 4) == 0
-				? xb_rng_below(&rng, XB_MAX_ORDER)
-				: xb_rng_below(&rng, 2));
+			unsigned order =
+			    (unsigned)(xb_rng_below(&rng, 4) == 0
+					   ? xb_rng_below(&rng, XB_MAX_ORDER)
+					   : xb_rng_below(&rng, 2));
 			unsigned mt = (unsigned)xb_rng_below(&rng, 3);
 			xb_pfn_t p = xb_zone_alloc(z, order, mt, 0, 1, nheld);
 
@@ -454,8 +456,8 @@ Test(zone_random, million_mixed_operations, .timeout = 600)
 				z->frames[held[k]].next = k;
 			frees++;
 		} else {
-			xb_pfn_t pb = (xb_pfn_t)(xb_rng_below(&rng, n / 512) *
-						 512);
+			xb_pfn_t pb =
+			    (xb_pfn_t)(xb_rng_below(&rng, n / 512) * 512);
 			if (xb_zone_pageblock_mt(z, pb) == XB_MT_ISOLATE)
 				xb_zone_unisolate_pageblock(z, pb,
 							    XB_MT_MOVABLE);

@@ -24,11 +24,10 @@ static char *report_of(const char *path)
 	FILE *f;
 
 	cr_assert_not_null(sc, "%s: %s", path, err ? err->message : "");
-	cr_assert(xb_scenario_check_policy(sc, &xb_scenario_default_policy_check, NULL,
-					   &err),
+	cr_assert(xb_scenario_check_policy(
+		      sc, &xb_scenario_default_policy_check, NULL, &err),
 		  "%s", err ? err->message : "");
-	cr_assert(xb_run(sc, &opt, &res, &err), "%s",
-		  err ? err->message : "");
+	cr_assert(xb_run(sc, &opt, &res, &err), "%s", err ? err->message : "");
 	cr_assert_eq(res.violations, 0, "%s: invariant violations", path);
 	res.wall_time_s = 0;
 	f = open_memstream(&buf, &len);
@@ -47,8 +46,8 @@ static void check_golden(const char *name)
 	if (XB_DEBUG >= 3)
 		cr_skip_test("golden replays are not run at XB_DEBUG=3");
 
-	char *yaml = g_strdup_printf("%s/scenarios/%s.yaml",
-				     xbt_source_path(""), name);
+	char *yaml =
+	    g_strdup_printf("%s/scenarios/%s.yaml", xbt_source_path(""), name);
 	char *golden = g_strdup_printf("%s/scenarios/%s.expected.json",
 				       xbt_source_path(""), name);
 	char *want = NULL;

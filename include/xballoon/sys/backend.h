@@ -40,9 +40,9 @@ enum xb_guest_type { XB_GUEST_PV, XB_GUEST_HVM, XB_GUEST_PVH };
 	X(relocate, "relocate")
 
 struct xb_hypercall_stat {
-	uint64_t calls;   /* calls issued                                  */
+	uint64_t calls;	  /* calls issued                                  */
 	uint64_t extents; /* extents (exchange: input extents) done        */
-	uint64_t pages;   /* 4 KiB frames those extents covered            */
+	uint64_t pages;	  /* 4 KiB frames those extents covered            */
 	uint64_t failed;  /* calls that did not complete every extent      */
 };
 
@@ -63,19 +63,19 @@ struct xb_guest_info {
 struct xb_host_info {
 	uint64_t total_pages;
 	uint64_t free_pages;
-	uint64_t free_2m_blocks;          /* free blocks of order >= 9,
-					   * counted in 2 MiB units          */
-	uint64_t buddyinfo[11];           /* free blocks per order 0..10     */
-	double superpage_coverage;        /* see DESIGN.md §6; -1: unknown   */
+	uint64_t free_2m_blocks;   /* free blocks of order >= 9,
+				    * counted in 2 MiB units          */
+	uint64_t buddyinfo[11];	   /* free blocks per order 0..10     */
+	double superpage_coverage; /* see DESIGN.md §6; -1: unknown   */
 };
 
 /* XENMEM_exchange arguments (struct xen_memory_exchange). */
 struct xb_exchange {
-	xb_xen_pfn_t *in;      /* extents given up (pv: mfns; else gfns)   */
+	xb_xen_pfn_t *in; /* extents given up (pv: mfns; else gfns)   */
 	uint64_t nr_in;
 	unsigned in_order;
-	xb_xen_pfn_t *out;     /* where the new extents go (pfns/gfns);
-				* pv: machine frames written back         */
+	xb_xen_pfn_t *out; /* where the new extents go (pfns/gfns);
+			    * pv: machine frames written back         */
 	uint64_t nr_out;
 	unsigned out_order;
 };
@@ -83,20 +83,21 @@ struct xb_exchange {
 /* What `open` is given. Fields a backend does not use are ignored. */
 struct xb_backend_config {
 	enum xb_guest_type type;
-	uint64_t max_pages;       /* domain max_pages (XENMEM limit)        */
-	uint64_t gfn_space;       /* guest physical frames (maxmem)          */
+	uint64_t max_pages;	  /* domain max_pages (XENMEM limit)        */
+	uint64_t gfn_space;	  /* guest physical frames (maxmem)          */
 	unsigned memop_max_order; /* 0: the default, 9 for a domU            */
-	uint64_t host_pages;      /* mock: machine memory                    */
-	uint64_t seed;            /* mock: fault-injection generator seed    */
-	int domid;                /* xen: existing domain, -1: scratch       */
+	uint64_t host_pages;	  /* mock: machine memory                    */
+	uint64_t seed;		  /* mock: fault-injection generator seed    */
+	int domid;		  /* xen: existing domain, -1: scratch       */
 };
 
 struct xb_backend;
 
 struct xb_backend_ops {
-	unsigned version;        /* MANDATORY: XB_BACKEND_VERSION            */
-	const char *name;        /* MANDATORY: registry name ("mock")        */
-	const char *description; /* MANDATORY: one line for `xballoon backends` */
+	unsigned version; /* MANDATORY: XB_BACKEND_VERSION            */
+	const char *name; /* MANDATORY: registry name ("mock")        */
+	const char
+	    *description; /* MANDATORY: one line for `xballoon backends` */
 
 	/* MANDATORY. Create the instance: set be->priv. On failure return a
 	 * negative errno and fill *error. */
@@ -171,15 +172,16 @@ enum xb_trace_op {
  */
 struct xb_trace_rec {
 	enum xb_trace_op op;
-	const xb_xen_pfn_t *extents; /* populate/decrease extents, exchange in */
+	const xb_xen_pfn_t
+	    *extents; /* populate/decrease extents, exchange in */
 	uint64_t nr;
 	unsigned order;
-	const xb_xen_pfn_t *out;     /* exchange out, else NULL              */
+	const xb_xen_pfn_t *out; /* exchange out, else NULL              */
 	uint64_t nr_out;
 	unsigned out_order;
-	xb_xen_pfn_t src, dst;       /* relocate                             */
-	long result;                 /* extents done, or 0 / -errno          */
-	uint64_t progress;           /* exchange nr_exchanged, relocate done */
+	xb_xen_pfn_t src, dst; /* relocate                             */
+	long result;	       /* extents done, or 0 / -errno          */
+	uint64_t progress;     /* exchange nr_exchanged, relocate done */
 };
 
 /* An open backend: the ops, the backend's private state, the statistics

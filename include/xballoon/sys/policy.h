@@ -19,9 +19,9 @@ struct xb_driver;
 
 /* Linux's enum bp_state. */
 enum xb_bp_state {
-	XB_BP_DONE,      /* the step did what it was asked                  */
-	XB_BP_WAIT,      /* waiting for something else (not used by mock)   */
-	XB_BP_EAGAIN,    /* failed for now: retry after schedule_delay      */
+	XB_BP_DONE,	 /* the step did what it was asked                  */
+	XB_BP_WAIT,	 /* waiting for something else (not used by mock)   */
+	XB_BP_EAGAIN,	 /* failed for now: retry after schedule_delay      */
 	XB_BP_ECANCELED, /* gave up after max_retry_count                   */
 };
 
@@ -30,38 +30,39 @@ enum xb_bp_state {
  * scenario's `driver:` keys override them (see xb_policy_set_knob()).
  */
 struct xb_policy_knobs {
-	bool huge;                  /* 2 MiB first, inflating and deflating  */
-	bool compaction;            /* 4 KiB balloon pages are movable: the
-				     * migratepage callback is installed     */
-	bool exchange;              /* run the coalescing (exchange) worker  */
-	bool split_refused;         /* a 2 MiB page the host refuses is split
-				     * and ballooned as 4 KiB pages (vmw)    */
-	uint64_t exchange_interval; /* ns of simulated time                  */
-	uint64_t max_retry_count;   /* 0: retry forever (RETRY_UNLIMITED)    */
-	uint64_t max_schedule_delay;/* seconds                               */
-	uint64_t batch;             /* frame_list entries per hypercall      */
-	uint64_t proactiveness;     /* vm.compaction_proactiveness 0..100    */
+	bool huge;		     /* 2 MiB first, inflating and deflating  */
+	bool compaction;	     /* 4 KiB balloon pages are movable: the
+				      * migratepage callback is installed     */
+	bool exchange;		     /* run the coalescing (exchange) worker  */
+	bool split_refused;	     /* a 2 MiB page the host refuses is split
+				      * and ballooned as 4 KiB pages (vmw)    */
+	uint64_t exchange_interval;  /* ns of simulated time                  */
+	uint64_t max_retry_count;    /* 0: retry forever (RETRY_UNLIMITED)    */
+	uint64_t max_schedule_delay; /* seconds                               */
+	uint64_t batch;		     /* frame_list entries per hypercall      */
+	uint64_t proactiveness;	     /* vm.compaction_proactiveness 0..100    */
 };
 
 enum xb_knob_type {
-	XB_KNOB_BOOL,    /* on | off                                        */
-	XB_KNOB_UINT,    /* a decimal integer                               */
-	XB_KNOB_TIME,    /* a time ("500ms", "1s", "2min"), stored in ns    */
+	XB_KNOB_BOOL,	 /* on | off                                        */
+	XB_KNOB_UINT,	 /* a decimal integer                               */
+	XB_KNOB_TIME,	 /* a time ("500ms", "1s", "2min"), stored in ns    */
 	XB_KNOB_SECONDS, /* a time in whole seconds, stored in seconds      */
 };
 
 struct xb_knob_desc {
 	const char *name;
 	enum xb_knob_type type;
-	size_t offset;      /* in struct xb_policy_knobs */
-	uint64_t min, max;  /* bounds, in the stored unit */
+	size_t offset;	   /* in struct xb_policy_knobs */
+	uint64_t min, max; /* bounds, in the stored unit */
 	const char *doc;
 };
 
 struct xb_policy_ops {
-	unsigned version;        /* MANDATORY: XB_POLICY_VERSION             */
-	const char *name;        /* MANDATORY: registry name                 */
-	const char *description; /* MANDATORY: one line for `xballoon policies` */
+	unsigned version; /* MANDATORY: XB_POLICY_VERSION             */
+	const char *name; /* MANDATORY: registry name                 */
+	const char
+	    *description; /* MANDATORY: one line for `xballoon policies` */
 	struct xb_policy_knobs defaults;
 
 	/*
