@@ -96,6 +96,11 @@ int cmd_run(int argc, char **argv)
 			     "[--map-every TIME] [--json]");
 		return XB_EXIT_USAGE;
 	}
+	if (opt.map_every && !out) {
+		xb_cli_error("--map-every needs --out DIR (maps go to "
+			     "DIR/map.txt)");
+		return XB_EXIT_USAGE;
+	}
 	struct xb_scenario *sc = xb_cli_load(path, opt.policy);
 
 	if (!sc)
@@ -105,12 +110,6 @@ int cmd_run(int argc, char **argv)
 	GError *err = NULL;
 	int status = XB_EXIT_OK;
 
-	if (opt.map_every && !out) {
-		xb_cli_error("--map-every needs --out DIR (maps go to "
-			     "DIR/map.txt)");
-		xb_scenario_free(sc);
-		return XB_EXIT_USAGE;
-	}
 	if (!xb_run(sc, &opt, &res, &err)) {
 		fprintf(stderr, "xballoon: error: %s\n", err->message);
 		status = err->code == XB_ERROR_INVALID ? XB_EXIT_USAGE

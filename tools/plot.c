@@ -297,7 +297,7 @@ static void fmt_tick(char *buf, size_t len, double v, double step)
 #define PANEL_W	 490
 #define PANEL_H	 280
 #define PANEL_X0 100 /* left edge of the left column's plot area   */
-#define PANEL_DX 600 /* from one column's plot area to the next's  */
+#define PANEL_DX 590 /* from one column's plot area to the next's  */
 #define PANEL_Y0 110
 #define PANEL_DY 370
 
