@@ -70,8 +70,8 @@ int cmd_run(int argc, char **argv)
 			xb_ns_t ns;
 
 			if (xb_parse_time(argv[++i], &ns, &why) < 0 || !ns) {
-				xb_cli_error("--map-every: %s", why ? why
-							: "must be above 0");
+				xb_cli_error("--map-every: %s",
+					     why ? why : "must be above 0");
 				return XB_EXIT_USAGE;
 			}
 			opt.map_every = ns;

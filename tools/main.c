@@ -21,7 +21,8 @@ static const struct xb_cmd commands[] = {
 	 "build a guest zone, apply an allocation pattern, print its state",
 	 "xballoon zone [--frames N] [--seed N] [--pattern fill|fragmenter|random]"},
 	{"check", cmd_check, "validate scenario files", "xballoon check SCENARIO..."},
-	{"plot", cmd_plot, "draw runs' curves and memory maps (PNG, SVG)", "xballoon plot DIR... [--out PREFIX] [--last]"},
+	{"plot", cmd_plot, "draw runs' curves and memory maps (PNG, SVG)",
+	 "xballoon plot DIR... [--out PREFIX] [--last]"},
 };
 
 #define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))
