@@ -69,3 +69,82 @@ void xb_metrics_guest(const struct xb_driver *d, struct xb_guest_metrics *m)
 	for (unsigned o = 0; o < XB_MAX_ORDER; o++)
 		m->buddyinfo[o] = xb_buddy_nr_free(&z->buddy, o);
 }
+
+const char xb_region_chars[XB_REGION_NR + 1] = "fmuHsSx";
+
+/* What one block contributes to its region's map entry. */
+enum {
+	RB_FREE = 1u << 0,
+	RB_MOVABLE = 1u << 1,
+	RB_UNMOVABLE = 1u << 2,
+	RB_HUGE = 1u << 3,
+	RB_SMALL = 1u << 4,
+	RB_SPECIAL = 1u << 5,
+	RB_POPULATED = RB_FREE | RB_MOVABLE | RB_UNMOVABLE,
+};
+
+static unsigned block_bits(const struct xb_driver *d, const struct xb_frame *f)
+{
+	switch (f->state) {
+	case XB_FRAME_FREE:
+		return RB_FREE;
+	case XB_FRAME_UNPOPULATED:
+		if (f->owner == d->huge_owner)
+			return RB_HUGE;
+		if (f->owner == d->special_owner)
+			return RB_SPECIAL;
+		return RB_SMALL;
+	default:
+		/* ALLOC, BALLOON in transit, ISOLATED by compaction: backed
+		 * and in use; only movable ones can be moved out of the way
+		 * of a 2 MiB allocation. */
+		return f->type == XB_MT_MOVABLE ? RB_MOVABLE : RB_UNMOVABLE;
+	}
+}
+
+static uint8_t region_state(unsigned bits)
+{
+	unsigned unpop = bits & ~(unsigned)RB_POPULATED;
+
+	if ((bits & RB_POPULATED) && unpop)
+		return XB_REGION_MIXED;
+	if (unpop) {
+		if (unpop & (unpop - 1))
+			return XB_REGION_MIXED; /* several queues */
+		return unpop == RB_HUGE	   ? XB_REGION_HUGE
+		       : unpop == RB_SMALL ? XB_REGION_SMALL
+					   : XB_REGION_SPECIAL;
+	}
+	if (bits & RB_UNMOVABLE)
+		return XB_REGION_UNMOVABLE;
+	return bits & RB_MOVABLE ? XB_REGION_MOVABLE : XB_REGION_FREE;
+}
+
+void xb_metrics_region_map(const struct xb_driver *d, uint8_t *out)
+{
+	const struct xb_zone *z = d->zone;
+	const uint64_t rsize = XB_PAGEBLOCK_PAGES;
+	uint64_t region = 0;
+	unsigned bits = 0;
+
+	for (uint64_t pfn = 0; pfn < z->nr_frames;) {
+		const struct xb_frame *f = &z->frames[pfn];
+		uint64_t n = 1ull << f->order;
+
+		if (n >= rsize) {
+			/* Whole regions (order >= 9 blocks are aligned). */
+			uint8_t s = region_state(block_bits(d, f));
+
+			memset(out + region, s, n / rsize);
+			region += n / rsize;
+			pfn += n;
+			continue;
+		}
+		bits |= block_bits(d, f);
+		pfn += n;
+		if ((pfn & (rsize - 1)) == 0 || pfn == z->nr_frames) {
+			out[region++] = region_state(bits);
+			bits = 0;
+		}
+	}
+}

@@ -161,6 +161,22 @@ void xb_report_write_csv(const struct xb_run_result *r, FILE *out)
 	}
 }
 
+void xb_report_write_map(const struct xb_run_result *r, FILE *out)
+{
+	fprintf(out, "# t_s, then one letter per 2 MiB region: f free, m used "
+		     "movable, u used unmovable, H ballooned 2 MiB, s "
+		     "ballooned 4 KiB, S special, x mixed\n");
+	for (guint i = 0; r->maps && i < r->maps->len; i++) {
+		const struct xb_run_map *m =
+			&g_array_index(r->maps, struct xb_run_map, i);
+
+		fprintf(out, "%.3f ", m->t_s);
+		for (uint64_t k = 0; k < r->nr_regions; k++)
+			fputc(xb_region_chars[m->regions[k]], out);
+		fputc('\n', out);
+	}
+}
+
 static double mib(uint64_t frames)
 {
 	return (double)frames / 256.0;
@@ -240,6 +256,12 @@ bool xb_report_write_dir(const struct xb_run_result *r, const char *dir,
 	} else {
 		ok = write_atomic(csv, xb_report_write_csv, r, error) &&
 		     write_atomic(json, xb_report_write_json, r, error);
+	}
+	if (ok && r->maps) {
+		char *map = g_build_filename(dir, "map.txt", NULL);
+
+		ok = write_atomic(map, xb_report_write_map, r, error);
+		g_free(map);
 	}
 	g_free(json);
 	g_free(csv);

@@ -48,6 +48,7 @@ struct run {
 	uint64_t duration;
 	uint64_t wall_start_ns;
 	uint64_t last_progress_ns;
+	uint64_t next_map;           /* time of the next region map          */
 };
 
 static uint64_t wall_ns(void)
@@ -313,6 +314,20 @@ static void sample(struct run *r)
 	trace_words(r, w, G_N_ELEMENTS(w));
 }
 
+/* Maps only read the zone: they feed neither the digest nor the events. */
+static void take_map(struct run *r)
+{
+	struct xb_run_map m = {
+		.t_s = (double)r->sim.now / (double)XB_NS_PER_S,
+		.regions = g_malloc(r->res->nr_regions),
+	};
+
+	xb_metrics_region_map(&r->drv, m.regions);
+	g_array_append_val(r->res->maps, m);
+	while (r->next_map <= r->sim.now)
+		r->next_map += r->opt->map_every;
+}
+
 static void progress(struct run *r)
 {
 	uint64_t now = wall_ns();
@@ -331,6 +346,8 @@ static void ev_sample(struct xb_sim *s, void *arg, uint64_t data)
 	struct run *r = arg;
 
 	sample(r);
+	if (r->res->maps && s->now >= r->next_map)
+		take_map(r);
 	run_checks(r);
 	progress(r);
 	if (s->now + r->sc->sample <= r->duration)
@@ -604,6 +621,12 @@ static void finish(struct run *r)
 {
 	struct xb_run_result *res = r->res;
 
+	/* The last map shows the end of the run. */
+	if (res->maps &&
+	    (!res->maps->len ||
+	     g_array_index(res->maps, struct xb_run_map, res->maps->len - 1)
+			     .t_s < (double)r->sim.now / (double)XB_NS_PER_S))
+		take_map(r);
 	xb_metrics_guest(&r->drv, &res->guest);
 	res->host.superpage_coverage = -1;
 	xb_host_info(r->be, &res->host);
@@ -635,6 +658,11 @@ bool xb_run(const struct xb_scenario *sc, const struct xb_run_options *opt,
 	r.duration = sc->duration;
 
 	ok = setup(&r, error);
+	if (ok && opt->map_every) {
+		res->nr_regions = xb_metrics_nr_regions(r.zone);
+		res->maps = g_array_new(FALSE, FALSE,
+					sizeof(struct xb_run_map));
+	}
 	if (ok) {
 		for (size_t i = 0; i < sc->nr_events; i++)
 			xb_sim_at(&r.sim, sc->events[i].at, ev_timeline, &r, i);
@@ -667,5 +695,9 @@ void xb_run_result_clear(struct xb_run_result *res)
 	g_free(res->backend);
 	if (res->series)
 		g_array_free(res->series, TRUE);
+	for (guint i = 0; res->maps && i < res->maps->len; i++)
+		g_free(g_array_index(res->maps, struct xb_run_map, i).regions);
+	if (res->maps)
+		g_array_free(res->maps, TRUE);
 	memset(res, 0, sizeof(*res));
 }

@@ -65,6 +65,16 @@ int cmd_run(int argc, char **argv)
 			opt.backend = argv[++i];
 		} else if (!strcmp(a, "--out")) {
 			out = argv[++i];
+		} else if (!strcmp(a, "--map-every")) {
+			const char *why = NULL;
+			xb_ns_t ns;
+
+			if (xb_parse_time(argv[++i], &ns, &why) < 0 || !ns) {
+				xb_cli_error("--map-every: %s",
+					     why ? why : "must be above 0");
+				return XB_EXIT_USAGE;
+			}
+			opt.map_every = ns;
 		} else if (!strcmp(a, "--seed")) {
 			if (xb_cli_parse_u64(a, argv[++i], &opt.seed))
 				return XB_EXIT_USAGE;
@@ -83,7 +93,12 @@ int cmd_run(int argc, char **argv)
 	if (!path) {
 		xb_cli_error("usage: xballoon run SCENARIO [--policy P] "
 			     "[--seed N] [--backend mock|xen] [--out DIR] "
-			     "[--json]");
+			     "[--map-every TIME] [--json]");
+		return XB_EXIT_USAGE;
+	}
+	if (opt.map_every && !out) {
+		xb_cli_error("--map-every needs --out DIR (maps go to "
+			     "DIR/map.txt)");
 		return XB_EXIT_USAGE;
 	}
 	struct xb_scenario *sc = xb_cli_load(path, opt.policy);

@@ -10,7 +10,7 @@
 static const struct xb_cmd commands[] = {
 	{"run", cmd_run, "replay a scenario",
 	 "xballoon run SCENARIO [--policy P] [--seed N] [--backend mock|xen] "
-	 "[--out DIR] [--json]"},
+	 "[--out DIR] [--map-every TIME] [--json]"},
 	{"compare", cmd_compare,
 	 "replay a scenario under several policies, one row each",
 	 "xballoon compare SCENARIO [--policies P,Q,...] [--seed N]"},
@@ -21,6 +21,8 @@ static const struct xb_cmd commands[] = {
 	 "build a guest zone, apply an allocation pattern, print its state",
 	 "xballoon zone [--frames N] [--seed N] [--pattern fill|fragmenter|random]"},
 	{"check", cmd_check, "validate scenario files", "xballoon check SCENARIO..."},
+	{"plot", cmd_plot, "draw runs' curves and memory maps (PNG, SVG)",
+	 "xballoon plot DIR... [--out PREFIX] [--last]"},
 };
 
 #define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -32,4 +32,39 @@ void xb_metrics_guest(const struct xb_driver *d, struct xb_guest_metrics *m);
 void xb_metrics_regions(const struct xb_zone *z, uint64_t *populated,
 			uint64_t *ballooned, uint64_t *mixed);
 
+/*
+ * The state of one 2 MiB guest-physical region, for maps (map.txt and the
+ * map picture). Populated: every frame backed; ballooned: every frame
+ * unpopulated and on one queue; mixed: anything else.
+ */
+enum xb_region_state {
+	XB_REGION_FREE = 0,  /* populated, every frame free                 */
+	XB_REGION_MOVABLE,   /* populated, used, only movable allocations   */
+	XB_REGION_UNMOVABLE, /* populated, some unmovable or reclaimable
+			      * allocation (compaction cannot empty it)    */
+	XB_REGION_HUGE,      /* ballooned as one 2 MiB page                 */
+	XB_REGION_SMALL,     /* ballooned as 4 KiB pages                    */
+	XB_REGION_SPECIAL,   /* unpopulated, taken for foreign mappings     */
+	XB_REGION_MIXED,     /* populated and unpopulated frames, or
+			      * unpopulated frames of several queues        */
+	XB_REGION_NR
+};
+
+/* The map letters (map.txt), indexed by enum xb_region_state: "fmuHsSx". */
+extern const char xb_region_chars[XB_REGION_NR + 1];
+
+/* 2 MiB regions of a zone (the last may be cut short). */
+static inline uint64_t xb_metrics_nr_regions(const struct xb_zone *z)
+{
+	return (z->nr_frames + XB_PAGEBLOCK_PAGES - 1) / XB_PAGEBLOCK_PAGES;
+}
+
+/*
+ * xb_metrics_region_map() - one enum xb_region_state byte per 2 MiB region
+ * of the driver's zone into out[xb_metrics_nr_regions()]. Unpopulated heads
+ * are classed by owner: the 2 MiB queue, the special queue, else 4 KiB
+ * (the core device's queue and pages in transit). O(blocks).
+ */
+void xb_metrics_region_map(const struct xb_driver *d, uint8_t *out);
+
 #endif

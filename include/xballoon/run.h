@@ -22,6 +22,15 @@ struct xb_run_options {
 	uint64_t seed;
 	const char *backend;  /* NULL: "mock"                                */
 	bool progress;        /* a progress line on stderr (a terminal)      */
+	uint64_t map_every;   /* ns between region maps; 0: no maps (maps
+			       * are taken at samples and at the end, and
+			       * never change the digest)                   */
+};
+
+/* A map of the guest at one time: enum xb_region_state per 2 MiB region. */
+struct xb_run_map {
+	double t_s;
+	uint8_t *regions;         /* nr_regions bytes                        */
 };
 
 /* One row of series.csv. */
@@ -55,6 +64,8 @@ struct xb_run_result {
 	uint64_t checks;          /* whole-structure checks run              */
 	uint64_t violations;      /* ... that failed                         */
 	GArray *series;           /* struct xb_run_sample                    */
+	uint64_t nr_regions;      /* 2 MiB regions of the guest              */
+	GArray *maps;             /* struct xb_run_map; NULL: maps off       */
 };
 
 /**
@@ -71,7 +82,11 @@ void xb_run_result_clear(struct xb_run_result *res);
 void xb_report_write_json(const struct xb_run_result *r, FILE *out);
 void xb_report_write_csv(const struct xb_run_result *r, FILE *out);
 void xb_report_print_summary(const struct xb_run_result *r, FILE *out);
-/* Write DIR/report.json and DIR/series.csv atomically (temp + rename). */
+/* map.txt: a comment line, then one line per map: "T LETTERS", T in
+ * seconds, one letter per 2 MiB region (xb_region_chars). */
+void xb_report_write_map(const struct xb_run_result *r, FILE *out);
+/* Write DIR/report.json and DIR/series.csv (and DIR/map.txt when the run
+ * took maps) atomically (temp + rename). */
 bool xb_report_write_dir(const struct xb_run_result *r, const char *dir,
 			 GError **error);
 
