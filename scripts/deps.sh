@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
 	build-essential cmake ninja-build pkg-config
-	libglib2.0-dev libyaml-dev libcriterion-dev
+	libglib2.0-dev libyaml-dev libcriterion-dev libjson-glib-dev
 )
 
 missing=()
