@@ -6,6 +6,7 @@ set -euo pipefail
 packages=(
 	build-essential cmake ninja-build pkg-config
 	libglib2.0-dev libyaml-dev libcriterion-dev libcairo2-dev
+	libjson-glib-dev
 )
 
 missing=()

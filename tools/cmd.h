@@ -23,6 +23,7 @@ struct xb_scenario;
 int cmd_zone(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
 int cmd_policies(int argc, char **argv);
 int cmd_backends(int argc, char **argv);
 

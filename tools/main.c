@@ -14,6 +14,9 @@ static const struct xb_cmd commands[] = {
 	{"compare", cmd_compare,
 	 "replay a scenario under several policies, one row each",
 	 "xballoon compare SCENARIO [--policies P,Q,...] [--seed N]"},
+	{"bench", cmd_bench, "sweep scenarios x policies x seeds, mean ± 95 % CI",
+	 "xballoon bench [--policies P,Q] [--seeds N] [--jobs N] [--out DIR] "
+	 "SCENARIO... | --merge [--policies P,Q] [--out DIR] DIR..."},
 	{"policies", cmd_policies, "list the balloon policies",
 	 "xballoon policies [--knobs]"},
 	{"backends", cmd_backends, "list the backends", "xballoon backends"},

@@ -1,0 +1,353 @@
+/*
+ * `xballoon bench` results: parse report.json (json-glib) into one record
+ * per run, and print the per-scenario tables and results.csv. The direct
+ * sweep and --merge both go through here, so they print the same tables.
+ */
+#include <json-glib/json-glib.h>
+#include <string.h>
+
+#include "xballoon/backend.h"
+#include "xballoon/policy.h"
+#include "xballoon/stats.h"
+#include "xballoon/sweep.h"
+
+static const struct {
+	const char *csv, *head, *fmt;
+} metrics[XB_SWEEP_NR_METRICS] = {
+#define XB_SWEEP_DESC(id, c, h, f) [XB_SWEEP_##id] = {c, h, f},
+    XB_SWEEP_METRICS(XB_SWEEP_DESC)
+#undef XB_SWEEP_DESC
+};
+
+/* The node at a dotted @path below @root, or NULL. */
+static JsonNode *lookup(JsonObject *root, const char *path)
+{
+	char **parts = g_strsplit(path, ".", -1);
+	JsonObject *obj = root;
+	JsonNode *node = NULL;
+
+	for (char **p = parts; *p; p++) {
+		if (!obj || !json_object_has_member(obj, *p)) {
+			node = NULL;
+			break;
+		}
+		node = json_object_get_member(obj, *p);
+		obj = JSON_NODE_HOLDS_OBJECT(node) ? json_node_get_object(node)
+						   : NULL;
+	}
+	g_strfreev(parts);
+	return node;
+}
+
+struct reader {
+	JsonObject *root;
+	const char *file;
+	GError **error;
+	bool ok;
+};
+
+static void missing(struct reader *r, const char *path, const char *what)
+{
+	if (r->ok)
+		g_set_error(r->error, XB_ERROR, XB_ERROR_INVALID,
+			    "%s: field '%s' missing or not %s", r->file, path,
+			    what);
+	r->ok = false;
+}
+
+static double number(struct reader *r, const char *path)
+{
+	JsonNode *n = lookup(r->root, path);
+
+	if (n && JSON_NODE_HOLDS_VALUE(n)) {
+		GType t = json_node_get_value_type(n);
+
+		if (t == G_TYPE_INT64)
+			return (double)json_node_get_int(n);
+		if (t == G_TYPE_DOUBLE)
+			return json_node_get_double(n);
+	}
+	missing(r, path, "a number");
+	return 0;
+}
+
+static uint64_t count(struct reader *r, const char *path)
+{
+	JsonNode *n = lookup(r->root, path);
+
+	if (n && JSON_NODE_HOLDS_VALUE(n) &&
+	    json_node_get_value_type(n) == G_TYPE_INT64 &&
+	    json_node_get_int(n) >= 0)
+		return (uint64_t)json_node_get_int(n);
+	missing(r, path, "a non-negative integer");
+	return 0;
+}
+
+static const char *string(struct reader *r, const char *path)
+{
+	JsonNode *n = lookup(r->root, path);
+
+	if (n && JSON_NODE_HOLDS_VALUE(n) &&
+	    json_node_get_value_type(n) == G_TYPE_STRING)
+		return json_node_get_string(n);
+	missing(r, path, "a string");
+	return "";
+}
+
+static bool boolean(struct reader *r, const char *path)
+{
+	JsonNode *n = lookup(r->root, path);
+
+	if (n && JSON_NODE_HOLDS_VALUE(n) &&
+	    json_node_get_value_type(n) == G_TYPE_BOOLEAN)
+		return json_node_get_boolean(n);
+	missing(r, path, "a boolean");
+	return false;
+}
+
+bool xb_sweep_parse_report(const char *path, struct xb_sweep_run *run,
+			   GError **error)
+{
+	JsonParser *parser = json_parser_new();
+	GError *err = NULL;
+
+	memset(run, 0, sizeof(*run));
+	if (!json_parser_load_from_file(parser, path, &err)) {
+		g_set_error(error, XB_ERROR, XB_ERROR_INVALID, "%s: %s", path,
+			    err->message);
+		g_error_free(err);
+		g_object_unref(parser);
+		return false;
+	}
+	JsonNode *root = json_parser_get_root(parser);
+
+	if (!root || !JSON_NODE_HOLDS_OBJECT(root)) {
+		g_set_error(error, XB_ERROR, XB_ERROR_INVALID,
+			    "%s: not a JSON object", path);
+		g_object_unref(parser);
+		return false;
+	}
+	struct reader r = {json_node_get_object(root), path, error, true};
+	double *v = run->v;
+
+	run->scenario = g_strdup(string(&r, "scenario"));
+	run->policy = g_strdup(string(&r, "policy"));
+	run->seed = count(&r, "seed");
+	g_strlcpy(run->digest, string(&r, "digest"), sizeof(run->digest));
+	run->violations = count(&r, "invariants.violations");
+	v[XB_SWEEP_TARGET] = boolean(&r, "target_reached") ? 1 : 0;
+	v[XB_SWEEP_FU9] = number(&r, "guest.fu9");
+	v[XB_SWEEP_REG_BAL] = number(&r, "guest.regions_2m.ballooned");
+	v[XB_SWEEP_REG_MIX] = number(&r, "guest.regions_2m.mixed");
+	v[XB_SWEEP_SP_COVER] = number(&r, "host.superpage_coverage");
+
+	/* Share of the balloon held as 2 MiB pages; an empty balloon holds
+	 * none, so 0 rather than 0/0. */
+	double huge = number(&r, "guest.balloon.huge");
+	double all = huge + number(&r, "guest.balloon.small") +
+		     number(&r, "guest.balloon.special");
+
+	v[XB_SWEEP_HUGE_SHARE] = all > 0 ? huge / all : 0;
+	v[XB_SWEEP_HCALLS] =
+	    number(&r, "hypercalls.populate_physmap.calls") +
+	    number(&r, "hypercalls.decrease_reservation.calls") +
+	    number(&r, "hypercalls.exchange.calls") +
+	    number(&r, "hypercalls.relocate.calls");
+	v[XB_SWEEP_MIGRATED] = number(&r, "compaction.migrated");
+	v[XB_SWEEP_XCHG_RELOC] = number(&r, "hypercalls.exchange.calls") +
+				 number(&r, "hypercalls.relocate.calls");
+	v[XB_SWEEP_SIM] = number(&r, "sim_time_s");
+	v[XB_SWEEP_WALL] = number(&r, "wall_time_s");
+	g_object_unref(parser);
+	if (!r.ok)
+		xb_sweep_run_clear(run);
+	return r.ok;
+}
+
+void xb_sweep_run_clear(struct xb_sweep_run *run)
+{
+	g_free(run->scenario);
+	g_free(run->policy);
+	run->scenario = run->policy = NULL;
+}
+
+/* Sort key of a policy: its place in the given list, else after them in
+ * registry order, else after all of those (then by name). */
+static size_t policy_rank(const char *name, char **given)
+{
+	size_t base = 0;
+
+	for (char **p = given; p && *p; p++, base++)
+		if (!strcmp(*p, name))
+			return base;
+	for (const struct xb_policy_ops *const *p = xb_policy_list(); *p;
+	     p++, base++)
+		if (!strcmp((*p)->name, name))
+			return base;
+	return base;
+}
+
+static char **sort_policies;
+
+static gint compare_runs(gconstpointer pa, gconstpointer pb)
+{
+	const struct xb_sweep_run *a = pa, *b = pb;
+	int c = strcmp(a->scenario, b->scenario);
+
+	if (c)
+		return c;
+	size_t ra = policy_rank(a->policy, sort_policies);
+	size_t rb = policy_rank(b->policy, sort_policies);
+
+	if (ra != rb)
+		return ra < rb ? -1 : 1;
+	c = strcmp(a->policy, b->policy);
+	if (c)
+		return c;
+	return a->seed < b->seed ? -1 : a->seed > b->seed;
+}
+
+void xb_sweep_sort(GArray *runs, char **policies)
+{
+	sort_policies = policies;
+	g_array_sort(runs, compare_runs);
+	sort_policies = NULL;
+}
+
+/* "mean ± half", or the mean alone for one run (no interval). */
+static char *cell(const struct xb_stats *s, const char *fmt)
+{
+	char *mean = g_strdup_printf(fmt, s->mean);
+
+	if (s->n < 2)
+		return mean;
+	char *half = g_strdup_printf(fmt, s->half);
+	char *c = g_strdup_printf("%s ± %s", mean, half);
+
+	g_free(mean);
+	g_free(half);
+	return c;
+}
+
+#define NR_COLS (XB_SWEEP_NR_METRICS + 2) /* policy, runs, metrics */
+
+static void print_row(FILE *out, char **cells, const size_t *width,
+		      bool markdown)
+{
+	for (size_t c = 0; c < NR_COLS; c++) {
+		size_t len = g_utf8_strlen(cells[c], -1);
+		int pad = (int)(width[c] - len);
+
+		if (markdown)
+			fprintf(out, "| %s ", cells[c]);
+		else if (c == 0)
+			fprintf(out, "%s%*s", cells[c], pad, "");
+		else
+			fprintf(out, "  %*s%s", pad, "", cells[c]);
+	}
+	fputs(markdown ? "|\n" : "\n", out);
+}
+
+/* One scenario's table: runs[0..n) are its runs, grouped by policy. */
+static void write_table(const struct xb_sweep_run *runs, size_t n,
+			bool markdown, FILE *out)
+{
+	GPtrArray *rows = g_ptr_array_new();
+	char **head = g_new0(char *, NR_COLS + 1);
+	size_t width[NR_COLS];
+	uint64_t violations = 0;
+	double *v = g_new(double, n);
+
+	head[0] = g_strdup("policy");
+	head[1] = g_strdup("runs");
+	for (size_t m = 0; m < XB_SWEEP_NR_METRICS; m++)
+		head[m + 2] = g_strdup(metrics[m].head);
+	for (size_t i = 0, j; i < n; i = j) {
+		char **row = g_new0(char *, NR_COLS + 1);
+
+		for (j = i; j < n && !strcmp(runs[j].policy, runs[i].policy);
+		     j++)
+			violations += runs[j].violations;
+		row[0] = g_strdup(runs[i].policy);
+		row[1] = g_strdup_printf("%zu", j - i);
+		for (size_t m = 0; m < XB_SWEEP_NR_METRICS; m++) {
+			struct xb_stats s;
+
+			for (size_t k = i; k < j; k++)
+				v[k - i] = runs[k].v[m];
+			xb_stats_summarize(v, j - i, &s);
+			row[m + 2] = cell(&s, metrics[m].fmt);
+		}
+		g_ptr_array_add(rows, row);
+	}
+	for (size_t c = 0; c < NR_COLS; c++) {
+		width[c] = g_utf8_strlen(head[c], -1);
+		for (guint r = 0; r < rows->len; r++) {
+			char **row = rows->pdata[r];
+			size_t len = g_utf8_strlen(row[c], -1);
+
+			width[c] = MAX(width[c], len);
+		}
+	}
+	if (markdown)
+		fprintf(out, "## %s\n\n", runs[0].scenario);
+	else
+		fprintf(out, "%s\n\n", runs[0].scenario);
+	print_row(out, head, width, markdown);
+	if (markdown) {
+		fputs("|:---", out);
+		for (size_t c = 1; c < NR_COLS; c++)
+			fputs("|---:", out);
+		fputs("|\n", out);
+	}
+	for (guint r = 0; r < rows->len; r++) {
+		print_row(out, rows->pdata[r], width, markdown);
+		g_strfreev(rows->pdata[r]);
+	}
+	if (violations)
+		fprintf(out, "\nINVARIANT VIOLATIONS: %llu\n",
+			(unsigned long long)violations);
+	fputc('\n', out);
+	g_strfreev(head);
+	g_ptr_array_free(rows, TRUE);
+	g_free(v);
+}
+
+void xb_sweep_write_tables(const struct xb_sweep_run *runs, size_t n,
+			   bool markdown, FILE *out)
+{
+	for (size_t i = 0, j; i < n; i = j) {
+		for (j = i;
+		     j < n && !strcmp(runs[j].scenario, runs[i].scenario); j++)
+			;
+		write_table(runs + i, j - i, markdown, out);
+	}
+	fputs("Each cell: mean ± 95 % confidence interval over the runs "
+	      "(Student t), or the value of a single run.\n"
+	      "target: share of runs that reached the balloon target; "
+	      "2M-bal/2M-mix: 2 MiB guest regions wholly ballooned / mixed;\n"
+	      "sp-cover: share of guest memory on 2 MiB host superpages; "
+	      "bal-2M: share of the balloon held as 2 MiB pages;\n"
+	      "hcalls: memory_op hypercalls; migrated: compaction migrations; "
+	      "xchg+reloc: exchange and relocate calls.\n",
+	      out);
+}
+
+void xb_sweep_write_csv(const struct xb_sweep_run *runs, size_t n, FILE *out)
+{
+	fputs("scenario,policy,seed,digest,violations", out);
+	for (size_t m = 0; m < XB_SWEEP_NR_METRICS; m++)
+		fprintf(out, ",%s", metrics[m].csv);
+	fputc('\n', out);
+	for (size_t i = 0; i < n; i++) {
+		const struct xb_sweep_run *r = &runs[i];
+
+		fprintf(out, "%s,%s,%llu,%s,%llu", r->scenario, r->policy,
+			(unsigned long long)r->seed, r->digest,
+			(unsigned long long)r->violations);
+		/* Full precision: the CSV feeds further analysis. */
+		for (size_t m = 0; m < XB_SWEEP_NR_METRICS; m++)
+			fprintf(out, ",%.17g", r->v[m]);
+		fputc('\n', out);
+	}
+}
