@@ -62,8 +62,9 @@ void xb_report_write_json(const struct xb_run_result *r, FILE *out)
 		(unsigned long long)r->seed, r->digest);
 	fprintf(out, "  \"sim_time_s\": %.3f, \"wall_time_s\": %.3f,\n",
 		r->sim_time_s, r->wall_time_s);
-	fprintf(out, "  \"target_reached\": %s, \"target_pages\": %llu, "
-		     "\"current_pages\": %llu,\n",
+	fprintf(out,
+		"  \"target_reached\": %s, \"target_pages\": %llu, "
+		"\"current_pages\": %llu,\n",
 		r->target_reached ? "true" : "false",
 		(unsigned long long)r->target_pages,
 		(unsigned long long)r->current_pages);
@@ -80,12 +81,13 @@ void xb_report_write_json(const struct xb_run_result *r, FILE *out)
 		(unsigned long long)g->balloon_special);
 	fprintf(out, "    \"fu9\": %.6f, \"frag_index9\": %.3f,\n", g->fu9,
 		g->frag_index9);
-	fprintf(out,
-		"    \"regions_2m\": {\"populated\": %llu, \"ballooned\": %llu, "
-		"\"mixed\": %llu},\n",
-		(unsigned long long)g->regions_populated,
-		(unsigned long long)g->regions_ballooned,
-		(unsigned long long)g->regions_mixed);
+	fprintf(
+	    out,
+	    "    \"regions_2m\": {\"populated\": %llu, \"ballooned\": %llu, "
+	    "\"mixed\": %llu},\n",
+	    (unsigned long long)g->regions_populated,
+	    (unsigned long long)g->regions_ballooned,
+	    (unsigned long long)g->regions_mixed);
 	fprintf(out, "    \"buddyinfo\": ");
 	json_u64_array(out, g->buddyinfo, XB_MAX_ORDER);
 	fprintf(out, "\n  },\n");
@@ -120,24 +122,26 @@ void xb_report_write_json(const struct xb_run_result *r, FILE *out)
 		(unsigned long long)d->gave_up,
 		(unsigned long long)d->special_taken,
 		(unsigned long long)r->foreign_map_failed);
-	fprintf(out,
-		"  \"compaction\": {\"migrate_scanned\": %llu, \"free_scanned\": "
-		"%llu, \"isolated\": %llu,\n                 \"migrated\": %llu, "
-		"\"failed\": %llu, \"stall\": %llu, \"success\": %llu, "
-		"\"fail\": %llu},\n",
-		(unsigned long long)r->compaction.compact_migrate_scanned,
-		(unsigned long long)r->compaction.compact_free_scanned,
-		(unsigned long long)r->compaction.compact_isolated,
-		(unsigned long long)r->compaction.pgmigrate_success,
-		(unsigned long long)r->compaction.pgmigrate_fail,
-		(unsigned long long)r->compaction.compact_stall,
-		(unsigned long long)r->compaction.compact_success,
-		(unsigned long long)r->compaction.compact_fail);
+	fprintf(
+	    out,
+	    "  \"compaction\": {\"migrate_scanned\": %llu, \"free_scanned\": "
+	    "%llu, \"isolated\": %llu,\n                 \"migrated\": %llu, "
+	    "\"failed\": %llu, \"stall\": %llu, \"success\": %llu, "
+	    "\"fail\": %llu},\n",
+	    (unsigned long long)r->compaction.compact_migrate_scanned,
+	    (unsigned long long)r->compaction.compact_free_scanned,
+	    (unsigned long long)r->compaction.compact_isolated,
+	    (unsigned long long)r->compaction.pgmigrate_success,
+	    (unsigned long long)r->compaction.pgmigrate_fail,
+	    (unsigned long long)r->compaction.compact_stall,
+	    (unsigned long long)r->compaction.compact_success,
+	    (unsigned long long)r->compaction.compact_fail);
 	fprintf(out, "  \"events\": %llu,\n",
 		(unsigned long long)r->events_run);
-	fprintf(out, "  \"invariants\": {\"checks\": %llu, \"violations\": %llu}\n}\n",
-		(unsigned long long)r->checks,
-		(unsigned long long)r->violations);
+	fprintf(
+	    out,
+	    "  \"invariants\": {\"checks\": %llu, \"violations\": %llu}\n}\n",
+	    (unsigned long long)r->checks, (unsigned long long)r->violations);
 }
 
 void xb_report_write_csv(const struct xb_run_result *r, FILE *out)
@@ -147,17 +151,19 @@ void xb_report_write_csv(const struct xb_run_result *r, FILE *out)
 		     "host_free_2m\n");
 	for (guint i = 0; i < r->series->len; i++) {
 		const struct xb_run_sample *s =
-			&g_array_index(r->series, struct xb_run_sample, i);
+		    &g_array_index(r->series, struct xb_run_sample, i);
 
-		fprintf(out, "%.3f,%llu,%llu,%llu,%llu,%.6f,%.6f,%llu,%llu,%.3f,%llu\n",
-			s->t_s, (unsigned long long)s->populated,
-			(unsigned long long)s->target,
-			(unsigned long long)s->balloon_huge,
-			(unsigned long long)s->balloon_small, s->fu9,
-			s->superpage_coverage,
-			(unsigned long long)s->balloon_special,
-			(unsigned long long)s->free, s->frag_index9,
-			(unsigned long long)s->host_free_2m);
+		fprintf(
+		    out,
+		    "%.3f,%llu,%llu,%llu,%llu,%.6f,%.6f,%llu,%llu,%.3f,%llu\n",
+		    s->t_s, (unsigned long long)s->populated,
+		    (unsigned long long)s->target,
+		    (unsigned long long)s->balloon_huge,
+		    (unsigned long long)s->balloon_small, s->fu9,
+		    s->superpage_coverage,
+		    (unsigned long long)s->balloon_special,
+		    (unsigned long long)s->free, s->frag_index9,
+		    (unsigned long long)s->host_free_2m);
 	}
 }
 
@@ -168,7 +174,7 @@ void xb_report_write_map(const struct xb_run_result *r, FILE *out)
 		     "ballooned 4 KiB, S special, x mixed\n");
 	for (guint i = 0; r->maps && i < r->maps->len; i++) {
 		const struct xb_run_map *m =
-			&g_array_index(r->maps, struct xb_run_map, i);
+		    &g_array_index(r->maps, struct xb_run_map, i);
 
 		fprintf(out, "%.3f ", m->t_s);
 		for (uint64_t k = 0; k < r->nr_regions; k++)
@@ -187,32 +193,38 @@ void xb_report_print_summary(const struct xb_run_result *r, FILE *out)
 	const struct xb_guest_metrics *g = &r->guest;
 	const struct xb_backend_stats *h = &r->hypercalls;
 
-	fprintf(out, "%s, policy %s, seed %llu: %s (%.0f MiB populated, "
-		     "target %.0f MiB)\n",
+	fprintf(out,
+		"%s, policy %s, seed %llu: %s (%.0f MiB populated, "
+		"target %.0f MiB)\n",
 		r->scenario, r->policy, (unsigned long long)r->seed,
 		r->target_reached ? "target reached" : "TARGET NOT REACHED",
 		mib(r->current_pages), mib(r->target_pages));
-	fprintf(out, "  balloon: %.0f MiB in 2 MiB pages, %.0f MiB in 4 KiB "
-		     "pages, %.0f MiB special\n",
+	fprintf(out,
+		"  balloon: %.0f MiB in 2 MiB pages, %.0f MiB in 4 KiB "
+		"pages, %.0f MiB special\n",
 		mib(g->balloon_huge), mib(g->balloon_small),
 		mib(g->balloon_special));
-	fprintf(out, "  guest: Fu(9) %.3f; 2 MiB regions %llu populated, %llu "
-		     "ballooned, %llu mixed\n",
+	fprintf(out,
+		"  guest: Fu(9) %.3f; 2 MiB regions %llu populated, %llu "
+		"ballooned, %llu mixed\n",
 		g->fu9, (unsigned long long)g->regions_populated,
 		(unsigned long long)g->regions_ballooned,
 		(unsigned long long)g->regions_mixed);
-	fprintf(out, "  host: superpage coverage %.3f, %llu free 2 MiB blocks\n",
+	fprintf(out,
+		"  host: superpage coverage %.3f, %llu free 2 MiB blocks\n",
 		r->host.superpage_coverage,
 		(unsigned long long)r->host.free_2m_blocks);
-	fprintf(out, "  hypercalls: populate %llu, decrease %llu, exchange "
-		     "%llu, relocate %llu; compaction migrated %llu pages\n",
+	fprintf(out,
+		"  hypercalls: populate %llu, decrease %llu, exchange "
+		"%llu, relocate %llu; compaction migrated %llu pages\n",
 		(unsigned long long)h->populate.calls,
 		(unsigned long long)h->decrease.calls,
 		(unsigned long long)h->exchange.calls,
 		(unsigned long long)h->relocate.calls,
 		(unsigned long long)r->compaction.pgmigrate_success);
-	fprintf(out, "  time: %.1f s simulated, %.2f s wall; invariants: %llu "
-		     "checks, %llu violations; digest %.16s\n",
+	fprintf(out,
+		"  time: %.1f s simulated, %.2f s wall; invariants: %llu "
+		"checks, %llu violations; digest %.16s\n",
 		r->sim_time_s, r->wall_time_s, (unsigned long long)r->checks,
 		(unsigned long long)r->violations, r->digest);
 }

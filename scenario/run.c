@@ -24,9 +24,9 @@ struct neighbour {
 	const struct xb_neighbour *spec;
 	unsigned domid;
 	uint64_t gfn_space;
-	uint64_t next_gfn;          /* bump allocator over its gfn space    */
+	uint64_t next_gfn; /* bump allocator over its gfn space    */
 	GArray *free_gfns[XB_MAX_ORDER]; /* gfns of freed extents, by order */
-	GArray *held;               /* uint64_t: gfn << 8 | order           */
+	GArray *held; /* uint64_t: gfn << 8 | order           */
 };
 
 struct run {
@@ -40,15 +40,15 @@ struct run {
 	struct xb_compactor comp;
 	struct xb_driver drv;
 	bool drv_ready;
-	struct xb_workload **wl;     /* by scenario workload index          */
+	struct xb_workload **wl; /* by scenario workload index          */
 	struct neighbour *nb;
-	uint64_t balloon_gen;        /* invalidates stale balloon timers    */
-	uint64_t target;             /* the last target asked for           */
+	uint64_t balloon_gen; /* invalidates stale balloon timers    */
+	uint64_t target;      /* the last target asked for           */
 	GChecksum *trace;
 	uint64_t duration;
 	uint64_t wall_start_ns;
 	uint64_t last_progress_ns;
-	uint64_t next_map;           /* time of the next region map          */
+	uint64_t next_map; /* time of the next region map          */
 };
 
 static uint64_t wall_ns(void)
@@ -76,9 +76,16 @@ static void trace_words(struct run *r, const uint64_t *w, unsigned n)
 static void trace_backend(void *priv, const struct xb_trace_rec *t)
 {
 	struct run *r = priv;
-	uint64_t head[] = {r->sim.now, t->op, t->nr, t->order, t->nr_out,
-			   t->out_order, (uint64_t)t->result, t->progress,
-			   t->src, t->dst};
+	uint64_t head[] = {r->sim.now,
+			   t->op,
+			   t->nr,
+			   t->order,
+			   t->nr_out,
+			   t->out_order,
+			   (uint64_t)t->result,
+			   t->progress,
+			   t->src,
+			   t->dst};
 
 	trace_words(r, head, G_N_ELEMENTS(head));
 	if (t->extents)
@@ -127,9 +134,9 @@ static bool run_compact(struct xb_zone *z, void *priv, unsigned order,
 }
 
 static const struct xb_zone_ops run_zone_ops = {
-	.reclaim = run_reclaim,
-	.compact = run_compact,
-	.reclaimable = run_reclaimable,
+    .reclaim = run_reclaim,
+    .compact = run_compact,
+    .reclaimable = run_reclaimable,
 };
 
 /* ---- checkers ------------------------------------------------------------ */
@@ -149,7 +156,8 @@ static void run_checks(struct run *r)
 		r->res->violations++;
 }
 
-/* ---- neighbours ------------------------------------------------------------ */
+/* ---- neighbours ------------------------------------------------------------
+ */
 
 static bool nb_alloc_gfn(struct neighbour *n, unsigned order, uint64_t *gfn)
 {
@@ -160,8 +168,8 @@ static bool nb_alloc_gfn(struct neighbour *n, unsigned order, uint64_t *gfn)
 		g_array_set_size(fl, fl->len - 1);
 		return true;
 	}
-	uint64_t g = (n->next_gfn + (1ull << order) - 1) &
-		     ~((1ull << order) - 1);
+	uint64_t g =
+	    (n->next_gfn + (1ull << order) - 1) & ~((1ull << order) - 1);
 
 	if (g + (1ull << order) > n->gfn_space)
 		return false;
@@ -225,7 +233,7 @@ static void ev_churn(struct xb_sim *s, void *arg, uint64_t data)
 		unsigned order = rec & 0xff;
 
 		g_array_index(n->held, uint64_t, k) =
-			g_array_index(n->held, uint64_t, n->held->len - 1);
+		    g_array_index(n->held, uint64_t, n->held->len - 1);
 		g_array_set_size(n->held, n->held->len - 1);
 		xb_mock_domain_free(r->mock, n->domid, gfn, order);
 		g_array_append_val(n->free_gfns[order], gfn);
@@ -242,7 +250,8 @@ static void ev_churn(struct xb_sim *s, void *arg, uint64_t data)
 	xb_sim_after(s, n->spec->churn_every, ev_churn, r, data);
 }
 
-/* ---- timers --------------------------------------------------------------- */
+/* ---- timers ---------------------------------------------------------------
+ */
 
 static void ev_balloon(struct xb_sim *s, void *arg, uint64_t gen)
 {
@@ -295,21 +304,22 @@ static void sample(struct run *r)
 	xb_metrics_guest(&r->drv, &g);
 	xb_host_info(r->be, &h);
 	row = (struct xb_run_sample){
-		.t_s = (double)r->sim.now / (double)XB_NS_PER_S,
-		.populated = g.populated,
-		.target = r->drv.target_pages,
-		.balloon_huge = g.balloon_huge,
-		.balloon_small = g.balloon_small,
-		.balloon_special = g.balloon_special,
-		.free = g.free,
-		.fu9 = g.fu9,
-		.frag_index9 = g.frag_index9,
-		.superpage_coverage = h.superpage_coverage,
-		.host_free_2m = h.free_2m_blocks,
+	    .t_s = (double)r->sim.now / (double)XB_NS_PER_S,
+	    .populated = g.populated,
+	    .target = r->drv.target_pages,
+	    .balloon_huge = g.balloon_huge,
+	    .balloon_small = g.balloon_small,
+	    .balloon_special = g.balloon_special,
+	    .free = g.free,
+	    .fu9 = g.fu9,
+	    .frag_index9 = g.frag_index9,
+	    .superpage_coverage = h.superpage_coverage,
+	    .host_free_2m = h.free_2m_blocks,
 	};
 	g_array_append_val(r->res->series, row);
-	uint64_t w[] = {r->sim.now, 0x2000, g.populated, g.balloon_huge,
-			g.balloon_small, g.free, h.free_2m_blocks};
+	uint64_t w[] = {r->sim.now,	 0x2000,	  g.populated,
+			g.balloon_huge,	 g.balloon_small, g.free,
+			h.free_2m_blocks};
 
 	trace_words(r, w, G_N_ELEMENTS(w));
 }
@@ -318,8 +328,8 @@ static void sample(struct run *r)
 static void take_map(struct run *r)
 {
 	struct xb_run_map m = {
-		.t_s = (double)r->sim.now / (double)XB_NS_PER_S,
-		.regions = g_malloc(r->res->nr_regions),
+	    .t_s = (double)r->sim.now / (double)XB_NS_PER_S,
+	    .regions = g_malloc(r->res->nr_regions),
 	};
 
 	xb_metrics_region_map(&r->drv, m.regions);
@@ -379,16 +389,16 @@ static void ev_timeline(struct xb_sim *s, void *arg, uint64_t idx)
 	switch (ev->type) {
 	case XB_EV_WORKLOAD: {
 		const struct xb_scn_workload *sw =
-			&r->sc->workloads[ev->workload];
+		    &r->sc->workloads[ev->workload];
 		struct xb_workload_spec spec = {
-			.name = sw->name,
-			.kind = sw->kind,
-			.size = sw->frames,
-			.ramp = sw->ramp,
-			.churn = (double)sw->churn_ppm_s / XB_PPM,
-			.lifetime = sw->lifetime == XB_NS_FOREVER ? 0
-								  : sw->lifetime,
-			.free = (double)sw->free_ppm / XB_PPM,
+		    .name = sw->name,
+		    .kind = sw->kind,
+		    .size = sw->frames,
+		    .ramp = sw->ramp,
+		    .churn = (double)sw->churn_ppm_s / XB_PPM,
+		    .lifetime =
+			sw->lifetime == XB_NS_FOREVER ? 0 : sw->lifetime,
+		    .free = (double)sw->free_ppm / XB_PPM,
 		};
 
 		r->wl[ev->workload] = xb_workload_start(r->zone, &spec, s->now);
@@ -416,13 +426,13 @@ static void ev_timeline(struct xb_sim *s, void *arg, uint64_t idx)
 			xb_compact_zone_full(&r->comp);
 		} else {
 			struct xb_compact_control cc = {
-				.zone = r->zone,
-				.c = &r->comp,
-				.order = ev->compact_order,
-				.migratetype = XB_MT_MOVABLE,
-				.mode = XB_MIGRATE_SYNC,
-				.whole_zone = true,
-				.ignore_skip_hint = true,
+			    .zone = r->zone,
+			    .c = &r->comp,
+			    .order = ev->compact_order,
+			    .migratetype = XB_MT_MOVABLE,
+			    .mode = XB_MIGRATE_SYNC,
+			    .whole_zone = true,
+			    .ignore_skip_hint = true,
 			};
 
 			xb_compact_zone(&cc);
@@ -436,9 +446,8 @@ static void ev_timeline(struct xb_sim *s, void *arg, uint64_t idx)
 		if (ev->fault.call)
 			xb_mock_fail_call(r->mock, op, ev->fault.call);
 		else if (ev->fault.rate_ppm)
-			xb_mock_fail_probability(r->mock, op,
-						 (double)ev->fault.rate_ppm /
-							 XB_PPM);
+			xb_mock_fail_probability(
+			    r->mock, op, (double)ev->fault.rate_ppm / XB_PPM);
 		else
 			xb_mock_fail_at(r->mock, op, ev->fault.at_extent);
 		if (ev->fault.duration != XB_NS_FOREVER)
@@ -451,15 +460,16 @@ static void ev_timeline(struct xb_sim *s, void *arg, uint64_t idx)
 	}
 }
 
-/* ---- setup ------------------------------------------------------------------ */
+/* ---- setup ------------------------------------------------------------------
+ */
 
 static bool check_memory(const struct xb_scenario *sc, GError **error)
 {
 	uint64_t need = xb_scenario_metadata_bytes(sc);
 	long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
 	uint64_t have = pages > 0 && psize > 0
-				? (uint64_t)pages * (uint64_t)psize
-				: UINT64_MAX;
+			    ? (uint64_t)pages * (uint64_t)psize
+			    : UINT64_MAX;
 
 	if (need <= have / 10 * 9)
 		return true;
@@ -518,13 +528,13 @@ static bool setup(struct run *r, GError **error)
 	r->res->backend = g_strdup(bops->name);
 
 	struct xb_backend_config cfg = {
-		.type = sc->guest.type,
-		.max_pages = sc->guest.max_frames,
-		.gfn_space = sc->guest.max_frames,
-		.memop_max_order = sc->guest.memop_max_order,
-		.host_pages = sc->host.frames,
-		.seed = r->res->seed,
-		.domid = -1,
+	    .type = sc->guest.type,
+	    .max_pages = sc->guest.max_frames,
+	    .gfn_space = sc->guest.max_frames,
+	    .memop_max_order = sc->guest.memop_max_order,
+	    .host_pages = sc->host.frames,
+	    .seed = r->res->seed,
+	    .domid = -1,
 	};
 
 	r->be = xb_backend_open(bops, &cfg, error);
@@ -552,8 +562,8 @@ static bool setup(struct run *r, GError **error)
 		}
 		n->domid = (unsigned)rc;
 		for (unsigned o = 0; o < XB_MAX_ORDER; o++)
-			n->free_gfns[o] = g_array_new(FALSE, FALSE,
-						      sizeof(uint64_t));
+			n->free_gfns[o] =
+			    g_array_new(FALSE, FALSE, sizeof(uint64_t));
 		n->held = g_array_new(FALSE, FALSE, sizeof(uint64_t));
 		nb_boot(r, n);
 	}
@@ -625,7 +635,7 @@ static void finish(struct run *r)
 	if (res->maps &&
 	    (!res->maps->len ||
 	     g_array_index(res->maps, struct xb_run_map, res->maps->len - 1)
-			     .t_s < (double)r->sim.now / (double)XB_NS_PER_S))
+		     .t_s < (double)r->sim.now / (double)XB_NS_PER_S))
 		take_map(r);
 	xb_metrics_guest(&r->drv, &res->guest);
 	res->host.superpage_coverage = -1;
@@ -660,8 +670,8 @@ bool xb_run(const struct xb_scenario *sc, const struct xb_run_options *opt,
 	ok = setup(&r, error);
 	if (ok && opt->map_every) {
 		res->nr_regions = xb_metrics_nr_regions(r.zone);
-		res->maps = g_array_new(FALSE, FALSE,
-					sizeof(struct xb_run_map));
+		res->maps =
+		    g_array_new(FALSE, FALSE, sizeof(struct xb_run_map));
 	}
 	if (ok) {
 		for (size_t i = 0; i < sc->nr_events; i++)

@@ -12,9 +12,9 @@ struct xb_cmd {
 	const char *usage;
 };
 
-#define XB_EXIT_OK      0
+#define XB_EXIT_OK	0
 #define XB_EXIT_FAILURE 1
-#define XB_EXIT_USAGE   2
+#define XB_EXIT_USAGE	2
 
 #include <stdint.h>
 

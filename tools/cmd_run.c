@@ -33,8 +33,8 @@ struct xb_scenario *xb_cli_load(const char *path, const char *policy)
 	GError *err = NULL;
 	struct xb_scenario *sc = xb_scenario_load(path, &err);
 
-	if (sc && !xb_scenario_check_policy(sc, &xb_scenario_default_policy_check, policy,
-					    &err)) {
+	if (sc && !xb_scenario_check_policy(
+		      sc, &xb_scenario_default_policy_check, policy, &err)) {
 		xb_scenario_free(sc);
 		sc = NULL;
 	}
@@ -83,8 +83,9 @@ int cmd_run(int argc, char **argv)
 			xb_cli_error("unknown option '%s'", a);
 			return XB_EXIT_USAGE;
 		} else if (path) {
-			xb_cli_error("one scenario at a time (got '%s' and '%s')",
-				     path, a);
+			xb_cli_error(
+			    "one scenario at a time (got '%s' and '%s')", path,
+			    a);
 			return XB_EXIT_USAGE;
 		} else {
 			path = a;
@@ -111,7 +112,11 @@ int cmd_run(int argc, char **argv)
 	int status = XB_EXIT_OK;
 
 	if (!xb_run(sc, &opt, &res, &err)) {
-		fprintf(stderr, "xballoon: error: %s\n", err->message);
+		/* Errors found in the file already say FILE:LINE:COL: error. */
+		if (strstr(err->message, ": error: "))
+			fprintf(stderr, "%s\n", err->message);
+		else
+			xb_cli_error("%s", err->message);
 		status = err->code == XB_ERROR_INVALID ? XB_EXIT_USAGE
 						       : XB_EXIT_FAILURE;
 		g_error_free(err);

@@ -8,24 +8,26 @@
 #include "tools/cmd.h"
 
 static const struct xb_cmd commands[] = {
-	{"run", cmd_run, "replay a scenario",
-	 "xballoon run SCENARIO [--policy P] [--seed N] [--backend mock|xen] "
-	 "[--out DIR] [--map-every TIME] [--json]"},
-	{"compare", cmd_compare,
-	 "replay a scenario under several policies, one row each",
-	 "xballoon compare SCENARIO [--policies P,Q,...] [--seed N]"},
-	{"bench", cmd_bench, "sweep scenarios x policies x seeds, mean ± 95 % CI",
-	 "xballoon bench [--policies P,Q] [--seeds N] [--jobs N] [--out DIR] "
-	 "SCENARIO... | --merge [--policies P,Q] [--out DIR] DIR..."},
-	{"policies", cmd_policies, "list the balloon policies",
-	 "xballoon policies [--knobs]"},
-	{"backends", cmd_backends, "list the backends", "xballoon backends"},
-	{"zone", cmd_zone,
-	 "build a guest zone, apply an allocation pattern, print its state",
-	 "xballoon zone [--frames N] [--seed N] [--pattern fill|fragmenter|random]"},
-	{"check", cmd_check, "validate scenario files", "xballoon check SCENARIO..."},
-	{"plot", cmd_plot, "draw runs' curves and memory maps (PNG, SVG)",
-	 "xballoon plot DIR... [--out PREFIX] [--last]"},
+    {"run", cmd_run, "replay a scenario",
+     "xballoon run SCENARIO [--policy P] [--seed N] [--backend mock|xen] "
+     "[--out DIR] [--map-every TIME] [--json]"},
+    {"compare", cmd_compare,
+     "replay a scenario under several policies, one row each",
+     "xballoon compare SCENARIO [--policies P,Q,...] [--seed N]"},
+    {"bench", cmd_bench, "sweep scenarios x policies x seeds, mean ± 95 % CI",
+     "xballoon bench [--policies P,Q] [--seeds N] [--jobs N] [--out DIR] "
+     "SCENARIO... | --merge [--policies P,Q] [--out DIR] DIR..."},
+    {"policies", cmd_policies, "list the balloon policies",
+     "xballoon policies [--knobs]"},
+    {"backends", cmd_backends, "list the backends", "xballoon backends"},
+    {"zone", cmd_zone,
+     "build a guest zone, apply an allocation pattern, print its state",
+     "xballoon zone [--frames N] [--seed N] [--pattern "
+     "fill|fragmenter|random]"},
+    {"check", cmd_check, "validate scenario files",
+     "xballoon check SCENARIO..."},
+    {"plot", cmd_plot, "draw runs' curves and memory maps (PNG, SVG)",
+     "xballoon plot DIR... [--out PREFIX] [--last]"},
 };
 
 #define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -74,7 +76,8 @@ int main(int argc, char **argv)
 		if (strcmp(name, commands[i].name))
 			continue;
 		for (int a = 2; a < argc; a++) {
-			if (!strcmp(argv[a], "--help") || !strcmp(argv[a], "-h")) {
+			if (!strcmp(argv[a], "--help") ||
+			    !strcmp(argv[a], "-h")) {
 				printf("usage: %s\n\n%s\n", commands[i].usage,
 				       commands[i].summary);
 				return XB_EXIT_OK;

@@ -54,8 +54,9 @@ enum xb_frame_state {
 };
 
 /* Per-frame flags, on heads only. */
-#define XB_FRAME_MOVABLE_BALLOON 0x01 /* balloon page on the core device list  \
-				       */
+#define XB_FRAME_MOVABLE_BALLOON                                               \
+	0x01 /* balloon page on the core device list                           \
+	      */
 
 /*
  * One record per frame, 16 bytes (Linux's struct page is 64). The meaning of

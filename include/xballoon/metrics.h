@@ -10,14 +10,14 @@
 #include "xballoon/driver.h"
 
 struct xb_guest_metrics {
-	uint64_t pages;          /* guest frames (maxmem)                     */
-	uint64_t populated;      /* frames backed by the hypervisor           */
-	uint64_t free;           /* free frames in the zone                   */
-	uint64_t balloon_huge;   /* frames in the 2 MiB queue                 */
-	uint64_t balloon_small;  /* frames in the 4 KiB queue (incl. isolated)*/
-	uint64_t balloon_special;/* frames taken for foreign mappings         */
-	double fu9;              /* unusable free space index, order 9        */
-	double frag_index9;      /* Linux fragmentation index, order 9        */
+	uint64_t pages;		/* guest frames (maxmem)                     */
+	uint64_t populated;	/* frames backed by the hypervisor           */
+	uint64_t free;		/* free frames in the zone                   */
+	uint64_t balloon_huge;	/* frames in the 2 MiB queue                 */
+	uint64_t balloon_small; /* frames in the 4 KiB queue (incl. isolated)*/
+	uint64_t balloon_special; /* frames taken for foreign mappings */
+	double fu9;	    /* unusable free space index, order 9        */
+	double frag_index9; /* Linux fragmentation index, order 9        */
 	uint64_t regions_populated; /* 2 MiB regions wholly populated        */
 	uint64_t regions_ballooned; /* ... wholly unpopulated                 */
 	uint64_t regions_mixed;
@@ -42,7 +42,7 @@ enum xb_region_state {
 	XB_REGION_MOVABLE,   /* populated, used, only movable allocations   */
 	XB_REGION_UNMOVABLE, /* populated, some unmovable or reclaimable
 			      * allocation (compaction cannot empty it)    */
-	XB_REGION_HUGE,      /* ballooned as one 2 MiB page                 */
+	XB_REGION_HUGE,	     /* ballooned as one 2 MiB page                 */
 	XB_REGION_SMALL,     /* ballooned as 4 KiB pages                    */
 	XB_REGION_SPECIAL,   /* unpopulated, taken for foreign mappings     */
 	XB_REGION_MIXED,     /* populated and unpopulated frames, or

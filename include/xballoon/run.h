@@ -17,20 +17,20 @@
 #include "xballoon/scenario.h"
 
 struct xb_run_options {
-	const char *policy;   /* NULL: the scenario's                       */
-	bool seed_set;        /* seed overrides the scenario's               */
+	const char *policy; /* NULL: the scenario's                       */
+	bool seed_set;	    /* seed overrides the scenario's               */
 	uint64_t seed;
-	const char *backend;  /* NULL: "mock"                                */
-	bool progress;        /* a progress line on stderr (a terminal)      */
-	uint64_t map_every;   /* ns between region maps; 0: no maps (maps
-			       * are taken at samples and at the end, and
-			       * never change the digest)                   */
+	const char *backend; /* NULL: "mock"                                */
+	bool progress;	     /* a progress line on stderr (a terminal)      */
+	uint64_t map_every;  /* ns between region maps; 0: no maps (maps
+			      * are taken at samples and at the end, and
+			      * never change the digest)                   */
 };
 
 /* A map of the guest at one time: enum xb_region_state per 2 MiB region. */
 struct xb_run_map {
 	double t_s;
-	uint8_t *regions;         /* nr_regions bytes                        */
+	uint8_t *regions; /* nr_regions bytes                        */
 };
 
 /* One row of series.csv. */
@@ -48,11 +48,11 @@ struct xb_run_result {
 	char *policy;
 	char *backend;
 	uint64_t seed;
-	char digest[65];          /* SHA-256 of the event trace, hex         */
+	char digest[65]; /* SHA-256 of the event trace, hex         */
 	double sim_time_s;
 	double wall_time_s;
 	bool target_reached;
-	uint64_t target_pages;    /* the last target asked for               */
+	uint64_t target_pages; /* the last target asked for               */
 	uint64_t current_pages;
 	struct xb_guest_metrics guest;
 	struct xb_host_info host;
@@ -60,12 +60,12 @@ struct xb_run_result {
 	struct xb_driver_stats driver;
 	struct xb_compact_stats compaction;
 	uint64_t foreign_map_failed; /* foreign_map events refused           */
-	uint64_t events_run;      /* simulated events processed              */
-	uint64_t checks;          /* whole-structure checks run              */
-	uint64_t violations;      /* ... that failed                         */
-	GArray *series;           /* struct xb_run_sample                    */
-	uint64_t nr_regions;      /* 2 MiB regions of the guest              */
-	GArray *maps;             /* struct xb_run_map; NULL: maps off       */
+	uint64_t events_run; /* simulated events processed              */
+	uint64_t checks;     /* whole-structure checks run              */
+	uint64_t violations; /* ... that failed                         */
+	GArray *series;	     /* struct xb_run_sample                    */
+	uint64_t nr_regions; /* 2 MiB regions of the guest              */
+	GArray *maps;	     /* struct xb_run_map; NULL: maps off       */
 };
 
 /**
