@@ -17,14 +17,9 @@
 #include "xballoon/rng.h"
 #include "xballoon/run.h"
 
-/* The sanitizer build runs ~10x slower: it replays a tenth of the storms
- * (XB_SANITIZE_BUILD is defined by CMakeLists.txt under XB_SANITIZE). The
- * default and release builds run the full 1000. */
-#ifdef XB_SANITIZE_BUILD
-#define NR_SCENARIOS 100
-#else
+/* Every build replays all of them: ~35 s in the default preset, ~95 s
+ * under ASan + UBSan (one core). */
 #define NR_SCENARIOS 1000
-#endif
 
 #define MIB	       (1024ull * 1024)
 #define FRAMES_PER_MIB 256ull
