@@ -582,10 +582,11 @@ static struct xb_scn_workload *new_workload(struct ctx *c)
 
 	if (s->nr_workloads == c->cap_workloads) {
 		c->cap_workloads = c->cap_workloads ? c->cap_workloads * 2 : 8;
-		s->workloads =
-		    g_renew(struct xb_scn_workload, s->workloads, c->cap_workloads);
+		s->workloads = g_renew(struct xb_scn_workload, s->workloads,
+				       c->cap_workloads);
 	}
-	memset(&s->workloads[s->nr_workloads], 0, sizeof(struct xb_scn_workload));
+	memset(&s->workloads[s->nr_workloads], 0,
+	       sizeof(struct xb_scn_workload));
 	return &s->workloads[s->nr_workloads++];
 }
 
@@ -641,9 +642,10 @@ static bool parse_workload(struct ctx *c, const struct ynode *m,
 	g_hash_table_insert(c->workload_names, w->name,
 			    GSIZE_TO_POINTER(c->s->nr_workloads));
 	ev->workload = c->s->nr_workloads - 1;
-	if (!get_enum(
-		c, ks.val[W_KIND], "workload kind", xb_workload_kind_names, XB_WL_NR_KINDS,
-		"anon, thp, pagecache, slab, kernel or fragmenter", &kind))
+	if (!get_enum(c, ks.val[W_KIND], "workload kind",
+		      xb_workload_kind_names, XB_WL_NR_KINDS,
+		      "anon, thp, pagecache, slab, kernel or fragmenter",
+		      &kind))
 		return false;
 	w->kind = (enum xb_workload_kind)kind;
 	/* What each kind takes: a fragmenter is one pattern applied once; the
@@ -654,7 +656,8 @@ static bool parse_workload(struct ctx *c, const struct ynode *m,
 		if (ks.val[k] && !takes)
 			return fail(c, ks.key[k],
 				    "a workload of kind %s does not take '%s'",
-				    xb_workload_kind_names[kind], workload_keys[k]);
+				    xb_workload_kind_names[kind],
+				    workload_keys[k]);
 	}
 	if (!get_guest_frames(c, ks.val[W_SIZE], "workload size", &w->size,
 			      &w->frames))

@@ -21,7 +21,7 @@
 #include "xballoon/buddy.h"
 #include "xballoon/sim.h"
 #include "xballoon/sys/backend.h" /* enum xb_guest_type */
-#include "xballoon/workload.h"   /* enum xb_workload_kind */
+#include "xballoon/workload.h"	  /* enum xb_workload_kind */
 
 typedef uint64_t xb_ns_t;
 
@@ -54,7 +54,6 @@ struct xb_scn_pos {
 	uint32_t line;
 	uint32_t col;
 };
-
 
 enum xb_event_type {
 	XB_EV_WORKLOAD,	   /* start workload `workload`                  */
