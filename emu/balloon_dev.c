@@ -146,7 +146,10 @@ void xb_balloon_page_enqueue(struct xb_balloon_dev *b, xb_pfn_t pfn)
 
 	xb_assert(f->state == XB_FRAME_UNPOPULATED && f->order == 0 &&
 		  f->owner == b->owner);
-	f->flags |= XB_FRAME_MOVABLE_BALLOON;
+	/* Without migratepage the page is as pinned as Linux's own Xen
+	 * balloon pages: fallback stealing and compaction must see it so. */
+	f->flags |= XB_FRAME_MOVABLE_BALLOON |
+		    (b->migratepage ? 0 : XB_FRAME_PINNED_BALLOON);
 	list_add_head(b, pfn);
 	b->stats.balloon_inflate++;
 }
@@ -158,7 +161,8 @@ xb_pfn_t xb_balloon_page_dequeue(struct xb_balloon_dev *b)
 	if (pfn == XB_NIL)
 		return XB_NIL;
 	list_unlink(b, pfn);
-	b->zone->frames[pfn].flags &= (uint8_t)~XB_FRAME_MOVABLE_BALLOON;
+	b->zone->frames[pfn].flags &=
+	    (uint8_t) ~(XB_FRAME_MOVABLE_BALLOON | XB_FRAME_PINNED_BALLOON);
 	b->stats.balloon_deflate++;
 	return pfn;
 }
@@ -169,7 +173,8 @@ void xb_balloon_page_remove(struct xb_balloon_dev *b, xb_pfn_t pfn)
 	/* Not a deflate: the caller keeps the frame ballooned (as part of
 	 * a larger block). */
 	list_unlink(b, pfn);
-	b->zone->frames[pfn].flags &= (uint8_t)~XB_FRAME_MOVABLE_BALLOON;
+	b->zone->frames[pfn].flags &=
+	    (uint8_t) ~(XB_FRAME_MOVABLE_BALLOON | XB_FRAME_PINNED_BALLOON);
 }
 
 bool xb__balloon_dev_is_valid(const struct xb_balloon_dev *b)

@@ -54,10 +54,10 @@ enum xb_frame_state {
 };
 
 /* Per-frame flags, on heads only. */
-#define XB_FRAME_MOVABLE_BALLOON                                               \
-	0x01 /* balloon page on the core device list                           \
-	      */
-
+/* balloon page on the core device list (or isolated from it) */
+#define XB_FRAME_MOVABLE_BALLOON 0x01
+/* ... whose device has no migratepage callback: it never moves */
+#define XB_FRAME_PINNED_BALLOON 0x02
 /*
  * One record per frame, 16 bytes (Linux's struct page is 64). The meaning of
  * the link and owner fields depends on the head's state:

@@ -224,12 +224,14 @@ bool xb_zone_isolate_pageblock(struct xb_zone *z, xb_pfn_t pfn);
 void xb_zone_unisolate_pageblock(struct xb_zone *z, xb_pfn_t pfn, unsigned mt);
 
 /* Is this block movable in compaction's eyes (a movable allocation or a
- * balloon page on the core device list)? */
+ * balloon page on a core device that can migrate it)? */
 static inline bool xb_frame_is_movable(const struct xb_frame *f)
 {
 	return (f->state == XB_FRAME_ALLOC && f->type == XB_MT_MOVABLE) ||
 	       (f->state == XB_FRAME_UNPOPULATED &&
-		(f->flags & XB_FRAME_MOVABLE_BALLOON));
+		(f->flags &
+		 (XB_FRAME_MOVABLE_BALLOON | XB_FRAME_PINNED_BALLOON)) ==
+		    XB_FRAME_MOVABLE_BALLOON);
 }
 
 /* Fragmentation metrics (mm/vmstat.c). */

@@ -184,8 +184,12 @@ Test(driver, linux_policy_uses_unmovable_4k_pages)
 	cr_assert_eq(f.d.small.nr_pages, 1000);
 	cr_assert_eq(f.d.huge.nr, 0);
 	cr_assert_eq(f.be->stats.decrease.calls, 2);
-	for (xb_pfn_t p = f.d.small.head; p != XB_NIL; p = f.z->frames[p].next)
+	/* Unmovable allocations, and pinned in compaction's eyes. */
+	for (xb_pfn_t p = f.d.small.head; p != XB_NIL;
+	     p = f.z->frames[p].next) {
 		cr_assert_eq(f.z->frames[p].type, XB_MT_UNMOVABLE);
+		cr_assert_not(xb_frame_is_movable(&f.z->frames[p]));
+	}
 	cr_assert_eq(f.d.small.migratepage, NULL);
 	fx_free(&f);
 }
