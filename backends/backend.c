@@ -8,11 +8,15 @@
 
 #include "xballoon/backend.h"
 #include "xballoon/mock.h"
+#include "xballoon/xen.h"
 
 /* Fixed order: the listing and `xballoon backends` print it as is. The
  * real "xen" backend joins when it is built (backends/xen). */
 static const struct xb_backend_ops *const backends[] = {
     &xb__mock_backend_ops,
+#ifdef XB_HAVE_XEN
+    &xb__xen_backend_ops,
+#endif
     NULL,
 };
 

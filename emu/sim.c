@@ -88,6 +88,8 @@ uint64_t xb_sim_next(const struct xb_sim *s)
 void xb_sim_run_until(struct xb_sim *s, uint64_t until)
 {
 	while (s->heap->len && xb_sim_next(s) <= until) {
+		if (s->stop && *s->stop)
+			return;
 		struct xb_sim_event ev = pop(s);
 
 		xb_assert(ev.t >= s->now);

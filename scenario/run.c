@@ -12,6 +12,7 @@
 
 #include "xballoon/mock.h"
 #include "xballoon/policy.h"
+#include "xballoon/debug.h"
 #include "xballoon/run.h"
 #include "xballoon/sim.h"
 #include "xballoon/workload.h"
@@ -42,6 +43,7 @@ struct run {
 	bool drv_ready;
 	struct xb_workload **wl; /* by scenario workload index          */
 	struct neighbour *nb;
+	size_t nr_nb;	      /* neighbours run: the mock's only        */
 	uint64_t balloon_gen; /* invalidates stale balloon timers    */
 	uint64_t target;      /* the last target asked for           */
 	GChecksum *trace;
@@ -288,6 +290,12 @@ static void ev_tick(struct xb_sim *s, void *arg, uint64_t data)
 {
 	struct run *r = arg;
 
+	/* The deliberate failure of --fail-after-events: the fatal hooks
+	 * (a scratch domain's destruction) must run on this path too. */
+	if (r->opt->fail_after_events &&
+	    s->events_run >= r->opt->fail_after_events)
+		xb__assert_fail("events_run < --fail-after-events", __FILE__,
+				__LINE__, __func__);
 	for (size_t i = 0; i < r->sc->nr_workloads; i++)
 		if (r->wl[i])
 			xb_workload_tick(r->wl[i], s->now, WORKLOAD_TICK,
@@ -499,6 +507,39 @@ static bool set_knobs(const struct xb_scenario *sc,
 	return true;
 }
 
+/* A real domain is driven from empty: the run boots it as the domain
+ * builder would, and memory someone else populated is not the model's. */
+static bool real_domain_is_empty(struct run *r, GError **error)
+{
+	uint64_t tot, max;
+	struct xb_guest_info gi;
+	int rc = xb_reservation(r->be, &tot, &max);
+
+	if (rc < 0) {
+		g_set_error(error, XB_ERROR, XB_ERROR_BACKEND,
+			    "cannot read the domain's reservation: %s",
+			    g_strerror(-rc));
+		return false;
+	}
+	xb_guest_info(r->be, &gi);
+	if (tot) {
+		g_set_error(error, XB_ERROR, XB_ERROR_INVALID,
+			    "domain %u already has %llu pages: xballoon "
+			    "drives empty domains, which it boots itself",
+			    gi.domid, (unsigned long long)tot);
+		return false;
+	}
+	if (max < r->sc->guest.frames) {
+		g_set_error(error, XB_ERROR, XB_ERROR_INVALID,
+			    "domain %u may have %llu pages, the guest boots "
+			    "with %llu",
+			    gi.domid, (unsigned long long)max,
+			    (unsigned long long)r->sc->guest.frames);
+		return false;
+	}
+	return true;
+}
+
 static bool setup(struct run *r, GError **error)
 {
 	const struct xb_scenario *sc = r->sc;
@@ -515,10 +556,9 @@ static bool setup(struct run *r, GError **error)
 			    pname);
 		return false;
 	}
-	if (!bops || strcmp(bname, "mock") != 0) {
-		g_set_error(error, XB_ERROR, XB_ERROR_UNSUPPORTED,
-			    "backend '%s' cannot replay a scenario (the "
-			    "scenario models the host: use 'mock')",
+	if (!bops) {
+		g_set_error(error, XB_ERROR, XB_ERROR_INVALID,
+			    "unknown backend '%s' (see 'xballoon backends')",
 			    bname);
 		return false;
 	}
@@ -534,7 +574,9 @@ static bool setup(struct run *r, GError **error)
 	    .memop_max_order = sc->guest.memop_max_order,
 	    .host_pages = sc->host.frames,
 	    .seed = r->res->seed,
-	    .domid = -1,
+	    .domid = r->opt->domid_set ? r->opt->domid : -1,
+	    .domid_confirmed = r->opt->domid_confirmed,
+	    .allow_running = r->opt->allow_running,
 	};
 
 	r->be = xb_backend_open(bops, &cfg, error);
@@ -543,10 +585,14 @@ static bool setup(struct run *r, GError **error)
 	r->be->trace = trace_backend;
 	r->be->trace_priv = r;
 	r->mock = xb_mock_from_backend(r->be);
+	if (!r->mock && !real_domain_is_empty(r, error))
+		return false;
 
-	/* Neighbours first: they were running before the guest booted. */
-	r->nb = g_new0(struct neighbour, sc->host.nr_neighbours);
-	for (size_t i = 0; i < sc->host.nr_neighbours; i++) {
+	/* Neighbours first: they were running before the guest booted. On a
+	 * real host the neighbours are whatever runs there. */
+	r->nr_nb = r->mock ? sc->host.nr_neighbours : 0;
+	r->nb = g_new0(struct neighbour, r->nr_nb);
+	for (size_t i = 0; i < r->nr_nb; i++) {
 		struct neighbour *n = &r->nb[i];
 
 		n->spec = &sc->host.neighbours[i];
@@ -611,7 +657,7 @@ static void teardown(struct run *r)
 		xb_driver_fini(&r->drv);
 	xb_zone_destroy(r->zone);
 	if (r->nb) {
-		for (size_t i = 0; i < r->sc->host.nr_neighbours; i++) {
+		for (size_t i = 0; i < r->nr_nb; i++) {
 			for (unsigned o = 0; o < XB_MAX_ORDER; o++)
 				if (r->nb[i].free_gfns[o])
 					g_array_free(r->nb[i].free_gfns[o],
@@ -683,11 +729,20 @@ bool xb_run(const struct xb_scenario *sc, const struct xb_run_options *opt,
 		if (xb_driver_has_worker(&r.drv))
 			xb_sim_at(&r.sim, r.drv.knobs.exchange_interval,
 				  ev_worker, &r, 0);
-		for (size_t i = 0; i < sc->host.nr_neighbours; i++)
+		for (size_t i = 0; i < r.nr_nb; i++)
 			if (r.nb[i].spec->has_churn)
 				xb_sim_at(&r.sim, r.nb[i].spec->churn_every,
 					  ev_churn, &r, i);
+		r.sim.stop = opt->stop;
 		xb_sim_run_until(&r.sim, r.duration);
+		if (opt->stop && *opt->stop) {
+			g_set_error(error, XB_ERROR, XB_ERROR_INVALID,
+				    "interrupted at %.3f s of simulated time",
+				    (double)r.sim.now / (double)XB_NS_PER_S);
+			ok = false;
+		}
+	}
+	if (ok) {
 		run_checks(&r);
 		finish(&r);
 		if (opt->progress && wall_ns() - r.wall_start_ns >= XB_NS_PER_S)

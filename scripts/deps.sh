@@ -7,6 +7,7 @@ packages=(
 	build-essential cmake ninja-build pkg-config
 	libglib2.0-dev libyaml-dev libcriterion-dev libcairo2-dev
 	libjson-glib-dev
+	libxen-dev
 )
 
 missing=()

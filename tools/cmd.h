@@ -16,6 +16,7 @@ struct xb_cmd {
 #define XB_EXIT_FAILURE 1
 #define XB_EXIT_USAGE	2
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct xb_scenario;
@@ -26,12 +27,18 @@ int cmd_compare(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_policies(int argc, char **argv);
 int cmd_backends(int argc, char **argv);
+int cmd_drive(int argc, char **argv);
 
 /* Parse a decimal option value; prints the error and returns -1. */
 int xb_cli_parse_u64(const char *opt, const char *s, uint64_t *v);
 /* Load and validate a scenario (policy override or NULL); prints the one
  * error line and returns NULL on failure. */
 struct xb_scenario *xb_cli_load(const char *path, const char *policy);
+/* Run @sc with @opt (SIGINT/SIGTERM end it cleanly), write DIR/ when @out,
+ * print the summary or the JSON report; returns the exit status. */
+struct xb_run_options;
+int xb_cli_run_report(const struct xb_scenario *sc, struct xb_run_options *opt,
+		      const char *out, bool json);
 int cmd_check(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
 

@@ -2,6 +2,7 @@
  * `xballoon run`: replay one scenario and print the summary or the report,
  * optionally writing report.json and series.csv into a directory.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,18 +108,46 @@ int cmd_run(int argc, char **argv)
 	if (!sc)
 		return XB_EXIT_USAGE;
 
+	int status = xb_cli_run_report(sc, &opt, out, json);
+
+	xb_scenario_free(sc);
+	return status;
+}
+
+/* SIGINT and SIGTERM end a run between two events: everything is torn
+ * down (a scratch domain destroyed) and nothing half-written is left. */
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+int xb_cli_run_report(const struct xb_scenario *sc, struct xb_run_options *opt,
+		      const char *out, bool json)
+{
+	struct sigaction sa = {.sa_handler = on_stop_signal}, old_int, old_term;
 	struct xb_run_result res;
 	GError *err = NULL;
 	int status = XB_EXIT_OK;
+	bool ok;
 
-	if (!xb_run(sc, &opt, &res, &err)) {
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+	opt->stop = &stop_signal;
+	ok = xb_run(sc, opt, &res, &err);
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	if (!ok) {
 		/* Errors found in the file already say FILE:LINE:COL: error. */
 		if (strstr(err->message, ": error: "))
 			fprintf(stderr, "%s\n", err->message);
 		else
 			xb_cli_error("%s", err->message);
-		status = err->code == XB_ERROR_INVALID ? XB_EXIT_USAGE
-						       : XB_EXIT_FAILURE;
+		status = stop_signal			 ? 128 + stop_signal
+			 : err->code == XB_ERROR_INVALID ? XB_EXIT_USAGE
+							 : XB_EXIT_FAILURE;
 		g_error_free(err);
 	} else {
 		if (out && !xb_report_write_dir(&res, out, &err)) {
@@ -137,6 +166,5 @@ int cmd_run(int argc, char **argv)
 		}
 	}
 	xb_run_result_clear(&res);
-	xb_scenario_free(sc);
 	return status;
 }

@@ -20,6 +20,11 @@ static const struct xb_cmd commands[] = {
     {"policies", cmd_policies, "list the balloon policies",
      "xballoon policies [--knobs]"},
     {"backends", cmd_backends, "list the backends", "xballoon backends"},
+    {"drive", cmd_drive,
+     "replay a scenario on a real Xen domain from dom0 (xen backend)",
+     "xballoon drive SCENARIO (--scratch SIZE --type hvm|pvh|pv | --domid N "
+     "--i-own-this-domain [--allow-running] [--type T]) [--policy P] "
+     "[--seed N] [--out DIR] [--json] [--fail-after-events N]"},
     {"zone", cmd_zone,
      "build a guest zone, apply an allocation pattern, print its state",
      "xballoon zone [--frames N] [--seed N] [--pattern "

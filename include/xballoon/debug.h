@@ -15,6 +15,17 @@
 void xb__assert_fail(const char *expr, const char *file, int line,
 		     const char *func) __attribute__((noreturn));
 
+/*
+ * Cleanup that must run even when an assertion fails: the xen backend
+ * destroys its scratch domain here, so a failed check never leaves a
+ * domain behind. Hooks run once, newest first, before abort(). At most
+ * XB_FATAL_HOOKS at a time; xb_on_fatal() returns -ENOSPC past that.
+ */
+#define XB_FATAL_HOOKS 8
+int xb_on_fatal(void (*hook)(void *priv), void *priv);
+void xb_on_fatal_remove(void (*hook)(void *priv), void *priv);
+void xb_run_fatal_hooks(void);
+
 #define xb__assert_at(level, expr)                                             \
 	do {                                                                   \
 		if (XB_DEBUG >= (level) && !(expr))                            \

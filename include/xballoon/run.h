@@ -8,6 +8,7 @@
 #define XBALLOON_RUN_H
 
 #include <glib.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -25,6 +26,18 @@ struct xb_run_options {
 	uint64_t map_every;  /* ns between region maps; 0: no maps (maps
 			      * are taken at samples and at the end, and
 			      * never change the digest)                   */
+	/* A real backend: the domain to act on (else a scratch domain),
+	 * confirmed by its owner; whether a running domain is accepted. */
+	bool domid_set;
+	int domid;
+	bool domid_confirmed;
+	bool allow_running;
+	/* Set asynchronously (a signal) to end the run early: xb_run()
+	 * then tears everything down and fails with "interrupted". */
+	const volatile sig_atomic_t *stop;
+	/* Testing the cleanup paths: fail an assertion (abort) at the first
+	 * workload tick after this many events; 0: never. */
+	uint64_t fail_after_events;
 };
 
 /* A map of the guest at one time: enum xb_region_state per 2 MiB region. */

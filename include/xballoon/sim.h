@@ -7,6 +7,7 @@
 #define XBALLOON_SIM_H
 
 #include <glib.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -34,6 +35,9 @@ struct xb_sim {
 	GArray *heap;	   /* struct xb_sim_event */
 	struct xb_rng rng; /* the run's one generator */
 	uint64_t events_run;
+	/* When set and non-zero, xb_sim_run_until() returns before the
+	 * next event (a signal asked the run to end). */
+	const volatile sig_atomic_t *stop;
 };
 
 void xb_sim_init(struct xb_sim *s, uint64_t seed);

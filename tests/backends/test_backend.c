@@ -6,9 +6,11 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <glib.h>
+#include <unistd.h>
 
 #include "xballoon/backend.h"
 #include "xballoon/mock.h"
+#include "xballoon/xen.h"
 
 /* A minimal backend with only the mandatory hooks: every extent of a
  * call succeeds except those at or past `limit`. */
@@ -79,7 +81,14 @@ Test(backend, registry_lists_mock_and_finds_by_name)
 
 	cr_assert_not_null(list[0]);
 	cr_assert_str_eq(list[0]->name, "mock");
+#ifdef XB_HAVE_XEN
+	cr_assert_str_eq(list[1]->name, "xen");
+	cr_assert_eq(xb_backend_find("xen"), &xb__xen_backend_ops);
+	cr_assert_null(list[2]);
+#else
 	cr_assert_null(list[1]);
+	cr_assert_null(xb_backend_find("xen"));
+#endif
 	cr_assert_eq(xb_backend_find("mock"), &xb__mock_backend_ops);
 	cr_assert_null(xb_backend_find("xen-nonexistent"));
 	cr_assert_null(xb_backend_find(NULL));
@@ -246,3 +255,23 @@ Test(backend, mock_relocate_counts_one_extent_per_frame)
 	cr_assert_eq(be->stats.relocate.failed, 1);
 	xb_backend_close(be);
 }
+
+#ifdef XB_HAVE_XEN
+/* Outside a Xen dom0 the xen backend says why it cannot open. */
+Test(backend, xen_open_outside_dom0_says_why)
+{
+	struct xb_backend_config xcfg = {
+	    .type = XB_GUEST_HVM, .max_pages = 512, .domid = -1};
+	GError *err = NULL;
+
+	if (access("/dev/xen/privcmd", F_OK) == 0)
+		cr_skip_test("this machine is a Xen dom0");
+	cr_assert_null(xb_backend_open(&xb__xen_backend_ops, &xcfg, &err));
+	cr_assert_str_eq(err->message,
+			 "xen: no /dev/xen/privcmd: not running in a Xen dom0, "
+			 "or the xen-privcmd module is not loaded (modprobe "
+			 "xen-privcmd)");
+	cr_assert_eq(err->code, XB_ERROR_UNSUPPORTED);
+	g_error_free(err);
+}
+#endif

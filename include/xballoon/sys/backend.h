@@ -89,6 +89,9 @@ struct xb_backend_config {
 	uint64_t host_pages;	  /* mock: machine memory                    */
 	uint64_t seed;		  /* mock: fault-injection generator seed    */
 	int domid;		  /* xen: existing domain, -1: scratch       */
+	bool domid_confirmed;	  /* xen: the user owns domid
+				   * (--i-own-this-domain)                   */
+	bool allow_running;	  /* xen: act on a domain that is running    */
 };
 
 struct xb_backend;

@@ -1,0 +1,465 @@
+/*
+ * The backend conformance cases (see conformance.h). Each case states one
+ * behaviour of Xen 4.17 seen from dom0 on an empty domain, with exact
+ * counts; frame numbers are gfns for hvm/pvh and machine frames (taken
+ * from populate's answer) for pv, as real Xen takes them.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "conformance.h"
+
+#define HVMS  ((1u << XB_GUEST_HVM) | (1u << XB_GUEST_PVH))
+#define PV    (1u << XB_GUEST_PV)
+#define ALL   (HVMS | PV)
+#define ROOMY 4096 /* max_pages when the case is not about the limit */
+
+#define CHECK_EQ(a, b)                                                         \
+	do {                                                                   \
+		long long va_ = (long long)(a), vb_ = (long long)(b);          \
+		if (va_ != vb_)                                                \
+			return g_strdup_printf("line %d: %s is %lld, "         \
+					       "expected %lld (%s)",           \
+					       __LINE__, #a, va_, vb_, #b);    \
+	} while (0)
+
+#define CHECK(cond)                                                            \
+	do {                                                                   \
+		if (!(cond))                                                   \
+			return g_strdup_printf("line %d: %s", __LINE__,        \
+					       #cond);                         \
+	} while (0)
+
+const char *xb_conf_type_name(enum xb_guest_type type)
+{
+	return type == XB_GUEST_PV    ? "pv"
+	       : type == XB_GUEST_PVH ? "pvh"
+				      : "hvm";
+}
+
+static long long tot(struct xb_backend *be)
+{
+	uint64_t t, mx;
+	int rc = xb_reservation(be, &t, &mx);
+
+	return rc < 0 ? rc : (long long)t;
+}
+
+/* 1 populated, 0 not, -errno when the backend cannot tell. */
+static int populated(struct xb_backend *be, xb_xen_pfn_t frame)
+{
+	bool p;
+	int rc = xb_query(be, frame, &p);
+
+	return rc < 0 ? rc : p;
+}
+
+/* Populate frames [first, first + n) at order 0 in one call; for pv, e[]
+ * receives the machine frames. Returns the extents done. */
+static long populate_run(struct xb_backend *be, xb_xen_pfn_t *e,
+			 xb_xen_pfn_t first, uint64_t n)
+{
+	for (uint64_t i = 0; i < n; i++)
+		e[i] = first + i;
+	return xb_populate_physmap(be, e, n, 0);
+}
+
+static void fill(uint8_t *buf, unsigned seed)
+{
+	for (unsigned i = 0; i < XB_PAGE_SIZE; i++)
+		buf[i] = (uint8_t)(seed * 131 + i * 7);
+}
+
+/* ---- populate ----------------------------------------------------------- */
+
+static char *populate_order0(struct xb_backend *be, enum xb_guest_type type)
+{
+	xb_xen_pfn_t e[8];
+
+	CHECK_EQ(populate_run(be, e, 16, 8), 8);
+	CHECK_EQ(tot(be), 8);
+	for (unsigned i = 0; i < 8; i++)
+		CHECK_EQ(populated(be, e[i]), 1);
+	if (type != XB_GUEST_PV)
+		CHECK_EQ(populated(be, 24), 0);
+	return NULL;
+}
+
+static char *populate_order9(struct xb_backend *be, enum xb_guest_type type)
+{
+	xb_xen_pfn_t e[1] = {512};
+
+	CHECK_EQ(xb_populate_physmap(be, e, 1, 9), 1);
+	CHECK_EQ(tot(be), 512);
+	if (type == XB_GUEST_PV) {
+		/* A 2 MiB extent is 2 MiB of machine memory, aligned. */
+		CHECK_EQ(e[0] % 512, 0);
+		CHECK_EQ(populated(be, e[0] + 511), 1);
+	} else {
+		CHECK_EQ(e[0], 512);
+		CHECK_EQ(populated(be, 512), 1);
+		CHECK_EQ(populated(be, 1023), 1);
+		CHECK_EQ(populated(be, 1024), 0);
+	}
+	return NULL;
+}
+
+/* max_pages 3: the fourth extent fails and ends the call. */
+static char *populate_stops_at_max_pages(struct xb_backend *be,
+					 enum xb_guest_type type)
+{
+	xb_xen_pfn_t e[5];
+
+	CHECK_EQ(populate_run(be, e, 0, 5), 3);
+	CHECK_EQ(tot(be), 3);
+	if (type != XB_GUEST_PV)
+		CHECK_EQ(populated(be, 3), 0);
+	return NULL;
+}
+
+/* max_pages 513: an order-9 extent that does not fit fails whole. */
+static char *order9_past_max_pages_fails_whole(struct xb_backend *be,
+					       enum xb_guest_type type)
+{
+	xb_xen_pfn_t e[2] = {0, 512};
+
+	CHECK_EQ(xb_populate_physmap(be, e, 2, 9), 1);
+	CHECK_EQ(tot(be), 512);
+	if (type != XB_GUEST_PV)
+		CHECK_EQ(populated(be, 512), 0);
+	return NULL;
+}
+
+static char *order_above_memop_max(struct xb_backend *be,
+				   enum xb_guest_type type)
+{
+	xb_xen_pfn_t e[1] = {0};
+
+	CHECK_EQ(xb_populate_physmap(be, e, 1, 10), 0);
+	CHECK_EQ(tot(be), 0);
+	CHECK_EQ(xb_populate_physmap(be, e, 1, 9), 1);
+	CHECK_EQ(xb_decrease_reservation(be, e, 1, 10), 0);
+	CHECK_EQ(tot(be), 512);
+	return NULL;
+}
+
+/* ---- decrease ----------------------------------------------------------- */
+
+static char *decrease_stops_at_unpopulated(struct xb_backend *be,
+					   enum xb_guest_type type)
+{
+	xb_xen_pfn_t e[4];
+
+	CHECK_EQ(populate_run(be, e, 0, 4), 4);
+	e[0] = 0, e[1] = 1, e[2] = 7, e[3] = 2;
+	CHECK_EQ(xb_decrease_reservation(be, e, 4, 0), 2);
+	CHECK_EQ(tot(be), 2);
+	CHECK_EQ(populated(be, 0), 0);
+	CHECK_EQ(populated(be, 2), 1);
+	e[0] = 5;
+	CHECK_EQ(xb_decrease_reservation(be, e, 1, 0), 0);
+	CHECK_EQ(tot(be), 2);
+	return NULL;
+}
+
+/* An order-9 decrease over a hole: the frames before it are gone. */
+static char *
+failed_decrease_keeps_earlier_frames_removed(struct xb_backend *be,
+					     enum xb_guest_type type)
+{
+	xb_xen_pfn_t *e = g_new(xb_xen_pfn_t, 512);
+	char *fail = NULL;
+	long n1 = populate_run(be, e, 0, 100);
+	long n2 = populate_run(be, e, 101, 411);
+
+	e[0] = 0;
+	if (n1 != 100 || n2 != 411)
+		fail = g_strdup_printf("populated %ld and %ld, expected 100 "
+				       "and 411",
+				       n1, n2);
+	else if (tot(be) != 511)
+		fail = g_strdup_printf("tot_pages %lld, expected 511", tot(be));
+	else if (xb_decrease_reservation(be, e, 1, 9) != 0)
+		fail = g_strdup("the order-9 decrease over a hole succeeded");
+	else if (tot(be) != 411)
+		fail = g_strdup_printf("tot_pages %lld after the decrease, "
+				       "expected 411",
+				       tot(be));
+	else if (populated(be, 99) != 0 || populated(be, 101) != 1)
+		fail = g_strdup("gfn 99 should be gone and 101 kept");
+	g_free(e);
+	return fail;
+}
+
+static char *pv_decrease_takes_machine_frames(struct xb_backend *be,
+					      enum xb_guest_type type)
+{
+	xb_xen_pfn_t e[8];
+
+	CHECK_EQ(populate_run(be, e, 0, 8), 8);
+	for (unsigned i = 0; i < 8; i++)
+		for (unsigned j = 0; j < i; j++)
+			CHECK(e[i] != e[j]);
+	CHECK_EQ(xb_decrease_reservation(be, e, 8, 0), 8);
+	CHECK_EQ(tot(be), 0);
+	CHECK_EQ(populated(be, e[0]), 0);
+	/* Given back, the same machine frame is no longer the guest's. */
+	CHECK_EQ(xb_decrease_reservation(be, e, 1, 0), 0);
+	return NULL;
+}
+
+/* ---- exchange ----------------------------------------------------------- */
+
+static char *exchange_refused_for_hvm_and_pvh(struct xb_backend *be,
+					      enum xb_guest_type type)
+{
+	xb_xen_pfn_t in[1], out[1] = {40};
+	struct xb_exchange x = {in, 1, 0, out, 1, 0};
+	uint64_t done = 7;
+
+	CHECK_EQ(populate_run(be, in, 30, 1), 1);
+	CHECK_EQ(xb_exchange(be, &x, &done), -EOPNOTSUPP);
+	CHECK_EQ(done, 0);
+	CHECK_EQ(tot(be), 1);
+	CHECK_EQ(populated(be, 30), 1);
+	CHECK_EQ(populated(be, 40), 0);
+	return NULL;
+}
+
+static char *exchange_sizes_must_match(struct xb_backend *be,
+				       enum xb_guest_type type)
+{
+	xb_xen_pfn_t in[1], out[2] = {40, 41};
+	struct xb_exchange x = {in, 1, 0, out, 2, 0};
+	uint64_t done;
+
+	CHECK_EQ(populate_run(be, in, 30, 1), 1);
+	CHECK_EQ(xb_exchange(be, &x, &done), -EINVAL);
+	CHECK_EQ(tot(be), 1);
+	return NULL;
+}
+
+/* 512 frames become one 2 MiB-aligned, contiguous extent, even at the
+ * domain's limit: exchange outputs are not counted against max_pages. */
+static char *pv_exchange_to_order9(struct xb_backend *be,
+				   enum xb_guest_type type)
+{
+	xb_xen_pfn_t *in = g_new(xb_xen_pfn_t, 512), out[1] = {1024};
+	struct xb_exchange x = {in, 512, 0, out, 1, 9};
+	uint64_t done = 0;
+	char *fail = NULL;
+	long n = populate_run(be, in, 1024, 512);
+	int rc = n == 512 ? xb_exchange(be, &x, &done) : 0;
+
+	if (n != 512)
+		fail = g_strdup_printf("populated %ld, expected 512", n);
+	else if (rc != 0 || done != 512)
+		fail = g_strdup_printf("exchange returned %d with %lu done, "
+				       "expected 0 and 512",
+				       rc, (unsigned long)done);
+	else if (out[0] % 512 != 0)
+		fail = g_strdup_printf("output mfn %#lx is not 2 MiB-aligned",
+				       (unsigned long)out[0]);
+	else if (tot(be) != 512)
+		fail = g_strdup_printf("tot_pages %lld, expected 512", tot(be));
+	else if (populated(be, out[0]) != 1 || populated(be, out[0] + 511) != 1)
+		fail = g_strdup("the output extent is not the guest's");
+	else if (populated(be, in[0]) != 0)
+		fail = g_strdup("an input frame is still the guest's");
+	g_free(in);
+	return fail;
+}
+
+/* Exchange is atomic per chunk: a bad third input (machine frame 0, which
+ * is never a guest's) ends the call after two chunks, which stay done. */
+static char *pv_exchange_reports_progress(struct xb_backend *be,
+					  enum xb_guest_type type)
+{
+	xb_xen_pfn_t in[4], out[4] = {100, 101, 102, 103};
+	struct xb_exchange x = {in, 4, 0, out, 4, 0};
+	uint64_t done = 0;
+	xb_xen_pfn_t kept;
+
+	CHECK_EQ(populate_run(be, in, 0, 4), 4);
+	kept = in[2];
+	in[2] = 0;
+	CHECK_EQ(xb_exchange(be, &x, &done), -EINVAL);
+	CHECK_EQ(done, 2);
+	CHECK_EQ(tot(be), 4);
+	CHECK_EQ(populated(be, out[0]), 1);
+	CHECK_EQ(populated(be, out[1]), 1);
+	/* (in[0] may come back as out[1]: chunks free their inputs.) */
+	CHECK_EQ(populated(be, kept), 1);
+	CHECK_EQ(populated(be, in[3]), 1);
+	return NULL;
+}
+
+/* ---- relocate ----------------------------------------------------------- */
+
+static char *relocate_refused_on_pv(struct xb_backend *be,
+				    enum xb_guest_type type)
+{
+	xb_xen_pfn_t e[1];
+	uint64_t done = 9;
+
+	CHECK_EQ(populate_run(be, e, 10, 1), 1);
+	CHECK_EQ(xb_relocate(be, e[0], 20, 1, &done), -EINVAL);
+	CHECK_EQ(done, 0);
+	CHECK_EQ(tot(be), 1);
+	return NULL;
+}
+
+static char *relocate_moves_frame_and_content(struct xb_backend *be,
+					      enum xb_guest_type type)
+{
+	uint8_t want[XB_PAGE_SIZE], got[XB_PAGE_SIZE];
+	xb_xen_pfn_t e[1];
+	uint64_t done = 0;
+
+	CHECK_EQ(populate_run(be, e, 10, 1), 1);
+	fill(want, 3);
+	CHECK_EQ(xb_write_frame(be, 10, want), 0);
+	CHECK_EQ(xb_relocate(be, 10, 20, 1, &done), 0);
+	CHECK_EQ(done, 1);
+	CHECK_EQ(tot(be), 1);
+	CHECK_EQ(populated(be, 10), 0);
+	CHECK_EQ(populated(be, 20), 1);
+	CHECK_EQ(xb_read_frame(be, 20, got), 0);
+	CHECK(memcmp(want, got, XB_PAGE_SIZE) == 0);
+	return NULL;
+}
+
+static char *relocate_onto_populated_dst(struct xb_backend *be,
+					 enum xb_guest_type type)
+{
+	xb_xen_pfn_t e[1];
+	uint64_t done = 0;
+
+	CHECK_EQ(populate_run(be, e, 10, 1), 1);
+	CHECK_EQ(populate_run(be, e, 20, 1), 1);
+	CHECK_EQ(tot(be), 2);
+	CHECK_EQ(xb_relocate(be, 10, 20, 1, &done), 0);
+	CHECK_EQ(done, 1);
+	CHECK_EQ(tot(be), 1);
+	CHECK_EQ(populated(be, 10), 0);
+	return NULL;
+}
+
+static char *relocate_stops_at_unpopulated_src(struct xb_backend *be,
+					       enum xb_guest_type type)
+{
+	xb_xen_pfn_t e[2];
+	uint64_t done = 0;
+
+	CHECK_EQ(populate_run(be, e, 10, 2), 2);
+	CHECK(xb_relocate(be, 10, 30, 3, &done) < 0);
+	CHECK_EQ(done, 2);
+	CHECK_EQ(tot(be), 2);
+	CHECK_EQ(populated(be, 30), 1);
+	CHECK_EQ(populated(be, 31), 1);
+	CHECK_EQ(populated(be, 32), 0);
+	return NULL;
+}
+
+/* ---- data plane, claims, limits ----------------------------------------- */
+
+static char *data_plane_round_trip(struct xb_backend *be,
+				   enum xb_guest_type type)
+{
+	uint8_t want[XB_PAGE_SIZE], got[XB_PAGE_SIZE], zero[XB_PAGE_SIZE];
+	xb_xen_pfn_t e[1];
+
+	memset(zero, 0, sizeof(zero));
+	CHECK_EQ(populate_run(be, e, 5, 1), 1);
+	CHECK_EQ(xb_read_frame(be, e[0], got), 0);
+	CHECK(memcmp(got, zero, XB_PAGE_SIZE) == 0);
+	fill(want, 9);
+	CHECK_EQ(xb_write_frame(be, e[0], want), 0);
+	CHECK_EQ(xb_read_frame(be, e[0], got), 0);
+	CHECK(memcmp(want, got, XB_PAGE_SIZE) == 0);
+	if (type != XB_GUEST_PV)
+		CHECK(xb_read_frame(be, 6, got) < 0);
+	return NULL;
+}
+
+/* Xen's domain_set_outstanding_pages(): one claim at a time, above
+ * tot_pages and at most max_pages; 0 cancels it. */
+static char *claims_follow_xen_rules(struct xb_backend *be,
+				     enum xb_guest_type type)
+{
+	xb_xen_pfn_t e[4];
+
+	CHECK_EQ(populate_run(be, e, 0, 4), 4);
+	CHECK_EQ(xb_claim(be, ROOMY + 1), -EINVAL);
+	CHECK_EQ(xb_claim(be, 4), -EINVAL);
+	CHECK_EQ(xb_claim(be, 64), 0);
+	CHECK_EQ(xb_claim(be, 128), -EINVAL);
+	CHECK_EQ(xb_claim(be, 0), 0);
+	CHECK_EQ(xb_claim(be, 128), 0);
+	CHECK_EQ(xb_claim(be, 0), 0);
+	return NULL;
+}
+
+static char *reservation_and_guest_info(struct xb_backend *be,
+					enum xb_guest_type type)
+{
+	struct xb_guest_info gi;
+	uint64_t t = 1, mx = 0;
+
+	CHECK_EQ(xb_reservation(be, &t, &mx), 0);
+	CHECK_EQ(t, 0);
+	CHECK_EQ(mx, ROOMY);
+	CHECK_EQ(xb_guest_info(be, &gi), 0);
+	CHECK_EQ(gi.type, type);
+	CHECK_EQ(gi.memop_max_order, 9);
+	return NULL;
+}
+
+const struct xb_conf_case xb_conf_cases[] = {
+    {"populate_order0", ALL, populate_order0, ROOMY},
+    {"populate_order9", ALL, populate_order9, ROOMY},
+    {"populate_stops_at_max_pages", ALL, populate_stops_at_max_pages, 3},
+    {"order9_past_max_pages_fails_whole", ALL,
+     order9_past_max_pages_fails_whole, 513},
+    {"order_above_memop_max", ALL, order_above_memop_max, ROOMY},
+    {"decrease_stops_at_unpopulated", HVMS, decrease_stops_at_unpopulated,
+     ROOMY},
+    {"failed_decrease_keeps_earlier_frames_removed", HVMS,
+     failed_decrease_keeps_earlier_frames_removed, ROOMY},
+    {"pv_decrease_takes_machine_frames", PV, pv_decrease_takes_machine_frames,
+     ROOMY},
+    {"exchange_refused_for_hvm_and_pvh", HVMS, exchange_refused_for_hvm_and_pvh,
+     ROOMY},
+    {"exchange_sizes_must_match", ALL, exchange_sizes_must_match, ROOMY},
+    {"pv_exchange_to_order9", PV, pv_exchange_to_order9, 512},
+    {"pv_exchange_reports_progress", PV, pv_exchange_reports_progress, ROOMY},
+    {"relocate_refused_on_pv", PV, relocate_refused_on_pv, ROOMY},
+    {"relocate_moves_frame_and_content", HVMS, relocate_moves_frame_and_content,
+     ROOMY},
+    {"relocate_onto_populated_dst", HVMS, relocate_onto_populated_dst, ROOMY},
+    {"relocate_stops_at_unpopulated_src", HVMS,
+     relocate_stops_at_unpopulated_src, ROOMY},
+    {"data_plane_round_trip", ALL, data_plane_round_trip, ROOMY},
+    {"claims_follow_xen_rules", ALL, claims_follow_xen_rules, ROOMY},
+    {"reservation_and_guest_info", ALL, reservation_and_guest_info, ROOMY},
+    {0},
+};
+
+char *xb_conf_run_case(const struct xb_conf_case *c, enum xb_guest_type type,
+		       xb_conf_open_fn open, void *priv)
+{
+	GError *err = NULL;
+	struct xb_backend *be = open(priv, type, c->max_pages, &err);
+	char *fail;
+
+	if (!be) {
+		fail = g_strdup_printf("cannot open a %s domain: %s",
+				       xb_conf_type_name(type),
+				       err ? err->message : "?");
+		g_clear_error(&err);
+		return fail;
+	}
+	fail = c->run(be, type);
+	xb_backend_close(be);
+	return fail;
+}
