@@ -63,13 +63,17 @@ while read -r name secs cmd; do
 	rc=$?
 	end=$(date +%s)
 	ran=$((ran + 1))
+	note=
 	if [ $rc -eq 0 ]; then
 		verdict=pass
 	else
 		verdict=fail
 		failed=$((failed + 1))
+		# busybox timeout ends the test with SIGTERM: 128 + 15.
+		[ $rc -eq 143 ] && [ $((end - start)) -ge "$secs" ] &&
+			note=" timed-out"
 	fi
-	echo "XB-XEN-TEST $name $verdict rc=$rc time=$((end - start))s"
+	echo "XB-XEN-TEST $name $verdict rc=$rc time=$((end - start))s$note"
 done </x/plan
 
 echo "XB-XEN-SUMMARY ran=$ran failed=$failed"
