@@ -6,7 +6,7 @@
 #
 #   tests/xen/run.sh [--plan FILE] [--timeout SECS] [--test-timeout SECS]
 #                    [--file PATH]... [--log FILE] [--keep] [--no-build]
-#                    [--jobs N] [--mem MIB]
+#                    [--no-boot] [--jobs N] [--mem MIB]
 # Exit status: 0 every test passed, 1 a test or the boot failed, 2 the
 # harness itself could not run (bad usage, missing package, not root).
 set -euo pipefail
@@ -19,6 +19,7 @@ test_timeout=300
 log=build/xen/xen-serial.log
 keep=0
 build=1
+boot=1
 jobs=
 mem=2048
 extra_files=()
@@ -48,6 +49,7 @@ while [ $# -gt 0 ]; do
 	--log) log=$2; shift 2 ;;
 	--keep) keep=1; shift ;;
 	--no-build) build=0; shift ;;
+	--no-boot) boot=0; keep=1; shift ;;
 	--jobs) jobs=$2; shift 2 ;;
 	--mem) mem=$2; shift 2 ;;
 	-h | --help) usage 0 ;;
@@ -263,6 +265,10 @@ qemu=(
 )
 printf '%q ' "${qemu[@]}" >"$work/qemu.cmd"
 echo >>"$work/qemu.cmd"
+if [ $boot -eq 0 ]; then
+	say "not booting; initramfs tree $rootfs, QEMU command $work/qemu.cmd"
+	exit 0
+fi
 
 say "booting Xen 4.17 + dom0 in QEMU (TCG, -m $mem, timeout ${timeout_s}s); serial log: $log"
 : >"$log"

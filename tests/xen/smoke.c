@@ -186,6 +186,21 @@ static void smoke_absent(xc_interface *xch)
 	       SMOKE_ABSENT_DOMID, rc);
 }
 
+/* How much memory test domains have (run.sh's -m minus dom0_mem). */
+static void print_host_memory(xc_interface *xch, const char *when)
+{
+	xc_physinfo_t info = {0};
+
+	if (xc_physinfo(xch, &info)) {
+		printf("smoke: xc_physinfo: %s\n", strerror(errno));
+		return;
+	}
+	printf("smoke: %s: Xen has %" PRIu64 " of %" PRIu64
+	       " pages free (%" PRIu64 " MiB), %" PRIu32 " cpus\n",
+	       when, (uint64_t)info.free_pages, (uint64_t)info.total_pages,
+	       (uint64_t)info.free_pages >> 8, info.nr_cpus);
+}
+
 int main(void)
 {
 	xc_interface *xch;
@@ -198,10 +213,12 @@ int main(void)
 		       strerror(errno));
 		return 1;
 	}
+	print_host_memory(xch, "before");
 	for (size_t i = 0; i < sizeof(guest_types) / sizeof(guest_types[0]);
 	     i++)
 		smoke_guest(xch, &guest_types[i]);
 	smoke_absent(xch);
+	print_host_memory(xch, "after");
 	xc_interface_close(xch);
 	printf("smoke: %u failure(s)\n", failures);
 	return failures ? 1 : 0;
