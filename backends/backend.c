@@ -225,6 +225,20 @@ int xb_query(struct xb_backend *be, xb_xen_pfn_t frame, bool *populated)
 			      : -EOPNOTSUPP;
 }
 
+int xb_query_frames(struct xb_backend *be, const xb_xen_pfn_t *frames,
+		    uint64_t n, bool *populated)
+{
+	if (be->ops->query_frames)
+		return be->ops->query_frames(be, frames, n, populated);
+	for (uint64_t i = 0; i < n; i++) {
+		int rc = xb_query(be, frames[i], &populated[i]);
+
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
 int xb_host_info(struct xb_backend *be, struct xb_host_info *info)
 {
 	return be->ops->host_info ? be->ops->host_info(be, info) : -EOPNOTSUPP;

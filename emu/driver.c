@@ -317,15 +317,20 @@ static bool huge_extent_ok(const struct xb_driver *d, xb_pfn_t pfn)
 static uint64_t settle_failed_huge(struct xb_driver *d, xb_pfn_t pfn)
 {
 	uint64_t gone = 0, k = 0;
+	xb_xen_pfn_t frames[XB_HUGE_PAGES]; /* the caller owns frame_list */
+	bool populated[XB_HUGE_PAGES];
+	int rc;
 
 	xb_zone_split(d->zone, pfn, 0);
+	for (uint32_t i = 0; i < XB_HUGE_PAGES; i++)
+		frames[i] = xb_driver_frame(d, pfn + i);
+	rc = xb_query_frames(d->be, frames, XB_HUGE_PAGES, populated);
+	xb_assert(rc == 0);
+	XB_UNUSED(rc);
 	for (uint32_t i = 0; i < XB_HUGE_PAGES; i++) {
 		xb_pfn_t p = pfn + i;
-		bool populated = true;
-		int rc = xb_query(d->be, xb_driver_frame(d, p), &populated);
 
-		xb_assert(rc == 0);
-		if (!populated) {
+		if (!populated[i]) {
 			p2m_clear(d, p, 1);
 			small_enqueue(d, p);
 			gone++;
@@ -866,8 +871,10 @@ void xb_driver_worker(struct xb_driver *d)
 
 /* ---- checker ------------------------------------------------------------ */
 
+/* A queued page's frames are unpopulated in the zone; pv: without an mfn;
+ * hvm/pvh: its gfns go into @gfns, asked of the backend in one batch. */
 static bool queue_frame_ok(struct xb_driver *d, xb_pfn_t pfn, uint32_t owner,
-			   unsigned order)
+			   unsigned order, GArray *gfns)
 {
 	const struct xb_frame *f = &d->zone->frames[pfn];
 
@@ -884,26 +891,39 @@ static bool queue_frame_ok(struct xb_driver *d, xb_pfn_t pfn, uint32_t owner,
 				 (unsigned long)(pfn + i));
 			continue;
 		}
-		bool populated = false;
+		xb_xen_pfn_t g = pfn + i;
 
-		if (xb_query(d->be, pfn + i, &populated) == 0)
-			XB_CHECK(!populated,
-				 "driver: ballooned gfn %lu is "
-				 "populated in the backend",
-				 (unsigned long)(pfn + i));
+		g_array_append_val(gfns, g);
 	}
 	return true;
 }
 
-bool xb__driver_is_valid(struct xb_driver *d)
+/* Every ballooned gfn must be unpopulated in the backend's P2M. */
+static bool gfns_unpopulated(struct xb_driver *d, GArray *gfns)
+{
+	const xb_xen_pfn_t *g = (const xb_xen_pfn_t *)gfns->data;
+	bool *populated = g_new0(bool, gfns->len);
+	bool ok = true;
+
+	if (xb_query_frames(d->be, g, gfns->len, populated) == 0)
+		for (guint i = 0; ok && i < gfns->len; i++)
+			if (populated[i]) {
+				g_warning("driver: ballooned gfn %lu is "
+					  "populated in the backend",
+					  (unsigned long)g[i]);
+				ok = false;
+			}
+	g_free(populated);
+	return ok;
+}
+
+static bool queues_ok(struct xb_driver *d, GArray *gfns)
 {
 	struct xb_zone *z = d->zone;
-	uint64_t tot = 0, max = 0, n = 0;
+	uint64_t n = 0;
 
-	if (!xb__balloon_dev_is_valid(&d->small))
-		return false;
 	for (xb_pfn_t p = d->huge.head; p != XB_NIL; p = z->frames[p].next) {
-		if (!queue_frame_ok(d, p, d->huge_owner, XB_HUGE_ORDER))
+		if (!queue_frame_ok(d, p, d->huge_owner, XB_HUGE_ORDER, gfns))
 			return false;
 		n++;
 	}
@@ -911,7 +931,7 @@ bool xb__driver_is_valid(struct xb_driver *d)
 		 (unsigned long)n, (unsigned long)d->huge.nr);
 	n = 0;
 	for (xb_pfn_t p = d->special.head; p != XB_NIL; p = z->frames[p].next) {
-		if (!queue_frame_ok(d, p, d->special_owner, 0))
+		if (!queue_frame_ok(d, p, d->special_owner, 0, gfns))
 			return false;
 		n++;
 	}
@@ -920,8 +940,21 @@ bool xb__driver_is_valid(struct xb_driver *d)
 		 "count %lu",
 		 (unsigned long)n, (unsigned long)d->special.nr);
 	for (xb_pfn_t p = d->small.head; p != XB_NIL; p = z->frames[p].next)
-		if (!queue_frame_ok(d, p, d->small.owner, 0))
+		if (!queue_frame_ok(d, p, d->small.owner, 0, gfns))
 			return false;
+	return gfns_unpopulated(d, gfns);
+}
+
+bool xb__driver_is_valid(struct xb_driver *d)
+{
+	struct xb_zone *z = d->zone;
+	uint64_t tot = 0, max = 0;
+	GArray *gfns = g_array_new(FALSE, FALSE, sizeof(xb_xen_pfn_t));
+	bool ok = xb__balloon_dev_is_valid(&d->small) && queues_ok(d, gfns);
+
+	g_array_free(gfns, TRUE);
+	if (!ok)
+		return false;
 	XB_CHECK(d->balloon_low == d->huge.nr * XB_HUGE_PAGES +
 				       d->small.nr_pages +
 				       d->small.isolated_pages,

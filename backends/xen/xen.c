@@ -12,6 +12,7 @@
  * assertion), and the tools destroy it on SIGINT/SIGTERM through close.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -391,19 +392,19 @@ out_free:
 }
 
 /*
- * Which of n frames from first are mapped for the domain: a foreign map
- * with per-frame errors is Xen's P2M answer (hvm/pvh by gfn; pv by mfn,
- * mappable only when the domain owns it).
+ * Which of the n frames are mapped for the domain: a foreign map with
+ * per-frame errors is Xen's P2M answer (hvm/pvh by gfn; pv by mfn,
+ * mappable only when the domain owns it). frames NULL: first, first+1...
  */
-static int query_range(struct xen_be *x, xb_xen_pfn_t first, uint64_t n,
-		       bool *populated)
+static int query_batch(struct xen_be *x, const xb_xen_pfn_t *frames,
+		       xb_xen_pfn_t first, uint64_t n, bool *populated)
 {
 	for (uint64_t done = 0; done < n;) {
 		unsigned k = (unsigned)MIN(n - done, (uint64_t)QUERY_BATCH);
 		void *p;
 
 		for (unsigned i = 0; i < k; i++)
-			x->qarr[i] = first + done + i;
+			x->qarr[i] = frames ? frames[done + i] : first + done + i;
 		p = xenforeignmemory_map(x->fmem, x->domid, PROT_READ, k,
 					 x->qarr, x->qerr);
 		if (!p)
@@ -416,9 +417,22 @@ static int query_range(struct xen_be *x, xb_xen_pfn_t first, uint64_t n,
 	return 0;
 }
 
-static int xen_query(struct xb_backend *be, xb_xen_pfn_t frame, bool *populated)
+static int query_range(struct xen_be *x, xb_xen_pfn_t first, uint64_t n,
+		       bool *populated)
+{
+	return query_batch(x, NULL, first, n, populated);
+}
+
+static int xen_query(struct xb_backend *be, xb_xen_pfn_t frame,
+		     bool *populated)
 {
 	return query_range(be->priv, frame, 1, populated);
+}
+
+static int xen_query_frames(struct xb_backend *be, const xb_xen_pfn_t *frames,
+			    uint64_t n, bool *populated)
+{
+	return query_batch(be->priv, frames, 0, n, populated);
 }
 
 /*
@@ -511,8 +525,9 @@ static int map_one(struct xen_be *x, xb_xen_pfn_t frame, int prot, void **p)
 	if (!*p)
 		return -errno;
 	if (err) {
+		/* Linux's privcmd reports per-frame errors as -errno. */
 		xenforeignmemory_unmap(x->fmem, *p, 1);
-		return -err;
+		return err < 0 ? err : -err;
 	}
 	return 0;
 }
@@ -568,7 +583,7 @@ void xb__xen_try_other_domain(struct xb_backend *be, uint32_t domid,
 	int err = 0;
 	void *p = xenforeignmemory_map(x->fmem, domid, PROT_READ, 1, &f, &err);
 
-	*map_errno = p ? err : errno;
+	*map_errno = p ? abs(err) : errno;
 	if (p)
 		xenforeignmemory_unmap(x->fmem, p, 1);
 	*dm_errno = xendevicemodel_relocate_memory(x->dmod, (domid_t)domid, 1,
@@ -594,5 +609,6 @@ const struct xb_backend_ops xb__xen_backend_ops = {
     .read_frame = xen_read_frame,
     .write_frame = xen_write_frame,
     .query = xen_query,
+    .query_frames = xen_query_frames,
     .host_info = xen_host_info,
 };

@@ -33,6 +33,8 @@ int xb_guest_info(struct xb_backend *be, struct xb_guest_info *info);
 int xb_read_frame(struct xb_backend *be, xb_xen_pfn_t frame, void *buf);
 int xb_write_frame(struct xb_backend *be, xb_xen_pfn_t frame, const void *buf);
 int xb_query(struct xb_backend *be, xb_xen_pfn_t frame, bool *populated);
+int xb_query_frames(struct xb_backend *be, const xb_xen_pfn_t *frames,
+		    uint64_t n, bool *populated);
 int xb_host_info(struct xb_backend *be, struct xb_host_info *info);
 
 /* The project's one GError domain. */

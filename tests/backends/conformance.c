@@ -143,6 +143,23 @@ static char *order_above_memop_max(struct xb_backend *be,
 	return NULL;
 }
 
+/* A batched P2M query answers as single queries do. */
+static char *query_frames_batch(struct xb_backend *be, enum xb_guest_type type)
+{
+	xb_xen_pfn_t e[3], q[5];
+	bool p[5];
+
+	CHECK_EQ(populate_run(be, e, 40, 3), 3);
+	CHECK_EQ(xb_decrease_reservation(be, &e[1], 1, 0), 1);
+	/* Populated, given back, populated, never populated (twice). */
+	q[0] = e[0], q[1] = e[1], q[2] = e[2];
+	q[3] = type == XB_GUEST_PV ? 0 : 50;
+	q[4] = type == XB_GUEST_PV ? 0 : 51;
+	CHECK_EQ(xb_query_frames(be, q, 5, p), 0);
+	CHECK(p[0] && !p[1] && p[2] && !p[3] && !p[4]);
+	return NULL;
+}
+
 /* ---- decrease ----------------------------------------------------------- */
 
 static char *decrease_stops_at_unpopulated(struct xb_backend *be,
@@ -422,6 +439,7 @@ const struct xb_conf_case xb_conf_cases[] = {
     {"order9_past_max_pages_fails_whole", ALL,
      order9_past_max_pages_fails_whole, 513},
     {"order_above_memop_max", ALL, order_above_memop_max, ROOMY},
+    {"query_frames_batch", ALL, query_frames_batch, ROOMY},
     {"decrease_stops_at_unpopulated", HVMS, decrease_stops_at_unpopulated,
      ROOMY},
     {"failed_decrease_keeps_earlier_frames_removed", HVMS,

@@ -59,11 +59,29 @@ static bool domain_exists(uint32_t domid)
 	       info.domain == domid;
 }
 
-static int guest_domains(void)
+/* Live guest domains; dying ones (being torn down) are printed, not
+ * counted, unless @print_all. */
+static int guest_domains_ex(bool print_all)
 {
 	xc_domaininfo_t info[16];
+	int n = xc_domain_getinfolist(xch, 1, 16, info), live = 0;
 
-	return xc_domain_getinfolist(xch, 1, 16, info);
+	for (int i = 0; i < n; i++) {
+		bool dying = info[i].flags & XEN_DOMINF_dying;
+
+		if (print_all || dying)
+			printf("  domain %u: flags %#x, %lu pages%s\n",
+			       info[i].domain, info[i].flags,
+			       (unsigned long)info[i].tot_pages,
+			       dying ? " (dying)" : "");
+		live += !dying;
+	}
+	return n < 0 ? n : live;
+}
+
+static int guest_domains(void)
+{
+	return guest_domains_ex(false);
 }
 
 /* Expect open to fail with a message containing @want. */
@@ -174,6 +192,8 @@ static void drive_exit(const char *name, const char *xballoon,
 		kill(pid, sig);
 	}
 	waitpid(pid, &status, 0);
+	if (guest_domains_ex(true))
+		nanosleep(&(struct timespec){1, 0}, NULL);
 	if (sig)
 		CHECK(name,
 		      WIFEXITED(status) && WEXITSTATUS(status) == 128 + sig,

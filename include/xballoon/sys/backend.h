@@ -156,6 +156,10 @@ struct xb_backend_ops {
 	 * not known to Xen, so pv backends answer by mfn ownership.) */
 	int (*query)(struct xb_backend *be, xb_xen_pfn_t frame,
 		     bool *populated);
+	/* OPTIONAL. The same question for n frames at once (one batched P2M
+	 * query on real Xen); without it the core asks `query` per frame. */
+	int (*query_frames)(struct xb_backend *be, const xb_xen_pfn_t *frames,
+			    uint64_t n, bool *populated);
 	/* OPTIONAL. Host-side metrics. */
 	int (*host_info)(struct xb_backend *be, struct xb_host_info *info);
 };
