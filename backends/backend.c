@@ -112,6 +112,12 @@ static inline void count(struct xb_hypercall_stat *s, uint64_t nr,
 		s->failed++;
 }
 
+static inline void before(struct xb_backend *be, const struct xb_trace_rec *t)
+{
+	if (be->before)
+		be->before(be->before_priv, t);
+}
+
 static inline void trace(struct xb_backend *be, const struct xb_trace_rec *t)
 {
 	if (be->trace)
@@ -121,74 +127,76 @@ static inline void trace(struct xb_backend *be, const struct xb_trace_rec *t)
 long xb_populate_physmap(struct xb_backend *be, xb_xen_pfn_t *extents,
 			 uint64_t nr, unsigned order)
 {
-	long rc = be->ops->populate_physmap(be, extents, nr, order);
+	struct xb_trace_rec t = {.op = XB_TRACE_POPULATE,
+				 .extents = extents,
+				 .nr = nr,
+				 .order = order};
 
-	count(&be->stats.populate, nr, rc > 0 ? (uint64_t)rc : 0, order, rc);
-	trace(be, &(struct xb_trace_rec){.op = XB_TRACE_POPULATE,
-					 .extents = extents,
-					 .nr = nr,
-					 .order = order,
-					 .result = rc});
-	return rc;
+	before(be, &t);
+	t.result = be->ops->populate_physmap(be, extents, nr, order);
+	count(&be->stats.populate, nr, t.result > 0 ? (uint64_t)t.result : 0,
+	      order, t.result);
+	trace(be, &t);
+	return t.result;
 }
 
 long xb_decrease_reservation(struct xb_backend *be, xb_xen_pfn_t *extents,
 			     uint64_t nr, unsigned order)
 {
-	long rc = be->ops->decrease_reservation(be, extents, nr, order);
+	struct xb_trace_rec t = {.op = XB_TRACE_DECREASE,
+				 .extents = extents,
+				 .nr = nr,
+				 .order = order};
 
-	count(&be->stats.decrease, nr, rc > 0 ? (uint64_t)rc : 0, order, rc);
-	trace(be, &(struct xb_trace_rec){.op = XB_TRACE_DECREASE,
-					 .extents = extents,
-					 .nr = nr,
-					 .order = order,
-					 .result = rc});
-	return rc;
+	before(be, &t);
+	t.result = be->ops->decrease_reservation(be, extents, nr, order);
+	count(&be->stats.decrease, nr, t.result > 0 ? (uint64_t)t.result : 0,
+	      order, t.result);
+	trace(be, &t);
+	return t.result;
 }
 
 int xb_exchange(struct xb_backend *be, struct xb_exchange *x,
 		uint64_t *nr_exchanged)
 {
-	uint64_t done = 0;
-	int rc = -EOPNOTSUPP;
+	struct xb_trace_rec t = {.op = XB_TRACE_EXCHANGE,
+				 .extents = x->in,
+				 .nr = x->nr_in,
+				 .order = x->in_order,
+				 .out = x->out,
+				 .nr_out = x->nr_out,
+				 .out_order = x->out_order,
+				 .result = -EOPNOTSUPP};
 
+	before(be, &t);
 	if (be->ops->exchange)
-		rc = be->ops->exchange(be, x, &done);
+		t.result = be->ops->exchange(be, x, &t.progress);
 	/* Progress is in input extents, also on failure. */
-	count(&be->stats.exchange, x->nr_in, done, x->in_order, rc);
-	trace(be, &(struct xb_trace_rec){.op = XB_TRACE_EXCHANGE,
-					 .extents = x->in,
-					 .nr = x->nr_in,
-					 .order = x->in_order,
-					 .out = x->out,
-					 .nr_out = x->nr_out,
-					 .out_order = x->out_order,
-					 .result = rc,
-					 .progress = done});
+	count(&be->stats.exchange, x->nr_in, t.progress, x->in_order, t.result);
+	trace(be, &t);
 	if (nr_exchanged)
-		*nr_exchanged = done;
-	return rc;
+		*nr_exchanged = t.progress;
+	return (int)t.result;
 }
 
 int xb_relocate(struct xb_backend *be, xb_xen_pfn_t src, xb_xen_pfn_t dst,
 		uint64_t nr, uint64_t *nr_done)
 {
-	uint64_t done = 0;
-	int rc = -EOPNOTSUPP;
+	struct xb_trace_rec t = {.op = XB_TRACE_RELOCATE,
+				 .nr = nr,
+				 .src = src,
+				 .dst = dst,
+				 .result = -EOPNOTSUPP};
 
+	before(be, &t);
 	if (be->ops->relocate)
-		rc = be->ops->relocate(be, src, dst, nr, &done);
+		t.result = be->ops->relocate(be, src, dst, nr, &t.progress);
 	/* One extent per frame moved. */
-	count(&be->stats.relocate, nr, done, 0, rc);
-	trace(be, &(struct xb_trace_rec){.op = XB_TRACE_RELOCATE,
-					 .nr = nr,
-					 .src = src,
-					 .dst = dst,
-					 .result = rc,
-					 .progress = done});
+	count(&be->stats.relocate, nr, t.progress, 0, t.result);
+	trace(be, &t);
 	if (nr_done)
-		*nr_done = done;
-	return rc;
+		*nr_done = t.progress;
+	return (int)t.result;
 }
 
 int xb_reservation(struct xb_backend *be, uint64_t *tot_pages,

@@ -139,9 +139,16 @@ void xb_report_write_json(const struct xb_run_result *r, FILE *out)
 	fprintf(out, "  \"events\": %llu,\n",
 		(unsigned long long)r->events_run);
 	fprintf(
-	    out,
-	    "  \"invariants\": {\"checks\": %llu, \"violations\": %llu}\n}\n",
+	    out, "  \"invariants\": {\"checks\": %llu, \"violations\": %llu",
 	    (unsigned long long)r->checks, (unsigned long long)r->violations);
+	/* Only runs that verified contents say so (reports stay stable). */
+	if (r->content_verified)
+		fprintf(out,
+			", \"content_checked\": %llu, "
+			"\"content_mismatches\": %llu",
+			(unsigned long long)r->content_checked,
+			(unsigned long long)r->content_mismatches);
+	fprintf(out, "}\n}\n");
 }
 
 void xb_report_write_csv(const struct xb_run_result *r, FILE *out)
@@ -227,6 +234,12 @@ void xb_report_print_summary(const struct xb_run_result *r, FILE *out)
 		"checks, %llu violations; digest %.16s\n",
 		r->sim_time_s, r->wall_time_s, (unsigned long long)r->checks,
 		(unsigned long long)r->violations, r->digest);
+	if (r->content_verified)
+		fprintf(out,
+			"  contents: %llu frames read back around hypercalls, "
+			"%llu mismatches\n",
+			(unsigned long long)r->content_checked,
+			(unsigned long long)r->content_mismatches);
 }
 
 /* Write through a temporary file and rename, so a failure never leaves a

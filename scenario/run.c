@@ -15,6 +15,7 @@
 #include "xballoon/debug.h"
 #include "xballoon/run.h"
 #include "xballoon/sim.h"
+#include "xballoon/verify.h"
 #include "xballoon/workload.h"
 
 /* Workloads advance in steps of this much simulated time. */
@@ -43,9 +44,10 @@ struct run {
 	bool drv_ready;
 	struct xb_workload **wl; /* by scenario workload index          */
 	struct neighbour *nb;
-	size_t nr_nb;	      /* neighbours run: the mock's only        */
-	uint64_t balloon_gen; /* invalidates stale balloon timers    */
-	uint64_t target;      /* the last target asked for           */
+	size_t nr_nb;		    /* neighbours run: the mock's only        */
+	struct xb_verifier *verify; /* verify_content: NULL when off  */
+	uint64_t balloon_gen;	    /* invalidates stale balloon timers    */
+	uint64_t target;	    /* the last target asked for           */
 	GChecksum *trace;
 	uint64_t duration;
 	uint64_t wall_start_ns;
@@ -94,6 +96,24 @@ static void trace_backend(void *priv, const struct xb_trace_rec *t)
 		trace_words(r, t->extents, (unsigned)t->nr);
 	if (t->out)
 		trace_words(r, t->out, (unsigned)t->nr_out);
+	if (r->verify)
+		xb_verify_after(r->verify, t);
+}
+
+static void verify_before(void *priv, const struct xb_trace_rec *t)
+{
+	xb_verify_before(priv, t);
+}
+
+/* The guest's data: pages its workloads hold. */
+static bool is_workload_owner(void *priv, uint32_t owner)
+{
+	const struct run *r = priv;
+
+	for (size_t i = 0; r->wl && i < r->sc->nr_workloads; i++)
+		if (r->wl[i] && r->wl[i]->owner == owner)
+			return true;
+	return false;
 }
 
 static void trace_event(struct run *r, uint64_t kind, uint64_t a, uint64_t b)
@@ -631,6 +651,13 @@ static bool setup(struct run *r, GError **error)
 		return false;
 	}
 	r->drv_ready = true;
+	if (r->opt->verify_content) {
+		r->verify = g_new(struct xb_verifier, 1);
+		xb_verify_init(r->verify, &r->drv, is_workload_owner, r);
+		r->be->before = verify_before;
+		r->be->before_priv = r->verify;
+		r->res->content_verified = true;
+	}
 	rc = xb_driver_boot(&r->drv, sc->guest.frames, sc->guest.boot_order);
 	if (rc < 0) {
 		xb_scenario_set_error(sc, sc->guest.pos, error,
@@ -653,6 +680,9 @@ static void teardown(struct run *r)
 			xb_workload_destroy(r->wl[i]);
 		g_free(r->wl);
 	}
+	if (r->verify)
+		r->be->before = NULL;
+	g_free(r->verify);
 	if (r->drv_ready)
 		xb_driver_fini(&r->drv);
 	xb_zone_destroy(r->zone);
@@ -693,6 +723,11 @@ static void finish(struct run *r)
 	res->current_pages = r->drv.current_pages;
 	res->target_reached = r->drv.current_pages == r->target;
 	res->events_run = r->sim.events_run;
+	if (r->verify) {
+		res->content_checked = r->verify->checked;
+		res->content_mismatches = r->verify->mismatches;
+		res->violations += r->verify->mismatches;
+	}
 	res->sim_time_s = (double)r->duration / (double)XB_NS_PER_S;
 	g_strlcpy(res->digest, g_checksum_get_string(r->trace),
 		  sizeof(res->digest));

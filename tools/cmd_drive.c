@@ -16,7 +16,8 @@ static const char usage[] =
     "usage: xballoon drive SCENARIO (--scratch SIZE --type hvm|pvh|pv |\n"
     "                      --domid N --i-own-this-domain [--allow-running]\n"
     "                      [--type T]) [--policy P] [--seed N] [--out DIR]\n"
-    "                      [--json] [--fail-after-events N]";
+    "                      [--json] [--no-verify-content]\n"
+    "                      [--fail-after-events N]";
 
 static int parse_type(const char *s, enum xb_guest_type *t)
 {
@@ -63,7 +64,9 @@ static void fit_scenario(struct xb_scenario *sc, bool type_set,
 
 int cmd_drive(int argc, char **argv)
 {
-	struct xb_run_options opt = {.progress = isatty(2), .backend = "xen"};
+	/* Real memory: contents are verified around every hypercall. */
+	struct xb_run_options opt = {
+	    .progress = isatty(2), .backend = "xen", .verify_content = true};
 	const char *path = NULL, *out = NULL;
 	enum xb_guest_type type = XB_GUEST_HVM;
 	bool json = false, type_set = false, confirmed = false;
@@ -78,6 +81,8 @@ int cmd_drive(int argc, char **argv)
 			confirmed = true;
 		} else if (!strcmp(a, "--allow-running")) {
 			opt.allow_running = true;
+		} else if (!strcmp(a, "--no-verify-content")) {
+			opt.verify_content = false;
 		} else if (a[0] == '-' && a[1] == '-' && i + 1 >= argc) {
 			xb_cli_error("option '%s' needs a value", a);
 			return XB_EXIT_USAGE;

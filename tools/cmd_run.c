@@ -57,6 +57,8 @@ int cmd_run(int argc, char **argv)
 
 		if (!strcmp(a, "--json")) {
 			json = true;
+		} else if (!strcmp(a, "--verify-content")) {
+			opt.verify_content = true;
 		} else if (a[0] == '-' && a[1] == '-' && i + 1 >= argc) {
 			xb_cli_error("option '%s' needs a value", a);
 			return XB_EXIT_USAGE;
@@ -95,7 +97,7 @@ int cmd_run(int argc, char **argv)
 	if (!path) {
 		xb_cli_error("usage: xballoon run SCENARIO [--policy P] "
 			     "[--seed N] [--backend mock|xen] [--out DIR] "
-			     "[--map-every TIME] [--json]");
+			     "[--map-every TIME] [--verify-content] [--json]");
 		return XB_EXIT_USAGE;
 	}
 	if (opt.map_every && !out) {

@@ -10,7 +10,7 @@
 static const struct xb_cmd commands[] = {
     {"run", cmd_run, "replay a scenario",
      "xballoon run SCENARIO [--policy P] [--seed N] [--backend mock|xen] "
-     "[--out DIR] [--map-every TIME] [--json]"},
+     "[--out DIR] [--map-every TIME] [--verify-content] [--json]"},
     {"compare", cmd_compare,
      "replay a scenario under several policies, one row each",
      "xballoon compare SCENARIO [--policies P,Q,...] [--seed N]"},
@@ -24,7 +24,8 @@ static const struct xb_cmd commands[] = {
      "replay a scenario on a real Xen domain from dom0 (xen backend)",
      "xballoon drive SCENARIO (--scratch SIZE --type hvm|pvh|pv | --domid N "
      "--i-own-this-domain [--allow-running] [--type T]) [--policy P] "
-     "[--seed N] [--out DIR] [--json] [--fail-after-events N]"},
+     "[--seed N] [--out DIR] [--json] [--no-verify-content] "
+     "[--fail-after-events N]"},
     {"zone", cmd_zone,
      "build a guest zone, apply an allocation pattern, print its state",
      "xballoon zone [--frames N] [--seed N] [--pattern "

@@ -38,6 +38,9 @@ struct xb_run_options {
 	/* Testing the cleanup paths: fail an assertion (abort) at the first
 	 * workload tick after this many events; 0: never. */
 	uint64_t fail_after_events;
+	/* Stamp in-use frames around every hypercall and read them back
+	 * (include/xballoon/verify.h); needs the backend's data plane. */
+	bool verify_content;
 };
 
 /* A map of the guest at one time: enum xb_region_state per 2 MiB region. */
@@ -73,9 +76,12 @@ struct xb_run_result {
 	struct xb_driver_stats driver;
 	struct xb_compact_stats compaction;
 	uint64_t foreign_map_failed; /* foreign_map events refused           */
-	uint64_t events_run; /* simulated events processed              */
-	uint64_t checks;     /* whole-structure checks run              */
-	uint64_t violations; /* ... that failed                         */
+	uint64_t events_run;	  /* simulated events processed              */
+	uint64_t checks;	  /* whole-structure checks run              */
+	uint64_t violations;	  /* ... that failed                         */
+	bool content_verified;	  /* verify_content was on             */
+	uint64_t content_checked; /* frames read back around calls     */
+	uint64_t content_mismatches; /* ... that lost their contents      */
 	GArray *series;	     /* struct xb_run_sample                    */
 	uint64_t nr_regions; /* 2 MiB regions of the guest              */
 	GArray *maps;	     /* struct xb_run_map; NULL: maps off       */

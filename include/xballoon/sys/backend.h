@@ -192,14 +192,18 @@ struct xb_trace_rec {
 };
 
 /* An open backend: the ops, the backend's private state, the statistics
- * the core wrappers keep for every call, and an optional trace hook called
- * after every populate, decrease, exchange and relocate. */
+ * the core wrappers keep for every call, and optional hooks called before
+ * and after every populate, decrease, exchange and relocate. */
 struct xb_backend {
 	const struct xb_backend_ops *ops;
 	void *priv;
 	struct xb_backend_stats stats;
 	void (*trace)(void *priv, const struct xb_trace_rec *rec);
 	void *trace_priv;
+	/* Optional: called before each of those calls with the arguments
+	 * (result and progress not yet known). */
+	void (*before)(void *priv, const struct xb_trace_rec *rec);
+	void *before_priv;
 };
 
 #endif
