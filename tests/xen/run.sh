@@ -105,6 +105,7 @@ for d in /lib/modules/*/; do
 done
 [ -n "$kver" ] || die "no /boot/vmlinuz-* with /lib/modules (package linux-image-amd64)"
 moddir=/lib/modules/$kver
+[ -r "/boot/vmlinuz-$kver" ] || die "cannot read /boot/vmlinuz-$kver (run as root)"
 
 rm -rf "$work"
 mkdir -p "$work/root" "$(dirname "$log")"
@@ -185,6 +186,7 @@ copy_in() { # a file or directory of the repository, to the same path in /x
 	/* | ../* | */../*) die "plan paths must be inside the repository: $p" ;;
 	esac
 	[ -e "$p" ] || die "no such file: $p"
+	[ -e "$rootfs/x/$p" ] && return 0
 	mkdir -p "$rootfs/x/$(dirname "$p")"
 	cp -rL "$p" "$rootfs/x/$p"
 	if [ -f "$p" ] && [ -x "$p" ] && head -c 4 "$p" | grep -q ELF; then
@@ -298,14 +300,16 @@ grep -q 'XB-XEN-ERROR' "$serial" &&
 
 printf '\n%-24s %-8s %s\n' test verdict detail
 for n in "${names[@]}"; do
-	l=$(grep -o "XB-XEN-TEST $n .*" "$serial" | head -1 || true)
+	# The marker may follow other console output on the same line.
+	l=$(sed -n 's/.*XB-XEN-TEST //p' "$serial" |
+		awk -v n="$n" '$1 == n { print; exit }')
 	if [ -z "$l" ]; then
 		v=missing
 		d="no result line"
 	else
 		set -- $l
-		v=$3
-		d="${*:4}"
+		v=$2
+		d="${*:3}"
 	fi
 	printf '%-24s %-8s %s\n' "$n" "$v" "$d"
 	[ "$v" = pass ] || reasons+=("test $n: $v")
