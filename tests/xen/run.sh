@@ -257,6 +257,7 @@ xen_args="console=com1 com1=115200,8n1 dom0_mem=256M,max:256M bootscrub=false sm
 dom0_args="console=hvc0 quiet"
 abs_work=$(cd "$work" && pwd)
 [[ "$abs_work" != *[,\ ]* ]] || die "the work path must not contain ',' or ' ': $abs_work"
+# shellcheck disable=SC2054 # the commas are QEMU's, not array separators
 qemu=(
 	qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m "$mem"
 	-machine q35 -display none -monitor none -nodefaults -no-user-config
@@ -307,9 +308,7 @@ for n in "${names[@]}"; do
 		v=missing
 		d="no result line"
 	else
-		set -- $l
-		v=$2
-		d="${*:3}"
+		read -r _ v d <<<"$l"
 	fi
 	printf '%-24s %-8s %s\n' "$n" "$v" "$d"
 	[ "$v" = pass ] || reasons+=("test $n: $v")
