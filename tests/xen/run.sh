@@ -105,6 +105,7 @@ for d in /lib/modules/*/; do
 done
 [ -n "$kver" ] || die "no /boot/vmlinuz-* with /lib/modules (package linux-image-amd64)"
 moddir=/lib/modules/$kver
+[ -r "/boot/vmlinuz-$kver" ] || die "cannot read /boot/vmlinuz-$kver (run as root)"
 
 rm -rf "$work"
 mkdir -p "$work/root" "$(dirname "$log")"
@@ -185,6 +186,7 @@ copy_in() { # a file or directory of the repository, to the same path in /x
 	/* | ../* | */../*) die "plan paths must be inside the repository: $p" ;;
 	esac
 	[ -e "$p" ] || die "no such file: $p"
+	[ -e "$rootfs/x/$p" ] && return 0
 	mkdir -p "$rootfs/x/$(dirname "$p")"
 	cp -rL "$p" "$rootfs/x/$p"
 	if [ -f "$p" ] && [ -x "$p" ] && head -c 4 "$p" | grep -q ELF; then
@@ -255,6 +257,7 @@ xen_args="console=com1 com1=115200,8n1 dom0_mem=256M,max:256M bootscrub=false sm
 dom0_args="console=hvc0 quiet"
 abs_work=$(cd "$work" && pwd)
 [[ "$abs_work" != *[,\ ]* ]] || die "the work path must not contain ',' or ' ': $abs_work"
+# shellcheck disable=SC2054 # the commas are QEMU's, not array separators
 qemu=(
 	qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m "$mem"
 	-machine q35 -display none -monitor none -nodefaults -no-user-config
@@ -298,14 +301,14 @@ grep -q 'XB-XEN-ERROR' "$serial" &&
 
 printf '\n%-24s %-8s %s\n' test verdict detail
 for n in "${names[@]}"; do
-	l=$(grep -o "XB-XEN-TEST $n .*" "$serial" | head -1 || true)
+	# The marker may follow other console output on the same line.
+	l=$(sed -n 's/.*XB-XEN-TEST //p' "$serial" |
+		awk -v n="$n" '$1 == n { print; exit }')
 	if [ -z "$l" ]; then
 		v=missing
 		d="no result line"
 	else
-		set -- $l
-		v=$3
-		d="${*:4}"
+		read -r _ v d <<<"$l"
 	fi
 	printf '%-24s %-8s %s\n' "$n" "$v" "$d"
 	[ "$v" = pass ] || reasons+=("test $n: $v")
