@@ -91,6 +91,7 @@ void xb_backend_close(struct xb_backend *be)
 	if (!be)
 		return;
 	be->ops->close(be);
+	g_free(be->trace_in);
 	g_free(be);
 }
 
@@ -114,9 +115,38 @@ static inline void trace(struct xb_backend *be, const struct xb_trace_rec *t)
 		be->trace(be->trace_priv, t);
 }
 
+/*
+ * Copy a call's input arrays (@na then @nb entries) into be->trace_in
+ * before the backend overwrites them (pv populate and exchange write
+ * machine frames back). Only called while a trace hook is set; the buffer
+ * grows geometrically and is reused, so a traced run allocates O(log)
+ * times. Returns the copy of @a; the copy of @b follows it.
+ */
+static const xb_xen_pfn_t *save_inputs(struct xb_backend *be,
+				       const xb_xen_pfn_t *a, uint64_t na,
+				       const xb_xen_pfn_t *b, uint64_t nb)
+{
+	uint64_t need = na + nb;
+
+	if (need > be->trace_in_cap) {
+		uint64_t cap = MAX(need, 2 * be->trace_in_cap);
+
+		g_free(be->trace_in);
+		be->trace_in = g_new(xb_xen_pfn_t, cap);
+		be->trace_in_cap = cap;
+	}
+	if (na)
+		memcpy(be->trace_in, a, na * sizeof(*a));
+	if (nb)
+		memcpy(be->trace_in + na, b, nb * sizeof(*b));
+	return be->trace_in;
+}
+
 long xb_populate_physmap(struct xb_backend *be, xb_xen_pfn_t *extents,
 			 uint64_t nr, unsigned order)
 {
+	const xb_xen_pfn_t *in =
+	    be->trace ? save_inputs(be, extents, nr, NULL, 0) : NULL;
 	long rc = be->ops->populate_physmap(be, extents, nr, order);
 
 	count(&be->stats.populate, nr, rc > 0 ? (uint64_t)rc : 0, order, rc);
@@ -124,13 +154,16 @@ long xb_populate_physmap(struct xb_backend *be, xb_xen_pfn_t *extents,
 					 .extents = extents,
 					 .nr = nr,
 					 .order = order,
-					 .result = rc});
+					 .result = rc,
+					 .in = in});
 	return rc;
 }
 
 long xb_decrease_reservation(struct xb_backend *be, xb_xen_pfn_t *extents,
 			     uint64_t nr, unsigned order)
 {
+	const xb_xen_pfn_t *in =
+	    be->trace ? save_inputs(be, extents, nr, NULL, 0) : NULL;
 	long rc = be->ops->decrease_reservation(be, extents, nr, order);
 
 	count(&be->stats.decrease, nr, rc > 0 ? (uint64_t)rc : 0, order, rc);
@@ -138,13 +171,17 @@ long xb_decrease_reservation(struct xb_backend *be, xb_xen_pfn_t *extents,
 					 .extents = extents,
 					 .nr = nr,
 					 .order = order,
-					 .result = rc});
+					 .result = rc,
+					 .in = in});
 	return rc;
 }
 
 int xb_exchange(struct xb_backend *be, struct xb_exchange *x,
 		uint64_t *nr_exchanged)
 {
+	const xb_xen_pfn_t *in =
+	    be->trace ? save_inputs(be, x->in, x->nr_in, x->out, x->nr_out)
+		      : NULL;
 	uint64_t done = 0;
 	int rc = -EOPNOTSUPP;
 
@@ -160,7 +197,9 @@ int xb_exchange(struct xb_backend *be, struct xb_exchange *x,
 					 .nr_out = x->nr_out,
 					 .out_order = x->out_order,
 					 .result = rc,
-					 .progress = done});
+					 .progress = done,
+					 .in = in,
+					 .out_in = in ? in + x->nr_in : NULL});
 	if (nr_exchanged)
 		*nr_exchanged = done;
 	return rc;

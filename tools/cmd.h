@@ -33,6 +33,7 @@ int xb_cli_parse_u64(const char *opt, const char *s, uint64_t *v);
  * error line and returns NULL on failure. */
 struct xb_scenario *xb_cli_load(const char *path, const char *policy);
 int cmd_check(int argc, char **argv);
+int cmd_replay(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
 
 /* Print "xballoon: error: ..." to stderr. */

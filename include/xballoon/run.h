@@ -25,6 +25,9 @@ struct xb_run_options {
 	uint64_t map_every;  /* ns between region maps; 0: no maps (maps
 			      * are taken at samples and at the end, and
 			      * never change the digest)                   */
+	const char *trace;   /* write a backend trace here (docs/trace.md);
+			      * NULL: none. Tracing never changes the
+			      * digest; a failed run leaves no file        */
 };
 
 /* A map of the guest at one time: enum xb_region_state per 2 MiB region. */
