@@ -115,10 +115,15 @@ static inline void trace(struct xb_backend *be, const struct xb_trace_rec *t)
 		be->trace(be->trace_priv, t);
 }
 
+static inline bool tracing_inputs(const struct xb_backend *be)
+{
+	return be->trace && be->trace_inputs;
+}
+
 /*
  * Copy a call's input arrays (@na then @nb entries) into be->trace_in
  * before the backend overwrites them (pv populate and exchange write
- * machine frames back). Only called while a trace hook is set; the buffer
+ * machine frames back). Only called while a hook asks for inputs; the buffer
  * grows geometrically and is reused, so a traced run allocates O(log)
  * times. Returns the copy of @a; the copy of @b follows it.
  */
@@ -146,7 +151,7 @@ long xb_populate_physmap(struct xb_backend *be, xb_xen_pfn_t *extents,
 			 uint64_t nr, unsigned order)
 {
 	const xb_xen_pfn_t *in =
-	    be->trace ? save_inputs(be, extents, nr, NULL, 0) : NULL;
+	    tracing_inputs(be) ? save_inputs(be, extents, nr, NULL, 0) : NULL;
 	long rc = be->ops->populate_physmap(be, extents, nr, order);
 
 	count(&be->stats.populate, nr, rc > 0 ? (uint64_t)rc : 0, order, rc);
@@ -163,7 +168,7 @@ long xb_decrease_reservation(struct xb_backend *be, xb_xen_pfn_t *extents,
 			     uint64_t nr, unsigned order)
 {
 	const xb_xen_pfn_t *in =
-	    be->trace ? save_inputs(be, extents, nr, NULL, 0) : NULL;
+	    tracing_inputs(be) ? save_inputs(be, extents, nr, NULL, 0) : NULL;
 	long rc = be->ops->decrease_reservation(be, extents, nr, order);
 
 	count(&be->stats.decrease, nr, rc > 0 ? (uint64_t)rc : 0, order, rc);
@@ -180,7 +185,7 @@ int xb_exchange(struct xb_backend *be, struct xb_exchange *x,
 		uint64_t *nr_exchanged)
 {
 	const xb_xen_pfn_t *in =
-	    be->trace ? save_inputs(be, x->in, x->nr_in, x->out, x->nr_out)
+	    tracing_inputs(be) ? save_inputs(be, x->in, x->nr_in, x->out, x->nr_out)
 		      : NULL;
 	uint64_t done = 0;
 	int rc = -EOPNOTSUPP;

@@ -216,6 +216,18 @@ struct xb_trace_writer {
 	bool run_any; /* a run of this token was printed            */
 };
 
+/* A name as one header token: no blanks or control bytes, "-" if none
+ * (scenario and policy names never have them; test programs might). */
+static char *one_token(const char *name)
+{
+	char *t = g_strdup(name && *name ? name : "-");
+
+	for (char *c = t; *c; c++)
+		if ((unsigned char)*c <= ' ' || *c == 0x7f)
+			*c = '_';
+	return t;
+}
+
 struct xb_trace_writer *xb_trace_writer_open(const char *path,
 					     const struct xb_trace_header *h,
 					     struct xb_backend *be,
@@ -255,8 +267,11 @@ struct xb_trace_writer *xb_trace_writer_open(const char *path,
 	w->buf = g_malloc(TRACE_BUF);
 	setvbuf(w->f, w->buf, _IOFBF, TRACE_BUF);
 	w->be = be;
+	be->trace_inputs = true; /* pv populate overwrites them */
 	w->type = h->type;
 	w->no_query = !be->ops->query;
+	char *scenario = one_token(h->scenario), *policy = one_token(h->policy);
+
 	fprintf(w->f,
 		"xballoon-trace %u\n"
 		"# backend calls of one run; format: docs/trace.md\n"
@@ -275,6 +290,8 @@ struct xb_trace_writer *xb_trace_writer_open(const char *path,
 		h->policy && *h->policy ? h->policy : "-",
 		xb_guest_type_name(h->type), h->max_pages, h->gfn_space,
 		h->memop_max_order, h->host_pages, h->seed, h->neighbours);
+	g_free(scenario);
+	g_free(policy);
 	return w;
 }
 
@@ -528,6 +545,7 @@ struct replay {
 	char *buf;
 	char *line; /* the current line, newline cut off         */
 	size_t cap;
+	size_t len; /* its length: the end of the file is after it */
 	uint64_t lineno;
 	const char *p; /* parse cursor in line                       */
 	GError **error;
@@ -549,22 +567,43 @@ struct replay {
 	const char *states; /* the states token of the line    */
 };
 
-static bool fail(struct replay *rp, const char *at, const char *fmt, ...)
+static bool fail_col(struct replay *rp, size_t col, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /* One error line, FILE:LINE:COL: error: MESSAGE, as scenario files get. */
+static bool fail_vcol(struct replay *rp, size_t col, const char *fmt,
+		      va_list ap)
+{
+	char *msg = g_strdup_vprintf(fmt, ap);
+
+	g_set_error(rp->error, XB_ERROR, XB_ERROR_INVALID,
+		    "%s:%" PRIu64 ":%zu: error: %s", rp->path,
+		    MAX(rp->lineno, 1), col, msg);
+	g_free(msg);
+	return false;
+}
+
+static bool fail_col(struct replay *rp, size_t col, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fail_vcol(rp, col, fmt, ap);
+	va_end(ap);
+	return false;
+}
+
+static bool fail(struct replay *rp, const char *at, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* An error at @at, a position in the current line. */
 static bool fail(struct replay *rp, const char *at, const char *fmt, ...)
 {
 	va_list ap;
-	char *msg;
 
 	va_start(ap, fmt);
-	msg = g_strdup_vprintf(fmt, ap);
+	fail_vcol(rp, (size_t)(at - rp->line) + 1, fmt, ap);
 	va_end(ap);
-	g_set_error(rp->error, XB_ERROR, XB_ERROR_INVALID,
-		    "%s:%" PRIu64 ":%d: error: %s", rp->path, rp->lineno,
-		    (int)(at - rp->line) + 1, msg);
-	g_free(msg);
 	return false;
 }
 
@@ -1447,6 +1486,7 @@ static bool next_line(struct replay *rp, bool *eof)
 				    "the line has no newline: the trace is "
 				    "truncated");
 		rp->line[len - 1] = '\0';
+		rp->len = (size_t)len - 1;
 		if (rp->line[0] && rp->line[0] != '#')
 			return true;
 	}
@@ -1460,14 +1500,11 @@ static bool read_header(struct replay *rp)
 	uint64_t v;
 
 	if (!next_line(rp, &eof)) {
-		if (eof) {
-			rp->lineno = MAX(rp->lineno, 1);
-			rp->line = g_realloc(rp->line, MAX(rp->cap, 1));
-			rp->line[0] = '\0';
-			return fail(rp, rp->line,
-				    "empty trace: no "
-				    "'xballoon-trace 1' line");
-		}
+		if (eof)
+			return fail_col(rp, rp->len + 1,
+					"empty trace: no 'xballoon-trace %u' "
+					"line",
+					XB_TRACE_VERSION);
 		return false;
 	}
 	if (!token(rp, "'xballoon-trace'", &t, &n))
@@ -1492,9 +1529,9 @@ static bool read_header(struct replay *rp)
 
 		if (!next_line(rp, &eof)) {
 			if (eof)
-				return fail(rp, rp->line + strlen(rp->line),
-					    "the trace ends in its header "
-					    "(truncated?)");
+				return fail_col(rp, rp->len + 1,
+						"the trace ends in its header "
+						"(truncated?)");
 			return false;
 		}
 		if (!token(rp, "a header key", &t, &n))
@@ -1646,9 +1683,9 @@ static int replay_body(struct replay *rp)
 
 		if (!next_line(rp, &eof)) {
 			if (eof)
-				fail(rp, rp->line + strlen(rp->line),
-				     "the trace ends without its 'end' line "
-				     "(truncated?)");
+				fail_col(rp, rp->len + 1,
+					 "the trace ends without its 'end' "
+					 "line (truncated?)");
 			return -1;
 		}
 		if (!token(rp, "a record", &t, &n))

@@ -412,7 +412,16 @@ static void remember(void *priv, const struct xb_trace_rec *rec)
 	}
 }
 
-Test(trace, wrappers_copy_inputs_only_while_tracing)
+static void remember_outcome(void *priv, const struct xb_trace_rec *rec)
+{
+	struct seen *s = priv;
+
+	cr_assert_null(rec->in);
+	cr_assert_null(rec->out_in);
+	s->calls++;
+}
+
+Test(trace, wrappers_copy_inputs_only_when_asked)
 {
 	struct xb_backend *be = open_mock(XB_GUEST_PV);
 	struct seen s = {0};
@@ -427,8 +436,16 @@ Test(trace, wrappers_copy_inputs_only_while_tracing)
 	cr_assert_null(be->trace_in);
 	cr_assert_eq(be->trace_in_cap, 0);
 
-	be->trace = remember;
+	/* A tracer that does not ask for inputs gets none, at no cost. */
+	be->trace = remember_outcome;
 	be->trace_priv = &s;
+	cr_assert_eq(xb_decrease_reservation(be, pfns, 1, 0), 1);
+	cr_assert_eq(s.calls, 1);
+	cr_assert_null(be->trace_in);
+
+	be->trace = remember;
+	be->trace_inputs = true;
+	s.calls = 0;
 	cr_assert_eq(xb_populate_physmap(be, more, 2, 0), 2);
 	cr_assert_eq(s.calls, 1);
 	/* pv: the backend wrote machine frames back; the tracer still

@@ -170,7 +170,7 @@ enum xb_trace_op {
  * extent arrays as they are then (pv populate has written machine frames
  * back), the result and the progress. A replay needs what went in, too:
  * in and out_in are copies of extents and out taken before the call
- * (same lengths), made only while a trace hook is set.
+ * (same lengths), made only when be->trace_inputs asks for them.
  */
 struct xb_trace_rec {
 	enum xb_trace_op op;
@@ -190,9 +190,12 @@ struct xb_trace_rec {
 
 /* An open backend: the ops, the backend's private state, the statistics
  * the core wrappers keep for every call, and an optional trace hook called
- * after every populate, decrease, exchange and relocate.
- *   trace_in_cap = 0  <=>  trace_in = NULL  (grown only while tracing, kept
- *                          across calls, freed by xb_backend_close())
+ * after every populate, decrease, exchange and relocate. The hook gets
+ * the inputs (rec->in, rec->out_in) only when it asks with trace_inputs:
+ * a hook that needs only the outcome (the run digest) costs no copy.
+ *   trace_in_cap = 0  <=>  trace_in = NULL  (grown only while inputs are
+ *                          traced, reused across calls, freed by
+ *                          xb_backend_close())
  */
 struct xb_backend {
 	const struct xb_backend_ops *ops;
@@ -200,6 +203,7 @@ struct xb_backend {
 	struct xb_backend_stats stats;
 	void (*trace)(void *priv, const struct xb_trace_rec *rec);
 	void *trace_priv;
+	bool trace_inputs;	/* copy the inputs for the hook           */
 	xb_xen_pfn_t *trace_in; /* the inputs of the call being traced    */
 	uint64_t trace_in_cap;	/* its capacity in entries                */
 };
