@@ -1288,12 +1288,10 @@ static bool guest_type(struct replay *rp, const char *what,
 }
 
 /* Host lines: neighbour domains of the mock and what they did. */
-static int replay_host(struct replay *rp, const char *kw)
+static int replay_host(struct replay *rp, bool create, bool populate)
 {
 	uint64_t domid = 0, gfn = 0, order = 0, max = 0, space = 0;
 	enum xb_guest_type type = XB_GUEST_HVM;
-	bool create = !strcmp(kw, "domain");
-	bool populate = !strcmp(kw, "hpopulate");
 	long want, got;
 
 	if (create) {
@@ -1672,14 +1670,22 @@ static bool open_backend(struct replay *rp, const struct xb_replay_options *o)
 	return true;
 }
 
+static bool is_word(const char *t, size_t n, const char *word)
+{
+	return n == strlen(word) && !memcmp(t, word, n);
+}
+
+/* Calls and host lines up to the end line. 0: all agreed, 1: a
+ * divergence, -1: a bad trace. */
 static int replay_body(struct replay *rp)
 {
 	bool eof;
+	int rc = 0;
 
-	for (;;) {
+	while (rc == 0) {
 		const char *t;
 		size_t n;
-		int rc = -1;
+		unsigned op;
 
 		if (!next_line(rp, &eof)) {
 			if (eof)
@@ -1690,39 +1696,33 @@ static int replay_body(struct replay *rp)
 		}
 		if (!token(rp, "a record", &t, &n))
 			return -1;
-		for (unsigned op = 0; op < G_N_ELEMENTS(op_keyword); op++) {
+		for (op = 0; op < G_N_ELEMENTS(op_keyword); op++)
+			if (is_word(t, n, op_keyword[op]))
+				break;
+		if (op < G_N_ELEMENTS(op_keyword)) {
 			struct call c;
 
-			if (n != strlen(op_keyword[op]) ||
-			    memcmp(t, op_keyword[op], n))
-				continue;
 			if (!parse_call(rp, (enum xb_trace_op)op, &c))
 				return -1;
 			rc = replay_call(rp, &c);
-			break;
-		}
-		if (rc >= 0)
-			;
-		else if ((n == 6 && !memcmp(t, "domain", 6)) ||
-			 (n == 9 && !memcmp(t, "hpopulate", 9)) ||
-			 (n == 5 && !memcmp(t, "hfree", 5)))
-			rc = replay_host(rp, n == 6   ? "domain"
-					     : n == 9 ? "hpopulate"
-						      : "hfree");
-		else if (n == 5 && !memcmp(t, "fault", 5))
+		} else if (is_word(t, n, "domain") ||
+			   is_word(t, n, "hpopulate") ||
+			   is_word(t, n, "hfree")) {
+			rc = replay_host(rp, is_word(t, n, "domain"),
+					 is_word(t, n, "hpopulate"));
+		} else if (is_word(t, n, "fault")) {
 			rc = replay_fault(rp);
-		else if (n == 3 && !memcmp(t, "end", 3))
-			rc = replay_end(rp) < 0 ? -1 : 2;
-		else
+		} else if (is_word(t, n, "end")) {
+			rc = replay_end(rp);
+			if (rc == 0)
+				break;
+		} else {
 			return fail(rp, t, "unknown record '%.*s'", CLIP(n), t),
 			       -1;
-		if (rc < 0 || rc == 1)
-			return rc;
-		if (rc == 2 || rp->res->diverged)
-			break;
+		}
 	}
-	if (rp->res->diverged)
-		return 1;
+	if (rc)
+		return rc;
 	if (next_line(rp, &eof))
 		return fail(rp, rp->line, "a record after the end line"), -1;
 	return eof ? 0 : -1;
