@@ -185,8 +185,9 @@ int xb_exchange(struct xb_backend *be, struct xb_exchange *x,
 		uint64_t *nr_exchanged)
 {
 	const xb_xen_pfn_t *in =
-	    tracing_inputs(be) ? save_inputs(be, x->in, x->nr_in, x->out, x->nr_out)
-		      : NULL;
+	    tracing_inputs(be)
+		? save_inputs(be, x->in, x->nr_in, x->out, x->nr_out)
+		: NULL;
 	uint64_t done = 0;
 	int rc = -EOPNOTSUPP;
 

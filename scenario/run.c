@@ -243,7 +243,8 @@ static void ev_churn(struct xb_sim *s, void *arg, uint64_t data)
 		g_array_index(n->held, uint64_t, k) =
 		    g_array_index(n->held, uint64_t, n->held->len - 1);
 		g_array_set_size(n->held, n->held->len - 1);
-		long nfreed = xb_mock_domain_free(r->mock, n->domid, gfn, order);
+		long nfreed =
+		    xb_mock_domain_free(r->mock, n->domid, gfn, order);
 
 		if (r->tw)
 			xb_trace_writer_host_free(r->tw, n->domid, gfn, order,
@@ -465,15 +466,15 @@ static void ev_timeline(struct xb_sim *s, void *arg, uint64_t idx)
 			    r->mock, op, (double)ev->fault.rate_ppm / XB_PPM);
 		else
 			xb_mock_fail_at(r->mock, op, ev->fault.at_extent);
-		if (r->tw)
-			xb_trace_writer_fault(
-			    r->tw, op,
-			    ev->fault.call	       ? XB_TRACE_FAULT_CALL
-			    : ev->fault.rate_ppm ? XB_TRACE_FAULT_RATE
-						 : XB_TRACE_FAULT_AT,
-			    ev->fault.call	       ? ev->fault.call
-			    : ev->fault.rate_ppm ? ev->fault.rate_ppm
-						 : ev->fault.at_extent);
+		if (r->tw && ev->fault.call)
+			xb_trace_writer_fault(r->tw, op, XB_TRACE_FAULT_CALL,
+					      ev->fault.call);
+		else if (r->tw && ev->fault.rate_ppm)
+			xb_trace_writer_fault(r->tw, op, XB_TRACE_FAULT_RATE,
+					      ev->fault.rate_ppm);
+		else if (r->tw)
+			xb_trace_writer_fault(r->tw, op, XB_TRACE_FAULT_AT,
+					      ev->fault.at_extent);
 		if (ev->fault.duration != XB_NS_FOREVER)
 			xb_sim_after(s, ev->fault.duration, ev_fault_end, r,
 				     op);

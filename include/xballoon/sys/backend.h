@@ -181,9 +181,9 @@ struct xb_trace_rec {
 	const xb_xen_pfn_t *out; /* exchange out, else NULL              */
 	uint64_t nr_out;
 	unsigned out_order;
-	xb_xen_pfn_t src, dst; /* relocate                             */
-	long result;	       /* extents done, or 0 / -errno          */
-	uint64_t progress;     /* exchange nr_exchanged, relocate done */
+	xb_xen_pfn_t src, dst;	    /* relocate                             */
+	long result;		    /* extents done, or 0 / -errno          */
+	uint64_t progress;	    /* exchange nr_exchanged, relocate done */
 	const xb_xen_pfn_t *in;	    /* extents before the call, or NULL */
 	const xb_xen_pfn_t *out_in; /* exchange out before the call     */
 };
