@@ -1617,7 +1617,8 @@ static bool open_backend(struct replay *rp, const struct xb_replay_options *o)
 	    .memop_max_order = rp->h.memop_max_order,
 	    .host_pages = rp->h.host_pages,
 	    .seed = rp->h.seed,
-	    .domid = o ? o->domid : -1,
+	    /* Never dom0: a zeroed options struct means a scratch domain. */
+	    .domid = o && o->domid > 0 ? o->domid : -1,
 	};
 	int rc;
 

@@ -79,7 +79,8 @@ void xb_trace_writer_abort(struct xb_trace_writer *w);
 /* What to replay on. */
 struct xb_replay_options {
 	const char *backend; /* NULL: "mock"                              */
-	int domid;	     /* xen: existing domain, -1: scratch         */
+	int domid;	     /* xen: an existing domain; 0 or -1: a scratch one
+			      * (dom0 is never replayed on)                   */
 };
 
 /* The outcome of a replay. */

@@ -257,6 +257,7 @@ SHIPPED("fragmented-shrink", fragmented_shrink, 120919, 277071, 2516273, 9549,
 SHIPPED("fragmenter", fragmenter, 6, 3072, 1572864, 0, 0)
 SHIPPED("long-churn", long_churn, 2055, 7942, 1968138, 0, 0)
 SHIPPED("pv-fragmented", pv_fragmented, 71774, 357148, 2571311, 0, 0)
+SHIPPED("large-guest", large_guest, 576, 294912, 150994944, 0, 0)
 
 /* ---- small runs of every guest type
  * ------------------------------------------
