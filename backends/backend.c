@@ -95,6 +95,7 @@ void xb_backend_close(struct xb_backend *be)
 	if (!be)
 		return;
 	be->ops->close(be);
+	g_free(be->trace_in);
 	g_free(be);
 }
 
@@ -124,41 +125,81 @@ static inline void trace(struct xb_backend *be, const struct xb_trace_rec *t)
 		be->trace(be->trace_priv, t);
 }
 
+static inline bool tracing_inputs(const struct xb_backend *be)
+{
+	return be->trace && be->trace_inputs;
+}
+
+/*
+ * Copy a call's input arrays (@na then @nb entries) into be->trace_in
+ * before the backend overwrites them (pv populate and exchange write
+ * machine frames back). Only called while a hook asks for inputs; the buffer
+ * grows geometrically and is reused, so a traced run allocates O(log)
+ * times. Returns the copy of @a; the copy of @b follows it.
+ */
+static const xb_xen_pfn_t *save_inputs(struct xb_backend *be,
+				       const xb_xen_pfn_t *a, uint64_t na,
+				       const xb_xen_pfn_t *b, uint64_t nb)
+{
+	uint64_t need = na + nb;
+
+	if (need > be->trace_in_cap) {
+		uint64_t cap = MAX(need, 2 * be->trace_in_cap);
+
+		g_free(be->trace_in);
+		be->trace_in = g_new(xb_xen_pfn_t, cap);
+		be->trace_in_cap = cap;
+	}
+	if (na)
+		memcpy(be->trace_in, a, na * sizeof(*a));
+	if (nb)
+		memcpy(be->trace_in + na, b, nb * sizeof(*b));
+	return be->trace_in;
+}
+
+/* populate and decrease: the same shape of call, counted and traced. */
+static long reservation_op(struct xb_backend *be, enum xb_trace_op op,
+			   struct xb_hypercall_stat *st, xb_xen_pfn_t *extents,
+			   uint64_t nr, unsigned order)
+{
+	struct xb_trace_rec t = {
+	    .op = op,
+	    .extents = extents,
+	    .nr = nr,
+	    .order = order,
+	    .in = tracing_inputs(be) ? save_inputs(be, extents, nr, NULL, 0)
+				     : NULL};
+
+	before(be, &t);
+	t.result = op == XB_TRACE_POPULATE
+		       ? be->ops->populate_physmap(be, extents, nr, order)
+		       : be->ops->decrease_reservation(be, extents, nr, order);
+	count(st, nr, t.result > 0 ? (uint64_t)t.result : 0, order, t.result);
+	trace(be, &t);
+	return t.result;
+}
+
 long xb_populate_physmap(struct xb_backend *be, xb_xen_pfn_t *extents,
 			 uint64_t nr, unsigned order)
 {
-	struct xb_trace_rec t = {.op = XB_TRACE_POPULATE,
-				 .extents = extents,
-				 .nr = nr,
-				 .order = order};
-
-	before(be, &t);
-	t.result = be->ops->populate_physmap(be, extents, nr, order);
-	count(&be->stats.populate, nr, t.result > 0 ? (uint64_t)t.result : 0,
-	      order, t.result);
-	trace(be, &t);
-	return t.result;
+	return reservation_op(be, XB_TRACE_POPULATE, &be->stats.populate,
+			      extents, nr, order);
 }
 
 long xb_decrease_reservation(struct xb_backend *be, xb_xen_pfn_t *extents,
 			     uint64_t nr, unsigned order)
 {
-	struct xb_trace_rec t = {.op = XB_TRACE_DECREASE,
-				 .extents = extents,
-				 .nr = nr,
-				 .order = order};
-
-	before(be, &t);
-	t.result = be->ops->decrease_reservation(be, extents, nr, order);
-	count(&be->stats.decrease, nr, t.result > 0 ? (uint64_t)t.result : 0,
-	      order, t.result);
-	trace(be, &t);
-	return t.result;
+	return reservation_op(be, XB_TRACE_DECREASE, &be->stats.decrease,
+			      extents, nr, order);
 }
 
 int xb_exchange(struct xb_backend *be, struct xb_exchange *x,
 		uint64_t *nr_exchanged)
 {
+	const xb_xen_pfn_t *in =
+	    tracing_inputs(be)
+		? save_inputs(be, x->in, x->nr_in, x->out, x->nr_out)
+		: NULL;
 	struct xb_trace_rec t = {.op = XB_TRACE_EXCHANGE,
 				 .extents = x->in,
 				 .nr = x->nr_in,
@@ -166,7 +207,9 @@ int xb_exchange(struct xb_backend *be, struct xb_exchange *x,
 				 .out = x->out,
 				 .nr_out = x->nr_out,
 				 .out_order = x->out_order,
-				 .result = -EOPNOTSUPP};
+				 .result = -EOPNOTSUPP,
+				 .in = in,
+				 .out_in = in ? in + x->nr_in : NULL};
 
 	before(be, &t);
 	if (be->ops->exchange)

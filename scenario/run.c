@@ -15,6 +15,7 @@
 #include "xballoon/debug.h"
 #include "xballoon/run.h"
 #include "xballoon/sim.h"
+#include "xballoon/trace.h"
 #include "xballoon/verify.h"
 #include "xballoon/workload.h"
 
@@ -49,6 +50,7 @@ struct run {
 	uint64_t balloon_gen;	    /* invalidates stale balloon timers    */
 	uint64_t target;	    /* the last target asked for           */
 	GChecksum *trace;
+	struct xb_trace_writer *tw; /* --trace: the backend trace file  */
 	uint64_t duration;
 	uint64_t wall_start_ns;
 	uint64_t last_progress_ns;
@@ -96,6 +98,8 @@ static void trace_backend(void *priv, const struct xb_trace_rec *t)
 		trace_words(r, t->extents, (unsigned)t->nr);
 	if (t->out)
 		trace_words(r, t->out, (unsigned)t->nr_out);
+	if (r->tw)
+		xb_trace_writer_call(r->tw, t);
 	if (r->verify)
 		xb_verify_after(r->verify, t);
 }
@@ -207,7 +211,11 @@ static bool nb_populate(struct run *r, struct neighbour *n, unsigned order)
 
 	if (!nb_alloc_gfn(n, order, &gfn))
 		return false;
-	if (xb_mock_domain_populate(r->mock, n->domid, gfn, order) != 0) {
+	int rc = xb_mock_domain_populate(r->mock, n->domid, gfn, order);
+
+	if (r->tw)
+		xb_trace_writer_host_populate(r->tw, n->domid, gfn, order, rc);
+	if (rc != 0) {
 		g_array_append_val(n->free_gfns[order], gfn);
 		return false;
 	}
@@ -257,7 +265,12 @@ static void ev_churn(struct xb_sim *s, void *arg, uint64_t data)
 		g_array_index(n->held, uint64_t, k) =
 		    g_array_index(n->held, uint64_t, n->held->len - 1);
 		g_array_set_size(n->held, n->held->len - 1);
-		xb_mock_domain_free(r->mock, n->domid, gfn, order);
+		long nfreed =
+		    xb_mock_domain_free(r->mock, n->domid, gfn, order);
+
+		if (r->tw)
+			xb_trace_writer_host_free(r->tw, n->domid, gfn, order,
+						  nfreed);
 		g_array_append_val(n->free_gfns[order], gfn);
 		freed += 1ull << order;
 	}
@@ -399,6 +412,9 @@ static void ev_fault_end(struct xb_sim *s, void *arg, uint64_t op)
 	xb_mock_fail_probability(r->mock, (enum xb_mock_op)op, 0);
 	xb_mock_fail_call(r->mock, (enum xb_mock_op)op, 0);
 	xb_mock_fail_at(r->mock, (enum xb_mock_op)op, XB_MOCK_NEVER);
+	if (r->tw)
+		xb_trace_writer_fault(r->tw, (enum xb_mock_op)op,
+				      XB_TRACE_FAULT_OFF, 0);
 	trace_event(r, 4, op, 0);
 }
 
@@ -478,6 +494,15 @@ static void ev_timeline(struct xb_sim *s, void *arg, uint64_t idx)
 			    r->mock, op, (double)ev->fault.rate_ppm / XB_PPM);
 		else
 			xb_mock_fail_at(r->mock, op, ev->fault.at_extent);
+		if (r->tw && ev->fault.call)
+			xb_trace_writer_fault(r->tw, op, XB_TRACE_FAULT_CALL,
+					      ev->fault.call);
+		else if (r->tw && ev->fault.rate_ppm)
+			xb_trace_writer_fault(r->tw, op, XB_TRACE_FAULT_RATE,
+					      ev->fault.rate_ppm);
+		else if (r->tw)
+			xb_trace_writer_fault(r->tw, op, XB_TRACE_FAULT_AT,
+					      ev->fault.at_extent);
 		if (ev->fault.duration != XB_NS_FOREVER)
 			xb_sim_after(s, ev->fault.duration, ev_fault_end, r,
 				     op);
@@ -607,6 +632,24 @@ static bool setup(struct run *r, GError **error)
 	r->mock = xb_mock_from_backend(r->be);
 	if (!r->mock && !real_domain_is_empty(r, error))
 		return false;
+	if (r->opt->trace) {
+		struct xb_trace_header th = {
+		    .type = cfg.type,
+		    .max_pages = cfg.max_pages,
+		    .gfn_space = cfg.gfn_space,
+		    .memop_max_order = cfg.memop_max_order,
+		    .host_pages = cfg.host_pages,
+		    .seed = cfg.seed,
+		    .scenario = sc->name,
+		    .policy = policy->name,
+		    .neighbours =
+			r->mock ? (unsigned)sc->host.nr_neighbours : 0,
+		};
+
+		r->tw = xb_trace_writer_open(r->opt->trace, &th, r->be, error);
+		if (!r->tw)
+			return false;
+	}
 
 	/* Neighbours first: they were running before the guest booted. On a
 	 * real host the neighbours are whatever runs there. */
@@ -619,6 +662,9 @@ static bool setup(struct run *r, GError **error)
 		n->gfn_space = 2 * n->spec->frames;
 		rc = xb_mock_add_domain(r->mock, XB_GUEST_HVM, n->spec->frames,
 					n->gfn_space);
+		if (r->tw)
+			xb_trace_writer_domain(r->tw, rc, XB_GUEST_HVM,
+					       n->spec->frames, n->gfn_space);
 		if (rc < 0) {
 			xb_scenario_set_error(sc, n->spec->pos, error,
 					      "neighbour %s: cannot create it "
@@ -697,6 +743,8 @@ static void teardown(struct run *r)
 		}
 		g_free(r->nb);
 	}
+	/* Still open here: the run failed, so its trace goes. */
+	xb_trace_writer_abort(r->tw);
 	xb_backend_close(r->be);
 	xb_sim_fini(&r->sim);
 	if (r->trace)
@@ -780,6 +828,10 @@ bool xb_run(const struct xb_scenario *sc, const struct xb_run_options *opt,
 	if (ok) {
 		run_checks(&r);
 		finish(&r);
+		if (r.tw) {
+			ok = xb_trace_writer_commit(r.tw, error);
+			r.tw = NULL;
+		}
 		if (opt->progress && wall_ns() - r.wall_start_ns >= XB_NS_PER_S)
 			fputc('\n', stderr);
 	}

@@ -40,6 +40,7 @@ struct xb_run_options;
 int xb_cli_run_report(const struct xb_scenario *sc, struct xb_run_options *opt,
 		      const char *out, bool json);
 int cmd_check(int argc, char **argv);
+int cmd_replay(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
 
 /* Print "xballoon: error: ..." to stderr. */

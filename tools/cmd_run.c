@@ -1,6 +1,7 @@
 /*
  * `xballoon run`: replay one scenario and print the summary or the report,
- * optionally writing report.json and series.csv into a directory.
+ * optionally writing report.json and series.csv into a directory and the
+ * backend trace into a file.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -68,6 +69,8 @@ int cmd_run(int argc, char **argv)
 			opt.backend = argv[++i];
 		} else if (!strcmp(a, "--out")) {
 			out = argv[++i];
+		} else if (!strcmp(a, "--trace")) {
+			opt.trace = argv[++i];
 		} else if (!strcmp(a, "--map-every")) {
 			const char *why = NULL;
 			xb_ns_t ns;
@@ -97,7 +100,8 @@ int cmd_run(int argc, char **argv)
 	if (!path) {
 		xb_cli_error("usage: xballoon run SCENARIO [--policy P] "
 			     "[--seed N] [--backend mock|xen] [--out DIR] "
-			     "[--map-every TIME] [--verify-content] [--json]");
+			     "[--map-every TIME] [--trace FILE] "
+			     "[--verify-content] [--json]");
 		return XB_EXIT_USAGE;
 	}
 	if (opt.map_every && !out) {

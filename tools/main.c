@@ -10,7 +10,12 @@
 static const struct xb_cmd commands[] = {
     {"run", cmd_run, "replay a scenario",
      "xballoon run SCENARIO [--policy P] [--seed N] [--backend mock|xen] "
-     "[--out DIR] [--map-every TIME] [--verify-content] [--json]"},
+     "[--out DIR] [--map-every TIME] [--trace FILE] [--verify-content] "
+     "[--json]"},
+    {"replay", cmd_replay,
+     "replay a backend trace and report the first divergence",
+     "xballoon replay TRACE [--backend mock|xen] [--domid N "
+     "--i-own-this-domain] [--json]"},
     {"compare", cmd_compare,
      "replay a scenario under several policies, one row each",
      "xballoon compare SCENARIO [--policies P,Q,...] [--seed N]"},

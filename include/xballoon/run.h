@@ -41,6 +41,9 @@ struct xb_run_options {
 	/* Stamp in-use frames around every hypercall and read them back
 	 * (include/xballoon/verify.h); needs the backend's data plane. */
 	bool verify_content;
+	const char *trace; /* write a backend trace here (docs/trace.md);
+			    * NULL: none. Tracing never changes the
+			    * digest; a failed run leaves no file        */
 };
 
 /* A map of the guest at one time: enum xb_region_state per 2 MiB region. */

@@ -175,7 +175,9 @@ enum xb_trace_op {
 /*
  * One backend call as the core wrappers saw it, after it returned: the
  * extent arrays as they are then (pv populate has written machine frames
- * back), the result and the progress.
+ * back), the result and the progress. A replay needs what went in, too:
+ * in and out_in are copies of extents and out taken before the call
+ * (same lengths), made only when be->trace_inputs asks for them.
  */
 struct xb_trace_rec {
 	enum xb_trace_op op;
@@ -186,20 +188,32 @@ struct xb_trace_rec {
 	const xb_xen_pfn_t *out; /* exchange out, else NULL              */
 	uint64_t nr_out;
 	unsigned out_order;
-	xb_xen_pfn_t src, dst; /* relocate                             */
-	long result;	       /* extents done, or 0 / -errno          */
-	uint64_t progress;     /* exchange nr_exchanged, relocate done */
+	xb_xen_pfn_t src, dst;	    /* relocate                             */
+	long result;		    /* extents done, or 0 / -errno          */
+	uint64_t progress;	    /* exchange nr_exchanged, relocate done */
+	const xb_xen_pfn_t *in;	    /* extents before the call, or NULL */
+	const xb_xen_pfn_t *out_in; /* exchange out before the call     */
 };
 
 /* An open backend: the ops, the backend's private state, the statistics
  * the core wrappers keep for every call, and optional hooks called before
- * and after every populate, decrease, exchange and relocate. */
+ * and after every populate, decrease, exchange and relocate. The after
+ * hook gets the inputs (rec->in, rec->out_in) only when it asks with
+ * trace_inputs: a hook that needs only the outcome (the run digest) costs
+ * no copy.
+ *   trace_in_cap = 0  <=>  trace_in = NULL  (grown only while inputs are
+ *                          traced, reused across calls, freed by
+ *                          xb_backend_close())
+ */
 struct xb_backend {
 	const struct xb_backend_ops *ops;
 	void *priv;
 	struct xb_backend_stats stats;
 	void (*trace)(void *priv, const struct xb_trace_rec *rec);
 	void *trace_priv;
+	bool trace_inputs;	/* copy the inputs for the hook           */
+	xb_xen_pfn_t *trace_in; /* the inputs of the call being traced    */
+	uint64_t trace_in_cap;	/* its capacity in entries                */
 	/* Optional: called before each of those calls with the arguments
 	 * (result and progress not yet known). */
 	void (*before)(void *priv, const struct xb_trace_rec *rec);
