@@ -187,8 +187,11 @@ static void drive_exit(const char *name, const char *xballoon,
 		_exit(127);
 	}
 	if (sig) {
+		/* The domain exists once the backend opened; a second later
+		 * the run is past boot, in its event loop (it takes ~6 s). */
 		while (guest_domains() == 0 && waited++ < 3000)
 			nanosleep(&tick, NULL);
+		nanosleep(&(struct timespec){1, 0}, NULL);
 		kill(pid, sig);
 	}
 	waitpid(pid, &status, 0);
