@@ -32,8 +32,9 @@
 _Static_assert(sizeof(xen_pfn_t) == sizeof(xb_xen_pfn_t),
 	       "extent arrays are passed to libxenctrl as they are");
 
-#define PRIVCMD	    "/dev/xen/privcmd"
-#define QUERY_BATCH 512u /* frames per foreign-map P2M query */
+#define PRIVCMD	       "/dev/xen/privcmd"
+#define QUERY_BATCH    512u  /* frames per foreign-map P2M query     */
+#define RELOCATE_CHUNK 4096u /* frames per XEN_DMOP_relocate_memory  */
 
 struct xen_be {
 	xentoollog_logger_stdiostream *log;
@@ -404,7 +405,8 @@ static int query_batch(struct xen_be *x, const xb_xen_pfn_t *frames,
 		void *p;
 
 		for (unsigned i = 0; i < k; i++)
-			x->qarr[i] = frames ? frames[done + i] : first + done + i;
+			x->qarr[i] =
+			    frames ? frames[done + i] : first + done + i;
 		p = xenforeignmemory_map(x->fmem, x->domid, PROT_READ, k,
 					 x->qarr, x->qerr);
 		if (!p)
@@ -423,8 +425,7 @@ static int query_range(struct xen_be *x, xb_xen_pfn_t first, uint64_t n,
 	return query_batch(x, NULL, first, n, populated);
 }
 
-static int xen_query(struct xb_backend *be, xb_xen_pfn_t frame,
-		     bool *populated)
+static int xen_query(struct xb_backend *be, xb_xen_pfn_t frame, bool *populated)
 {
 	return query_range(be->priv, frame, 1, populated);
 }
@@ -436,7 +437,7 @@ static int xen_query_frames(struct xb_backend *be, const xb_xen_pfn_t *frames,
 }
 
 /*
- * XEN_DMOP_relocate_memory, in chunks of what its 32-bit size takes. It
+ * XEN_DMOP_relocate_memory, in chunks of RELOCATE_CHUNK frames. It
  * reports no progress when it fails, so the progress is read back from the
  * P2M: the moves go in ascending order, and a moved src is unpopulated.
  */
@@ -448,7 +449,9 @@ static int xen_relocate(struct xb_backend *be, xb_xen_pfn_t src,
 	int rc = 0;
 
 	while (done < nr) {
-		uint32_t k = (uint32_t)MIN(nr - done, (uint64_t)UINT32_MAX);
+		/* Chunks bound the P2M snapshot; Xen continues long
+		 * relocations itself, so nothing is lost by splitting. */
+		uint32_t k = (uint32_t)MIN(nr - done, (uint64_t)RELOCATE_CHUNK);
 		bool *before = NULL, *after = NULL;
 		uint64_t i = 0;
 
