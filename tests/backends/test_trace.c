@@ -1059,3 +1059,55 @@ Test(trace, unknown_states_skip_the_frame_checks)
 	g_free(q);
 	g_free(path);
 }
+
+Test(trace, cli_run_trace_then_replay, .timeout = 600)
+{
+	char *out = NULL, *err = NULL;
+	char *yaml = small_scenario("pvh");
+
+	cr_assert_eq(xballoon((const char *[]){"run", "pvh.yaml", "--trace",
+					       "pvh.trace", NULL},
+			      &out, &err),
+		     0);
+	g_free(out);
+	g_free(err);
+	cr_assert_eq(
+	    xballoon((const char *[]){"replay", "pvh.trace", NULL}, &out, &err),
+	    0);
+	cr_assert_str_eq(out, "pvh.trace: 34 calls, 3293 extents, 72278 "
+			      "frames replayed on mock: no divergence\n");
+	cr_assert_str_eq(err, "");
+	g_free(out);
+	g_free(err);
+	g_free(yaml);
+}
+
+Test(trace, cli_replay_json)
+{
+	char *out = NULL, *err = NULL;
+	char *path = hvm_file();
+
+	cr_assert_eq(
+	    xballoon((const char *[]){"replay", "hvm.trace", "--json", NULL},
+		     &out, &err),
+	    0);
+	cr_assert_str_eq(out, "{\n"
+			      "  \"trace\" : \"hvm.trace\",\n"
+			      "  \"backend\" : \"mock\",\n"
+			      "  \"scenario\" : \"by-hand\",\n"
+			      "  \"policy\" : \"linux\",\n"
+			      "  \"guest\" : \"hvm\",\n"
+			      "  \"calls\" : 6,\n"
+			      "  \"extents\" : 532,\n"
+			      "  \"frames\" : 4620,\n"
+			      "  \"host_ops\" : 0,\n"
+			      "  \"faults\" : 0,\n"
+			      "  \"frames_checked\" : 6674,\n"
+			      "  \"diverged\" : false,\n"
+			      "  \"divergence\" : null,\n"
+			      "  \"warnings\" : []\n"
+			      "}\n");
+	g_free(out);
+	g_free(err);
+	g_free(path);
+}
