@@ -25,7 +25,8 @@ struct xb_bench_result {
 	double target; /* 0: no target set                       */
 };
 
-/* Monotonic nanoseconds (the bench is the one place that reads a clock). */
+/* Process CPU nanoseconds (the bench is the one place that reads a
+ * clock). */
 uint64_t xb_bench_now_ns(void);
 
 /* Record one measurement against the memset reference (the harness
