@@ -177,24 +177,6 @@ int xb_driver_boot(struct xb_driver *d, uint64_t memory, unsigned extent_order)
 					       (uint64_t)i * XB_HUGE_PAGES);
 
 				p2m_set(d, p, XB_HUGE_PAGES, d->frame_list[i]);
-				/* Two buddies populated in a row are onlined
-				 * as one order-10 block: the same free list
-				 * state as onlining them one after the other
-				 * (the second merges into the first, the
-				 * result goes to the tail), without writing
-				 * the second head -- a 1 TiB guest's frame
-				 * array is then touched every 16 KiB instead
-				 * of every 8 KiB. */
-				if ((p & (2 * XB_HUGE_PAGES - 1)) == 0 &&
-				    i + 1 < rc &&
-				    z->frames[p].order > XB_HUGE_ORDER) {
-					p2m_set(d, p + XB_HUGE_PAGES,
-						XB_HUGE_PAGES,
-						d->frame_list[i + 1]);
-					xb_zone_online(z, p, XB_HUGE_ORDER + 1);
-					i++;
-					continue;
-				}
 				xb_zone_online(z, p, XB_HUGE_ORDER);
 			}
 			pfn += (rc > 0 ? (uint64_t)rc : 0) * XB_HUGE_PAGES;
