@@ -185,7 +185,7 @@ Test(buddy, summaries_follow_the_lists)
 
 Test(buddy, checker_sees_bad_summaries)
 {
-	b.nonempty[0] &= (uint16_t)~(1u << 10);
+	b.nonempty[0] &= (uint16_t) ~(1u << 10);
 	cr_assert_not(xb__buddy_is_valid(&b));
 	b.nonempty[0] |= 1u << 10;
 	b.list_pages[0]--;
