@@ -63,7 +63,8 @@ uint64_t xb_bench_rss_bytes(void)
 	return (uint64_t)kb * 1024;
 }
 
-/* The reference: write N x 16 bytes (one frame record each), best of 3. */
+/* The reference: write N x 16 bytes (one frame record each), best of 3;
+ * measured first and last, the faster one counts. */
 static double measure_memset(uint64_t frames)
 {
 	size_t bytes = frames * 16;
@@ -163,6 +164,19 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++)
 		if (!only || !strcmp(only, groups[i].name))
 			groups[i].run(&ctx);
+
+	/* The reference again at the end, and the faster of the two for every
+	 * ratio: a neighbour's memory traffic during the first measurement
+	 * must not make every row look better than it is. */
+	double again = measure_memset(ctx.frames);
+
+	if (again < ctx.memset_ns_per_frame) {
+		results[0].ns_per_op = again;
+		for (unsigned i = 0; i < nr_results; i++)
+			if (!strcmp(results[i].reference, MEMSET_REF))
+				results[i].ratio = results[i].ns_per_op / again;
+		ctx.memset_ns_per_frame = again;
+	}
 
 	if (json) {
 		for (unsigned i = 0; i < nr_results; i++) {
