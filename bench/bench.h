@@ -13,6 +13,7 @@ struct xb_bench_ctx {
 	uint64_t frames;
 	uint64_t seed;
 	double memset_ns_per_frame; /* the reference, measured first */
+	const char *scenario;	    /* replayed for events per second */
 };
 
 struct xb_bench_result {
@@ -24,17 +25,28 @@ struct xb_bench_result {
 	double target; /* 0: no target set                       */
 };
 
-/* Monotonic nanoseconds (the bench is the one place that reads a clock). */
+/* Process CPU nanoseconds (the bench is the one place that reads a
+ * clock). */
 uint64_t xb_bench_now_ns(void);
 
-/* Record one measurement (the harness prints them). */
+/* Record one measurement against the memset reference (the harness
+ * prints them). */
 void xb_bench_report(struct xb_bench_ctx *ctx, const char *name,
 		     uint64_t frames, double ns_per_op, double target);
+/* Record one measurement against another reference: ratio = value / ref,
+ * `reference` says what ref is. `value` goes in the ns_per_op column (bytes
+ * for the memory rows: the name says so). */
+void xb_bench_report_ref(const char *name, uint64_t frames, double value,
+			 double ref, const char *reference, double target);
+
+/* Resident set size of this process in bytes (VmRSS), 0 if unknown. */
+uint64_t xb_bench_rss_bytes(void);
 
 /* Benchmark groups, one file each. */
 void xb_bench_zone(struct xb_bench_ctx *ctx);
 void xb_bench_backend(struct xb_bench_ctx *ctx);
 void xb_bench_compaction(struct xb_bench_ctx *ctx);
 void xb_bench_driver(struct xb_bench_ctx *ctx);
+void xb_bench_replay(struct xb_bench_ctx *ctx);
 
 #endif

@@ -2,7 +2,8 @@
  * Driver benchmarks: inflate a fresh guest as far as it goes (target 0:
  * everything but the allocator's reserve) and deflate it back, with the
  * `linux` policy (4 KiB pages) and `huge-first` (2 MiB extents), against
- * the mock hypervisor.
+ * the mock hypervisor; and the memory the model takes per guest frame (the
+ * guest zone, the mock's P2M and a host heap 1.25 times the guest).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,29 +76,52 @@ static void settle(struct xb_driver *d, uint64_t target)
 		;
 }
 
+/* The memory budget of the scale issue: 40 bytes per guest frame for the
+ * guest zone, the P2M and the host heap together. */
+#define MEM_BUDGET 40.0
+
+static void report_memory(const char *name, uint64_t frames, uint64_t base)
+{
+	uint64_t rss = xb_bench_rss_bytes();
+	double per = rss > base ? (double)(rss - base) / (double)frames : 0;
+
+	xb_bench_report_ref(name, frames, per, MEM_BUDGET,
+			    "40 bytes per guest frame", 1.0);
+}
+
 static void one_policy(struct xb_bench_ctx *ctx, const char *policy,
-		       const char *inflate_name, const char *deflate_name)
+		       double inflate_target, const char *inflate_name,
+		       const char *deflate_name, const char *boot_mem_name,
+		       const char *cycle_mem_name)
 {
 	struct rig r;
 	uint64_t n = ctx->frames, t0, moved;
+	uint64_t base = xb_bench_rss_bytes();
 
 	rig_open(&r, n, policy);
+	if (boot_mem_name)
+		report_memory(boot_mem_name, n, base);
 	t0 = xb_bench_now_ns();
 	settle(&r.d, 0);
 	moved = n - r.d.current_pages;
 	xb_bench_report(ctx, inflate_name, moved,
-			(double)(xb_bench_now_ns() - t0) / (double)moved, 0);
+			(double)(xb_bench_now_ns() - t0) / (double)moved,
+			inflate_target);
 	t0 = xb_bench_now_ns();
 	settle(&r.d, n);
 	xb_bench_report(ctx, deflate_name, moved,
 			(double)(xb_bench_now_ns() - t0) / (double)moved, 0);
+	report_memory(cycle_mem_name, n, base);
 	rig_close(&r);
 }
 
 void xb_bench_driver(struct xb_bench_ctx *ctx)
 {
-	one_policy(ctx, "linux", "driver linux: inflate (4 KiB)",
-		   "driver linux: deflate (4 KiB)");
-	one_policy(ctx, "huge-first", "driver huge-first: inflate (2 MiB)",
-		   "driver huge-first: deflate (2 MiB)");
+	one_policy(ctx, "linux", 15, "driver linux: inflate (4 KiB)",
+		   "driver linux: deflate (4 KiB)",
+		   "memory: B/frame after boot (2 MiB extents)",
+		   "memory: B/frame after the 4 KiB cycle");
+	one_policy(ctx, "huge-first", 1, "driver huge-first: inflate (2 MiB)",
+		   "driver huge-first: deflate (2 MiB)", NULL,
+		   "memory: B/frame after the 2 MiB cycle");
 }

@@ -41,6 +41,8 @@ static void mark_free(struct xb_buddy *b, xb_pfn_t pfn, unsigned order,
 	f->type = list;
 	b->area[order][list].nr_free++;
 	b->nr_free_pages += 1ull << order;
+	b->list_pages[list] += 1ull << order;
+	b->nonempty[list] |= (uint16_t)(1u << order);
 }
 
 void xb__buddy_list_add(struct xb_buddy *b, xb_pfn_t pfn, unsigned order,
@@ -89,6 +91,9 @@ static void list_unlink(struct xb_buddy *b, xb_pfn_t pfn)
 	else
 		fl->tail = f->prev;
 	fl->nr_free--;
+	b->list_pages[f->type] -= 1ull << f->order;
+	if (!fl->nr_free)
+		b->nonempty[f->type] &= (uint16_t) ~(1u << f->order);
 }
 
 void xb__buddy_list_del(struct xb_buddy *b, xb_pfn_t pfn)
@@ -197,17 +202,18 @@ xb_pfn_t xb__buddy_expand(struct xb_buddy *b, xb_pfn_t pfn, unsigned low,
 
 xb_pfn_t xb__buddy_alloc(struct xb_buddy *b, unsigned order, unsigned list)
 {
-	for (unsigned o = order; o < XB_MAX_ORDER; o++) {
-		xb_pfn_t pfn = b->area[o][list].head;
+	unsigned orders = xb_buddy_orders_from(b, list, order);
 
-		if (pfn == XB_NIL)
-			continue;
-		xb__buddy_list_del(b, pfn);
-		pfn = xb__buddy_expand(b, pfn, order, o, list);
-		b->frames[pfn].state = XB_FRAME_POISON;
-		return pfn;
-	}
-	return XB_NIL;
+	if (!orders)
+		return XB_NIL;
+	/* The smallest order with a block, from the summary. */
+	unsigned o = (unsigned)__builtin_ctz(orders);
+	xb_pfn_t pfn = b->area[o][list].head;
+
+	xb__buddy_list_del(b, pfn);
+	pfn = xb__buddy_expand(b, pfn, order, o, list);
+	b->frames[pfn].state = XB_FRAME_POISON;
+	return pfn;
 }
 
 xb_pfn_t xb__buddy_find_head(const struct xb_buddy *b, xb_pfn_t pfn)
@@ -265,6 +271,7 @@ uint64_t xb_buddy_nr_free(const struct xb_buddy *b, unsigned order)
 bool xb__buddy_is_valid(const struct xb_buddy *b)
 {
 	uint64_t pages = 0;
+	uint64_t list_pages[XB_MAX_LISTS] = {0};
 
 	for (unsigned o = 0; o < XB_MAX_ORDER; o++) {
 		for (unsigned l = 0; l < XB_MAX_LISTS; l++) {
@@ -311,8 +318,23 @@ bool xb__buddy_is_valid(const struct xb_buddy *b)
 			    n == fl->nr_free,
 			    "buddy: list o%u l%u has %lu blocks, nr_free %lu",
 			    o, l, (unsigned long)n, (unsigned long)fl->nr_free);
+			XB_CHECK(!!(b->nonempty[l] & (1u << o)) == (n > 0),
+				 "buddy: list o%u l%u has %lu blocks, "
+				 "nonempty bit %u",
+				 o, l, (unsigned long)n,
+				 !!(b->nonempty[l] & (1u << o)));
 			pages += n << o;
+			list_pages[l] += n << o;
 		}
+	}
+	for (unsigned l = 0; l < XB_MAX_LISTS; l++) {
+		XB_CHECK(list_pages[l] == b->list_pages[l],
+			 "buddy: list %u holds %lu pages, summary %lu", l,
+			 (unsigned long)list_pages[l],
+			 (unsigned long)b->list_pages[l]);
+		XB_CHECK((b->nonempty[l] >> XB_MAX_ORDER) == 0,
+			 "buddy: list %u nonempty bits %#x beyond the orders",
+			 l, b->nonempty[l]);
 	}
 	XB_CHECK(pages == b->nr_free_pages,
 		 "buddy: lists hold %lu pages, nr_free_pages %lu",

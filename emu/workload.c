@@ -41,9 +41,18 @@ static unsigned kind_mt(enum xb_workload_kind kind)
 
 /* ---- the ring (rmap) ------------------------------------------------- */
 
+/* The slot `off` places after the head (off < cap): head < cap, so one
+ * conditional subtraction is the modulo, without a division. */
+static inline uint64_t ring_slot(const struct xb_workload *w, uint64_t off)
+{
+	uint64_t s = w->head + off;
+
+	return s >= w->cap ? s - w->cap : s;
+}
+
 static void ring_push(struct xb_workload *w, xb_pfn_t pfn)
 {
-	uint64_t slot = (w->head + w->nr) % w->cap;
+	uint64_t slot = ring_slot(w, w->nr);
 
 	w->ring[slot] = pfn;
 	w->zone->frames[pfn].next = (uint32_t)slot;
@@ -65,7 +74,7 @@ static uint64_t free_slot(struct xb_workload *w, uint64_t slot)
 		w->ring[slot] = w->ring[w->head];
 		frames[w->ring[slot]].next = (uint32_t)slot;
 	}
-	w->head = (w->head + 1) % w->cap;
+	w->head = ring_slot(w, 1);
 	w->nr--;
 	w->held -= n;
 	w->stats.freed += n;
@@ -232,6 +241,31 @@ static void fragment(struct xb_workload *w)
 	g_free(pfns);
 }
 
+/*
+ * Random frees are bound by cache misses on the ring and on the frame
+ * records. The victims of the next two frees, should they happen, are the
+ * generator's next draws against the ring as this free leaves it (head + 1,
+ * nr - 1): compute them on a copy of the generator, so the real draws are
+ * untouched, and prefetch the ring slot two frees ahead and the frame
+ * record one free ahead (its slot was prefetched one round earlier). A
+ * victim that moves meanwhile only costs a wasted prefetch.
+ */
+static void prefetch_victims(const struct xb_workload *w,
+			     const struct xb_rng *rng)
+{
+	struct xb_rng peek = *rng;
+	uint64_t n1 = w->nr - 1;
+
+	if (!n1)
+		return;
+	uint64_t s1 = ring_slot(w, 1 + xb_rng_below(&peek, n1));
+
+	__builtin_prefetch(&w->zone->frames[w->ring[s1]]);
+	if (n1 > 1)
+		__builtin_prefetch(
+		    &w->ring[ring_slot(w, 2 + xb_rng_below(&peek, n1 - 1))]);
+}
+
 void xb_workload_tick(struct xb_workload *w, uint64_t now, uint64_t dt,
 		      struct xb_rng *rng)
 {
@@ -259,9 +293,9 @@ void xb_workload_tick(struct xb_workload *w, uint64_t now, uint64_t dt,
 		w->churn_debt +=
 		    w->spec.churn * (double)w->held * (double)dt / 1e9;
 		while (w->churn_debt >= 1.0 && w->nr) {
-			uint64_t slot =
-			    (w->head + xb_rng_below(rng, w->nr)) % w->cap;
+			uint64_t slot = ring_slot(w, xb_rng_below(rng, w->nr));
 
+			prefetch_victims(w, rng);
 			w->churn_debt -= (double)free_slot(w, slot);
 		}
 		if (w->churn_debt < 0)
@@ -288,7 +322,7 @@ bool xb__workload_is_valid(const struct xb_workload *w)
 	uint64_t held = 0;
 
 	for (uint64_t i = 0; i < w->nr; i++) {
-		uint64_t slot = (w->head + i) % w->cap;
+		uint64_t slot = ring_slot(w, i);
 		const struct xb_frame *f = &frames[w->ring[slot]];
 
 		if ((f->state != XB_FRAME_ALLOC &&

@@ -229,11 +229,7 @@ void xb_zone_setup_watermarks(struct xb_zone *z)
 
 uint64_t xb_zone_free_pages(const struct xb_zone *z)
 {
-	uint64_t isolated = 0;
-
-	for (unsigned o = 0; o < XB_MAX_ORDER; o++)
-		isolated += z->buddy.area[o][XB_MT_ISOLATE].nr_free << o;
-	return z->buddy.nr_free_pages - isolated;
+	return z->buddy.nr_free_pages - z->buddy.list_pages[XB_MT_ISOLATE];
 }
 
 bool xb_zone_watermark_ok(const struct xb_zone *z, unsigned order,
@@ -245,11 +241,11 @@ bool xb_zone_watermark_ok(const struct xb_zone *z, unsigned order,
 		return false;
 	if (order == 0)
 		return true;
-	for (unsigned o = order; o < XB_MAX_ORDER; o++)
-		for (unsigned mt = 0; mt < XB_MT_PCPTYPES; mt++)
-			if (z->buddy.area[o][mt].nr_free)
-				return true;
-	return false;
+	unsigned orders = 0;
+
+	for (unsigned mt = 0; mt < XB_MT_PCPTYPES; mt++)
+		orders |= xb_buddy_orders_from(&z->buddy, mt, order);
+	return orders != 0;
 }
 
 void xb_zone_set_pageblock_mt(struct xb_zone *z, xb_pfn_t pfn, unsigned mt)

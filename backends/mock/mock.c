@@ -34,9 +34,24 @@
  * one as a shadow of the guest's table: the latest mfn populated or
  * exchanged in at each pfn, for the metrics and the checker.
  *
+ * Superpage entries. A translated domain's 2 MiB region populated by one
+ * aligned order-9 (or larger) extent is mapped by one entry, sp[r] = the
+ * block's first mfn + 1, as Xen's P2M maps it with one 2 MiB entry; its
+ * 512 p2m[] words stay 0 (untouched: no memory) and the host block keeps
+ * one record (see struct xb_mock). The first 4 KiB change inside the
+ * region splits the entry into 512 (split_superpage(), as
+ * ept_split_super_page() in x86 mm/p2m-ept.c does). The split is not
+ * visible: every lookup (p2m_get()) reads through it. pv domains never
+ * have superpage entries.
+ *
  * Invariants (checked by xb__mock_is_valid()):
- *   populated = #{gfn : p2m[gfn] != 0}
- *   region[r] = #{gfn in [r * 512, r * 512 + 512) : p2m[gfn] != 0}
+ *   P2M(gfn) = sp[gfn / 512] - 1 + gfn % 512  if sp[gfn / 512] != 0
+ *            = p2m[gfn] - 1                     otherwise (0 - 1 = none)
+ *   sp[r] != 0  =>  p2m[gfn] = 0 for every gfn of region r, and the host
+ *                   record at sp[r] - 1 is an ALLOC head of order 9 owned
+ *                   by the domain with next = r * 512
+ *   populated = #{gfn : P2M(gfn) != none}
+ *   region[r] = #{gfn in [r * 512, r * 512 + 512) : P2M(gfn) != none}
  *   tot_pages = #{host frames owned by the domain}
  *             = populated + orphans, where an orphan is an owned frame no
  *               P2M entry points to (hvm: populate over a populated gfn;
@@ -55,6 +70,7 @@ struct mock_domain {
 	uint64_t nr_regions;
 	uint32_t *p2m;
 	uint16_t *region;
+	uint32_t *sp; /* superpage entries, per region (mfn + 1)   */
 };
 
 /* Fault injection for one operation. */
@@ -73,7 +89,11 @@ struct mock_fault {
  * next = the gfn it backs (the M2P; pv: the pfn the guest asked for),
  * XB_NIL when no gfn (an orphan). Allocations of order o are split into
  * 2^o order-0 heads at once, because Xen frees them page by page
- * (guest_remove_page()).
+ * (guest_remove_page()) -- except a block behind a superpage P2M entry:
+ * one ALLOC head of order 9 (next = the region's first gfn) over 511
+ * untouched tails, split together with the entry. Both forms answer
+ * every question the same way; the compact one costs one record write
+ * per 2 MiB instead of 512 and keeps the tails' memory unbacked.
  *
  * Invariants:
  *   heap.nr_free_pages + sum over domains of tot_pages = host_pages
@@ -98,11 +118,18 @@ struct xb_mock {
 
 static inline xb_pfn_t p2m_get(const struct mock_domain *d, uint64_t gfn)
 {
+	uint32_t sp = d->sp[gfn >> REGION_ORDER];
+
+	if (sp)
+		return sp - 1u + (xb_pfn_t)(gfn & (REGION_PAGES - 1));
 	return (xb_pfn_t)(d->p2m[gfn] - 1u);
 }
 
+/* p2m_set() and p2m_clear() change 4 KiB entries: the region of gfn must
+ * have no superpage entry (split_superpage() first). */
 static inline void p2m_set(struct mock_domain *d, uint64_t gfn, xb_pfn_t mfn)
 {
+	xb_assert_internal(!d->sp[gfn >> REGION_ORDER]);
 	if (d->p2m[gfn] == 0) {
 		d->populated++;
 		d->region[gfn >> REGION_ORDER]++;
@@ -112,6 +139,7 @@ static inline void p2m_set(struct mock_domain *d, uint64_t gfn, xb_pfn_t mfn)
 
 static inline void p2m_clear(struct mock_domain *d, uint64_t gfn)
 {
+	xb_assert_internal(!d->sp[gfn >> REGION_ORDER]);
 	if (d->p2m[gfn] != 0) {
 		d->populated--;
 		d->region[gfn >> REGION_ORDER]--;
@@ -131,11 +159,90 @@ static inline struct mock_domain *guest(const struct xb_mock *m)
 	return &m->doms[XB_MOCK_GUEST_DOMID];
 }
 
+static void adjust_tot_pages(struct xb_mock *m, struct mock_domain *d,
+			     int64_t pages);
+
 static inline bool owned_by(const struct xb_mock *m, uint64_t mfn,
 			    unsigned domid)
 {
 	return mfn < m->host_pages && m->frames[mfn].state == XB_FRAME_ALLOC &&
 	       m->frames[mfn].owner == domid;
+}
+
+/*
+ * Superpage entries.
+ */
+
+/*
+ * ept_split_super_page(): the 2 MiB entry of gfn's region (if any) becomes
+ * 512 4 KiB entries, and the host block behind it 512 order-0 records, as
+ * if it had been mapped frame by frame. Nothing else changes.
+ */
+static void split_superpage(struct xb_mock *m, struct mock_domain *d,
+			    uint64_t gfn)
+{
+	uint64_t r = gfn >> REGION_ORDER, g0 = r << REGION_ORDER;
+	uint32_t sp = d->sp[r];
+
+	if (!sp)
+		return;
+	xb_pfn_t base = sp - 1u;
+	uint32_t owner = m->frames[base].owner;
+
+	d->sp[r] = 0;
+	for (uint32_t j = 0; j < REGION_PAGES; j++) {
+		d->p2m[g0 + j] = base + j + 1u;
+		m->frames[base + j] = (struct xb_frame){
+		    .next = (uint32_t)(g0 + j),
+		    .prev = XB_NIL,
+		    .owner = owner,
+		    .state = XB_FRAME_ALLOC,
+		};
+	}
+}
+
+/* Split every superpage entry among the regions of [gfn, gfn + n). */
+static void split_superpages(struct xb_mock *m, struct mock_domain *d,
+			     uint64_t gfn, uint64_t n)
+{
+	if (n == 0 || gfn >= d->gfn_space)
+		return;
+	n = MIN(n, d->gfn_space - gfn);
+	for (uint64_t r = gfn >> REGION_ORDER;
+	     r <= (gfn + n - 1) >> REGION_ORDER; r++)
+		split_superpage(m, d, r << REGION_ORDER);
+}
+
+/* Are the regions of the aligned range [gfn, gfn + n), n >= 512, wholly
+ * unpopulated (so that superpage entries may map them)? */
+static bool regions_empty(const struct mock_domain *d, uint64_t gfn, uint64_t n)
+{
+	for (uint64_t k = 0; k < n; k += REGION_PAGES)
+		if (d->region[(gfn + k) >> REGION_ORDER])
+			return false;
+	return true;
+}
+
+/*
+ * Free the host block behind the superpage entry of region r and unmap
+ * it: the whole region in one go. Freeing it as one order-9 block leaves
+ * the heap exactly as Xen's 512 page-by-page frees do (each merges with
+ * the already-freed lower part; the merged block lands at the list head
+ * either way), and the tot_pages/claim arithmetic is linear.
+ */
+static void free_superpage(struct xb_mock *m, struct mock_domain *d, uint64_t r)
+{
+	xb_pfn_t base = d->sp[r] - 1u;
+
+	d->sp[r] = 0;
+	d->region[r] = 0;
+	d->populated -= REGION_PAGES;
+	if (g_hash_table_size(m->content))
+		for (uint32_t j = 0; j < REGION_PAGES; j++)
+			g_hash_table_remove(m->content,
+					    GUINT_TO_POINTER(base + j));
+	adjust_tot_pages(m, d, -(int64_t)REGION_PAGES);
+	xb__buddy_free(&m->heap, base, REGION_ORDER, 0, XB_FREE_HEAD);
 }
 
 /*
@@ -249,12 +356,36 @@ static void host_free_frame(struct xb_mock *m, xb_pfn_t mfn)
  * orphan until the domain dies). A misaligned gfn is accepted: the P2M
  * is then written with 4 KiB entries (p2m_set_entry() picks the largest
  * order that gfn, mfn and count allow). PV: set_gpfn_from_mfn() only.
+ * An aligned extent of 2 MiB or more over unpopulated regions gets
+ * superpage entries.
  */
 static void physmap_add(struct xb_mock *m, struct mock_domain *d,
 			unsigned domid, uint64_t gfn, xb_pfn_t mfn,
 			unsigned order)
 {
-	for (uint64_t j = 0; j < (1ull << order); j++) {
+	uint64_t n = 1ull << order;
+
+	if (d->type != XB_GUEST_PV && order >= REGION_ORDER &&
+	    (gfn & (n - 1)) == 0 && regions_empty(d, gfn, n)) {
+		xb_assert_internal((mfn & (n - 1)) == 0);
+		for (uint64_t k = 0; k < n; k += REGION_PAGES) {
+			uint64_t r = (gfn + k) >> REGION_ORDER;
+
+			d->sp[r] = mfn + (xb_pfn_t)k + 1u;
+			d->region[r] = REGION_PAGES;
+			d->populated += REGION_PAGES;
+			m->frames[mfn + k] = (struct xb_frame){
+			    .next = (uint32_t)(gfn + k),
+			    .prev = XB_NIL,
+			    .owner = domid,
+			    .state = XB_FRAME_ALLOC,
+			    .order = REGION_ORDER,
+			};
+		}
+		return;
+	}
+	split_superpages(m, d, gfn, n);
+	for (uint64_t j = 0; j < n; j++) {
 		xb_pfn_t old = p2m_get(d, gfn + j);
 		struct xb_frame *f = &m->frames[mfn + j];
 
@@ -280,6 +411,9 @@ static void remove_frame(struct xb_mock *m, struct mock_domain *d, xb_pfn_t mfn,
 			 bool refcount)
 {
 	uint32_t gfn = m->frames[mfn].next;
+
+	xb_assert_internal(m->frames[mfn].state == XB_FRAME_ALLOC &&
+			   m->frames[mfn].order == 0);
 
 	if (gfn != XB_NIL && gfn < d->gfn_space && p2m_get(d, gfn) == mfn)
 		p2m_clear(d, gfn);
@@ -370,6 +504,11 @@ static bool decrease_block(struct xb_mock *m, struct mock_domain *d,
 
 	if ((gfn & (n - 1)) || gfn >= d->gfn_space || n > d->gfn_space - gfn)
 		return false;
+	if (order == REGION_ORDER && d->sp[gfn >> REGION_ORDER]) {
+		free_superpage(m, d, gfn >> REGION_ORDER);
+		return true;
+	}
+	split_superpages(m, d, gfn, n);
 	xb_pfn_t base = p2m_get(d, gfn);
 
 	if (base == XB_NIL || (base & (n - 1)))
@@ -425,6 +564,7 @@ static long mock_decrease(struct xb_backend *be, xb_xen_pfn_t *extents,
 			} else {
 				if (frame >= d->gfn_space)
 					goto out;
+				split_superpage(m, d, frame);
 				mfn = p2m_get(d, frame);
 				if (mfn == XB_NIL)
 					goto out;
@@ -598,6 +738,8 @@ static int mock_relocate(struct xb_backend *be, xb_xen_pfn_t src,
 		}
 		if (s == t)
 			continue;
+		split_superpage(m, d, s);
+		split_superpage(m, d, t);
 		xb_pfn_t mfn = p2m_get(d, s);
 		xb_pfn_t prev = p2m_get(d, t);
 
@@ -748,11 +890,14 @@ static int domain_init(struct mock_domain *d, enum xb_guest_type type,
 	d->nr_regions = (gfn_space + REGION_PAGES - 1) >> REGION_ORDER;
 	d->p2m = xb_map_zeroed(gfn_space * sizeof(*d->p2m));
 	d->region = xb_map_zeroed(d->nr_regions * sizeof(*d->region));
-	if (!d->p2m || !d->region) {
+	d->sp = xb_map_zeroed(d->nr_regions * sizeof(*d->sp));
+	if (!d->p2m || !d->region || !d->sp) {
 		xb_unmap(d->p2m, gfn_space * sizeof(*d->p2m));
 		xb_unmap(d->region, d->nr_regions * sizeof(*d->region));
+		xb_unmap(d->sp, d->nr_regions * sizeof(*d->sp));
 		d->p2m = NULL;
 		d->region = NULL;
+		d->sp = NULL;
 		return -ENOMEM;
 	}
 	d->alive = true;
@@ -763,8 +908,10 @@ static void domain_fini(struct mock_domain *d)
 {
 	xb_unmap(d->p2m, d->gfn_space * sizeof(*d->p2m));
 	xb_unmap(d->region, d->nr_regions * sizeof(*d->region));
+	xb_unmap(d->sp, d->nr_regions * sizeof(*d->sp));
 	d->p2m = NULL;
 	d->region = NULL;
+	d->sp = NULL;
 	d->alive = false;
 }
 
@@ -921,6 +1068,13 @@ long xb_mock_domain_free(struct xb_mock *m, unsigned domid, uint64_t gfn,
 		return -ESRCH;
 	if (order >= XB_MAX_ORDER)
 		return -EINVAL;
+	if (order == REGION_ORDER && (gfn & (REGION_PAGES - 1)) == 0 &&
+	    gfn < d->gfn_space && d->sp[gfn >> REGION_ORDER]) {
+		free_superpage(m, d, gfn >> REGION_ORDER);
+		xb_assert_expensive(xb__mock_is_valid(m));
+		return REGION_PAGES;
+	}
+	split_superpages(m, d, gfn, 1ull << order);
 	for (; j < (1ull << order); j++) {
 		if (gfn + j >= d->gfn_space || p2m_get(d, gfn + j) == XB_NIL)
 			break;
@@ -1039,6 +1193,10 @@ double xb_mock_superpage_coverage(const struct xb_mock *m, unsigned domid)
 	for (uint64_t r = 0; r < d->nr_regions; r++) {
 		if (d->region[r] != REGION_PAGES)
 			continue;
+		if (d->sp[r]) {
+			covered += REGION_PAGES;
+			continue;
+		}
 		uint64_t gfn = r << REGION_ORDER;
 		xb_pfn_t base = p2m_get(d, gfn);
 		unsigned j = 1;
@@ -1088,7 +1246,8 @@ bool xb__mock_is_valid(const struct xb_mock *m)
 			mfn += 1ull << f->order;
 			continue;
 		}
-		XB_CHECK(f->state == XB_FRAME_ALLOC && f->order == 0,
+		XB_CHECK(f->state == XB_FRAME_ALLOC &&
+			     (f->order == 0 || f->order == REGION_ORDER),
 			 "mock: mfn %lu has state %u order %u",
 			 (unsigned long)mfn, f->state, f->order);
 		XB_CHECK(!(f->flags & MOCK_FRAME_STOLEN),
@@ -1097,6 +1256,21 @@ bool xb__mock_is_valid(const struct xb_mock *m)
 
 		XB_CHECK(d, "mock: mfn %lu owned by dead domain %u",
 			 (unsigned long)mfn, f->owner);
+		if (f->order == REGION_ORDER) {
+			/* A block behind a superpage entry: the entry of
+			 * the region its M2P names must name it back. */
+			XB_CHECK(d->type != XB_GUEST_PV &&
+				     (f->next & (REGION_PAGES - 1)) == 0 &&
+				     f->next < d->gfn_space &&
+				     d->sp[f->next >> REGION_ORDER] == mfn + 1,
+				 "mock: d%u superpage block %lu M2P %u is not "
+				 "its region's entry",
+				 f->owner, (unsigned long)mfn, f->next);
+			owned[f->owner] += REGION_PAGES;
+			allocated += REGION_PAGES;
+			mfn += REGION_PAGES;
+			continue;
+		}
 		owned[f->owner]++;
 		allocated++;
 		/* Translated domains: an M2P entry always points back
@@ -1128,6 +1302,37 @@ bool xb__mock_is_valid(const struct xb_mock *m)
 			uint64_t end =
 			    MIN((r + 1) << REGION_ORDER, d->gfn_space);
 			unsigned n = 0;
+
+			if (d->sp[r]) {
+				xb_pfn_t base = d->sp[r] - 1u;
+				const struct xb_frame *h = &m->frames[base];
+
+				XB_CHECK(d->type != XB_GUEST_PV &&
+					     end - (r << REGION_ORDER) ==
+						 REGION_PAGES &&
+					     base < m->host_pages &&
+					     (base & (REGION_PAGES - 1)) == 0 &&
+					     h->state == XB_FRAME_ALLOC &&
+					     h->order == REGION_ORDER &&
+					     h->owner == id &&
+					     h->next == r << REGION_ORDER,
+					 "mock: d%u region %lu superpage entry "
+					 "%u names no 2 MiB block of its own",
+					 id, (unsigned long)r, base);
+				XB_CHECK(d->region[r] == REGION_PAGES,
+					 "mock: d%u superpage region %lu "
+					 "counts %u",
+					 id, (unsigned long)r, d->region[r]);
+				for (uint64_t g = r << REGION_ORDER; g < end;
+				     g++)
+					XB_CHECK(
+					    d->p2m[g] == 0,
+					    "mock: d%u gfn %lu has a 4 KiB "
+					    "entry under a superpage",
+					    id, (unsigned long)g);
+				populated += REGION_PAGES;
+				continue;
+			}
 
 			for (uint64_t gfn = r << REGION_ORDER; gfn < end;
 			     gfn++) {

@@ -97,6 +97,8 @@ struct xb_free_list {
  *   every block on list (o, l) is a FREE head with order o and type l,
  *     aligned: pfn % 2^o = 0, and pfn + 2^o <= nr_frames
  *   nr_free_pages = sum over (o, l) of nr_free[o][l] * 2^o
+ *   list_pages[l] = sum over o of nr_free[o][l] * 2^o     (summary)
+ *   bit o of nonempty[l] = (nr_free[o][l] > 0)           (summary)
  *   no FREE block of order o < MAX_ORDER-1 has a FREE buddy of order o that
  *     may merge with it (merge_ok), unless one of them sits in an isolated
  *     pageblock (moving pages to the isolate list does not merge them, as
@@ -118,8 +120,22 @@ struct xb_buddy {
 	 * __free_one_page() refuses. */
 	const uint8_t *pageblock_type; /* type in bits XB_PB_TYPE_MASK */
 	unsigned isolate_list;
+	/* Summaries kept with the lists, so that "is there a block of order
+	 * >= o on list l" and "free pages on list l" cost O(1) instead of a
+	 * walk over the orders (the allocator and the watermark checks ask
+	 * on every allocation). */
+	uint64_t list_pages[XB_MAX_LISTS];
+	uint16_t nonempty[XB_MAX_LISTS];
 	struct xb_free_list area[XB_MAX_ORDER][XB_MAX_LISTS];
 };
+static_assert(XB_MAX_ORDER <= 16, "nonempty[] holds one bit per order");
+
+/* Orders >= `order` with a free block on list l, as a bit mask. */
+static inline unsigned xb_buddy_orders_from(const struct xb_buddy *b,
+					    unsigned list, unsigned order)
+{
+	return (unsigned)b->nonempty[list] >> order << order;
+}
 
 /*
  * __find_buddy_pfn(): the buddy of block B1 of order O is B2 = B1 ^ (1 << O);

@@ -162,3 +162,35 @@ Test(buddy, checker_sees_head_inside_a_block)
 	frames[5].state = XB_FRAME_ALLOC;
 	cr_assert_not(xb__buddy_is_valid(&b));
 }
+
+/* The summaries follow the lists: one order-0 allocation splits an
+ * order-10 block into one free block of each order 0..9 on list 0. */
+Test(buddy, summaries_follow_the_lists)
+{
+	xb_pfn_t p = xb__buddy_alloc(&b, 0, 0);
+
+	cr_assert_eq(p, 0);
+	cr_assert_eq(b.nonempty[0], 0x7ff);
+	cr_assert_eq(b.list_pages[0], N - 1);
+	cr_assert_eq(xb_buddy_orders_from(&b, 0, 4), 0x7f0);
+	b.frames[p].state = XB_FRAME_ALLOC;
+	/* Drain order 10: its bit goes, the others stay. */
+	for (int i = 0; i < 3; i++)
+		b.frames[xb__buddy_alloc(&b, 10, 0)].state = XB_FRAME_ALLOC;
+	cr_assert_eq(b.nonempty[0], 0x3ff);
+	cr_assert_eq(b.list_pages[0], 1023);
+	cr_assert_eq(xb__buddy_alloc(&b, 10, 0), XB_NIL);
+	cr_assert(xb__buddy_is_valid(&b));
+}
+
+Test(buddy, checker_sees_bad_summaries)
+{
+	b.nonempty[0] &= (uint16_t) ~(1u << 10);
+	cr_assert_not(xb__buddy_is_valid(&b));
+	b.nonempty[0] |= 1u << 10;
+	b.list_pages[0]--;
+	cr_assert_not(xb__buddy_is_valid(&b));
+	b.list_pages[0]++;
+	b.nonempty[1] = 1;
+	cr_assert_not(xb__buddy_is_valid(&b));
+}

@@ -1,0 +1,185 @@
+/*
+ * The mock's superpage P2M entries: an aligned 2 MiB populate maps one
+ * entry over one host record, and every later 4 KiB change splits it
+ * without changing anything the backend answers: mfns, tot_pages, host
+ * heap shape, coverage, and the checker's verdict.
+ */
+#include <criterion/criterion.h>
+#include <glib.h>
+#include <string.h>
+
+#include "xballoon/backend.h"
+#include "xballoon/mock.h"
+
+#define HOST 4096u
+#define GFNS 2048u
+
+static struct xb_backend *be;
+static struct xb_mock *m;
+
+static void init(void)
+{
+	struct xb_backend_config cfg = {
+	    .type = XB_GUEST_HVM,
+	    .max_pages = HOST,
+	    .gfn_space = GFNS,
+	    .host_pages = HOST,
+	    .seed = 42,
+	    .domid = -1,
+	};
+	GError *err = NULL;
+
+	be = xb_backend_open(&xb__mock_backend_ops, &cfg, &err);
+	cr_assert_not_null(be, "%s", err ? err->message : "?");
+	m = xb_mock_from_backend(be);
+}
+
+static void fini(void)
+{
+	cr_assert(xb__mock_is_valid(m));
+	xb_backend_close(be);
+}
+
+TestSuite(mock_superpage, .init = init, .fini = fini);
+
+static uint64_t tot(void)
+{
+	uint64_t t, mx;
+
+	cr_assert_eq(xb_reservation(be, &t, &mx), 0);
+	return t;
+}
+
+static void buddyinfo(uint64_t out[XB_MAX_ORDER])
+{
+	struct xb_host_info hi;
+
+	xb_mock_host_info(m, &hi);
+	memcpy(out, hi.buddyinfo, sizeof(hi.buddyinfo));
+}
+
+static void populate9(uint64_t gfn)
+{
+	xb_xen_pfn_t e = gfn;
+
+	cr_assert_eq(xb_populate_physmap(be, &e, 1, 9), 1);
+}
+
+/* Host 4096 frames: four order-10 blocks, the highest at the list head;
+ * Xen's split hands out the top half, so the first 2 MiB extent gets mfn
+ * 3584 and the lower half 3072 stays free. */
+Test(mock_superpage, populate_maps_the_region_through_one_entry)
+{
+	populate9(512);
+	cr_assert(xb__mock_is_valid(m));
+	for (uint64_t j = 0; j < 512; j++)
+		cr_assert_eq(
+		    xb_mock_domain_mfn(m, XB_MOCK_GUEST_DOMID, 512 + j),
+		    3584 + j);
+	cr_assert_eq(xb_mock_domain_mfn(m, XB_MOCK_GUEST_DOMID, 511), XB_NIL);
+	cr_assert_eq(xb_mock_domain_mfn(m, XB_MOCK_GUEST_DOMID, 1024), XB_NIL);
+	cr_assert_eq(tot(), 512);
+	cr_assert_float_eq(xb_mock_superpage_coverage(m, XB_MOCK_GUEST_DOMID),
+			   1.0, 1e-12);
+	bool populated = false;
+
+	cr_assert_eq(xb_query(be, 1023, &populated), 0);
+	cr_assert(populated);
+}
+
+/* A 4 KiB decrease inside the region splits the entry: the other 511
+ * gfns keep their frames, the freed one is an order-0 free block. */
+Test(mock_superpage, four_k_decrease_splits_the_entry)
+{
+	xb_xen_pfn_t e = 700;
+
+	populate9(512);
+	cr_assert_eq(xb_decrease_reservation(be, &e, 1, 0), 1);
+	cr_assert(xb__mock_is_valid(m));
+	cr_assert_eq(tot(), 511);
+	cr_assert_eq(xb_mock_domain_mfn(m, XB_MOCK_GUEST_DOMID, 700), XB_NIL);
+	cr_assert_eq(xb_mock_domain_mfn(m, XB_MOCK_GUEST_DOMID, 701),
+		     3584 + 189);
+	cr_assert_eq(xb_mock_host_heap(m)->area[0][0].nr_free, 1);
+	cr_assert_eq(xb_mock_host_heap(m)->area[0][0].head, 3584 + 188);
+	cr_assert_float_eq(xb_mock_superpage_coverage(m, XB_MOCK_GUEST_DOMID),
+			   0.0, 1e-12);
+	/* Give the rest back frame by frame: the heap is whole again. */
+	for (uint64_t g = 512; g < 1024; g++) {
+		e = g;
+		if (g != 700)
+			cr_assert_eq(xb_decrease_reservation(be, &e, 1, 0), 1);
+	}
+	cr_assert_eq(tot(), 0);
+	cr_assert_eq(xb_mock_host_heap(m)->nr_free_pages, HOST);
+	cr_assert_eq(xb_mock_host_heap(m)->area[10][0].nr_free, 4);
+}
+
+/* An order-9 decrease of a superpage region frees the block at once and
+ * leaves the heap as it was before the populate. */
+Test(mock_superpage, two_meg_decrease_restores_the_heap)
+{
+	uint64_t before[XB_MAX_ORDER], after[XB_MAX_ORDER];
+	xb_xen_pfn_t e = 0;
+
+	buddyinfo(before);
+	populate9(0);
+	cr_assert_eq(xb_mock_host_heap(m)->nr_free_pages, HOST - 512);
+	cr_assert_eq(xb_decrease_reservation(be, &e, 1, 9), 1);
+	buddyinfo(after);
+	cr_assert_arr_eq(before, after, sizeof(before));
+	cr_assert_eq(xb_mock_host_heap(m)->area[10][0].head, 3072);
+	cr_assert_eq(tot(), 0);
+}
+
+/* Relocation moves a frame out of a superpage region (hvm relocate): the
+ * entry splits and the target gfn gets the same mfn. */
+Test(mock_superpage, relocate_splits_source_and_target)
+{
+	uint64_t done = 0;
+
+	populate9(0);
+	populate9(512);
+	cr_assert_eq(xb_relocate(be, 10, 1500, 1, &done), 0);
+	cr_assert_eq(done, 1);
+	cr_assert_eq(xb_mock_domain_mfn(m, XB_MOCK_GUEST_DOMID, 1500),
+		     3584 + 10);
+	cr_assert_eq(xb_mock_domain_mfn(m, XB_MOCK_GUEST_DOMID, 10), XB_NIL);
+	/* Onto a populated gfn of the other superpage: its frame goes. */
+	cr_assert_eq(xb_relocate(be, 11, 600, 1, &done), 0);
+	cr_assert_eq(xb_mock_domain_mfn(m, XB_MOCK_GUEST_DOMID, 600),
+		     3584 + 11);
+	cr_assert_eq(tot(), 1023);
+	cr_assert(xb__mock_is_valid(m));
+}
+
+/* Populating over a populated superpage region (hvm: the old frames stay
+ * the domain's as orphans) splits it first. */
+Test(mock_superpage, populate_over_a_superpage_orphans_its_frame)
+{
+	xb_xen_pfn_t e = 5;
+
+	populate9(0);
+	cr_assert_eq(xb_populate_physmap(be, &e, 1, 0), 1);
+	cr_assert_eq(tot(), 513);
+	cr_assert_neq(xb_mock_domain_mfn(m, XB_MOCK_GUEST_DOMID, 5), 3584 + 5);
+	cr_assert(xb__mock_is_valid(m));
+}
+
+/* The toolstack path: a neighbour's 2 MiB extents freed whole. */
+Test(mock_superpage, neighbour_frees_a_superpage_whole)
+{
+	int id = xb_mock_add_domain(m, XB_GUEST_HVM, 1024, 1024);
+
+	cr_assert_geq(id, 2);
+	cr_assert_eq(xb_mock_domain_populate(m, (unsigned)id, 512, 9), 0);
+	cr_assert_eq(xb_mock_domain_mfn(m, (unsigned)id, 513), 3584 + 1);
+	cr_assert_eq(xb_mock_domain_free(m, (unsigned)id, 512, 9), 512);
+	cr_assert_eq(xb_mock_domain_mfn(m, (unsigned)id, 513), XB_NIL);
+	cr_assert_eq(xb_mock_host_heap(m)->nr_free_pages, HOST);
+	/* Part of one, frame by frame, stops at the first unpopulated gfn. */
+	cr_assert_eq(xb_mock_domain_populate(m, (unsigned)id, 0, 9), 0);
+	cr_assert_eq(xb_mock_domain_free(m, (unsigned)id, 256, 8), 256);
+	cr_assert_eq(xb_mock_domain_free(m, (unsigned)id, 0, 9), 256);
+	cr_assert_eq(xb_mock_host_heap(m)->nr_free_pages, HOST);
+}
