@@ -317,30 +317,33 @@ static int xen_open(struct xb_backend *be, const struct xb_backend_config *cfg,
  * order is enforced here, because dom0 issuing the call on the guest's
  * behalf has a higher limit than the guest's own driver.
  */
-static long xen_populate(struct xb_backend *be, xb_xen_pfn_t *extents,
-			 uint64_t nr, unsigned order)
+static long xen_reservation_op(struct xb_backend *be, bool populate,
+			       xb_xen_pfn_t *extents, uint64_t nr,
+			       unsigned order)
 {
 	struct xen_be *x = be->priv;
+	xen_pfn_t *e = (xen_pfn_t *)extents;
 	int rc;
 
 	if (order > x->memop_max_order || nr == 0)
 		return 0;
-	rc = xc_domain_populate_physmap(x->xch, x->domid, nr, order, 0,
-					(xen_pfn_t *)extents);
+	rc = populate
+		 ? xc_domain_populate_physmap(x->xch, x->domid, nr, order, 0, e)
+		 : xc_domain_decrease_reservation(x->xch, x->domid, nr, order,
+						  e);
 	return rc < 0 ? -errno : rc;
+}
+
+static long xen_populate(struct xb_backend *be, xb_xen_pfn_t *extents,
+			 uint64_t nr, unsigned order)
+{
+	return xen_reservation_op(be, true, extents, nr, order);
 }
 
 static long xen_decrease(struct xb_backend *be, xb_xen_pfn_t *extents,
 			 uint64_t nr, unsigned order)
 {
-	struct xen_be *x = be->priv;
-	int rc;
-
-	if (order > x->memop_max_order || nr == 0)
-		return 0;
-	rc = xc_domain_decrease_reservation(x->xch, x->domid, nr, order,
-					    (xen_pfn_t *)extents);
-	return rc < 0 ? -errno : rc;
+	return xen_reservation_op(be, false, extents, nr, order);
 }
 
 /*
