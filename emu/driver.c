@@ -871,10 +871,38 @@ void xb_driver_worker(struct xb_driver *d)
 
 /* ---- checker ------------------------------------------------------------ */
 
+/*
+ * Ballooned gfns waiting for one batched P2M query: the checker asks the
+ * backend 512 at a time, so it needs no memory in proportion to the
+ * balloon (a 1 TiB guest can balloon 2^26 of them).
+ */
+struct gfn_batch {
+	xb_xen_pfn_t gfn[XB_FRAME_LIST];
+	bool populated[XB_FRAME_LIST];
+	unsigned n;
+};
+
+/* Every gfn of the batch must be unpopulated in the backend's P2M. A
+ * backend that cannot answer is not asked again (the mock always can). */
+static bool flush_gfns(struct xb_driver *d, struct gfn_batch *b)
+{
+	unsigned n = b->n;
+
+	b->n = 0;
+	if (xb_query_frames(d->be, b->gfn, n, b->populated) < 0)
+		return true;
+	for (unsigned i = 0; i < n; i++)
+		XB_CHECK(!b->populated[i],
+			 "driver: ballooned gfn %lu is populated in the "
+			 "backend",
+			 (unsigned long)b->gfn[i]);
+	return true;
+}
+
 /* A queued page's frames are unpopulated in the zone; pv: without an mfn;
- * hvm/pvh: its gfns go into @gfns, asked of the backend in one batch. */
+ * hvm/pvh: unpopulated in the backend too. */
 static bool queue_frame_ok(struct xb_driver *d, xb_pfn_t pfn, uint32_t owner,
-			   unsigned order, GArray *gfns)
+			   unsigned order, struct gfn_batch *b)
 {
 	const struct xb_frame *f = &d->zone->frames[pfn];
 
@@ -891,39 +919,20 @@ static bool queue_frame_ok(struct xb_driver *d, xb_pfn_t pfn, uint32_t owner,
 				 (unsigned long)(pfn + i));
 			continue;
 		}
-		xb_xen_pfn_t g = pfn + i;
-
-		g_array_append_val(gfns, g);
+		b->gfn[b->n++] = pfn + i;
+		if (b->n == XB_FRAME_LIST && !flush_gfns(d, b))
+			return false;
 	}
 	return true;
 }
 
-/* Every ballooned gfn must be unpopulated in the backend's P2M. */
-static bool gfns_unpopulated(struct xb_driver *d, GArray *gfns)
-{
-	const xb_xen_pfn_t *g = (const xb_xen_pfn_t *)gfns->data;
-	bool *populated = g_new0(bool, gfns->len);
-	bool ok = true;
-
-	if (xb_query_frames(d->be, g, gfns->len, populated) == 0)
-		for (guint i = 0; ok && i < gfns->len; i++)
-			if (populated[i]) {
-				g_warning("driver: ballooned gfn %lu is "
-					  "populated in the backend",
-					  (unsigned long)g[i]);
-				ok = false;
-			}
-	g_free(populated);
-	return ok;
-}
-
-static bool queues_ok(struct xb_driver *d, GArray *gfns)
+static bool queues_ok(struct xb_driver *d, struct gfn_batch *b)
 {
 	struct xb_zone *z = d->zone;
 	uint64_t n = 0;
 
 	for (xb_pfn_t p = d->huge.head; p != XB_NIL; p = z->frames[p].next) {
-		if (!queue_frame_ok(d, p, d->huge_owner, XB_HUGE_ORDER, gfns))
+		if (!queue_frame_ok(d, p, d->huge_owner, XB_HUGE_ORDER, b))
 			return false;
 		n++;
 	}
@@ -931,7 +940,7 @@ static bool queues_ok(struct xb_driver *d, GArray *gfns)
 		 (unsigned long)n, (unsigned long)d->huge.nr);
 	n = 0;
 	for (xb_pfn_t p = d->special.head; p != XB_NIL; p = z->frames[p].next) {
-		if (!queue_frame_ok(d, p, d->special_owner, 0, gfns))
+		if (!queue_frame_ok(d, p, d->special_owner, 0, b))
 			return false;
 		n++;
 	}
@@ -940,20 +949,18 @@ static bool queues_ok(struct xb_driver *d, GArray *gfns)
 		 "count %lu",
 		 (unsigned long)n, (unsigned long)d->special.nr);
 	for (xb_pfn_t p = d->small.head; p != XB_NIL; p = z->frames[p].next)
-		if (!queue_frame_ok(d, p, d->small.owner, 0, gfns))
+		if (!queue_frame_ok(d, p, d->small.owner, 0, b))
 			return false;
-	return gfns_unpopulated(d, gfns);
+	return b->n == 0 || flush_gfns(d, b);
 }
 
 bool xb__driver_is_valid(struct xb_driver *d)
 {
 	struct xb_zone *z = d->zone;
 	uint64_t tot = 0, max = 0;
-	GArray *gfns = g_array_new(FALSE, FALSE, sizeof(xb_xen_pfn_t));
-	bool ok = xb__balloon_dev_is_valid(&d->small) && queues_ok(d, gfns);
+	struct gfn_batch b = {.n = 0};
 
-	g_array_free(gfns, TRUE);
-	if (!ok)
+	if (!xb__balloon_dev_is_valid(&d->small) || !queues_ok(d, &b))
 		return false;
 	XB_CHECK(d->balloon_low == d->huge.nr * XB_HUGE_PAGES +
 				       d->small.nr_pages +

@@ -235,6 +235,39 @@ Test(driver, increase_repopulates_2m_extents)
 	fx_free(&f);
 }
 
+/* The checker asks the backend's P2M about every ballooned gfn (in
+ * batches): a frame moved under a ballooned gfn behind the driver's back
+ * is caught, with tot_pages unchanged. */
+Test(driver, checker_catches_a_populated_ballooned_gfn)
+{
+	struct fx f;
+	uint64_t done;
+	xb_pfn_t last;
+
+	fx_setup(&f, XB_GUEST_HVM, "huge-first");
+	xb_driver_set_target(&f.d, GUEST / 2);
+	xb_driver_process(&f.d);
+	cr_assert_eq(f.d.huge.nr, GUEST / 2 / 512);
+	cr_assert(xb__driver_is_valid(&f.d));
+	/* The last frame of the last queued 2 MiB page: the last batch. */
+	last = f.d.huge.head;
+	while (f.z->frames[last].next != XB_NIL)
+		last = f.z->frames[last].next;
+	last += 511;
+	/* Any populated gfn lends its frame. */
+	xb_pfn_t src = 0;
+	bool populated = false;
+
+	while (xb_query(f.be, src, &populated) == 0 && !populated)
+		src++;
+	cr_assert(populated);
+	cr_assert_eq(xb_relocate(f.be, src, last, 1, &done), 0);
+	cr_assert_eq(tot_pages(&f), GUEST / 2);
+	cr_assert_not(xb__driver_is_valid(&f.d));
+	cr_assert_eq(xb_relocate(f.be, last, src, 1, &done), 0);
+	fx_free(&f);
+}
+
 /* A decrease that fails half way: the rest is requeued, nothing lost. */
 Test(driver, decrease_failing_half_way_requeues)
 {
