@@ -58,7 +58,8 @@ static void usage(FILE *out)
 {
 	fprintf(out, "usage: xballoon COMMAND [ARGS]\n\n"
 		     "xballoon runs the Xen balloon driver against a modeled "
-		     "Linux zone and a mock Xen.\n\ncommands:\n");
+		     "Linux zone and a mock Xen,\nor a real Xen domain from "
+		     "dom0 (drive).\n\ncommands:\n");
 	for (size_t i = 0; i < NR_COMMANDS; i++)
 		fprintf(out, "  %-10s %s\n", commands[i].name,
 			commands[i].summary);
