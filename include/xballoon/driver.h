@@ -84,6 +84,10 @@ struct xb_driver {
 
 	/* pv: the pseudo-physical -> machine table (mfn + 1; 0 = invalid) */
 	uint32_t *p2m;
+	/* The coalescing worker's small balloon pages per 2 MiB region: all
+	 * zero between wakes (a lazily touched map, nr_frames / 512 entries).
+	 */
+	uint16_t *region_count;
 	uint64_t nr_frames;
 
 	xb_xen_pfn_t frame_list[XB_FRAME_LIST]; /* hypercall argument         */
