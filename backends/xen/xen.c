@@ -43,7 +43,6 @@ struct xen_be {
 	xenforeignmemory_handle *fmem;
 	xendevicemodel_handle *dmod;
 	uint32_t domid;
-	bool have_domain; /* domid names a domain we act on          */
 	bool scratch;	  /* we created it: destroyed at close       */
 	enum xb_guest_type type;
 	unsigned memop_max_order;
@@ -158,7 +157,6 @@ static bool create_scratch(struct xen_be *x,
 		return false;
 	}
 	x->domid = domid;
-	x->have_domain = true;
 	x->scratch = true;
 	if (xb_on_fatal(destroy_scratch, x) < 0) {
 		g_set_error(error, XB_ERROR, XB_ERROR_INVALID,
@@ -238,7 +236,6 @@ static bool adopt_domain(struct xen_be *x, const struct xb_backend_config *cfg,
 			    type_name(type));
 		return false;
 	}
-	x->have_domain = true;
 	return true;
 }
 
