@@ -43,12 +43,15 @@ struct xen_be {
 	xenforeignmemory_handle *fmem;
 	xendevicemodel_handle *dmod;
 	uint32_t domid;
-	bool scratch;	  /* we created it: destroyed at close       */
+	bool scratch; /* we created it: destroyed at close       */
 	enum xb_guest_type type;
 	unsigned memop_max_order;
 	/* P2M queries: frames and per-frame errors of one foreign map. */
 	xen_pfn_t qarr[QUERY_BATCH];
 	int qerr[QUERY_BATCH];
+	/* A relocation's sources, populated before it and after it. */
+	bool rel_before[RELOCATE_CHUNK];
+	bool rel_after[RELOCATE_CHUNK];
 };
 
 static const char *type_name(enum xb_guest_type t)
@@ -445,6 +448,8 @@ static int xen_relocate(struct xb_backend *be, xb_xen_pfn_t src,
 			xb_xen_pfn_t dst, uint64_t nr, uint64_t *nr_done)
 {
 	struct xen_be *x = be->priv;
+	/* dm_op on pv is refused by Xen: no P2M to read back there. */
+	bool hvm = x->type != XB_GUEST_PV;
 	uint64_t done = 0;
 	int rc = 0;
 
@@ -452,33 +457,23 @@ static int xen_relocate(struct xb_backend *be, xb_xen_pfn_t src,
 		/* Chunks bound the P2M snapshot; Xen continues long
 		 * relocations itself, so nothing is lost by splitting. */
 		uint32_t k = (uint32_t)MIN(nr - done, (uint64_t)RELOCATE_CHUNK);
-		bool *before = NULL, *after = NULL;
-		uint64_t i = 0;
+		uint32_t i = 0;
 
-		if (x->type != XB_GUEST_PV) {
-			before = g_new(bool, k);
-			rc = query_range(x, src + done, k, before);
-			if (rc < 0) {
-				g_free(before);
+		if (hvm) {
+			rc = query_range(x, src + done, k, x->rel_before);
+			if (rc < 0)
 				break;
-			}
 		}
 		if (xendevicemodel_relocate_memory(x->dmod, (domid_t)x->domid,
 						   k, src + done,
 						   dst + done) == 0) {
-			g_free(before);
 			done += k;
 			continue;
 		}
 		rc = -errno;
-		if (before) {
-			after = g_new(bool, k);
-			if (query_range(x, src + done, k, after) == 0)
-				while (i < k && before[i] && !after[i])
-					i++;
-		}
-		g_free(after);
-		g_free(before);
+		if (hvm && query_range(x, src + done, k, x->rel_after) == 0)
+			while (i < k && x->rel_before[i] && !x->rel_after[i])
+				i++;
 		done += i;
 		break;
 	}
