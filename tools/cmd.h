@@ -31,6 +31,29 @@ int cmd_drive(int argc, char **argv);
 
 /* Parse a decimal option value; prints the error and returns -1. */
 int xb_cli_parse_u64(const char *opt, const char *s, uint64_t *v);
+
+/* One option of a command: a flag, or an option that takes a value. */
+enum xb_cli_kind {
+	XB_CLI_FLAG,   /* bool *dst = true                          */
+	XB_CLI_STRING, /* const char **dst = the value              */
+	XB_CLI_U64,    /* uint64_t *dst = the value, decimal        */
+};
+
+struct xb_cli_opt {
+	const char *name; /* "--seed"                                  */
+	enum xb_cli_kind kind;
+	void *dst;
+	bool *given; /* optional: set when the option appears         */
+};
+
+/*
+ * xb_cli_parse() - parse argv[1..] against @opts (ended by a NULL name)
+ * and at most one operand, stored in *@operand; @what names the operand
+ * in the error ("scenario"). Prints the one error line and returns -1 on
+ * an unknown option, a missing or bad value, or a second operand.
+ */
+int xb_cli_parse(int argc, char **argv, const struct xb_cli_opt *opts,
+		 const char **operand, const char *what);
 /* Load and validate a scenario (policy override or NULL); prints the one
  * error line and returns NULL on failure. */
 struct xb_scenario *xb_cli_load(const char *path, const char *policy);

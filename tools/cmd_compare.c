@@ -14,28 +14,14 @@ int cmd_compare(int argc, char **argv)
 	struct xb_run_options opt = {0};
 	const char *path = NULL, *list = "linux,huge-first";
 
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
+	const struct xb_cli_opt opts[] = {
+	    {"--policies", XB_CLI_STRING, &list, NULL},
+	    {"--seed", XB_CLI_U64, &opt.seed, &opt.seed_set},
+	    {NULL, XB_CLI_FLAG, NULL, NULL},
+	};
 
-		if (a[0] == '-' && i + 1 >= argc) {
-			xb_cli_error("option '%s' needs a value", a);
-			return XB_EXIT_USAGE;
-		} else if (!strcmp(a, "--policies")) {
-			list = argv[++i];
-		} else if (!strcmp(a, "--seed")) {
-			if (xb_cli_parse_u64(a, argv[++i], &opt.seed))
-				return XB_EXIT_USAGE;
-			opt.seed_set = true;
-		} else if (a[0] == '-') {
-			xb_cli_error("unknown option '%s'", a);
-			return XB_EXIT_USAGE;
-		} else if (path) {
-			xb_cli_error("one scenario at a time");
-			return XB_EXIT_USAGE;
-		} else {
-			path = a;
-		}
-	}
+	if (xb_cli_parse(argc, argv, opts, &path, "scenario") < 0)
+		return XB_EXIT_USAGE;
 	if (!path) {
 		xb_cli_error("usage: xballoon compare SCENARIO "
 			     "[--policies P,Q,...] [--seed N]");

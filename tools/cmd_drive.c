@@ -64,82 +64,48 @@ static void fit_scenario(struct xb_scenario *sc, bool type_set,
 
 int cmd_drive(int argc, char **argv)
 {
-	/* Real memory: contents are verified around every hypercall. */
-	struct xb_run_options opt = {
-	    .progress = isatty(2), .backend = "xen", .verify_content = true};
-	const char *path = NULL, *out = NULL;
+	struct xb_run_options opt = {.progress = isatty(2), .backend = "xen"};
+	const char *path = NULL, *out = NULL, *size = NULL, *type_name = NULL;
 	enum xb_guest_type type = XB_GUEST_HVM;
-	bool json = false, type_set = false, confirmed = false;
+	bool json = false, confirmed = false, no_verify = false;
 	uint64_t scratch = 0, domid = 0;
+	const struct xb_cli_opt opts[] = {
+	    {"--json", XB_CLI_FLAG, &json, NULL},
+	    {"--i-own-this-domain", XB_CLI_FLAG, &confirmed, NULL},
+	    {"--allow-running", XB_CLI_FLAG, &opt.allow_running, NULL},
+	    {"--no-verify-content", XB_CLI_FLAG, &no_verify, NULL},
+	    {"--scratch", XB_CLI_STRING, &size, NULL},
+	    {"--type", XB_CLI_STRING, &type_name, NULL},
+	    {"--domid", XB_CLI_U64, &domid, &opt.domid_set},
+	    {"--policy", XB_CLI_STRING, &opt.policy, NULL},
+	    {"--out", XB_CLI_STRING, &out, NULL},
+	    {"--seed", XB_CLI_U64, &opt.seed, &opt.seed_set},
+	    {"--fail-after-events", XB_CLI_U64, &opt.fail_after_events, NULL},
+	    {NULL, XB_CLI_FLAG, NULL, NULL},
+	};
+	const char *why = NULL;
 
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-
-		if (!strcmp(a, "--json")) {
-			json = true;
-		} else if (!strcmp(a, "--i-own-this-domain")) {
-			confirmed = true;
-		} else if (!strcmp(a, "--allow-running")) {
-			opt.allow_running = true;
-		} else if (!strcmp(a, "--no-verify-content")) {
-			opt.verify_content = false;
-		} else if (a[0] == '-' && a[1] == '-' && i + 1 >= argc) {
-			xb_cli_error("option '%s' needs a value", a);
-			return XB_EXIT_USAGE;
-		} else if (!strcmp(a, "--scratch")) {
-			const char *why = NULL;
-
-			if (xb_parse_size(argv[++i], &scratch, &why) < 0 ||
-			    scratch < 2u << 20 || scratch % XB_PAGE_SIZE) {
-				xb_cli_error("--scratch: %s",
-					     why ? why
-						 : "at least 2MiB, in whole "
-						   "4KiB pages");
-				return XB_EXIT_USAGE;
-			}
-		} else if (!strcmp(a, "--type")) {
-			if (parse_type(argv[++i], &type) < 0) {
-				xb_cli_error("--type: expected hvm, pvh or pv, "
-					     "got '%s'",
-					     argv[i]);
-				return XB_EXIT_USAGE;
-			}
-			type_set = true;
-		} else if (!strcmp(a, "--domid")) {
-			if (xb_cli_parse_u64(a, argv[++i], &domid))
-				return XB_EXIT_USAGE;
-			if (domid > 0x7fef) {
-				xb_cli_error("--domid: %s is not a guest "
-					     "domain id",
-					     argv[i]);
-				return XB_EXIT_USAGE;
-			}
-			opt.domid_set = true;
-			opt.domid = (int)domid;
-		} else if (!strcmp(a, "--policy")) {
-			opt.policy = argv[++i];
-		} else if (!strcmp(a, "--out")) {
-			out = argv[++i];
-		} else if (!strcmp(a, "--seed")) {
-			if (xb_cli_parse_u64(a, argv[++i], &opt.seed))
-				return XB_EXIT_USAGE;
-			opt.seed_set = true;
-		} else if (!strcmp(a, "--fail-after-events")) {
-			if (xb_cli_parse_u64(a, argv[++i],
-					     &opt.fail_after_events))
-				return XB_EXIT_USAGE;
-		} else if (a[0] == '-') {
-			xb_cli_error("unknown option '%s'\n%s", a, usage);
-			return XB_EXIT_USAGE;
-		} else if (path) {
-			xb_cli_error("one scenario at a time (got '%s' and "
-				     "'%s')",
-				     path, a);
-			return XB_EXIT_USAGE;
-		} else {
-			path = a;
-		}
+	if (xb_cli_parse(argc, argv, opts, &path, "scenario") < 0)
+		return XB_EXIT_USAGE;
+	/* Real memory: contents are verified around every hypercall. */
+	opt.verify_content = !no_verify;
+	if (size && (xb_parse_size(size, &scratch, &why) < 0 ||
+		     scratch < 2u << 20 || scratch % XB_PAGE_SIZE)) {
+		xb_cli_error("--scratch: %s",
+			     why ? why : "at least 2MiB, in whole 4KiB pages");
+		return XB_EXIT_USAGE;
 	}
+	if (type_name && parse_type(type_name, &type) < 0) {
+		xb_cli_error("--type: expected hvm, pvh or pv, got '%s'",
+			     type_name);
+		return XB_EXIT_USAGE;
+	}
+	if (opt.domid_set && domid > 0x7fef) {
+		xb_cli_error("--domid: %llu is not a guest domain id",
+			     (unsigned long long)domid);
+		return XB_EXIT_USAGE;
+	}
+	opt.domid = (int)domid;
 	if (!path || (!scratch && !opt.domid_set)) {
 		xb_cli_error("%s", usage);
 		return XB_EXIT_USAGE;
@@ -148,7 +114,7 @@ int cmd_drive(int argc, char **argv)
 		xb_cli_error("--scratch and --domid exclude each other");
 		return XB_EXIT_USAGE;
 	}
-	if (scratch && !type_set) {
+	if (scratch && !type_name) {
 		xb_cli_error("--scratch needs --type hvm|pvh|pv");
 		return XB_EXIT_USAGE;
 	}
@@ -173,7 +139,7 @@ int cmd_drive(int argc, char **argv)
 
 	if (!sc)
 		return XB_EXIT_USAGE;
-	fit_scenario(sc, type_set, type, scratch / XB_PAGE_SIZE);
+	fit_scenario(sc, type_name != NULL, type, scratch / XB_PAGE_SIZE);
 
 	int status = xb_cli_run_report(sc, &opt, out, json);
 

@@ -77,33 +77,16 @@ int cmd_replay(int argc, char **argv)
 	bool json = false, confirmed = false, domid_set = false;
 	uint64_t domid = 0;
 
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
+	const struct xb_cli_opt opts[] = {
+	    {"--json", XB_CLI_FLAG, &json, NULL},
+	    {"--i-own-this-domain", XB_CLI_FLAG, &confirmed, NULL},
+	    {"--backend", XB_CLI_STRING, &opt.backend, NULL},
+	    {"--domid", XB_CLI_U64, &domid, &domid_set},
+	    {NULL, XB_CLI_FLAG, NULL, NULL},
+	};
 
-		if (!strcmp(a, "--json")) {
-			json = true;
-		} else if (!strcmp(a, "--i-own-this-domain")) {
-			confirmed = true;
-		} else if (a[0] == '-' && a[1] == '-' && i + 1 >= argc) {
-			xb_cli_error("option '%s' needs a value", a);
-			return XB_EXIT_USAGE;
-		} else if (!strcmp(a, "--backend")) {
-			opt.backend = argv[++i];
-		} else if (!strcmp(a, "--domid")) {
-			if (xb_cli_parse_u64(a, argv[++i], &domid))
-				return XB_EXIT_USAGE;
-			domid_set = true;
-		} else if (a[0] == '-') {
-			xb_cli_error("unknown option '%s'", a);
-			return XB_EXIT_USAGE;
-		} else if (path) {
-			xb_cli_error("one trace at a time (got '%s' and '%s')",
-				     path, a);
-			return XB_EXIT_USAGE;
-		} else {
-			path = a;
-		}
-	}
+	if (xb_cli_parse(argc, argv, opts, &path, "trace") < 0)
+		return XB_EXIT_USAGE;
 	if (!path) {
 		xb_cli_error("usage: xballoon replay TRACE [--backend "
 			     "mock|xen] [--domid N --i-own-this-domain] "

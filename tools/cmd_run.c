@@ -30,6 +30,47 @@ int xb_cli_parse_u64(const char *opt, const char *s, uint64_t *v)
 	return 0;
 }
 
+int xb_cli_parse(int argc, char **argv, const struct xb_cli_opt *opts,
+		 const char **operand, const char *what)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const struct xb_cli_opt *o = opts;
+
+		while (o->name && strcmp(o->name, a))
+			o++;
+		if (!o->name && a[0] == '-') {
+			xb_cli_error("unknown option '%s'", a);
+			return -1;
+		}
+		if (!o->name) {
+			if (*operand) {
+				xb_cli_error("one %s at a time (got '%s' and "
+					     "'%s')",
+					     what, *operand, a);
+				return -1;
+			}
+			*operand = a;
+			continue;
+		}
+		if (o->given)
+			*o->given = true;
+		if (o->kind == XB_CLI_FLAG) {
+			*(bool *)o->dst = true;
+			continue;
+		}
+		if (i + 1 >= argc) {
+			xb_cli_error("option '%s' needs a value", a);
+			return -1;
+		}
+		if (o->kind == XB_CLI_STRING)
+			*(const char **)o->dst = argv[++i];
+		else if (xb_cli_parse_u64(a, argv[++i], o->dst))
+			return -1;
+	}
+	return 0;
+}
+
 struct xb_scenario *xb_cli_load(const char *path, const char *policy)
 {
 	GError *err = NULL;
@@ -50,52 +91,32 @@ struct xb_scenario *xb_cli_load(const char *path, const char *policy)
 int cmd_run(int argc, char **argv)
 {
 	struct xb_run_options opt = {.progress = isatty(2)};
-	const char *path = NULL, *out = NULL;
+	const char *path = NULL, *out = NULL, *map_every = NULL;
 	bool json = false;
+	const struct xb_cli_opt opts[] = {
+	    {"--json", XB_CLI_FLAG, &json, NULL},
+	    {"--verify-content", XB_CLI_FLAG, &opt.verify_content, NULL},
+	    {"--policy", XB_CLI_STRING, &opt.policy, NULL},
+	    {"--backend", XB_CLI_STRING, &opt.backend, NULL},
+	    {"--out", XB_CLI_STRING, &out, NULL},
+	    {"--trace", XB_CLI_STRING, &opt.trace, NULL},
+	    {"--map-every", XB_CLI_STRING, &map_every, NULL},
+	    {"--seed", XB_CLI_U64, &opt.seed, &opt.seed_set},
+	    {NULL, XB_CLI_FLAG, NULL, NULL},
+	};
 
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
+	if (xb_cli_parse(argc, argv, opts, &path, "scenario") < 0)
+		return XB_EXIT_USAGE;
+	if (map_every) {
+		const char *why = NULL;
+		xb_ns_t ns;
 
-		if (!strcmp(a, "--json")) {
-			json = true;
-		} else if (!strcmp(a, "--verify-content")) {
-			opt.verify_content = true;
-		} else if (a[0] == '-' && a[1] == '-' && i + 1 >= argc) {
-			xb_cli_error("option '%s' needs a value", a);
+		if (xb_parse_time(map_every, &ns, &why) < 0 || !ns) {
+			xb_cli_error("--map-every: %s",
+				     why ? why : "must be above 0");
 			return XB_EXIT_USAGE;
-		} else if (!strcmp(a, "--policy")) {
-			opt.policy = argv[++i];
-		} else if (!strcmp(a, "--backend")) {
-			opt.backend = argv[++i];
-		} else if (!strcmp(a, "--out")) {
-			out = argv[++i];
-		} else if (!strcmp(a, "--trace")) {
-			opt.trace = argv[++i];
-		} else if (!strcmp(a, "--map-every")) {
-			const char *why = NULL;
-			xb_ns_t ns;
-
-			if (xb_parse_time(argv[++i], &ns, &why) < 0 || !ns) {
-				xb_cli_error("--map-every: %s",
-					     why ? why : "must be above 0");
-				return XB_EXIT_USAGE;
-			}
-			opt.map_every = ns;
-		} else if (!strcmp(a, "--seed")) {
-			if (xb_cli_parse_u64(a, argv[++i], &opt.seed))
-				return XB_EXIT_USAGE;
-			opt.seed_set = true;
-		} else if (a[0] == '-') {
-			xb_cli_error("unknown option '%s'", a);
-			return XB_EXIT_USAGE;
-		} else if (path) {
-			xb_cli_error(
-			    "one scenario at a time (got '%s' and '%s')", path,
-			    a);
-			return XB_EXIT_USAGE;
-		} else {
-			path = a;
 		}
+		opt.map_every = ns;
 	}
 	if (!path) {
 		xb_cli_error("usage: xballoon run SCENARIO [--policy P] "

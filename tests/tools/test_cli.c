@@ -1,0 +1,94 @@
+/*
+ * The command line's option parsing (tools/cmd_run.c xb_cli_parse()) as
+ * users meet it through run, compare, drive and replay: each mistake gets
+ * exactly one error line and exit status 2, and nothing runs.
+ */
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+#include <glib.h>
+#include <string.h>
+
+struct cli_case {
+	const char *args;   /* space-separated, after the binary */
+	const char *stderr; /* the whole of stderr                */
+};
+
+static void run_cli(const char *args, int *status, char **err)
+{
+	char **words = g_strsplit(args, " ", -1);
+	GPtrArray *argv = g_ptr_array_new();
+	GError *gerr = NULL;
+	char *out = NULL;
+
+	g_ptr_array_add(argv, (char *)XB_BINARY);
+	for (char **w = words; *w; w++)
+		g_ptr_array_add(argv, *w);
+	g_ptr_array_add(argv, NULL);
+	cr_assert(g_spawn_sync(XB_SOURCE_DIR, (char **)argv->pdata, NULL,
+			       G_SPAWN_DEFAULT, NULL, NULL, &out, err, status,
+			       &gerr),
+		  "cannot run %s: %s", XB_BINARY, gerr ? gerr->message : "?");
+	g_free(out);
+	g_ptr_array_free(argv, TRUE);
+	g_strfreev(words);
+}
+
+/* Parameters cross into the test's own process as bytes: pass indices
+ * into this table, not pointers. */
+static const struct cli_case cases[] = {
+    {"run scenarios/boot-shrink.yaml --seed",
+     "xballoon: error: option '--seed' needs a value\n"},
+    {"run scenarios/boot-shrink.yaml --seed 1x",
+     "xballoon: error: --seed: expected a non-negative integer, got "
+     "'1x'\n"},
+    {"run scenarios/boot-shrink.yaml scenarios/fragmenter.yaml",
+     "xballoon: error: one scenario at a time (got "
+     "'scenarios/boot-shrink.yaml' and 'scenarios/fragmenter.yaml')\n"},
+    {"run scenarios/boot-shrink.yaml --frobnicate",
+     "xballoon: error: unknown option '--frobnicate'\n"},
+    {"run scenarios/boot-shrink.yaml --map-every 0s --out /tmp",
+     "xballoon: error: --map-every: must be above 0\n"},
+    {"compare scenarios/boot-shrink.yaml --policies",
+     "xballoon: error: option '--policies' needs a value\n"},
+    {"replay x.trace --domid 3",
+     "xballoon: error: --domid 3 acts on an existing domain: add "
+     "--i-own-this-domain to confirm\n"},
+    {"drive scenarios/boot-shrink.yaml --scratch 1MiB --type hvm",
+     "xballoon: error: --scratch: at least 2MiB, in whole 4KiB "
+     "pages\n"},
+    {"drive scenarios/boot-shrink.yaml --scratch 64MiB --type vm",
+     "xballoon: error: --type: expected hvm, pvh or pv, got 'vm'\n"},
+    {"drive scenarios/boot-shrink.yaml --scratch 64MiB",
+     "xballoon: error: --scratch needs --type hvm|pvh|pv\n"},
+    {"drive scenarios/boot-shrink.yaml --domid 0 --i-own-this-domain",
+     "xballoon: error: refusing domain 0: xballoon never acts on "
+     "dom0\n"},
+    {"drive scenarios/boot-shrink.yaml --domid 7",
+     "xballoon: error: refusing domain 7: confirm it is yours with "
+     "--domid 7 --i-own-this-domain\n"},
+    {"drive scenarios/boot-shrink.yaml --domid 7 --scratch 64MiB "
+     "--type pv",
+     "xballoon: error: --scratch and --domid exclude each other\n"},
+};
+
+ParameterizedTestParameters(cli, one_error_line_and_status_2)
+{
+	static unsigned idx[G_N_ELEMENTS(cases)];
+
+	for (unsigned i = 0; i < G_N_ELEMENTS(cases); i++)
+		idx[i] = i;
+	return cr_make_param_array(unsigned, idx, G_N_ELEMENTS(idx));
+}
+
+ParameterizedTest(unsigned *i, cli, one_error_line_and_status_2)
+{
+	const struct cli_case *c = &cases[*i];
+	int status;
+	char *err = NULL;
+
+	run_cli(c->args, &status, &err);
+	cr_assert_str_eq(err, c->stderr, "xballoon %s", c->args);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 2,
+		  "xballoon %s: status %#x", c->args, status);
+	g_free(err);
+}
