@@ -2,10 +2,10 @@
  * The policy registry and the knobs every policy understands.
  */
 #include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "xballoon/policy.h"
+#include "xballoon/units.h"
 
 extern const struct xb_policy_ops xb_policy_linux;
 extern const struct xb_policy_ops xb_policy_huge_first;
@@ -42,8 +42,6 @@ const struct xb_policy_ops *xb_policy_find(const char *name)
 		.max = hi, .doc = d                                            \
 	}
 
-#define NS_PER_S 1000000000ull
-
 static const struct xb_knob_desc knobs[] = {
     KNOB("huge", XB_KNOB_BOOL, huge, 0, 1,
 	 "try 2 MiB pages first when inflating and deflating"),
@@ -54,7 +52,7 @@ static const struct xb_knob_desc knobs[] = {
     KNOB("split_refused", XB_KNOB_BOOL, split_refused, 0, 1,
 	 "balloon a refused 2 MiB page as 4 KiB pages"),
     KNOB("exchange_interval", XB_KNOB_TIME, exchange_interval, 1000000ull,
-	 3600 * NS_PER_S, "period of the exchange worker"),
+	 3600 * XB_NS_PER_S, "period of the exchange worker"),
     KNOB("max_retry_count", XB_KNOB_UINT, max_retry_count, 0, 1000000,
 	 "give up after this many failed rounds (0: never)"),
     KNOB("max_schedule_delay", XB_KNOB_SECONDS, max_schedule_delay, 1, 3600,
@@ -71,49 +69,11 @@ const struct xb_knob_desc *xb_policy_knob_table(void)
 	return knobs;
 }
 
-static int parse_u64(const char *s, uint64_t *out)
-{
-	char *end;
-
-	if (*s < '0' || *s > '9')
-		return -EINVAL;
-	errno = 0;
-	*out = strtoull(s, &end, 10);
-	return errno || *end ? -EINVAL : 0;
-}
-
-/* "<integer><unit>" with unit ms, s or min, into ns. */
-static int parse_time_ns(const char *s, uint64_t *ns)
-{
-	static const struct {
-		const char *unit;
-		uint64_t ns;
-	} units[] = {
-	    {"ms", 1000000ull}, {"s", NS_PER_S}, {"min", 60 * NS_PER_S}};
-	char *end;
-
-	if (*s < '0' || *s > '9')
-		return -EINVAL;
-	errno = 0;
-	uint64_t v = strtoull(s, &end, 10);
-
-	if (errno)
-		return -EINVAL;
-	for (unsigned i = 0; i < 3; i++) {
-		if (strcmp(end, units[i].unit))
-			continue;
-		if (v > UINT64_MAX / units[i].ns)
-			return -EINVAL;
-		*ns = v * units[i].ns;
-		return 0;
-	}
-	return -EINVAL;
-}
-
 int xb_policy_set_knob(struct xb_policy_knobs *k, const char *key,
 		       const char *value, const char **why)
 {
 	const struct xb_knob_desc *d = knobs;
+	const char *w;
 	uint64_t v = 0;
 
 	while (d->name && strcmp(d->name, key))
@@ -122,34 +82,37 @@ int xb_policy_set_knob(struct xb_policy_knobs *k, const char *key,
 		*why = "unknown driver knob";
 		return -EINVAL;
 	}
+	/* The shared unit parsers (include/xballoon/units.h), with the
+	 * knob's own explanation of what it takes. */
 	switch (d->type) {
-	case XB_KNOB_BOOL:
-		if (!strcmp(value, "on"))
-			v = 1;
-		else if (strcmp(value, "off")) {
+	case XB_KNOB_BOOL: {
+		bool on;
+
+		if (xb_parse_switch(value, &on, &w)) {
 			*why = "must be on or off";
 			return -EINVAL;
 		}
-		*(bool *)((char *)k + d->offset) = v;
+		*(bool *)((char *)k + d->offset) = on;
 		return 0;
+	}
 	case XB_KNOB_UINT:
-		if (parse_u64(value, &v)) {
+		if (xb_parse_uint(value, UINT64_MAX, &v, &w)) {
 			*why = "must be a non-negative integer";
 			return -EINVAL;
 		}
 		break;
 	case XB_KNOB_TIME:
-		if (parse_time_ns(value, &v)) {
+		if (xb_parse_time(value, &v, &w)) {
 			*why = "must be a time such as 500ms, 1s or 2min";
 			return -EINVAL;
 		}
 		break;
 	case XB_KNOB_SECONDS:
-		if (parse_time_ns(value, &v) || v % NS_PER_S) {
+		if (xb_parse_time(value, &v, &w) || v % XB_NS_PER_S) {
 			*why = "must be a whole number of seconds such as 32s";
 			return -EINVAL;
 		}
-		v /= NS_PER_S;
+		v /= XB_NS_PER_S;
 		break;
 	}
 	if (v < d->min || v > d->max) {

@@ -1,7 +1,8 @@
 /*
  * Scenario files: the v1 YAML contract (docs/scenarios.md) parsed with
- * libyaml into plain structs the runner consumes, the unit parsers, policy
- * knob validation through a caller's table, and the metadata estimate.
+ * libyaml into plain structs the runner consumes (its units are in
+ * include/xballoon/units.h), policy knob validation through a caller's
+ * table, and the metadata estimate.
  *
  * Units, chosen once for the whole struct:
  *   sizes   bytes (uint64), and the same size as 4 KiB frames where the model
@@ -21,18 +22,11 @@
 #include "xballoon/buddy.h"
 #include "xballoon/sim.h"
 #include "xballoon/sys/backend.h" /* enum xb_guest_type */
-#include "xballoon/workload.h"	  /* enum xb_workload_kind */
+#include "xballoon/units.h"
+#include "xballoon/workload.h" /* enum xb_workload_kind */
 
-typedef uint64_t xb_ns_t;
-
-#define XB_NS_PER_MIN (60ull * XB_NS_PER_S)
 /* "never": a workload without lifetime, a fault without `for`. */
 #define XB_NS_FOREVER UINT64_MAX
-/* Longest time a scenario may name: 10^6 simulated seconds (11.6 days). */
-#define XB_TIME_MAX (1000000ull * XB_NS_PER_S)
-
-/* 100% in parts per million. */
-#define XB_PPM 1000000u
 
 #define XB_FRAME_SHIFT 12
 #define XB_FRAME_BYTES (1ull << XB_FRAME_SHIFT)
@@ -252,30 +246,5 @@ void xb_scenario_set_error(const struct xb_scenario *s, struct xb_scn_pos pos,
 const char *xb_guest_type_name(enum xb_guest_type t);
 const char *xb_event_type_name(enum xb_event_type t);
 const char *xb_fault_op_name(enum xb_fault_op op);
-
-/*
- * Unit parsers (scenario/units.c). Each returns 0, -EINVAL for malformed
- * text or -ERANGE for a value out of range, and then sets *why to a static
- * explanation. Numbers are decimal, may have a fraction ("1.5GiB") when the
- * result is exact, and never a sign or spaces.
- */
-/* B, KiB, MiB, GiB, TiB (K, M, G, T the same); PiB, EiB parse so that they
- * can be refused by size. A bare number is an error. */
-int xb_parse_size(const char *s, uint64_t *bytes, const char **why);
-/* ms, s, min; at most XB_TIME_MAX. A bare number is an error. */
-int xb_parse_time(const char *s, xb_ns_t *ns, const char **why);
-/* "N%", 0..100%, exact to 1 ppm (4 decimals). */
-int xb_parse_share(const char *s, uint32_t *ppm, const char **why);
-/* "N%/s", share 0..100% per second. */
-int xb_parse_rate(const char *s, uint32_t *ppm_per_s, const char **why);
-/* Decimal unsigned integer, at most max. */
-int xb_parse_uint(const char *s, uint64_t max, uint64_t *v, const char **why);
-/* "on" | "off". */
-int xb_parse_switch(const char *s, bool *on, const char **why);
-
-/* Writes "4GiB", "512MiB", "6KiB" or "12345B" into buf; returns buf. */
-char *xb_format_size(uint64_t bytes, char *buf, size_t len);
-/* Writes "170s", "500ms", "2min" or "12345ns" into buf; returns buf. */
-char *xb_format_time(xb_ns_t ns, char *buf, size_t len);
 
 #endif

@@ -11,6 +11,7 @@
 
 #include "support/testutil.h"
 #include "xballoon/backend.h"
+#include "xballoon/policy.h"
 #include "xballoon/scenario.h"
 
 #define GiB (1ull << 30)
@@ -657,4 +658,31 @@ Test(written, the_largest_host_is_one_buddy_full)
 	g_free(expected);
 	g_free(text);
 	g_free(path);
+}
+
+/* Knob values go through the same unit parsers as the rest of the file:
+ * exact fractions of a time are accepted, the knob's own message explains
+ * what a bad value should look like, ranges come from the knob table. */
+Test(written, knob_values_use_the_shared_unit_parsers)
+{
+	const struct xb_policy_ops *p = xb_policy_find("huge-first");
+	struct xb_policy_knobs k = p->defaults;
+	const char *why = NULL;
+
+	cr_assert_eq(xb_policy_set_knob(&k, "exchange_interval", "1.5s", &why),
+		     0);
+	cr_assert_eq(k.exchange_interval, 1500000000ull);
+	cr_assert_eq(xb_policy_set_knob(&k, "max_schedule_delay", "32s", &why),
+		     0);
+	cr_assert_eq(k.max_schedule_delay, 32);
+	cr_assert_eq(xb_policy_set_knob(&k, "max_schedule_delay", "1.5s", &why),
+		     -EINVAL);
+	cr_assert_str_eq(why, "must be a whole number of seconds such as 32s");
+	cr_assert_eq(xb_policy_set_knob(&k, "batch", "-1", &why), -EINVAL);
+	cr_assert_str_eq(why, "must be a non-negative integer");
+	cr_assert_eq(xb_policy_set_knob(&k, "batch", "513", &why), -ERANGE);
+	cr_assert_eq(xb_policy_set_knob(&k, "compaction", "off", &why), 0);
+	cr_assert_not(k.compaction);
+	cr_assert_eq(xb_policy_set_knob(&k, "compaction", "no", &why), -EINVAL);
+	cr_assert_str_eq(why, "must be on or off");
 }
