@@ -21,10 +21,11 @@ struct rig {
 	struct xb_driver d;
 };
 
-static bool rig_compact(struct xb_zone *z, void *priv, unsigned order,
-			unsigned mt)
+static enum xb_compact_result rig_compact(struct xb_zone *z, void *priv,
+					  unsigned order, unsigned mt,
+					  unsigned prio)
 {
-	return xb_compact_direct(&((struct rig *)priv)->comp, order, mt);
+	return xb_compact_direct(&((struct rig *)priv)->comp, order, mt, prio);
 }
 
 static const struct xb_zone_ops rig_ops = {.compact = rig_compact};

@@ -611,19 +611,19 @@ static enum xb_compact_result compact_finished(struct xb_compact_control *cc)
  * fragmentation (costly orders only; Linux's NOT_SUITABLE_ZONE, reported
  * as SKIPPED).
  */
-static enum xb_compact_result compaction_suitable(struct xb_compactor *c,
-						  unsigned order)
+enum xb_compact_result xb_compaction_suitable(const struct xb_compactor *c,
+					      unsigned order)
 {
-	struct xb_zone *z = c->zone;
+	const struct xb_zone *z = c->zone;
 	uint64_t mark;
 
-	if (xb_zone_watermark_ok(z, order, z->watermark[XB_WMARK_MIN]))
+	if (xb_zone_watermark_ok(z, order, xb_zone_wmark(z, XB_WMARK_MIN)))
 		return XB_COMPACT_SUCCESS;
-	mark =
-	    order > 3 ? z->watermark[XB_WMARK_LOW] : z->watermark[XB_WMARK_MIN];
+	mark = order > XB_COSTLY_ORDER ? xb_zone_wmark(z, XB_WMARK_LOW)
+				       : xb_zone_wmark(z, XB_WMARK_MIN);
 	if (!xb_zone_watermark_ok(z, 0, mark + (2ull << order)))
 		return XB_COMPACT_SKIPPED;
-	if (order > 3) {
+	if (order > XB_COSTLY_ORDER) {
 		/* fragmentation_index() in thousandths, as the sysctl. */
 		double fi = xb_zone_frag_index(z, order);
 		int64_t idx = (int64_t)(fi * 1000.0 + (fi < 0 ? -0.5 : 0.5));
@@ -660,7 +660,7 @@ enum xb_compact_result xb_compact_zone(struct xb_compact_control *cc)
 	cc->total_migrate_scanned = cc->total_free_scanned = 0;
 	cc->nr_migrated = cc->nr_migrate_failed = 0;
 	if (cc->order >= 0) {
-		ret = compaction_suitable(c, (unsigned)cc->order);
+		ret = xb_compaction_suitable(c, (unsigned)cc->order);
 		if (ret == XB_COMPACT_SUCCESS || ret == XB_COMPACT_SKIPPED)
 			return ret;
 	}
@@ -800,56 +800,58 @@ static enum xb_compact_result compact_zone_order(struct xb_compactor *c,
 }
 
 /*
- * __alloc_pages_direct_compact() as the slow path runs it: Linux tries an
- * async run (COMPACT_PRIO_ASYNC) and, through should_compact_retry(), a
- * sync-light one (COMPACT_PRIO_SYNC_LIGHT); the zone calls this hook once
- * per slow path, so both happen here, behind one deferral check and
- * counted as one stall. A deferred attempt counts as a stall and a
- * failure, as Linux's code does (try_to_compact_pages() reports DEFERRED,
- * which is not SKIPPED). "Page obtained" is judged as the zone's retry
- * will judge it: the order's min-watermark check, which also requires a
- * free block of the order on some list the allocation may use.
+ * try_to_compact_pages() + the accounting of __alloc_pages_direct_compact()
+ * for one zone at priority `prio`: a deferred zone is passed over (only the
+ * sync-full priority ignores deferral), an async run never defers, a
+ * sync run that scanned the zone in vain does. SKIPPED is not a stall; the
+ * rest count compact_stall and then compact_success or compact_fail by the
+ * allocator's own test, the order's min-watermark check.
  */
-bool xb_compact_direct(struct xb_compactor *c, unsigned order, unsigned mt)
+enum xb_compact_result xb_compact_direct(struct xb_compactor *c, unsigned order,
+					 unsigned mt, unsigned prio)
 {
 	struct xb_zone *z = c->zone;
 	enum xb_compact_result r;
 
 	if (order == 0)
-		return false;
-	if (xb_compact_deferred(c, (int)order)) {
+		return XB_COMPACT_SKIPPED;
+	if (prio > XB_MIN_COMPACT_PRIORITY &&
+	    xb_compact_deferred(c, (int)order)) {
 		c->stats.compact_deferred++;
-		c->stats.compact_stall++;
-		c->stats.compact_fail++;
-		return false;
-	}
-	r = compact_zone_order(c, order, mt, XB_MIGRATE_ASYNC);
-	if (r == XB_COMPACT_SKIPPED)
-		return false;
-	c->stats.compact_stall++;
-	if (r != XB_COMPACT_SUCCESS) {
-		r = compact_zone_order(c, order, mt, XB_MIGRATE_SYNC_LIGHT);
-		if (r == XB_COMPACT_COMPLETE || r == XB_COMPACT_PARTIAL_SKIPPED)
+		r = XB_COMPACT_DEFERRED;
+	} else {
+		r = compact_zone_order(c, order, mt,
+				       prio == XB_COMPACT_PRIO_ASYNC
+					   ? XB_MIGRATE_ASYNC
+					   : XB_MIGRATE_SYNC_LIGHT);
+		if (r == XB_COMPACT_SUCCESS)
+			xb_compact_defer_reset(c, (int)order, false);
+		else if (prio != XB_COMPACT_PRIO_ASYNC &&
+			 (r == XB_COMPACT_COMPLETE ||
+			  r == XB_COMPACT_PARTIAL_SKIPPED))
 			xb_compact_defer(c, (int)order);
 	}
-	if (r == XB_COMPACT_SUCCESS)
-		xb_compact_defer_reset(c, (int)order, false);
-	if (xb_zone_watermark_ok(z, order, z->watermark[XB_WMARK_MIN])) {
+	if (r == XB_COMPACT_SKIPPED)
+		return r;
+	c->stats.compact_stall++;
+	if (xb_zone_watermark_ok(z, order, xb_zone_wmark(z, XB_WMARK_MIN))) {
 		c->blockskip_flush = false;
 		xb_compact_defer_reset(c, (int)order, true);
 		c->stats.compact_success++;
-		return true;
+	} else {
+		c->stats.compact_fail++;
 	}
-	c->stats.compact_fail++;
-	return false;
+	return r;
 }
 
-bool xb_compact_hook(struct xb_zone *z, void *priv, unsigned order, unsigned mt)
+enum xb_compact_result xb_compact_hook(struct xb_zone *z, void *priv,
+				       unsigned order, unsigned mt,
+				       unsigned prio)
 {
 	struct xb_compactor *c = priv;
 
 	xb_assert(c->zone == z);
-	return xb_compact_direct(c, order, mt);
+	return xb_compact_direct(c, order, mt, prio);
 }
 
 /* proactive_compact_node() */
@@ -869,14 +871,75 @@ static enum xb_compact_result proactive_compact(struct xb_compactor *c)
 	return xb_compact_zone(&cc);
 }
 
-/*
- * kcompactd()'s timeout branch. The skip-hint flush stands in for
- * kswapd's reset_isolation_suitable() before it sleeps (no kswapd here).
- */
-enum xb_compact_result xb_compact_proactive(struct xb_compactor *c)
+void xb_compact_blockskip_flush(struct xb_compactor *c)
 {
 	if (c->blockskip_flush)
 		reset_isolation_suitable(c);
+}
+
+/* wakeup_kcompactd() */
+void xb_wakeup_kcompactd(struct xb_compactor *c, unsigned order)
+{
+	if (!order)
+		return;
+	if (c->kcompactd_max_order < order)
+		c->kcompactd_max_order = order;
+	if (c->kcompactd_woken)
+		return; /* !wq_has_sleeper(): it is awake already */
+	/* kcompactd_node_suitable() */
+	if (xb_compaction_suitable(c, c->kcompactd_max_order) !=
+	    XB_COMPACT_CONTINUE)
+		return;
+	c->kcompactd_woken = true;
+	if (c->kick)
+		c->kick(c->kick_priv);
+}
+
+/*
+ * kcompactd_do_work(): kcompactd compacts with GFP_KERNEL, so the run's
+ * migratetype is UNMOVABLE (what compact_finished() looks for), sync-light,
+ * honouring skip hints; it is not direct compaction, so it takes source
+ * pages from every pageblock type.
+ */
+void xb_kcompactd_do_work(struct xb_compactor *c)
+{
+	unsigned order = c->kcompactd_max_order;
+	struct xb_compact_control cc = {
+	    .zone = c->zone,
+	    .c = c,
+	    .order = (int)order,
+	    .migratetype = XB_MT_UNMOVABLE,
+	    .mode = XB_MIGRATE_SYNC_LIGHT,
+	};
+	enum xb_compact_result r;
+
+	c->kcompactd_woken = false;
+	c->stats.compact_daemon_wake++;
+	/* A wake-up resets kcompactd's timeout: the proactive back-off is
+	 * lost, as in kcompactd(). */
+	c->proactive_defer = 0;
+	if (order && !xb_compact_deferred(c, (int)order) &&
+	    xb_compaction_suitable(c, order) == XB_COMPACT_CONTINUE) {
+		r = xb_compact_zone(&cc);
+		if (r == XB_COMPACT_SUCCESS)
+			xb_compact_defer_reset(c, (int)order, false);
+		else if (r == XB_COMPACT_PARTIAL_SKIPPED ||
+			 r == XB_COMPACT_COMPLETE)
+			xb_compact_defer(c, (int)order);
+		c->stats.compact_daemon_migrate_scanned +=
+		    cc.total_migrate_scanned;
+		c->stats.compact_daemon_free_scanned += cc.total_free_scanned;
+	}
+	if (c->kcompactd_max_order <= order)
+		c->kcompactd_max_order = 0;
+}
+
+/*
+ * kcompactd()'s timeout branch (proactive compaction). Stale skip hints
+ * are kswapd's to clear (xb_compact_blockskip_flush()).
+ */
+enum xb_compact_result xb_compact_proactive(struct xb_compactor *c)
+{
 	if (c->proactive_defer) {
 		c->proactive_defer--;
 		return XB_COMPACT_DEFERRED;

@@ -283,14 +283,15 @@ enum xb_bp_state xb_drv_decrease_small(struct xb_driver *d, uint64_t nr,
 	for (; k < n; k++) {
 		xb_pfn_t pfn;
 
-		/* GFP_BALLOON: may reclaim once, never retries; the seed's
-		 * small pages come from the core balloon device instead. */
+		/* GFP_BALLOON: wakes kswapd, may reclaim once, never
+		 * retries. The seed's small pages come from the core balloon
+		 * device instead: balloon_page_alloc() asks for the same
+		 * flags but movable (balloon_mapping_gfp_mask()). */
 		if (movable)
-			pfn =
-			    xb_balloon_page_alloc(&d->small, XB_ALLOC_RECLAIM);
+			pfn = xb_balloon_page_alloc(&d->small, XB_GFP_BALLOON);
 		else
 			pfn = xb_zone_alloc(d->zone, 0, XB_MT_UNMOVABLE,
-					    XB_ALLOC_RECLAIM, d->batch_owner,
+					    XB_GFP_BALLOON, d->batch_owner,
 					    (uint32_t)k);
 		if (pfn == XB_NIL) {
 			state = XB_BP_EAGAIN;
@@ -831,11 +832,11 @@ bool xb_drv_coalesce(struct xb_driver *d)
 
 	if (d->small.nr_pages < XB_HUGE_PAGES)
 		return false;
-	/* GFP_HIGHUSER | __GFP_NORETRY: one round of reclaim and compaction
-	 * to find the 2 MiB page. */
+	/* GFP_HIGHUSER | __GFP_NORETRY, asked for as movable like the
+	 * balloon's 2 MiB pages: the costly __GFP_NORETRY slow path (async
+	 * compaction; when it ran, one reclaim and one more async run). */
 	xb_pfn_t g = xb_zone_alloc(d->zone, XB_HUGE_ORDER, XB_MT_MOVABLE,
-				   XB_ALLOC_COMPACT | XB_ALLOC_RECLAIM,
-				   d->batch_owner, 0);
+				   XB_GFP_BALLOON, d->batch_owner, 0);
 	if (g == XB_NIL) {
 		d->stats.huge.failed++;
 		return false;

@@ -27,6 +27,42 @@ int xb_workload_kind_from_name(const char *name)
 	return -1;
 }
 
+const char *const xb_thp_mode_names[XB_THP_NR] = {"always", "madvise", "never"};
+const char *const xb_thp_defrag_names[XB_THP_DEFRAG_NR] = {
+    "always", "defer", "defer+madvise", "madvise", "never"};
+
+/*
+ * Small pages: anon and the fragmenter are GFP_HIGHUSER_MOVABLE, slab is
+ * GFP_KERNEL | __GFP_RECLAIMABLE, kernel allocations GFP_KERNEL: all may
+ * wake kswapd, reclaim and compact. Page cache grows into free memory and
+ * only wakes kswapd: a file read under pressure evicts other cache through
+ * kswapd rather than reclaiming directly (docs/simulation.md says why).
+ */
+unsigned xb_workload_gfp(enum xb_workload_kind kind)
+{
+	return kind == XB_WL_PAGECACHE ? XB_ALLOC_KSWAPD : XB_GFP_KERNEL;
+}
+
+/* alloc_hugepage_direct_gfpmask() (mm/huge_memory.c, 6.1). */
+unsigned xb_thp_gfp(enum xb_thp_defrag defrag, bool madvised)
+{
+	const unsigned direct = XB_ALLOC_RECLAIM | XB_ALLOC_COMPACT;
+
+	switch (defrag) {
+	case XB_THP_DEFRAG_ALWAYS:
+		return XB_GFP_TRANSHUGE | (madvised ? 0 : XB_ALLOC_NORETRY);
+	case XB_THP_DEFRAG_DEFER:
+		return XB_GFP_TRANSHUGE_LIGHT | XB_ALLOC_KSWAPD;
+	case XB_THP_DEFRAG_DEFER_MADVISE:
+		return XB_GFP_TRANSHUGE_LIGHT |
+		       (madvised ? direct : XB_ALLOC_KSWAPD);
+	case XB_THP_DEFRAG_MADVISE:
+		return XB_GFP_TRANSHUGE_LIGHT | (madvised ? direct : 0);
+	default:
+		return XB_GFP_TRANSHUGE_LIGHT;
+	}
+}
+
 static unsigned kind_mt(enum xb_workload_kind kind)
 {
 	switch (kind) {
@@ -171,18 +207,26 @@ static bool grow_one(struct xb_workload *w, uint64_t want)
 
 	if (w->nr == w->cap)
 		return false;
-	/* THP faults try a huge page without direct compaction (defrag =
-	 * madvise) and fall back to a small page. */
-	if (w->spec.kind == XB_WL_THP && want >= 512)
-		pfn = xb_zone_alloc(z, 9, mt, 0, w->owner, 0);
-	/* Page cache fills what memory is free and never reclaims to grow:
-	 * under pressure a file read evicts other cache, so the cache stays
-	 * the size memory allows. Everything else may reclaim page cache. */
+	/* A huge page fault (do_huge_pmd_anonymous_page()) where THP
+	 * applies: madvised regions unless THP is never, every anonymous
+	 * region when it is always. A failed one falls back to a small
+	 * page. */
+	bool madvised = w->spec.kind == XB_WL_THP;
+	bool thp = (madvised && w->spec.thp != XB_THP_NEVER) ||
+		   (w->spec.kind == XB_WL_ANON && w->spec.thp == XB_THP_ALWAYS);
+
+	if (thp && want >= XB_PAGEBLOCK_PAGES) {
+		pfn = xb_zone_alloc(z, XB_PAGEBLOCK_ORDER, mt,
+				    xb_thp_gfp(w->spec.defrag, madvised),
+				    w->owner, 0);
+		if (pfn != XB_NIL)
+			w->stats.thp_alloc++;
+		else
+			w->stats.thp_fallback++;
+	}
 	if (pfn == XB_NIL)
-		pfn = xb_zone_alloc(
-		    z, 0, mt,
-		    w->spec.kind == XB_WL_PAGECACHE ? 0 : XB_ALLOC_RECLAIM,
-		    w->owner, 0);
+		pfn = xb_zone_alloc(z, 0, mt, xb_workload_gfp(w->spec.kind),
+				    w->owner, 0);
 	if (pfn == XB_NIL) {
 		w->stats.alloc_failed++;
 		return false;
@@ -289,19 +333,38 @@ void xb_workload_tick(struct xb_workload *w, uint64_t now, uint64_t dt,
 		target =
 		    (uint64_t)((double)w->spec.size * (double)(now - w->start) /
 			       (double)w->spec.ramp);
+	uint64_t churned = 0;
+
 	if (w->spec.churn > 0 && w->nr) {
 		w->churn_debt +=
 		    w->spec.churn * (double)w->held * (double)dt / 1e9;
 		while (w->churn_debt >= 1.0 && w->nr) {
 			uint64_t slot = ring_slot(w, xb_rng_below(rng, w->nr));
+			uint64_t n;
 
 			prefetch_victims(w, rng);
-			w->churn_debt -= (double)free_slot(w, slot);
+			n = free_slot(w, slot);
+			w->churn_debt -= (double)n;
+			churned += n;
 		}
 		if (w->churn_debt < 0)
 			w->churn_debt = 0;
 	}
+	/* Page cache, once filled, reads back what it churned plus, of
+	 * what reclaim dropped, its churn's share of its size per tick: a
+	 * file is read again only when the workload reads it again. */
+	if (w->spec.kind == XB_WL_PAGECACHE && w->filled) {
+		uint64_t refill =
+		    churned + (uint64_t)(w->spec.churn * (double)w->spec.size *
+					 (double)dt / 1e9);
+
+		if (target > w->held + refill)
+			target = w->held + refill;
+	}
 	grow_to(w, target);
+	if (w->spec.kind == XB_WL_PAGECACHE &&
+	    (w->held >= w->spec.size || w->stats.alloc_failed))
+		w->filled = true;
 }
 
 uint64_t xb_workload_reclaim(struct xb_workload *w, uint64_t nr)

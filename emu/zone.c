@@ -89,6 +89,9 @@ struct xb_zone *xb_zone_create(uint64_t nr_frames)
 		pfn += 1ull << o;
 	}
 	z->nr_state[XB_FRAME_UNPOPULATED] = nr_frames;
+	z->watermark_scale_factor = XB_WATERMARK_SCALE_FACTOR_DEFAULT;
+	z->watermark_boost_factor = XB_WATERMARK_BOOST_FACTOR_DEFAULT;
+	z->thp_zones = 1;
 	xb_zone_register_owner(z, "none", NULL, NULL);
 	xb__zone_check(z);
 	return z;
@@ -203,28 +206,67 @@ void xb_zone_online_all(struct xb_zone *z)
 	xb_zone_setup_watermarks(z);
 }
 
+/* int_sqrt() */
+static uint64_t int_sqrt(uint64_t x)
+{
+	uint64_t r = (uint64_t)sqrt((double)x);
+
+	while (r * r > x)
+		r--;
+	while ((r + 1) * (r + 1) <= x)
+		r++;
+	return r;
+}
+
 void xb_zone_setup_watermarks(struct xb_zone *z)
 {
-	/* calculate_min_free_kbytes(): sqrt(lowmem_kbytes * 16), clamped. */
-	uint64_t kbytes = z->managed * 4;
-	uint64_t min_kb = (uint64_t)sqrt((double)kbytes * 16.0);
+	uint64_t min_kb;
 
-	if (min_kb < 128)
-		min_kb = 128;
-	if (min_kb > 262144)
-		min_kb = 262144;
+	if (z->user_min_free_kbytes) {
+		/* min_free_kbytes_sysctl_handler(): the value written wins. */
+		min_kb = z->user_min_free_kbytes;
+	} else {
+		/* calculate_min_free_kbytes(): sqrt(lowmem_kbytes * 16),
+		 * clamped to [128, 262144]; lowmem is nr_free_buffer_pages(),
+		 * the managed pages before any watermark is set. */
+		min_kb = int_sqrt((z->managed - z->reserved) * 4 * 16);
+		if (min_kb < 128)
+			min_kb = 128;
+		if (min_kb > 262144)
+			min_kb = 262144;
+		/* set_recommended_min_free_kbytes() (mm/khugepaged.c), run
+		 * when khugepaged starts, i.e. THP always or madvise: two
+		 * free pageblocks per zone plus MIGRATE_PCPTYPES^2 more,
+		 * capped at 5 % of the buffer pages, and only ever raising. */
+		if (z->thp_enabled) {
+			uint64_t rec = (uint64_t)XB_PAGEBLOCK_PAGES *
+				       z->thp_zones *
+				       (2 + XB_MT_PCPTYPES * XB_MT_PCPTYPES);
+			uint64_t cap = (z->managed - z->reserved) / 20;
+
+			if (rec > cap)
+				rec = cap;
+			if (rec * 4 > min_kb)
+				min_kb = rec * 4;
+		}
+	}
 	z->min_free_kbytes = min_kb;
 
-	/* __setup_per_zone_wmarks() with one zone and
-	 * watermark_scale_factor = 10 (0.1 % of managed pages). */
+	/* __setup_per_zone_wmarks() over the one zone: min from
+	 * min_free_kbytes; the low and high gaps are the larger of min / 4
+	 * and watermark_scale_factor / 10000 of the managed pages. Setting
+	 * the marks clears any boost. */
 	uint64_t min = min_kb >> 2;
-	uint64_t tmp = z->managed * 10 / 10000;
+	uint64_t tmp =
+	    (z->managed - z->reserved) * z->watermark_scale_factor / 10000;
 
 	if (tmp < (min >> 2))
 		tmp = min >> 2;
 	z->watermark[XB_WMARK_MIN] = min;
 	z->watermark[XB_WMARK_LOW] = min + tmp;
 	z->watermark[XB_WMARK_HIGH] = min + 2 * tmp;
+	z->watermark_boost = 0;
+	z->boosted_wakeup = false;
 }
 
 uint64_t xb_zone_free_pages(const struct xb_zone *z)
@@ -286,6 +328,34 @@ uint64_t xb_zone_move_freepages_block(struct xb_zone *z, xb_pfn_t pfn,
 	return moved;
 }
 
+/*
+ * boost_watermark(): raise every watermark by a pageblock, up to
+ * watermark_boost_factor / 10000 of the high mark (at least a pageblock),
+ * so that kswapd reclaims a little more and the next fallback is less
+ * likely. Not in zones smaller than four pageblocks, nor before the marks
+ * are set.
+ */
+static bool boost_watermark(struct xb_zone *z)
+{
+	uint64_t max_boost;
+
+	if (!z->watermark_boost_factor)
+		return false;
+	if ((uint64_t)XB_PAGEBLOCK_PAGES * 4 > z->managed)
+		return false;
+	max_boost =
+	    z->watermark[XB_WMARK_HIGH] * z->watermark_boost_factor / 10000;
+	if (!max_boost)
+		return false;
+	if (max_boost < XB_PAGEBLOCK_PAGES)
+		max_boost = XB_PAGEBLOCK_PAGES;
+	z->watermark_boost += XB_PAGEBLOCK_PAGES;
+	if (z->watermark_boost > max_boost)
+		z->watermark_boost = max_boost;
+	z->stats.wmark_boost++;
+	return true;
+}
+
 /* can_steal_fallback() */
 static bool can_steal_fallback(unsigned order, unsigned start_mt)
 {
@@ -316,12 +386,13 @@ static int find_suitable_fallback(const struct xb_zone *z, unsigned order,
  * its fallback list) is about to serve an allocation of `start_mt`. Large
  * blocks change their pageblocks' type wholesale; smaller ones pull the
  * whole pageblock's free pages over, and claim the pageblock when at least
- * half of it is free or already of a compatible kind. (Watermark boosting,
- * which 6.1 also does here, is not modeled.)
+ * half of it is free or already of a compatible kind. Any steal below
+ * pageblock order boosts the watermarks first (boost_watermark()), and an
+ * allocation that may wake kswapd asks for it at the next rmqueue().
  */
 static void steal_suitable_fallback(struct xb_zone *z, xb_pfn_t pfn,
 				    unsigned order, unsigned start_mt,
-				    bool whole_block)
+				    bool whole_block, unsigned flags)
 {
 	unsigned old_mt = xb_zone_pageblock_mt(z, pfn);
 
@@ -334,6 +405,8 @@ static void steal_suitable_fallback(struct xb_zone *z, xb_pfn_t pfn,
 		xb__buddy_list_move(&z->buddy, pfn, start_mt);
 		return;
 	}
+	if (boost_watermark(z) && (flags & XB_ALLOC_KSWAPD))
+		z->boosted_wakeup = true;
 	if (!whole_block) {
 		xb__buddy_list_move(&z->buddy, pfn, start_mt);
 		return;
@@ -360,7 +433,8 @@ static void steal_suitable_fallback(struct xb_zone *z, xb_pfn_t pfn,
  * steal big and fragment less), except that a movable request that may not
  * steal takes the smallest block instead.
  */
-static bool rmqueue_fallback(struct xb_zone *z, unsigned order, unsigned mt)
+static bool rmqueue_fallback(struct xb_zone *z, unsigned order, unsigned mt,
+			     unsigned flags)
 {
 	bool can_steal;
 	int fmt = -1;
@@ -385,28 +459,195 @@ static bool rmqueue_fallback(struct xb_zone *z, unsigned order, unsigned mt)
 		return false;
 	xb_pfn_t pfn = z->buddy.area[cur][fmt].head;
 
-	steal_suitable_fallback(z, pfn, (unsigned)cur, mt, can_steal);
+	steal_suitable_fallback(z, pfn, (unsigned)cur, mt, can_steal, flags);
 	z->stats.extfrag_fallback++;
 	return true;
 }
 
-/* __rmqueue() */
-static xb_pfn_t rmqueue(struct xb_zone *z, unsigned order, unsigned mt)
+static void wake_kswapd(struct xb_zone *z, unsigned order, unsigned flags)
+{
+	if (z->ops && z->ops->wake_kswapd)
+		z->ops->wake_kswapd(z, z->ops_priv, order, flags);
+}
+
+/* __rmqueue(), and rmqueue()'s wake-up of kswapd for a boosted zone. */
+static xb_pfn_t rmqueue(struct xb_zone *z, unsigned order, unsigned mt,
+			unsigned flags)
 {
 	xb_pfn_t pfn = xb__buddy_alloc(&z->buddy, order, mt);
 
-	if (pfn == XB_NIL && rmqueue_fallback(z, order, mt))
+	if (pfn == XB_NIL && rmqueue_fallback(z, order, mt, flags))
 		pfn = xb__buddy_alloc(&z->buddy, order, mt);
+	if (pfn != XB_NIL && z->boosted_wakeup) {
+		z->boosted_wakeup = false;
+		wake_kswapd(z, 0, 0);
+	}
 	return pfn;
 }
 
+/* get_page_from_freelist() for one zone at watermark `wmark`. */
 static xb_pfn_t try_alloc(struct xb_zone *z, unsigned order, unsigned mt,
 			  unsigned flags, enum xb_wmark wmark)
 {
 	if (!(flags & XB_ALLOC_NOWMARK) &&
-	    !xb_zone_watermark_ok(z, order, z->watermark[wmark]))
+	    !xb_zone_watermark_ok(z, order, xb_zone_wmark(z, wmark)))
 		return XB_NIL;
-	return rmqueue(z, order, mt);
+	return rmqueue(z, order, mt, flags);
+}
+
+/*
+ * __alloc_pages_direct_compact(): compaction at `prio`, then a try at the
+ * min mark. The hook counts compact_stall and its outcome.
+ */
+static xb_pfn_t direct_compact(struct xb_zone *z, unsigned order, unsigned mt,
+			       unsigned flags, unsigned prio,
+			       enum xb_compact_result *result)
+{
+	*result = XB_COMPACT_SKIPPED;
+	if (order == 0 || !(flags & XB_ALLOC_COMPACT) || !z->ops ||
+	    !z->ops->compact)
+		return XB_NIL;
+	z->stats.alloc_compact++;
+	*result = z->ops->compact(z, z->ops_priv, order, mt, prio);
+	if (*result == XB_COMPACT_SKIPPED)
+		return XB_NIL;
+	return try_alloc(z, order, mt, flags, XB_WMARK_MIN);
+}
+
+/* __alloc_pages_direct_reclaim(): reclaim, then a try at the min mark. */
+static xb_pfn_t direct_reclaim(struct xb_zone *z, unsigned order, unsigned mt,
+			       unsigned flags, uint64_t *progress)
+{
+	*progress = 0;
+	if (!(flags & XB_ALLOC_RECLAIM) || !z->ops || !z->ops->reclaim)
+		return XB_NIL;
+	z->stats.allocstall++;
+	*progress = z->ops->reclaim(z, z->ops_priv, order);
+	if (!*progress)
+		return XB_NIL;
+	return try_alloc(z, order, mt, flags, XB_WMARK_MIN);
+}
+
+/*
+ * should_reclaim_retry(): give up after MAX_RECLAIM_RETRIES rounds without
+ * progress (progress of a costly order does not count), or when even
+ * reclaiming everything reclaimable would not pass the min mark.
+ */
+static bool should_reclaim_retry(const struct xb_zone *z, unsigned order,
+				 uint64_t progress, unsigned *no_progress)
+{
+	uint64_t avail = xb_zone_free_pages(z);
+
+	if (progress && order <= XB_COSTLY_ORDER)
+		*no_progress = 0;
+	else
+		(*no_progress)++;
+	if (*no_progress > XB_MAX_RECLAIM_RETRIES)
+		return false;
+	if (z->ops && z->ops->reclaimable)
+		avail += z->ops->reclaimable(z, z->ops_priv);
+	return avail > xb_zone_wmark(z, XB_WMARK_MIN) + (1ull << order);
+}
+
+/*
+ * should_compact_retry(): retry while compaction makes progress (a quarter
+ * of MAX_COMPACT_RETRIES for costly orders); when it failed or withdrew,
+ * retry once more at each higher priority down to the order's minimum.
+ * SKIPPED (too little free memory) retries only if reclaim made progress,
+ * the model's compaction_zonelist_suitable().
+ */
+#define MAX_COMPACT_RETRIES 16
+static bool should_compact_retry(unsigned order, enum xb_compact_result r,
+				 uint64_t progress, unsigned *prio,
+				 unsigned *retries)
+{
+	unsigned max_retries = MAX_COMPACT_RETRIES;
+	unsigned min_prio;
+
+	if (!order)
+		return false;
+	if (xb_compaction_made_progress(r))
+		(*retries)++;
+	if (r == XB_COMPACT_SKIPPED)
+		return progress > 0;
+	if (!xb_compaction_failed(r) && !xb_compaction_withdrawn(r)) {
+		if (order > XB_COSTLY_ORDER)
+			max_retries /= 4;
+		if (*retries <= max_retries)
+			return true;
+	}
+	min_prio = order > XB_COSTLY_ORDER ? XB_MIN_COMPACT_COSTLY_PRIORITY
+					   : XB_MIN_COMPACT_PRIORITY;
+	if (*prio > min_prio) {
+		(*prio)--;
+		*retries = 0;
+		return true;
+	}
+	return false;
+}
+
+/*
+ * __alloc_pages_slowpath(), for one zone and without the OOM killer (an
+ * allocation that would invoke it fails instead):
+ *  1. wake kswapd (__GFP_KSWAPD_RECLAIM) and try at the min mark;
+ *  2. costly orders, and non-movable orders > 0, compact (async) before
+ *     they reclaim; a costly __GFP_NORETRY request fails at once when that
+ *     compaction was SKIPPED or DEFERRED, and keeps the async priority;
+ *  3. the retry loop: kswapd again, min mark, direct reclaim, direct
+ *     compaction; __GFP_NORETRY and costly requests without
+ *     __GFP_RETRY_MAYFAIL stop after one round; the rest retry as
+ *     should_reclaim_retry() and should_compact_retry() allow.
+ */
+static xb_pfn_t alloc_slowpath(struct xb_zone *z, unsigned order, unsigned mt,
+			       unsigned flags)
+{
+	bool costly = order > XB_COSTLY_ORDER;
+	bool can_direct = flags & (XB_ALLOC_RECLAIM | XB_ALLOC_COMPACT);
+	enum xb_compact_result cr = XB_COMPACT_SKIPPED;
+	unsigned prio = XB_INIT_COMPACT_PRIORITY;
+	unsigned no_progress = 0, compact_retries = 0;
+	uint64_t progress;
+	xb_pfn_t pfn;
+
+	if (flags & XB_ALLOC_KSWAPD)
+		wake_kswapd(z, order, flags);
+	pfn = try_alloc(z, order, mt, flags, XB_WMARK_MIN);
+	if (pfn != XB_NIL)
+		return pfn;
+	if (can_direct && (costly || (order > 0 && mt != XB_MT_MOVABLE))) {
+		pfn = direct_compact(z, order, mt, flags, prio, &cr);
+		if (pfn != XB_NIL)
+			return pfn;
+		if (costly && (flags & XB_ALLOC_NORETRY)) {
+			if (cr == XB_COMPACT_SKIPPED ||
+			    cr == XB_COMPACT_DEFERRED)
+				return XB_NIL;
+			prio = XB_INIT_COMPACT_PRIORITY;
+		}
+	}
+	for (;;) {
+		if (flags & XB_ALLOC_KSWAPD)
+			wake_kswapd(z, order, flags);
+		pfn = try_alloc(z, order, mt, flags, XB_WMARK_MIN);
+		if (pfn != XB_NIL || !can_direct)
+			return pfn;
+		pfn = direct_reclaim(z, order, mt, flags, &progress);
+		if (pfn != XB_NIL)
+			return pfn;
+		pfn = direct_compact(z, order, mt, flags, prio, &cr);
+		if (pfn != XB_NIL)
+			return pfn;
+		if (flags & XB_ALLOC_NORETRY)
+			return XB_NIL;
+		if (costly && !(flags & XB_ALLOC_RETRY_MAYFAIL))
+			return XB_NIL;
+		if (should_reclaim_retry(z, order, progress, &no_progress))
+			continue;
+		if (progress && should_compact_retry(order, cr, progress, &prio,
+						     &compact_retries))
+			continue;
+		return XB_NIL;
+	}
 }
 
 xb_pfn_t xb_zone_alloc(struct xb_zone *z, unsigned order, unsigned mt,
@@ -414,38 +655,12 @@ xb_pfn_t xb_zone_alloc(struct xb_zone *z, unsigned order, unsigned mt,
 {
 	xb_assert(order < XB_MAX_ORDER && mt < XB_MT_PCPTYPES);
 
-	/* get_page_from_freelist() at the low mark, then the slow path at
-	 * the min mark, then direct compaction (costly orders first, as
-	 * __alloc_pages_slowpath does), then direct reclaim. */
+	/* __alloc_pages(): get_page_from_freelist() at the low mark, then
+	 * the slow path. */
 	xb_pfn_t pfn = try_alloc(z, order, mt, flags, XB_WMARK_LOW);
 
 	if (pfn == XB_NIL)
-		pfn = try_alloc(z, order, mt, flags, XB_WMARK_MIN);
-	if (pfn == XB_NIL && order > 0 && (flags & XB_ALLOC_COMPACT) &&
-	    z->ops && z->ops->compact) {
-		z->stats.alloc_compact++;
-		if (z->ops->compact(z, z->ops_priv, order, mt))
-			pfn = try_alloc(z, order, mt, flags, XB_WMARK_MIN);
-	}
-	if (pfn == XB_NIL && (flags & XB_ALLOC_RECLAIM) && z->ops &&
-	    z->ops->reclaim) {
-		/* Reclaim enough to get back above the high mark. */
-		uint64_t want = z->watermark[XB_WMARK_HIGH] + (1ull << order);
-		uint64_t free = xb_zone_free_pages(z);
-
-		z->stats.allocstall++;
-		if (z->ops->reclaim(z, z->ops_priv,
-				    want > free ? want - free
-						: (1ull << order)))
-			pfn = try_alloc(z, order, mt, flags, XB_WMARK_MIN);
-		/* Reclaim frees scattered pages: a high-order request
-		 * compacts once more before it gives up, as the slow path
-		 * retries __alloc_pages_direct_compact() after reclaim. */
-		if (pfn == XB_NIL && order > 0 && (flags & XB_ALLOC_COMPACT) &&
-		    z->ops->compact &&
-		    z->ops->compact(z, z->ops_priv, order, mt))
-			pfn = try_alloc(z, order, mt, flags, XB_WMARK_MIN);
-	}
+		pfn = alloc_slowpath(z, order, mt, flags);
 	if (pfn == XB_NIL) {
 		z->stats.alloc_fail++;
 		xb__zone_check(z);
@@ -508,6 +723,50 @@ uint64_t xb_zone_split(struct xb_zone *z, xb_pfn_t pfn, unsigned order)
 	head->order = order;
 	xb__zone_check(z);
 	return n;
+}
+
+uint64_t xb_kernel_reserved_default(uint64_t boot_frames)
+{
+	return boot_frames / 64 + XB_KERNEL_IMAGE_FRAMES;
+}
+
+uint64_t xb_zone_reserve(struct xb_zone *z, xb_pfn_t start, uint64_t n,
+			 uint32_t owner)
+{
+	uint64_t end = (uint64_t)start + n, taken = 0;
+
+	for (uint64_t pfn = start; pfn < end;) {
+		xb_pfn_t h = xb_zone_head(z, (xb_pfn_t)pfn);
+		const struct xb_frame *hf = &z->frames[h];
+		unsigned o = fit_order(pfn, end - pfn, XB_MAX_ORDER - 1);
+
+		if (hf->state != XB_FRAME_FREE) {
+			/* Not free (already someone's): not the kernel's. */
+			pfn = (uint64_t)h + (1ull << hf->order);
+			continue;
+		}
+		if (hf->order < o)
+			o = hf->order; /* then h == pfn: free blocks align */
+		unsigned bo = xb_zone_isolate_free(z, h);
+
+		if (bo > o) {
+			xb_zone_split(z, h, o);
+			for (uint64_t p = h; p < (uint64_t)h + (1ull << bo);
+			     p += 1ull << o)
+				if (p != pfn)
+					xb_zone_free(z, (xb_pfn_t)p);
+		}
+		struct xb_frame *f = &z->frames[pfn];
+
+		xb_zone_set_state(z, (xb_pfn_t)pfn, XB_FRAME_ALLOC, owner);
+		f->type = XB_MT_UNMOVABLE;
+		f->next = XB_NIL;
+		taken += 1ull << o;
+		pfn += 1ull << o;
+	}
+	z->reserved += taken;
+	xb__zone_check(z);
+	return taken;
 }
 
 unsigned xb_zone_isolate_free(struct xb_zone *z, xb_pfn_t pfn)

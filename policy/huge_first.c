@@ -34,13 +34,13 @@ enum xb_bp_state xb__huge_first_increase(struct xb_driver *d, uint64_t nr,
 	return xb_drv_increase_small(d, nr, done);
 }
 
-/* The seed allocates its 2 MiB pages as GFP_HIGHUSER | __GFP_NORETRY:
- * one round of direct reclaim and compaction is allowed. */
+/* The seed allocates its 2 MiB pages as GFP_HIGHUSER | __GFP_NORETRY
+ * (the flags of GFP_BALLOON): kswapd is woken; async compaction first,
+ * and only when it ran, one direct reclaim and one more async run. */
 static enum xb_bp_state hf_decrease(struct xb_driver *d, uint64_t nr,
 				    uint64_t *done)
 {
-	return xb__huge_first_decrease(
-	    d, nr, XB_ALLOC_COMPACT | XB_ALLOC_RECLAIM, done);
+	return xb__huge_first_decrease(d, nr, XB_GFP_BALLOON, done);
 }
 
 /*

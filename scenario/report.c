@@ -44,6 +44,50 @@ static void json_hypercall(FILE *out, const char *name,
 		(unsigned long long)s->failed, last ? "" : ",");
 }
 
+/*
+ * The `vmstat` object: the run's events under the names of Linux's
+ * /proc/vmstat (mm/vmstat.c vmstat_text[]), in that file's order.
+ */
+static void write_vmstat(const struct xb_run_result *r, FILE *out)
+{
+	const struct xb_compact_stats *c = &r->compaction;
+	const struct xb_vmscan_stats *v = &r->vmscan;
+	const struct {
+		const char *name;
+		uint64_t value;
+	} rows[] = {
+	    {"pgalloc_normal", r->zone.pgalloc},
+	    {"allocstall_normal", r->zone.allocstall},
+	    {"pgsteal_kswapd", v->pgsteal_kswapd},
+	    {"pgsteal_direct", v->pgsteal_direct},
+	    {"pgscan_kswapd", v->pgscan_kswapd},
+	    {"pgscan_direct", v->pgscan_direct},
+	    {"pageoutrun", v->pageoutrun},
+	    {"pgmigrate_success", c->pgmigrate_success},
+	    {"pgmigrate_fail", c->pgmigrate_fail},
+	    {"compact_migrate_scanned", c->compact_migrate_scanned},
+	    {"compact_free_scanned", c->compact_free_scanned},
+	    {"compact_isolated", c->compact_isolated},
+	    {"compact_stall", c->compact_stall},
+	    {"compact_fail", c->compact_fail},
+	    {"compact_success", c->compact_success},
+	    {"compact_daemon_wake", c->compact_daemon_wake},
+	    {"compact_daemon_migrate_scanned",
+	     c->compact_daemon_migrate_scanned},
+	    {"compact_daemon_free_scanned", c->compact_daemon_free_scanned},
+	    {"thp_fault_alloc", r->thp_fault_alloc},
+	    {"thp_fault_fallback", r->thp_fault_fallback},
+	    /* Linux counts allocstall per zone; the sum, as tools show it. */
+	    {"allocstall", r->zone.allocstall},
+	};
+
+	fprintf(out, "  \"vmstat\": {");
+	for (size_t i = 0; i < G_N_ELEMENTS(rows); i++)
+		fprintf(out, "%s\"%s\": %llu", i ? ",\n             " : "",
+			rows[i].name, (unsigned long long)rows[i].value);
+	fprintf(out, "},\n");
+}
+
 void xb_report_write_json(const struct xb_run_result *r, FILE *out)
 {
 	const struct xb_guest_metrics *g = &r->guest;
@@ -136,6 +180,7 @@ void xb_report_write_json(const struct xb_run_result *r, FILE *out)
 	    (unsigned long long)r->compaction.compact_stall,
 	    (unsigned long long)r->compaction.compact_success,
 	    (unsigned long long)r->compaction.compact_fail);
+	write_vmstat(r, out);
 	fprintf(out, "  \"events\": %llu,\n",
 		(unsigned long long)r->events_run);
 	fprintf(

@@ -17,6 +17,7 @@
 #include "xballoon/sim.h"
 #include "xballoon/trace.h"
 #include "xballoon/verify.h"
+#include "xballoon/vmscan.h"
 #include "xballoon/workload.h"
 
 /* Workloads advance in steps of this much simulated time. */
@@ -41,6 +42,8 @@ struct run {
 	struct xb_mock *mock;
 	struct xb_zone *zone;
 	struct xb_compactor comp;
+	struct xb_vmscan vmscan; /* direct reclaim and kswapd             */
+	uint64_t kcompactd_gen;	 /* invalidates stale kcompactd timeouts */
 	struct xb_driver drv;
 	bool drv_ready;
 	struct xb_workload **wl; /* by scenario workload index          */
@@ -127,9 +130,10 @@ static void trace_event(struct run *r, uint64_t kind, uint64_t a, uint64_t b)
 	trace_words(r, w, G_N_ELEMENTS(w));
 }
 
-/* ---- reclaim and direct compaction hooks --------------------------------- */
+/* ---- reclaim, compaction and their daemons ------------------------------ */
 
-static uint64_t run_reclaim(struct xb_zone *z, void *priv, uint64_t nr)
+/* What reclaim drops: the oldest page cache (vmscan's shrink callback). */
+static uint64_t run_shrink(void *priv, uint64_t nr)
 {
 	struct run *r = priv;
 	uint64_t got = 0;
@@ -140,39 +144,104 @@ static uint64_t run_reclaim(struct xb_zone *z, void *priv, uint64_t nr)
 	return got;
 }
 
+static uint64_t run_reclaim(struct xb_zone *z, void *priv, unsigned order)
+{
+	struct run *r = priv;
+
+	return xb_try_to_free_pages(&r->vmscan, order);
+}
+
 static uint64_t run_reclaimable(const struct xb_zone *z, void *priv)
 {
 	struct run *r = priv;
 	uint64_t n = 0;
 
-	for (size_t i = 0; i < r->sc->nr_workloads; i++)
+	for (size_t i = 0; r->wl && i < r->sc->nr_workloads; i++)
 		if (r->wl[i] && r->wl[i]->spec.kind == XB_WL_PAGECACHE)
 			n += r->wl[i]->held;
 	return n;
 }
 
-static bool run_compact(struct xb_zone *z, void *priv, unsigned order,
-			unsigned mt)
+static enum xb_compact_result run_compact(struct xb_zone *z, void *priv,
+					  unsigned order, unsigned mt,
+					  unsigned prio)
 {
 	struct run *r = priv;
 
-	return xb_compact_direct(&r->comp, order, mt);
+	return xb_compact_direct(&r->comp, order, mt, prio);
+}
+
+static void run_wake_kswapd(struct xb_zone *z, void *priv, unsigned order,
+			    unsigned flags)
+{
+	struct run *r = priv;
+
+	xb_wakeup_kswapd(&r->vmscan, order, flags);
 }
 
 static const struct xb_zone_ops run_zone_ops = {
     .reclaim = run_reclaim,
     .compact = run_compact,
+    .wake_kswapd = run_wake_kswapd,
     .reclaimable = run_reclaimable,
 };
+
+/*
+ * kswapd and kcompactd are threads of their own in Linux. Here a wake-up
+ * schedules their work at the same simulated time, after the event that
+ * woke them (an allocation burst, such as a balloon worker's batch, runs to
+ * its end first, as it would on a single CPU), and the work takes no
+ * simulated time.
+ */
+static void ev_kswapd(struct xb_sim *s, void *arg, uint64_t data)
+{
+	struct run *r = arg;
+
+	xb_kswapd_run(&r->vmscan);
+	trace_event(r, 5, r->vmscan.stats.pgsteal_kswapd, 0);
+}
+
+static void kick_kswapd(void *priv)
+{
+	struct run *r = priv;
+
+	xb_sim_after(&r->sim, 0, ev_kswapd, r, 0);
+}
+
+static void ev_kcompactd(struct xb_sim *s, void *arg, uint64_t gen);
+
+/* kcompactd's timeout restarts after every wake-up (kcompactd()). */
+static void kcompactd_rearm(struct run *r)
+{
+	r->kcompactd_gen++;
+	xb_sim_after(&r->sim, XB_KCOMPACTD_PERIOD_MS * XB_NS_PER_MS,
+		     ev_kcompactd, r, r->kcompactd_gen);
+}
+
+static void ev_kcompactd_work(struct xb_sim *s, void *arg, uint64_t data)
+{
+	struct run *r = arg;
+
+	xb_kcompactd_do_work(&r->comp);
+	trace_event(r, 6, r->comp.stats.compact_daemon_wake, 0);
+	kcompactd_rearm(r);
+}
+
+static void kick_kcompactd(void *priv)
+{
+	struct run *r = priv;
+
+	xb_sim_after(&r->sim, 0, ev_kcompactd_work, r, 0);
+}
 
 /* ---- checkers ------------------------------------------------------------ */
 
 static void run_checks(struct run *r)
 {
-	bool ok = xb__zone_is_valid(r->zone) &&
-		  xb__compactor_is_valid(&r->comp) &&
-		  xb__driver_is_valid(&r->drv) &&
-		  (!r->mock || xb__mock_is_valid(r->mock));
+	bool ok =
+	    xb__zone_is_valid(r->zone) && xb__compactor_is_valid(&r->comp) &&
+	    xb__vmscan_is_valid(&r->vmscan) && xb__driver_is_valid(&r->drv) &&
+	    (!r->mock || xb__mock_is_valid(r->mock));
 
 	for (size_t i = 0; ok && i < r->sc->nr_workloads; i++)
 		if (r->wl[i])
@@ -310,13 +379,15 @@ static void ev_worker(struct xb_sim *s, void *arg, uint64_t data)
 	xb_sim_after(s, r->drv.knobs.exchange_interval, ev_worker, r, 0);
 }
 
-static void ev_kcompactd(struct xb_sim *s, void *arg, uint64_t data)
+/* kcompactd's timeout branch: proactive compaction. */
+static void ev_kcompactd(struct xb_sim *s, void *arg, uint64_t gen)
 {
 	struct run *r = arg;
 
+	if (gen != r->kcompactd_gen)
+		return; /* a wake-up restarted the timeout */
 	xb_compact_proactive(&r->comp);
-	xb_sim_after(s, XB_KCOMPACTD_PERIOD_MS * XB_NS_PER_MS, ev_kcompactd, r,
-		     0);
+	kcompactd_rearm(r);
 }
 
 static void ev_tick(struct xb_sim *s, void *arg, uint64_t data)
@@ -443,6 +514,8 @@ static void ev_timeline(struct xb_sim *s, void *arg, uint64_t idx)
 		    .lifetime =
 			sw->lifetime == XB_NS_FOREVER ? 0 : sw->lifetime,
 		    .free = (double)sw->free_ppm / XB_PPM,
+		    .thp = r->sc->guest.thp,
+		    .defrag = r->sc->guest.thp_defrag,
 		};
 
 		r->wl[ev->workload] = xb_workload_start(r->zone, &spec, s->now);
@@ -585,6 +658,59 @@ static bool real_domain_is_empty(struct run *r, GError **error)
 	return true;
 }
 
+/*
+ * The zones the guest's kernel would have at or below ZONE_NORMAL, which
+ * set_recommended_min_free_kbytes() counts: ZONE_DMA (the first 16 MiB),
+ * ZONE_DMA32 (up to 4 GiB) and ZONE_NORMAL when boot memory reaches above
+ * 4 GiB. An HVM or PVH guest's memory below 4 GiB ends at hvmloader's MMIO
+ * hole (0xF0000000); the rest is placed above 4 GiB. A PV guest's
+ * pseudo-physical memory has no hole.
+ */
+static unsigned guest_zones(const struct xb_guest *g)
+{
+	uint64_t lowmem_end =
+	    g->type == XB_GUEST_PV ? 4ull << 30 : 0xF0000000ull;
+
+	return 1 + (g->memory > (16ull << 20)) + (g->memory > lowmem_end);
+}
+
+/* The guest kernel's memory-management settings (before boot). */
+static void set_guest_mm(struct xb_zone *z, const struct xb_guest *g)
+{
+	z->thp_enabled = g->thp != XB_THP_NEVER;
+	z->thp_zones = guest_zones(g);
+	z->user_min_free_kbytes = g->min_free_kbytes;
+	z->watermark_scale_factor = g->watermark_scale_factor;
+	z->watermark_boost_factor = g->watermark_boost_factor;
+}
+
+/*
+ * The kernel's own memory, held from boot (xb_zone_reserve()): up to the
+ * image's size at CONFIG_PHYSICAL_START, the rest (memmap and other
+ * top-down memblock allocations) at the end of boot memory. Then the
+ * watermarks are computed over what is left, as Linux computes them over
+ * managed pages.
+ */
+static void reserve_kernel(struct run *r)
+{
+	const struct xb_guest *g = &r->sc->guest;
+	uint64_t n = g->kernel_reserved;
+	uint64_t image =
+	    n < XB_KERNEL_IMAGE_FRAMES ? n : XB_KERNEL_IMAGE_FRAMES;
+	uint64_t at = XB_KERNEL_IMAGE_PFN + image <= g->frames / 2
+			  ? XB_KERNEL_IMAGE_PFN
+			  : 0;
+	uint32_t owner =
+	    xb_zone_register_owner(r->zone, "kernel (memblock)", NULL, NULL);
+
+	if (image)
+		xb_zone_reserve(r->zone, (xb_pfn_t)at, image, owner);
+	if (n > image)
+		xb_zone_reserve(r->zone, (xb_pfn_t)(g->frames - (n - image)),
+				n - image, owner);
+	xb_zone_setup_watermarks(r->zone);
+}
+
 static bool setup(struct run *r, GError **error)
 {
 	const struct xb_scenario *sc = r->sc;
@@ -689,6 +815,11 @@ static bool setup(struct run *r, GError **error)
 	}
 	xb_compactor_init(&r->comp, r->zone);
 	r->comp.proactiveness = (unsigned)knobs.proactiveness;
+	r->comp.kick = kick_kcompactd;
+	r->comp.kick_priv = r;
+	xb_vmscan_init(&r->vmscan, r->zone, &r->comp, run_shrink, kick_kswapd,
+		       r);
+	set_guest_mm(r->zone, &sc->guest);
 	xb_zone_set_ops(r->zone, &run_zone_ops, r);
 	rc = xb_driver_init(&r->drv, r->zone, r->be, policy, &knobs);
 	if (rc < 0) {
@@ -711,6 +842,7 @@ static bool setup(struct run *r, GError **error)
 				      "boot memory");
 		return false;
 	}
+	reserve_kernel(r);
 	/* The report counts the driver's hypercalls, not the domain
 	 * builder's (the digest still covers both). */
 	memset(&r->be->stats, 0, sizeof(r->be->stats));
@@ -767,6 +899,13 @@ static void finish(struct run *r)
 	res->hypercalls = r->be->stats;
 	res->driver = r->drv.stats;
 	res->compaction = r->comp.stats;
+	res->vmscan = r->vmscan.stats;
+	res->zone = r->zone->stats;
+	for (size_t i = 0; i < r->sc->nr_workloads; i++)
+		if (r->wl[i]) {
+			res->thp_fault_alloc += r->wl[i]->stats.thp_alloc;
+			res->thp_fault_fallback += r->wl[i]->stats.thp_fallback;
+		}
 	res->target_pages = r->target;
 	res->current_pages = r->drv.current_pages;
 	res->target_reached = r->drv.current_pages == r->target;
@@ -807,8 +946,7 @@ bool xb_run(const struct xb_scenario *sc, const struct xb_run_options *opt,
 			xb_sim_at(&r.sim, sc->events[i].at, ev_timeline, &r, i);
 		xb_sim_at(&r.sim, 0, ev_tick, &r, 0);
 		xb_sim_at(&r.sim, 0, ev_sample, &r, 0);
-		xb_sim_at(&r.sim, XB_KCOMPACTD_PERIOD_MS * XB_NS_PER_MS,
-			  ev_kcompactd, &r, 0);
+		kcompactd_rearm(&r);
 		if (xb_driver_has_worker(&r.drv))
 			xb_sim_at(&r.sim, r.drv.knobs.exchange_interval,
 				  ev_worker, &r, 0);

@@ -435,12 +435,112 @@ static bool parse_host(struct ctx *c, const struct ynode *m)
 
 /* ---- guest ----------------------------------------------------------- */
 
-enum { G_TYPE, G_MEMORY, G_MAXMEM, G_BOOT_EXTENT, G_MEMOP_MAX_ORDER };
-static const char *const guest_keys[] = {
-    "type", "memory", "maxmem", "boot_extent", "memop_max_order", NULL};
+enum {
+	G_TYPE,
+	G_MEMORY,
+	G_MAXMEM,
+	G_BOOT_EXTENT,
+	G_MEMOP_MAX_ORDER,
+	G_THP,
+	G_THP_DEFRAG,
+	G_MIN_FREE_KBYTES,
+	G_WMARK_SCALE,
+	G_WMARK_BOOST,
+	G_KERNEL_RESERVED,
+};
+static const char *const guest_keys[] = {"type",
+					 "memory",
+					 "maxmem",
+					 "boot_extent",
+					 "memop_max_order",
+					 "thp",
+					 "thp_defrag",
+					 "min_free_kbytes",
+					 "watermark_scale_factor",
+					 "watermark_boost_factor",
+					 "kernel_reserved",
+					 NULL};
 /* Indexed by enum xb_guest_type. */
 static const char *const guest_types[] = {
     [XB_GUEST_PV] = "pv", [XB_GUEST_HVM] = "hvm", [XB_GUEST_PVH] = "pvh"};
+
+/*
+ * The guest kernel's memory-management settings. Defaults are Debian 12's
+ * (linux-image-6.1.0-*-amd64: CONFIG_TRANSPARENT_HUGEPAGE_ALWAYS=y, the
+ * kernel's defrag default `madvise`, watermark_scale_factor 10,
+ * watermark_boost_factor 15000, min_free_kbytes computed at boot).
+ */
+static bool parse_guest_mm(struct ctx *c, const struct keyset *ks)
+{
+	struct xb_guest *g = &c->s->guest;
+	uint64_t v, bytes, frames;
+	int e;
+
+	g->thp = XB_THP_ALWAYS;
+	g->thp_defrag = XB_THP_DEFRAG_MADVISE;
+	g->watermark_scale_factor = XB_WATERMARK_SCALE_FACTOR_DEFAULT;
+	g->watermark_boost_factor = XB_WATERMARK_BOOST_FACTOR_DEFAULT;
+	g->kernel_reserved = xb_kernel_reserved_default(g->frames);
+	if (ks->val[G_THP]) {
+		if (!get_enum(c, ks->val[G_THP], "guest.thp", xb_thp_mode_names,
+			      XB_THP_NR, "always, madvise or never", &e))
+			return false;
+		g->thp = (enum xb_thp_mode)e;
+	}
+	if (ks->val[G_THP_DEFRAG]) {
+		if (!get_enum(c, ks->val[G_THP_DEFRAG], "guest.thp_defrag",
+			      xb_thp_defrag_names, XB_THP_DEFRAG_NR,
+			      "always, defer, defer+madvise, madvise or never",
+			      &e))
+			return false;
+		g->thp_defrag = (enum xb_thp_defrag)e;
+	}
+	/* vm.min_free_kbytes: at most a quarter of the boot memory, so the
+	 * guest keeps memory to run in. */
+	if (ks->val[G_MIN_FREE_KBYTES]) {
+		if (!get_uint(c, ks->val[G_MIN_FREE_KBYTES],
+			      "guest.min_free_kbytes", 128,
+			      g->frames > 128 ? g->frames : 128, &v))
+			return false;
+		g->min_free_kbytes = v;
+	}
+	/* vm.watermark_scale_factor: 1..3000, as the sysctl accepts. */
+	if (ks->val[G_WMARK_SCALE]) {
+		if (!get_uint(c, ks->val[G_WMARK_SCALE],
+			      "guest.watermark_scale_factor", 1, 3000, &v))
+			return false;
+		g->watermark_scale_factor = (unsigned)v;
+	}
+	/* vm.watermark_boost_factor: 0 (off) and up; the boost is capped by
+	 * it as a fraction of the high mark, so 10x the high mark is
+	 * already more than a guest can reclaim. */
+	if (ks->val[G_WMARK_BOOST]) {
+		if (!get_uint(c, ks->val[G_WMARK_BOOST],
+			      "guest.watermark_boost_factor", 0, 100000, &v))
+			return false;
+		g->watermark_boost_factor = (unsigned)v;
+	}
+	if (ks->val[G_KERNEL_RESERVED]) {
+		const struct ynode *n = ks->val[G_KERNEL_RESERVED];
+		char b1[SZ], b2[SZ];
+
+		if (!get_size(c, n, "guest.kernel_reserved", &bytes))
+			return false;
+		if (bytes % XB_FRAME_BYTES)
+			return fail(c, n,
+				    "guest.kernel_reserved must be whole "
+				    "frames of 4KiB");
+		frames = bytes / XB_FRAME_BYTES;
+		if (frames > g->frames / 2)
+			return fail(c, n,
+				    "guest.kernel_reserved %s is more than "
+				    "half of guest.memory %s",
+				    xb_format_size(bytes, b1, sizeof(b1)),
+				    xb_format_size(g->memory, b2, sizeof(b2)));
+		g->kernel_reserved = frames;
+	}
+	return true;
+}
 
 static bool parse_guest(struct ctx *c, const struct ynode *m)
 {
@@ -517,7 +617,7 @@ static bool parse_guest(struct ctx *c, const struct ynode *m)
 			return false;
 		g->memop_max_order = (unsigned)order;
 	}
-	return true;
+	return parse_guest_mm(c, &ks);
 }
 
 /* ---- driver ---------------------------------------------------------- */

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "xballoon/compact_result.h"
 #include "xballoon/zone.h"
 
 /* Pages isolated per migration batch (COMPACT_CLUSTER_MAX). */
@@ -27,40 +28,6 @@
 /* sysctl vm.compaction_proactiveness and vm.extfrag_threshold defaults. */
 #define XB_COMPACT_PROACTIVENESS_DEFAULT 20
 #define XB_EXTFRAG_THRESHOLD_DEFAULT	 500
-
-/* Linux's enum compact_result, same order (the order matters: results are
- * compared with max() when several attempts are combined). */
-enum xb_compact_result {
-	XB_COMPACT_NOT_SUITABLE_ZONE, /* the zone cannot help (fragindex)   */
-	XB_COMPACT_SKIPPED,	      /* not enough free pages to compact   */
-	XB_COMPACT_DEFERRED,	      /* backed off after recent failures   */
-	XB_COMPACT_NO_SUITABLE_PAGE,  /* internal: no page yet, go on       */
-	XB_COMPACT_CONTINUE,	      /* internal: keep scanning            */
-	XB_COMPACT_COMPLETE,	      /* the whole zone was scanned         */
-	XB_COMPACT_PARTIAL_SKIPPED,   /* scanners met, part of zone skipped */
-	XB_COMPACT_CONTENDED,	      /* gave up early (no free targets)    */
-	XB_COMPACT_SUCCESS,	      /* a suitable page is available       */
-};
-
-/* compaction_failed(): the whole zone was scanned and it did not help. */
-static inline bool xb_compaction_failed(enum xb_compact_result r)
-{
-	return r == XB_COMPACT_COMPLETE;
-}
-
-/* compaction_withdrawn(): compaction did not really try; a retry at a
- * higher priority might do better. */
-static inline bool xb_compaction_withdrawn(enum xb_compact_result r)
-{
-	return r == XB_COMPACT_SKIPPED || r == XB_COMPACT_DEFERRED ||
-	       r == XB_COMPACT_CONTENDED || r == XB_COMPACT_PARTIAL_SKIPPED;
-}
-
-/* compaction_made_progress() */
-static inline bool xb_compaction_made_progress(enum xb_compact_result r)
-{
-	return r == XB_COMPACT_SUCCESS;
-}
 
 const char *xb_compact_result_name(enum xb_compact_result r);
 
@@ -82,7 +49,12 @@ enum xb_migrate_mode {
 	X(compact_stall, "direct compaction attempts")                         \
 	X(compact_fail, "direct compaction attempts that found no page")       \
 	X(compact_success, "direct compaction attempts that found a page")     \
-	X(compact_deferred, "direct compaction attempts skipped by deferral")
+	X(compact_deferred, "direct compaction attempts skipped by deferral")  \
+	X(compact_daemon_wake, "kcompactd wake-ups that did work")             \
+	X(compact_daemon_migrate_scanned,                                      \
+	  "frames kcompactd's migrate scanner walked")                         \
+	X(compact_daemon_free_scanned, "frames kcompactd's free scanner "      \
+				       "walked")
 
 struct xb_compact_stats {
 #define XB_STAT_FIELD(name, doc) uint64_t name;
@@ -120,6 +92,14 @@ struct xb_compactor {
 	/* kcompactd periods left to sleep because the last proactive run
 	 * made no progress (the timeout << COMPACT_MAX_DEFER_SHIFT). */
 	unsigned proactive_defer;
+	/* kcompactd's wake-up state (pgdat->kcompactd_max_order and a
+	 * woken kcompactd that has not run yet). kick(kick_priv) asks the
+	 * owner of simulated time to run xb_kcompactd_do_work() soon; NULL:
+	 * wake-ups are recorded but nothing runs. */
+	unsigned kcompactd_max_order;
+	bool kcompactd_woken;
+	void (*kick)(void *kick_priv);
+	void *kick_priv;
 	struct xb_compact_stats stats;
 };
 
@@ -183,29 +163,60 @@ enum xb_compact_result xb_compact_zone(struct xb_compact_control *cc);
 enum xb_compact_result xb_compact_zone_full(struct xb_compactor *c);
 
 /*
- * xb_compact_direct() - direct compaction for a failed allocation of
- * 2^order pages of migratetype mt (the zone's xb_zone_ops.compact body):
- * honours deferral; tries an async run, then a sync-light one; defers
- * after a sync failure. Counts compact_stall / compact_fail /
- * compact_success. Returns true when the allocation may now succeed.
+ * xb_compact_direct() - try_to_compact_pages() for a failed allocation of
+ * 2^order pages of migratetype mt at priority prio (enum
+ * xb_compact_priority): async at XB_COMPACT_PRIO_ASYNC, sync-light below;
+ * honours deferral above sync-full; only a sync run that fails defers.
+ * Counts compact_stall / compact_fail / compact_success as
+ * __alloc_pages_direct_compact() does. Returns the run's result.
  */
-bool xb_compact_direct(struct xb_compactor *c, unsigned order, unsigned mt);
+enum xb_compact_result xb_compact_direct(struct xb_compactor *c, unsigned order,
+					 unsigned mt, unsigned prio);
 
 /* The same, shaped as struct xb_zone_ops.compact (priv: the compactor):
  * `static const struct xb_zone_ops ops = {.compact = xb_compact_hook};`
  * then xb_zone_set_ops(z, &ops, &compactor). */
-bool xb_compact_hook(struct xb_zone *z, void *priv, unsigned order,
-		     unsigned mt);
+enum xb_compact_result xb_compact_hook(struct xb_zone *z, void *priv,
+				       unsigned order, unsigned mt,
+				       unsigned prio);
 
 /*
- * xb_compact_proactive() - one kcompactd period (call every
- * XB_KCOMPACTD_PERIOD_MS of simulated time): clears stale skip hints and,
- * when the fragmentation score is above the high mark, compacts until it
+ * xb_compaction_suitable() - compaction_suitable(): SUCCESS when the
+ * allocation would pass at the min mark, SKIPPED when there is too little
+ * free memory to compact into (low mark for costly orders, min below,
+ * plus compact_gap() = 2 << order) or the fragmentation index blames lack
+ * of memory (costly orders, index <= extfrag_threshold), else CONTINUE.
+ */
+enum xb_compact_result xb_compaction_suitable(const struct xb_compactor *c,
+					      unsigned order);
+
+/*
+ * xb_compact_proactive() - kcompactd's timeout branch (call every
+ * XB_KCOMPACTD_PERIOD_MS of simulated time without a wake-up): when the
+ * fragmentation score is above the high mark, compacts until it
  * drops to the low mark; backs off 64 periods when that made no progress.
  * Returns the run's result, or XB_COMPACT_SKIPPED when nothing ran
  * (XB_COMPACT_DEFERRED while backing off).
  */
 enum xb_compact_result xb_compact_proactive(struct xb_compactor *c);
+
+/*
+ * xb_wakeup_kcompactd() - wakeup_kcompactd(): remember the highest order
+ * asked for and wake kcompactd (through c->kick) when it sleeps and
+ * compaction_suitable() says a run could help.
+ */
+void xb_wakeup_kcompactd(struct xb_compactor *c, unsigned order);
+
+/*
+ * xb_kcompactd_do_work() - kcompactd_do_work(): one sync-light run for
+ * kcompactd_max_order unless deferred or unsuitable; a failed run defers
+ * like sync direct compaction; counts compact_daemon_*.
+ */
+void xb_kcompactd_do_work(struct xb_compactor *c);
+
+/* reset_isolation_suitable() as kswapd calls it before sleeping: clear the
+ * skip hints if direct compaction left them stale (compact_blockskip_flush). */
+void xb_compact_blockskip_flush(struct xb_compactor *c);
 
 /* fragmentation_score_zone(): extfrag_for_order(zone, 9), 0..100. */
 unsigned xb_compact_fragmentation_score(const struct xb_compactor *c);

@@ -14,6 +14,7 @@
 #include <stdio.h>
 
 #include "xballoon/compaction.h"
+#include "xballoon/vmscan.h"
 #include "xballoon/metrics.h"
 #include "xballoon/scenario.h"
 
@@ -78,6 +79,10 @@ struct xb_run_result {
 	struct xb_backend_stats hypercalls;
 	struct xb_driver_stats driver;
 	struct xb_compact_stats compaction;
+	struct xb_vmscan_stats vmscan;
+	struct xb_zone_stats zone;
+	uint64_t thp_fault_alloc;    /* THP faults served a huge page       */
+	uint64_t thp_fault_fallback; /* ... that fell back to small pages   */
 	uint64_t foreign_map_failed; /* foreign_map events refused           */
 	uint64_t events_run;	  /* simulated events processed              */
 	uint64_t checks;	  /* whole-structure checks run              */

@@ -102,6 +102,13 @@ struct xb_guest {
 	uint64_t max_frames;
 	unsigned boot_order;	  /* boot_extent: 9 (2MiB) or 0 (4KiB) */
 	unsigned memop_max_order; /* Xen's domU memop-max-order        */
+	/* The guest kernel's memory management (Debian 12 defaults). */
+	enum xb_thp_mode thp;
+	enum xb_thp_defrag thp_defrag;
+	uint64_t min_free_kbytes; /* 0: computed as Linux does          */
+	unsigned watermark_scale_factor;
+	unsigned watermark_boost_factor;
+	uint64_t kernel_reserved; /* frames the kernel holds from boot   */
 	struct xb_scn_pos pos;	  /* the guest: mapping                */
 	struct xb_scn_pos maxmem_pos;
 };

@@ -4,8 +4,10 @@
  * model's rmap), so that compaction can move them and the workload can
  * still free the page it really holds.
  *
- *   anon        movable order-0 pages (a process's memory)
- *   thp         movable order-9 allocations, order-0 fallback
+ *   anon        movable order-0 pages (a process's memory); huge pages
+ *               first when THP is `always`
+ *   thp         a MADV_HUGEPAGE region: order-9 first unless THP is
+ *               `never`, order-0 fallback
  *   pagecache   movable order-0 pages that reclaim drops under pressure
  *   slab        reclaimable order-0 allocations (pin pageblocks)
  *   kernel      unmovable order-0 allocations (pin pageblocks)
@@ -30,14 +32,42 @@ enum xb_workload_kind {
 	XB_WL_NR_KINDS
 };
 
+/* /sys/kernel/mm/transparent_hugepage/enabled */
+enum xb_thp_mode { XB_THP_ALWAYS, XB_THP_MADVISE, XB_THP_NEVER, XB_THP_NR };
+
+/* /sys/kernel/mm/transparent_hugepage/defrag */
+enum xb_thp_defrag {
+	XB_THP_DEFRAG_ALWAYS,
+	XB_THP_DEFRAG_DEFER,
+	XB_THP_DEFRAG_DEFER_MADVISE,
+	XB_THP_DEFRAG_MADVISE,
+	XB_THP_DEFRAG_NEVER,
+	XB_THP_DEFRAG_NR
+};
+
+extern const char *const xb_thp_mode_names[XB_THP_NR];
+extern const char *const xb_thp_defrag_names[XB_THP_DEFRAG_NR];
+
+/*
+ * The allocation flags of each kind's small pages (the model's gfp_t, see
+ * include/xballoon/zone.h) and, for a huge page fault, the flags
+ * alloc_hugepage_direct_gfpmask() picks from the defrag setting and whether
+ * the region is madvised.
+ */
+unsigned xb_workload_gfp(enum xb_workload_kind kind);
+unsigned xb_thp_gfp(enum xb_thp_defrag defrag, bool madvised);
+
 struct xb_workload_spec {
 	const char *name;
 	enum xb_workload_kind kind;
-	uint64_t size;	   /* frames wanted                              */
-	uint64_t ramp;	   /* ns to grow from 0 to size (0: at once)     */
-	double churn;	   /* share of held pages replaced per second    */
-	uint64_t lifetime; /* ns after start to free everything (0: no)  */
-	double free;	   /* fragmenter: share of each region freed     */
+	uint64_t size;	      /* frames wanted                              */
+	uint64_t ramp;	      /* ns to grow from 0 to size (0: at once)     */
+	double churn;	      /* share of held pages replaced per second    */
+	uint64_t lifetime;    /* ns after start to free everything (0: no)  */
+	double free;	      /* fragmenter: share of each region freed     */
+	enum xb_thp_mode thp; /* the guest's THP setting (default 0:
+			       * always, as Debian 12 ships)        */
+	enum xb_thp_defrag defrag; /* ... and its defrag setting         */
 };
 
 #define XB_WORKLOAD_STATS(X)                                                   \
@@ -45,7 +75,10 @@ struct xb_workload_spec {
 	X(freed, "frames freed")                                               \
 	X(alloc_failed, "allocations the zone refused")                        \
 	X(reclaimed, "frames dropped by reclaim")                              \
-	X(migrated, "pages moved by compaction")
+	X(migrated, "pages moved by compaction")                               \
+	X(thp_alloc, "huge page faults served (thp_fault_alloc)")              \
+	X(thp_fallback, "huge page faults that fell back "                     \
+			"(thp_fault_fallback)")
 
 struct xb_workload_stats {
 #define XB_STAT_FIELD(name, doc) uint64_t name;
@@ -68,7 +101,11 @@ struct xb_workload {
 	uint64_t held;	/* frames held                               */
 	uint64_t start; /* ns                                        */
 	bool stopped;
-	bool fragmented;   /* fragmenter: the pattern has been applied  */
+	bool fragmented; /* fragmenter: the pattern has been applied  */
+	/* pagecache: it has been full (or memory stopped its first fill);
+	 * from then on what reclaim dropped comes back only as fast as the
+	 * workload re-reads its files (its churn). */
+	bool filled;
 	double churn_debt; /* fractional pages of churn carried over    */
 	struct xb_workload_stats stats;
 };

@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 #include "xballoon/buddy.h"
+#include "xballoon/compact_result.h"
 
 /* Linux's enum migratetype, the subset modeled (no HIGHATOMIC, no CMA). */
 enum xb_migratetype {
@@ -28,10 +29,45 @@ enum xb_wmark { XB_WMARK_MIN, XB_WMARK_LOW, XB_WMARK_HIGH, XB_WMARK_NR };
 /* Owner id 0 means "nobody"; ids are handed out by higher layers. */
 #define XB_OWNER_NONE 0u
 
-/* Allocation flags (the model's gfp_t). */
-#define XB_ALLOC_RECLAIM 0x1u /* may call the reclaim hook (direct reclaim) */
-#define XB_ALLOC_COMPACT 0x2u /* may call the compaction hook (order > 0) */
-#define XB_ALLOC_NOWMARK 0x4u /* ignore watermarks (ALLOC_NO_WATERMARKS) */
+/*
+ * Allocation flags: the bits of Linux's gfp_t (and alloc_flags) that decide
+ * what the allocator's slow path may do (__alloc_pages_slowpath()).
+ * Linux derives direct compaction from __GFP_DIRECT_RECLAIM; the model keeps
+ * it a bit of its own so that tests and ablations can allow one without the
+ * other. The XB_GFP_* masks below are Linux's composites.
+ */
+#define XB_ALLOC_RECLAIM 0x1u  /* __GFP_DIRECT_RECLAIM: direct reclaim      */
+#define XB_ALLOC_COMPACT 0x2u  /* direct compaction (order > 0)             */
+#define XB_ALLOC_NOWMARK 0x4u  /* ALLOC_NO_WATERMARKS                       */
+#define XB_ALLOC_KSWAPD	 0x8u  /* __GFP_KSWAPD_RECLAIM: wake kswapd         */
+#define XB_ALLOC_NORETRY 0x10u /* __GFP_NORETRY: one round, then fail      */
+#define XB_ALLOC_RETRY_MAYFAIL                                                 \
+	0x20u /* __GFP_RETRY_MAYFAIL: costly orders retry too */
+
+/* __GFP_RECLAIM: direct reclaim (and so compaction) and kswapd. */
+#define XB_GFP_RECLAIM (XB_ALLOC_RECLAIM | XB_ALLOC_COMPACT | XB_ALLOC_KSWAPD)
+/* GFP_KERNEL, GFP_HIGHUSER, GFP_HIGHUSER_MOVABLE: the migratetype is the
+ * separate argument (gfp_migratetype()). */
+#define XB_GFP_KERNEL XB_GFP_RECLAIM
+/* GFP_BALLOON = GFP_HIGHUSER | __GFP_NOWARN | __GFP_NORETRY |
+ * __GFP_NOMEMALLOC (include/linux/balloon_compaction.h). */
+#define XB_GFP_BALLOON (XB_GFP_RECLAIM | XB_ALLOC_NORETRY)
+/* GFP_TRANSHUGE_LIGHT: no reclaim of any kind; GFP_TRANSHUGE adds
+ * __GFP_DIRECT_RECLAIM (include/linux/gfp_types.h). */
+#define XB_GFP_TRANSHUGE_LIGHT 0u
+#define XB_GFP_TRANSHUGE       (XB_ALLOC_RECLAIM | XB_ALLOC_COMPACT)
+
+/* PAGE_ALLOC_COSTLY_ORDER */
+#define XB_COSTLY_ORDER 3
+/* SWAP_CLUSTER_MAX: reclaim's batch. */
+#define XB_SWAP_CLUSTER_MAX 32
+/* MAX_RECLAIM_RETRIES: no-progress rounds before the slow path, or kswapd,
+ * gives up. */
+#define XB_MAX_RECLAIM_RETRIES 16
+
+/* sysctl defaults (mm/page_alloc.c). */
+#define XB_WATERMARK_SCALE_FACTOR_DEFAULT 10
+#define XB_WATERMARK_BOOST_FACTOR_DEFAULT 15000
 
 /* Per-pageblock byte: migratetype in the low bits, skip hint on top. */
 #define XB_PB_MT_MASK XB_PB_TYPE_MASK
@@ -45,7 +81,8 @@ enum xb_wmark { XB_WMARK_MIN, XB_WMARK_LOW, XB_WMARK_HIGH, XB_WMARK_NR };
 	X(extfrag_fallback, "allocations served from another type's list")     \
 	X(extfrag_steal, "pageblocks whose migratetype fallback changed")      \
 	X(allocstall, "allocations that entered direct reclaim")               \
-	X(alloc_compact, "allocations that entered direct compaction")
+	X(alloc_compact, "allocations that entered direct compaction")         \
+	X(wmark_boost, "watermark boosts after a fallback (boost_watermark)")
 
 struct xb_zone_stats {
 #define XB_STAT_FIELD(name, doc) uint64_t name;
@@ -64,17 +101,27 @@ struct xb_owner {
 };
 
 /*
- * Slow-path hooks a higher layer plugs in. Both are optional (NULL: the
- * zone has no page cache to drop / no compaction).
+ * Slow-path hooks a higher layer plugs in (emu/vmscan.c and
+ * emu/compaction.c provide them; scenario/run.c plugs them in). All are
+ * optional: NULL means the zone has no reclaim, no compaction, no kswapd.
  */
 struct xb_zone_ops {
-	/* Direct reclaim: drop up to `nr` pages of reclaimable memory (page
-	 * cache) back to the allocator; returns the pages freed. */
-	uint64_t (*reclaim)(struct xb_zone *z, void *priv, uint64_t nr);
-	/* Direct compaction for an allocation of `order` and migratetype `mt`;
-	 * returns true when a retry may succeed. */
-	bool (*compact)(struct xb_zone *z, void *priv, unsigned order,
-			unsigned mt);
+	/* __alloc_pages_direct_reclaim() -> try_to_free_pages() for an
+	 * allocation of `order`: returns the pages reclaimed (progress). */
+	uint64_t (*reclaim)(struct xb_zone *z, void *priv, unsigned order);
+	/* __alloc_pages_direct_compact() -> try_to_compact_pages() for an
+	 * allocation of `order` and migratetype `mt` at priority `prio`
+	 * (enum xb_compact_priority); returns its result. Counting
+	 * compact_stall / success / fail is the hook's: it knows whether
+	 * the retry at the min mark can succeed, which the zone checks
+	 * again itself. */
+	enum xb_compact_result (*compact)(struct xb_zone *z, void *priv,
+					  unsigned order, unsigned mt,
+					  unsigned prio);
+	/* wake_all_kswapds() for an allocation of `order` with `flags`
+	 * (XB_ALLOC_*), and rmqueue()'s wake-up after a watermark boost. */
+	void (*wake_kswapd)(struct xb_zone *z, void *priv, unsigned order,
+			    unsigned flags);
 	/* Pages reclaim could drop (page cache), for si_mem_available(). */
 	uint64_t (*reclaimable)(const struct xb_zone *z, void *priv);
 };
@@ -98,9 +145,30 @@ struct xb_zone {
 	uint64_t nr_pageblocks;
 	uint8_t *pageblock; /* XB_PB_* per pageblock             */
 	uint64_t nr_state[XB_FRAME_NR_STATES]; /* frames per head state      */
-	uint64_t managed; /* populated frames (managed_pages)  */
-	uint64_t watermark[XB_WMARK_NR];
+	uint64_t managed; /* populated frames                  */
+	/* Of those, frames the kernel holds from boot (memblock-reserved:
+	 * memmap, kernel image); managed - reserved is Linux's
+	 * managed_pages, what the watermarks are computed from. */
+	uint64_t reserved;
+	uint64_t watermark[XB_WMARK_NR]; /* _watermark[]: without the boost */
+	/* watermark_boost: added to every mark after fallback stealing
+	 * (boost_watermark()), reclaimed and cleared by kswapd. */
+	uint64_t watermark_boost;
+	bool boosted_wakeup; /* ZONE_BOOSTED_WATERMARK: wake kswapd at the
+			      * next rmqueue() */
+	/* The sysctls the marks come from (vm.min_free_kbytes,
+	 * vm.watermark_scale_factor, vm.watermark_boost_factor);
+	 * min_free_kbytes is the value in force, user_min_free_kbytes the
+	 * one a scenario set (0: computed as Linux does). */
 	uint64_t min_free_kbytes;
+	uint64_t user_min_free_kbytes;
+	unsigned watermark_scale_factor;
+	unsigned watermark_boost_factor;
+	/* THP enabled (always or madvise): khugepaged raises
+	 * min_free_kbytes (set_recommended_min_free_kbytes()), counting
+	 * thp_zones zones of the guest at or below ZONE_NORMAL. */
+	bool thp_enabled;
+	unsigned thp_zones;
 	const struct xb_zone_ops *ops;
 	void *ops_priv;
 	struct xb_owner *owners; /* by owner id; [0] is "nobody"       */
@@ -140,9 +208,19 @@ void xb_zone_online(struct xb_zone *z, xb_pfn_t pfn, unsigned order);
  * a guest whose whole span is populated (tests, benchmarks, `zone`). */
 void xb_zone_online_all(struct xb_zone *z);
 
-/* setup_per_zone_wmarks(): min from min_free_kbytes, low/high from
- * watermark_scale_factor (10), both over managed pages. */
+/*
+ * init_per_zone_wmark_min() + set_recommended_min_free_kbytes() +
+ * setup_per_zone_wmarks(): min_free_kbytes as Linux computes it over the
+ * managed pages (or user_min_free_kbytes when set), raised for THP when
+ * thp_enabled, then min from it and low/high from watermark_scale_factor.
+ */
 void xb_zone_setup_watermarks(struct xb_zone *z);
+
+/* wmark_pages(): a watermark as the allocator uses it, boost included. */
+static inline uint64_t xb_zone_wmark(const struct xb_zone *z, enum xb_wmark i)
+{
+	return z->watermark[i] + z->watermark_boost;
+}
 
 /* Free pages the allocator may hand out (isolated pageblocks excluded). */
 uint64_t xb_zone_free_pages(const struct xb_zone *z);
@@ -154,12 +232,34 @@ bool xb_zone_watermark_ok(const struct xb_zone *z, unsigned order,
 /*
  * xb_zone_alloc() - allocate 2^order frames of migratetype mt for `owner`,
  * recording `slot` (the owner's index for this page, the model's rmap).
- * Fast path at the low watermark, then the min watermark, then (as flags
- * allow) direct compaction and direct reclaim through the zone ops.
+ * __alloc_pages(): the fast path at the low watermark, then, as `flags`
+ * allow, __alloc_pages_slowpath(): kswapd woken, the min watermark, direct
+ * compaction, direct reclaim and their retries through the zone ops.
  * Returns the head pfn or XB_NIL.
  */
 xb_pfn_t xb_zone_alloc(struct xb_zone *z, unsigned order, unsigned mt,
 		       unsigned flags, uint32_t owner, uint32_t slot);
+
+/*
+ * The kernel's boot memory: the image (text, data, bss of Debian 12's
+ * amd64 kernel, about 44 MiB by its boot message) loaded at
+ * CONFIG_PHYSICAL_START (16 MiB), and the memmap, 64 bytes per 4 KiB frame
+ * of boot memory, which memblock allocates top-down at the end of it.
+ */
+#define XB_KERNEL_IMAGE_FRAMES ((44ull << 20) / 4096)
+#define XB_KERNEL_IMAGE_PFN    ((16ull << 20) / 4096)
+uint64_t xb_kernel_reserved_default(uint64_t boot_frames);
+
+/*
+ * xb_zone_reserve() - memblock_reserve() after the fact: take the free
+ * frames of [pfn, pfn + n) out of the buddy allocator for good, as ALLOC
+ * blocks of `owner` (no movable ops) whose frames are UNMOVABLE while
+ * their pageblocks keep their type (PG_reserved pages in MOVABLE
+ * pageblocks, as Linux has them). Frames not free are passed over.
+ * Adds what it took to z->reserved and returns it.
+ */
+uint64_t xb_zone_reserve(struct xb_zone *z, xb_pfn_t pfn, uint64_t n,
+			 uint32_t owner);
 
 /* Free an ALLOC, BALLOON or ISOLATED block back to the buddy allocator,
  * onto the free list of its pageblock's migratetype. */

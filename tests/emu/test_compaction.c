@@ -169,7 +169,9 @@ Test(compaction, async_skips_an_unmovable_pageblock)
 
 	pin_page(0, kernel, true);
 	xbt_owner_free_pattern(&o);
-	cr_assert(xb_compact_direct(&c, 9, XB_MT_MOVABLE));
+	cr_assert_eq(
+	    xb_compact_direct(&c, 9, XB_MT_MOVABLE, XB_COMPACT_PRIO_ASYNC),
+	    XB_COMPACT_SUCCESS);
 	cr_assert_eq(c.stats.pgmigrate_success, 128);
 	cr_assert_eq(c.stats.compact_migrate_scanned, 512);
 	cr_assert_eq(c.stats.compact_free_scanned, 176);
@@ -208,10 +210,33 @@ Test(compaction, direct_compaction_satisfies_an_order_9_request)
 }
 
 /*
+ * try_to_compact_pages(): async compaction never defers. The same hopeless
+ * zone, compacted async ten times: every attempt runs and fails, none is
+ * deferred, the back-off never starts.
+ */
+Test(compaction, async_failures_do_not_defer)
+{
+	uint32_t kernel = xb_zone_register_owner(z, "kernel", NULL, NULL);
+
+	for (xb_pfn_t p = 0; p < NR_FRAMES; p += PB)
+		pin_page(p, kernel, false);
+	xbt_owner_free_pattern(&o);
+	for (unsigned i = 0; i < 10; i++)
+		cr_assert_neq(xb_compact_direct(&c, 9, XB_MT_MOVABLE,
+						XB_COMPACT_PRIO_ASYNC),
+			      XB_COMPACT_DEFERRED);
+	cr_assert_eq(c.stats.compact_deferred, 0);
+	cr_assert_eq(c.stats.compact_stall, 10);
+	cr_assert_eq(c.stats.compact_fail, 10);
+	cr_assert_eq(c.compact_defer_shift, 0);
+	assert_consistent();
+}
+
+/*
  * Every pageblock holds a kernel page at offset 0: no compaction can free
- * a pageblock. Each attempt that runs fails and doubles the back-off
- * (up to 2^6): attempts run at calls 1, 3, 7, 15, 31, 63, 127, the other
- * 120 of 127 are deferred.
+ * a pageblock. Each sync-light attempt that runs fails and doubles the
+ * back-off (up to 2^6): attempts run at calls 1, 3, 7, 15, 31, 63, 127,
+ * the other 120 of 127 are deferred.
  */
 Test(compaction, deferral_backs_off_after_failures)
 {
@@ -223,7 +248,9 @@ Test(compaction, deferral_backs_off_after_failures)
 	for (unsigned i = 1; i <= 127; i++) {
 		uint64_t deferred = c.stats.compact_deferred;
 
-		cr_assert_not(xb_compact_direct(&c, 9, XB_MT_MOVABLE));
+		cr_assert_neq(xb_compact_direct(&c, 9, XB_MT_MOVABLE,
+						XB_COMPACT_PRIO_SYNC_LIGHT),
+			      XB_COMPACT_SUCCESS);
 		bool ran = (i & (i + 1)) == 0; /* i = 2^k - 1 */
 
 		cr_assert_eq(c.stats.compact_deferred, deferred + !ran,
@@ -333,21 +360,25 @@ Test(compaction, full_compaction_ignores_skip_hints)
  * pageblocks it scanned whole without isolating anything (the kernel
  * page alone is left in blocks 0..11 after the first run), the free
  * scanner those it scanned to their end. Meeting in direct compaction
- * sets blockskip_flush, and the next kcompactd period clears every hint.
+ * sets blockskip_flush; kcompactd's proactive period leaves the hints, and
+ * kswapd, before it sleeps, clears every one (reset_isolation_suitable()).
  */
-Test(compaction, stale_skip_hints_are_flushed_by_kcompactd)
+Test(compaction, stale_skip_hints_are_flushed_when_kswapd_sleeps)
 {
 	uint32_t kernel = xb_zone_register_owner(z, "kernel", NULL, NULL);
 
 	for (xb_pfn_t p = 0; p < NR_FRAMES; p += PB)
 		pin_page(p, kernel, false);
 	xbt_owner_free_pattern(&o);
-	cr_assert_not(xb_compact_direct(&c, 9, XB_MT_MOVABLE));
+	cr_assert_neq(
+	    xb_compact_direct(&c, 9, XB_MT_MOVABLE, XB_COMPACT_PRIO_SYNC_LIGHT),
+	    XB_COMPACT_SUCCESS);
 	cr_assert(c.blockskip_flush);
 	cr_assert_gt(nr_skip_hints(), 0);
-	/* Proactiveness 0: the period only flushes. */
 	c.proactiveness = 0;
 	cr_assert_eq(xb_compact_proactive(&c), XB_COMPACT_SKIPPED);
+	cr_assert(c.blockskip_flush);
+	xb_compact_blockskip_flush(&c);
 	cr_assert_not(c.blockskip_flush);
 	cr_assert_eq(nr_skip_hints(), 0);
 	cr_assert_eq(c.cached_migrate_pfn[0], 0);
@@ -362,7 +393,9 @@ Test(compaction, too_little_free_memory_is_skipped)
 	/* Keep 1023 free frames (order-9 needs low + 2 << 9 = 1024). */
 	for (uint32_t s = 0; s < 1023; s++)
 		xbt_owner_free(&o, s * 4 + 1);
-	cr_assert_not(xb_compact_direct(&c, 9, XB_MT_MOVABLE));
+	cr_assert_eq(
+	    xb_compact_direct(&c, 9, XB_MT_MOVABLE, XB_COMPACT_PRIO_ASYNC),
+	    XB_COMPACT_SKIPPED);
 	cr_assert_eq(c.stats.compact_stall, 0);
 	cr_assert_eq(c.stats.compact_migrate_scanned, 0);
 	assert_consistent();
@@ -499,8 +532,17 @@ static void rand_run(struct rand_run *r, uint64_t seed)
 				xb_zone_free(r->z, p);
 			}
 		} else if (op < 90) {
-			/* A huge page, held until a random free hits it. */
-			xbt_owner_alloc(&r->o, 9, XB_ALLOC_COMPACT);
+			/* A huge page, held until a random free hits it:
+			 * through the slow path (async compaction only, as
+			 * for a costly order), or after a sync-light run,
+			 * the priority that defers when it fails. */
+			if (op < 87) {
+				xbt_owner_alloc(&r->o, 9, XB_ALLOC_COMPACT);
+			} else {
+				xb_compact_direct(&r->c, 9, XB_MT_MOVABLE,
+						  XB_COMPACT_PRIO_SYNC_LIGHT);
+				xbt_owner_alloc(&r->o, 9, 0);
+			}
 			rand_check(r);
 		} else if (op < 99 || xb_rng_below(&r->rng, 8)) {
 			xb_compact_proactive(&r->c);

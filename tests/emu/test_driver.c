@@ -26,12 +26,13 @@ struct fx {
 	uint32_t pin; /* owner of pages nothing may move */
 };
 
-static bool fx_compact(struct xb_zone *z, void *priv, unsigned order,
-		       unsigned mt)
+static enum xb_compact_result fx_compact(struct xb_zone *z, void *priv,
+					 unsigned order, unsigned mt,
+					 unsigned prio)
 {
 	struct fx *f = priv;
 
-	return xb_compact_direct(&f->comp, order, mt);
+	return xb_compact_direct(&f->comp, order, mt, prio);
 }
 
 static const struct xb_zone_ops fx_ops = {.compact = fx_compact};

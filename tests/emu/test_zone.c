@@ -487,3 +487,294 @@ Test(zone_random, million_mixed_operations, .timeout = 600)
 	free(held);
 	xb_zone_destroy(z);
 }
+
+/* ---- the slow path (__alloc_pages_slowpath) ----------------------------- */
+
+/* Hooks that record what the slow path asked for. */
+struct slow_rec {
+	unsigned reclaims, compacts, wakes;
+	unsigned prio[64];
+	unsigned wake_order, wake_flags;
+	enum xb_compact_result result; /* what compaction answers */
+	uint64_t reclaim_gives;	       /* what reclaim answers      */
+};
+
+static uint64_t rec_reclaim(struct xb_zone *z, void *priv, unsigned order)
+{
+	struct slow_rec *r = priv;
+
+	r->reclaims++;
+	return r->reclaim_gives;
+}
+
+static enum xb_compact_result rec_compact(struct xb_zone *z, void *priv,
+					  unsigned order, unsigned mt,
+					  unsigned prio)
+{
+	struct slow_rec *r = priv;
+
+	if (r->compacts < 64)
+		r->prio[r->compacts] = prio;
+	r->compacts++;
+	return r->result;
+}
+
+static void rec_wake(struct xb_zone *z, void *priv, unsigned order,
+		     unsigned flags)
+{
+	struct slow_rec *r = priv;
+
+	r->wakes++;
+	r->wake_order = order;
+	r->wake_flags = flags;
+}
+
+static const struct xb_zone_ops rec_ops = {
+    .reclaim = rec_reclaim,
+    .compact = rec_compact,
+    .wake_kswapd = rec_wake,
+};
+
+/* A 16-pageblock zone where every pageblock holds one pinned page at
+ * its start: no order-9 block is free, order 0 is plentiful. */
+static struct xb_zone *no_order9_zone(struct slow_rec *r)
+{
+	struct xb_zone *z = xbt_zone_online(16 * 512);
+	xb_pfn_t *pfns = g_new(xb_pfn_t, 16 * 512);
+	unsigned n = 0;
+	xb_pfn_t p;
+
+	while ((p = xb_zone_alloc(z, 0, XB_MT_MOVABLE, XB_ALLOC_NOWMARK, 1,
+				  0)) != XB_NIL)
+		pfns[n++] = p;
+	for (unsigned i = 0; i < n; i++)
+		if (pfns[i] % 512)
+			xb_zone_free(z, pfns[i]);
+	g_free(pfns);
+	xb_zone_set_ops(z, &rec_ops, r);
+	return z;
+}
+
+/* A costly __GFP_NORETRY request whose first (async) compaction was
+ * SKIPPED fails at once: no reclaim, no second compaction. */
+Test(zone_slowpath, costly_noretry_fails_when_compaction_skipped)
+{
+	struct slow_rec r = {.result = XB_COMPACT_SKIPPED, .reclaim_gives = 32};
+	struct xb_zone *z = no_order9_zone(&r);
+
+	cr_assert_eq(xb_buddy_orders_from(&z->buddy, XB_MT_MOVABLE, 9), 0);
+	cr_assert_eq(xb_zone_alloc(z, 9, XB_MT_MOVABLE, XB_GFP_BALLOON, 2, 0),
+		     XB_NIL);
+	cr_assert_eq(r.compacts, 1);
+	cr_assert_eq(r.prio[0], XB_COMPACT_PRIO_ASYNC);
+	cr_assert_eq(r.reclaims, 0);
+	cr_assert_eq(r.wakes, 1, "kswapd woken once, before the first try");
+	cr_assert_eq(r.wake_order, 9);
+	r = (struct slow_rec){.result = XB_COMPACT_DEFERRED};
+	cr_assert_eq(xb_zone_alloc(z, 9, XB_MT_MOVABLE, XB_GFP_BALLOON, 2, 0),
+		     XB_NIL);
+	cr_assert_eq(r.reclaims, 0, "DEFERRED fails at once too");
+	xb_zone_destroy(z);
+}
+
+/* When the first compaction ran (and failed), a costly __GFP_NORETRY
+ * request reclaims once and compacts once more, still async, then gives
+ * up: never sync-light. */
+Test(zone_slowpath, costly_noretry_reclaims_once_and_stays_async)
+{
+	struct slow_rec r = {.result = XB_COMPACT_COMPLETE,
+			     .reclaim_gives = 32};
+	struct xb_zone *z = no_order9_zone(&r);
+
+	cr_assert_eq(xb_zone_alloc(z, 9, XB_MT_MOVABLE, XB_GFP_BALLOON, 2, 0),
+		     XB_NIL);
+	cr_assert_eq(r.compacts, 2);
+	cr_assert_eq(r.prio[0], XB_COMPACT_PRIO_ASYNC);
+	cr_assert_eq(r.prio[1], XB_COMPACT_PRIO_ASYNC);
+	cr_assert_eq(r.reclaims, 1);
+	cr_assert_eq(z->stats.allocstall, 1);
+	cr_assert_eq(r.wakes, 2, "kswapd woken again at the retry");
+	xb_zone_destroy(z);
+}
+
+/* __GFP_RETRY_MAYFAIL lets a costly request retry: should_reclaim_retry()
+ * repeats the round (progress of a costly order does not reset its count)
+ * until the count passes MAX_RECLAIM_RETRIES; then should_compact_retry()
+ * escalates to sync-light (MIN_COMPACT_COSTLY_PRIORITY) for one more round
+ * (the count is not reset), and never to sync-full. */
+Test(zone_slowpath, retry_mayfail_escalates_to_sync_light_only)
+{
+	struct slow_rec r = {.result = XB_COMPACT_COMPLETE,
+			     .reclaim_gives = 32};
+	struct xb_zone *z = no_order9_zone(&r);
+	unsigned light = 0;
+
+	cr_assert_eq(xb_zone_alloc(z, 9, XB_MT_MOVABLE,
+				   XB_GFP_KERNEL | XB_ALLOC_RETRY_MAYFAIL, 2,
+				   0),
+		     XB_NIL);
+	/* 1 before the loop, 17 async rounds, 1 sync-light round. */
+	cr_assert_eq(r.compacts, 19);
+	cr_assert_eq(r.reclaims, 18);
+	for (unsigned i = 0; i < r.compacts; i++) {
+		cr_assert_neq(r.prio[i], XB_COMPACT_PRIO_SYNC_FULL);
+		light += r.prio[i] == XB_COMPACT_PRIO_SYNC_LIGHT;
+		cr_assert_eq(r.prio[i],
+			     i < 18 ? XB_COMPACT_PRIO_ASYNC
+				    : XB_COMPACT_PRIO_SYNC_LIGHT,
+			     "round %u", i);
+	}
+	cr_assert_eq(light, 1);
+	xb_zone_destroy(z);
+}
+
+/* GFP_TRANSHUGE_LIGHT (a THP fault under defrag=madvise, not madvised):
+ * no kswapd, no reclaim, no compaction. */
+Test(zone_slowpath, transhuge_light_does_nothing_but_fail)
+{
+	struct slow_rec r = {.result = XB_COMPACT_SUCCESS, .reclaim_gives = 32};
+	struct xb_zone *z = no_order9_zone(&r);
+
+	cr_assert_eq(
+	    xb_zone_alloc(z, 9, XB_MT_MOVABLE, XB_GFP_TRANSHUGE_LIGHT, 2, 0),
+	    XB_NIL);
+	cr_assert_eq(r.compacts + r.reclaims + r.wakes, 0);
+	xb_zone_destroy(z);
+}
+
+/* An order-0 GFP_BALLOON request below the min mark: kswapd woken, one
+ * direct reclaim, no compaction, no retry. */
+Test(zone_slowpath, order0_noretry_reclaims_once)
+{
+	struct slow_rec r = {.reclaim_gives = 0};
+	struct xb_zone *z = xbt_zone_online(4096);
+
+	xb_zone_set_ops(z, &rec_ops, &r);
+	while (xb_zone_alloc(z, 0, XB_MT_MOVABLE, 0, 1, 0) != XB_NIL)
+		;
+	r = (struct slow_rec){.reclaim_gives = 0};
+	cr_assert_eq(xb_zone_alloc(z, 0, XB_MT_UNMOVABLE, XB_GFP_BALLOON, 1, 0),
+		     XB_NIL);
+	cr_assert_eq(r.reclaims, 1);
+	cr_assert_eq(r.compacts, 0);
+	cr_assert_eq(r.wakes, 2);
+	cr_assert_eq(r.wake_order, 0);
+	xb_zone_destroy(z);
+}
+
+/* GFP_KERNEL at order 0 with nothing to reclaim keeps retrying only while
+ * should_reclaim_retry() allows: MAX_RECLAIM_RETRIES rounds without
+ * progress, then it fails (where Linux would invoke the OOM killer). */
+Test(zone_slowpath, order0_retries_sixteen_rounds_without_progress)
+{
+	struct slow_rec r = {.reclaim_gives = 0};
+	struct xb_zone *z = xbt_zone_online(4096);
+
+	xb_zone_set_ops(z, &rec_ops, &r);
+	/* Leave free memory above min + 1 so should_reclaim_retry()'s
+	 * watermark test passes, but below low: the fast path fails. */
+	while (xb_zone_free_pages(z) > xb_zone_wmark(z, XB_WMARK_LOW))
+		xb_zone_alloc(z, 0, XB_MT_MOVABLE, XB_ALLOC_NOWMARK, 1, 0);
+	/* A min-mark failure needs free <= min: take the rest down too. */
+	while (xb_zone_free_pages(z) > xb_zone_wmark(z, XB_WMARK_MIN))
+		xb_zone_alloc(z, 0, XB_MT_MOVABLE, XB_ALLOC_NOWMARK, 1, 0);
+	r = (struct slow_rec){.reclaim_gives = 0};
+	cr_assert_eq(xb_zone_alloc(z, 0, XB_MT_UNMOVABLE, XB_GFP_KERNEL, 1, 0),
+		     XB_NIL);
+	/* free = min is not above min + 1: should_reclaim_retry() says no
+	 * after the first round. */
+	cr_assert_eq(r.reclaims, 1);
+	xb_zone_destroy(z);
+}
+
+/* boost_watermark(): a fallback steal below pageblock order raises every
+ * mark by a pageblock, and a request that may wake kswapd wakes it (order
+ * 0) at the next rmqueue(). */
+Test(zone_slowpath, fallback_steal_boosts_watermarks_and_wakes_kswapd)
+{
+	struct slow_rec r = {0};
+	struct xb_zone *z = no_order9_zone(&r);
+	uint64_t low = xb_zone_wmark(z, XB_WMARK_LOW);
+
+	/* The first unmovable page steals from a movable order-8 block
+	 * (a whole free pageblock would be taken over without a boost). */
+	cr_assert_neq(xb_zone_alloc(z, 0, XB_MT_UNMOVABLE, XB_GFP_KERNEL, 1, 0),
+		      XB_NIL);
+	cr_assert_eq(z->watermark_boost, 512);
+	cr_assert_eq(xb_zone_wmark(z, XB_WMARK_LOW), low + 512);
+	cr_assert_eq(z->stats.wmark_boost, 1);
+	cr_assert_eq(r.wakes, 1, "rmqueue() woke kswapd for the boost");
+	cr_assert_eq(r.wake_order, 0);
+	cr_assert_not(z->boosted_wakeup);
+	/* max(pageblock, 150 % of high = 406) caps the boost at 512. */
+	cr_assert_neq(
+	    xb_zone_alloc(z, 0, XB_MT_RECLAIMABLE, XB_GFP_KERNEL, 1, 0),
+	    XB_NIL);
+	cr_assert_eq(z->watermark_boost, 512);
+	/* Without __GFP_KSWAPD_RECLAIM the boost stays but wakes nobody. */
+	z->watermark_boost = 0;
+	r.wakes = 0;
+	cr_assert_neq(xb_zone_alloc(z, 0, XB_MT_UNMOVABLE, 0, 1, 0), XB_NIL);
+	cr_assert_eq(r.wakes, 0);
+	xb_zone_destroy(z);
+}
+
+/* set_recommended_min_free_kbytes(): with THP, 4 GiB over three zones
+ * asks for 512 * 3 * (2 + 9) pages = 66 MiB, above the 8 MiB
+ * calculate_min_free_kbytes() gives; without THP the latter stays. */
+Test(zone, thp_raises_min_free_kbytes)
+{
+	struct xb_zone *z = xbt_zone_online(1048576);
+
+	cr_assert_eq(z->min_free_kbytes, 8192);
+	z->thp_enabled = true;
+	z->thp_zones = 3;
+	xb_zone_setup_watermarks(z);
+	cr_assert_eq(z->min_free_kbytes, 512 * 3 * 11 * 4);
+	cr_assert_eq(z->watermark[XB_WMARK_MIN], 512 * 3 * 11);
+	/* low = min + max(min / 4, 0.1 % of managed) */
+	cr_assert_eq(z->watermark[XB_WMARK_LOW], 16896 + 4224);
+	/* A sysctl write wins over both. */
+	z->user_min_free_kbytes = 1024;
+	xb_zone_setup_watermarks(z);
+	cr_assert_eq(z->min_free_kbytes, 1024);
+	/* Capped at 5 % of managed pages: 64 MiB zone, 3 zones. */
+	struct xb_zone *s = xbt_zone_online(16384);
+
+	s->thp_enabled = true;
+	s->thp_zones = 3;
+	xb_zone_setup_watermarks(s);
+	cr_assert_eq(s->min_free_kbytes, 16384 / 20 * 4);
+	xb_zone_destroy(s);
+	xb_zone_destroy(z);
+}
+
+/* xb_zone_reserve(): boot memory the kernel holds is ALLOC, unmovable,
+ * in pageblocks that keep their MOVABLE type, and leaves the watermarks
+ * to the rest. */
+Test(zone, reserve_takes_free_frames_for_good)
+{
+	struct xb_zone *z = xbt_zone_online(262144);
+	uint32_t k = xb_zone_register_owner(z, "kernel", NULL, NULL);
+
+	cr_assert_eq(xb_zone_reserve(z, 4096, 11264, k), 11264);
+	cr_assert_eq(z->reserved, 11264);
+	cr_assert_eq(z->nr_state[XB_FRAME_ALLOC], 11264);
+	for (xb_pfn_t p = 4096; p < 4096 + 11264; p += 97) {
+		xb_pfn_t h = xb_zone_head(z, p);
+
+		cr_assert_eq(z->frames[h].state, XB_FRAME_ALLOC);
+		cr_assert_eq(z->frames[h].owner, k);
+		cr_assert_eq(z->frames[h].type, XB_MT_UNMOVABLE);
+		cr_assert_eq(xb_zone_pageblock_mt(z, p), XB_MT_MOVABLE);
+	}
+	cr_assert_eq(z->frames[xb_zone_head(z, 4095)].state, XB_FRAME_FREE);
+	cr_assert_eq(xb_zone_head(z, 4096 + 11264) >= 4096 + 11264, true);
+	/* Reserving again takes nothing: those frames are not free. */
+	cr_assert_eq(xb_zone_reserve(z, 4096, 100, k), 0);
+	xb_zone_setup_watermarks(z);
+	/* sqrt((262144 - 11264) * 4 * 16) */
+	cr_assert_eq(z->min_free_kbytes, 4007);
+	cr_assert(xb__zone_is_valid(z));
+	xb_zone_destroy(z);
+}
