@@ -86,6 +86,15 @@ static void write_vmstat(const struct xb_run_result *r, FILE *out)
 		fprintf(out, "%s\"%s\": %llu", i ? ",\n             " : "",
 			rows[i].name, (unsigned long long)rows[i].value);
 	fprintf(out, "},\n");
+	/* The zone's own events, which Linux only traces. */
+	fprintf(
+	    out,
+	    "  \"zone\": {\"alloc_fail\": %llu, \"extfrag_fallback\": %llu, "
+	    "\"extfrag_steal\": %llu, \"wmark_boost\": %llu},\n",
+	    (unsigned long long)r->zone.alloc_fail,
+	    (unsigned long long)r->zone.extfrag_fallback,
+	    (unsigned long long)r->zone.extfrag_steal,
+	    (unsigned long long)r->zone.wmark_boost);
 }
 
 void xb_report_write_json(const struct xb_run_result *r, FILE *out)
