@@ -396,6 +396,14 @@ Test(written, defaults_are_the_documented_ones)
 	cr_assert_eq(s->guest.maxmem_pos.line, 3);
 	cr_assert_eq(s->guest.boot_order, 9);
 	cr_assert_eq(s->guest.memop_max_order, 9);
+	/* Debian 12's kernel: THP always, defrag madvise, computed
+	 * min_free_kbytes, the kernel's memory from its size. */
+	cr_assert_eq(s->guest.thp, XB_THP_ALWAYS);
+	cr_assert_eq(s->guest.thp_defrag, XB_THP_DEFRAG_MADVISE);
+	cr_assert_eq(s->guest.min_free_kbytes, 0);
+	cr_assert_eq(s->guest.watermark_scale_factor, 10);
+	cr_assert_eq(s->guest.watermark_boost_factor, 15000);
+	cr_assert_eq(s->guest.kernel_reserved, 524288 / 64 + 11264);
 	cr_assert_str_eq(s->driver.policy, "linux");
 	cr_assert_eq(s->driver.nr_knobs, 0);
 	cr_assert_eq(s->nr_events, 0);
@@ -428,6 +436,28 @@ Test(written, duration_defaults_to_the_last_event_and_kinds_default)
 	cr_assert_eq(s->events[1].fault.at_extent, 2);
 	cr_assert_eq(s->events[1].fault.duration, XB_NS_FOREVER);
 	cr_assert_eq(s->events[2].compact_order, 9);
+	xb_scenario_free(s);
+	g_free(path);
+}
+
+Test(written, guest_memory_management_keys)
+{
+	GError *error = NULL;
+	char *path;
+	struct xb_scenario *s = load_text(
+	    "name: mm\nhost: {memory: 8GiB}\n"
+	    "guest: {memory: 1GiB, thp: never, thp_defrag: defer+madvise, "
+	    "min_free_kbytes: 65536, watermark_scale_factor: 200, "
+	    "watermark_boost_factor: 0, kernel_reserved: 64MiB}\n",
+	    &path, &error);
+
+	cr_assert_not_null(s, "%s", error ? error->message : "");
+	cr_assert_eq(s->guest.thp, XB_THP_NEVER);
+	cr_assert_eq(s->guest.thp_defrag, XB_THP_DEFRAG_DEFER_MADVISE);
+	cr_assert_eq(s->guest.min_free_kbytes, 65536);
+	cr_assert_eq(s->guest.watermark_scale_factor, 200);
+	cr_assert_eq(s->guest.watermark_boost_factor, 0);
+	cr_assert_eq(s->guest.kernel_reserved, 16384);
 	xb_scenario_free(s);
 	g_free(path);
 }
