@@ -213,22 +213,20 @@ void xb_kswapd_run(struct xb_vmscan *v)
 
 	v->kswapd_order = 0;
 	reclaim_order = balance_pgdat(v, alloc_order);
-	/* kswapd_try_to_sleep(): balanced, so it may sleep; first it
-	 * clears stale skip hints and hands the requested order to
-	 * kcompactd. */
-	if (pgdat_balanced(v, reclaim_order)) {
+	/* kswapd_try_to_sleep(): prepare_kswapd_sleep() lets a balanced or
+	 * hopeless node sleep; first kswapd clears stale skip hints and
+	 * hands the requested order to kcompactd. */
+	if (pgdat_balanced(v, reclaim_order) ||
+	    v->kswapd_failures >= XB_MAX_RECLAIM_RETRIES) {
 		xb_compact_blockskip_flush(v->comp);
 		xb_wakeup_kcompactd(v->comp, alloc_order);
 		v->kswapd_woken = false;
-	} else if (v->kswapd_failures < XB_MAX_RECLAIM_RETRIES) {
+	} else {
 		/* Not balanced: kswapd does not sleep but balances again. */
-		v->kswapd_order = v->kswapd_order > alloc_order
-				      ? v->kswapd_order
-				      : alloc_order;
+		if (v->kswapd_order < alloc_order)
+			v->kswapd_order = alloc_order;
 		if (v->kick)
 			v->kick(v->priv);
-	} else {
-		v->kswapd_woken = false;
 	}
 	xb_assert_expensive(xb__vmscan_is_valid(v));
 }

@@ -727,7 +727,10 @@ uint64_t xb_zone_split(struct xb_zone *z, xb_pfn_t pfn, unsigned order)
 
 uint64_t xb_kernel_reserved_default(uint64_t boot_frames)
 {
-	return boot_frames / 64 + XB_KERNEL_IMAGE_FRAMES;
+	uint64_t n = boot_frames / 64 + XB_KERNEL_IMAGE_FRAMES;
+
+	/* A guest too small for Debian's kernel runs a smaller one. */
+	return n < boot_frames / 4 ? n : boot_frames / 4;
 }
 
 uint64_t xb_zone_reserve(struct xb_zone *z, xb_pfn_t start, uint64_t n,

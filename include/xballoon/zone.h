@@ -245,6 +245,8 @@ xb_pfn_t xb_zone_alloc(struct xb_zone *z, unsigned order, unsigned mt,
  * amd64 kernel, about 44 MiB by its boot message) loaded at
  * CONFIG_PHYSICAL_START (16 MiB), and the memmap, 64 bytes per 4 KiB frame
  * of boot memory, which memblock allocates top-down at the end of it.
+ * xb_kernel_reserved_default() is their sum, at most a quarter of boot
+ * memory (a guest too small for Debian's kernel runs a smaller one).
  */
 #define XB_KERNEL_IMAGE_FRAMES ((44ull << 20) / 4096)
 #define XB_KERNEL_IMAGE_PFN    ((16ull << 20) / 4096)

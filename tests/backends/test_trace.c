@@ -331,17 +331,17 @@ static void check_small(const char *type, struct counts want)
 
 Test(trace, small_hvm_replays_clean, .timeout = 600)
 {
-	check_small("hvm", (struct counts){34, 3293, 72278, 769, 5});
+	check_small("hvm", (struct counts){1004, 2176, 62474, 877, 5});
 }
 
 Test(trace, small_pvh_replays_clean, .timeout = 600)
 {
-	check_small("pvh", (struct counts){34, 3293, 72278, 769, 5});
+	check_small("pvh", (struct counts){1004, 2176, 62474, 877, 5});
 }
 
 Test(trace, small_pv_replays_clean, .timeout = 600)
 {
-	check_small("pv", (struct counts){23, 1249, 72278, 769, 5});
+	check_small("pv", (struct counts){16, 2177, 62986, 877, 5});
 }
 
 /* Injected faults replay identically on the mock only because the trace
@@ -361,9 +361,9 @@ Test(trace, faults_are_part_of_the_trace, .timeout = 600)
 		if (strncmp(lines[i], "fault ", 6))
 			g_string_append_printf(out, "%s\n", lines[i]);
 	write_text(stripped, out->str);
-	replay_diverges(stripped, 97, 2,
-			"%s:97: call 2 (decrease_reservation, 32 extents of "
-			"order 9): result 0 expected, 32 got");
+	replay_diverges(stripped, 110, 2,
+			"%s:110: call 2 (decrease_reservation, 20 extents of "
+			"order 9): result 0 expected, 20 got");
 	g_string_free(out, TRUE);
 	g_strfreev(lines);
 	g_free(all);
@@ -1074,7 +1074,7 @@ Test(trace, cli_run_trace_then_replay, .timeout = 600)
 	cr_assert_eq(
 	    xballoon((const char *[]){"replay", "pvh.trace", NULL}, &out, &err),
 	    0);
-	cr_assert_str_eq(out, "pvh.trace: 34 calls, 3293 extents, 72278 "
+	cr_assert_str_eq(out, "pvh.trace: 1004 calls, 2176 extents, 62474 "
 			      "frames replayed on mock: no divergence\n");
 	cr_assert_str_eq(err, "");
 	g_free(out);

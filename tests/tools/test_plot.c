@@ -21,6 +21,7 @@ static const char scenario[] = "name: small-shrink\n"
 			       "  type: hvm\n"
 			       "  memory: 64MiB\n"
 			       "  maxmem: 64MiB\n"
+			       "  kernel_reserved: 0B\n"
 			       "timeline:\n"
 			       "  - at: 1s\n"
 			       "    target: 16MiB\n"
@@ -123,7 +124,8 @@ static unsigned count(const char *s, char c)
 
 /* map.txt: the comment, then maps at 0..4 s. At 2 s, 48 of 64 MiB are
  * ballooned: 24 regions, as 2 MiB pages (huge-first) or as 4 KiB pages
- * (linux) of whole regions of the untouched guest; 8 regions stay free. */
+ * (linux) of whole regions of the untouched guest (no kernel memory);
+ * 8 regions stay free. */
 static void check_map(const char *dir, char ballooned)
 {
 	char *rel = g_build_filename(dir, "map.txt", NULL);
