@@ -43,8 +43,10 @@
  * host block keeps one record (see struct xb_mock). The first 4 KiB
  * change inside the region splits the entry into 512 (split_superpage(),
  * as ept_split_super_page() in x86 mm/p2m-ept.c and p2m_next_level() in
- * p2m-pt.c do), and nothing merges them back: Xen's P2M only splits. The
- * split is not visible: every lookup (p2m_get()) reads through it. pv
+ * p2m-pt.c do), and nothing merges them back: Xen's P2M only splits. So
+ * sp[r] != 0 is also the P2M's superpage flag that
+ * xb_mock_p2m_superpage_coverage() counts (nr_sp of them). The split is
+ * not visible otherwise: every lookup (p2m_get()) reads through it. pv
  * domains never have superpage entries (Xen keeps no P2M for them).
  *
  * Invariants (checked by xb__mock_is_valid()):
@@ -53,6 +55,7 @@
  *   sp[r] != 0  =>  p2m[gfn] = 0 for every gfn of region r, and the host
  *                   record at sp[r] - 1 is an ALLOC head of order 9 owned
  *                   by the domain with next = r * 512
+ *   nr_sp = #{r : sp[r] != 0}
  *   populated = #{gfn : P2M(gfn) != none}
  *   region[r] = #{gfn in [r * 512, r * 512 + 512) : P2M(gfn) != none}
  *   tot_pages = #{host frames owned by the domain}
@@ -73,7 +76,8 @@ struct mock_domain {
 	uint64_t nr_regions;
 	uint32_t *p2m;
 	uint16_t *region;
-	uint32_t *sp; /* superpage entries, per region (mfn + 1)   */
+	uint32_t *sp;	/* superpage entries, per region (mfn + 1)   */
+	uint64_t nr_sp; /* #{r : sp[r] != 0}                       */
 };
 
 /* Fault injection for one operation. */
@@ -193,6 +197,7 @@ static void split_superpage(struct xb_mock *m, struct mock_domain *d,
 	uint32_t owner = m->frames[base].owner;
 
 	d->sp[r] = 0;
+	d->nr_sp--;
 	for (uint32_t j = 0; j < REGION_PAGES; j++) {
 		d->p2m[g0 + j] = base + j + 1u;
 		m->frames[base + j] = (struct xb_frame){
@@ -242,6 +247,7 @@ static void map_superpage(struct xb_mock *m, struct mock_domain *d,
 		}
 	}
 	d->sp[r] = mfn + 1u;
+	d->nr_sp++;
 	d->region[r] = REGION_PAGES;
 	d->populated += REGION_PAGES;
 	m->frames[mfn] = (struct xb_frame){
@@ -265,6 +271,7 @@ static void free_superpage(struct xb_mock *m, struct mock_domain *d, uint64_t r)
 	xb_pfn_t base = d->sp[r] - 1u;
 
 	d->sp[r] = 0;
+	d->nr_sp--;
 	d->region[r] = 0;
 	d->populated -= REGION_PAGES;
 	if (g_hash_table_size(m->content))
@@ -1203,7 +1210,18 @@ uint64_t xb_mock_nr_written_frames(const struct xb_mock *m)
 	return g_hash_table_size(m->content);
 }
 
-double xb_mock_superpage_coverage(const struct xb_mock *m, unsigned domid)
+double xb_mock_p2m_superpage_coverage(const struct xb_mock *m, unsigned domid)
+{
+	const struct mock_domain *d = dom(m, domid);
+
+	if (!d)
+		return -1;
+	if (!d->populated)
+		return 0;
+	return (double)(d->nr_sp << REGION_ORDER) / (double)d->populated;
+}
+
+double xb_mock_contiguity_2m(const struct xb_mock *m, unsigned domid)
 {
 	const struct mock_domain *d = dom(m, domid);
 	uint64_t covered = 0;
@@ -1244,8 +1262,9 @@ void xb_mock_host_info(const struct xb_mock *m, struct xb_host_info *info)
 			info->free_2m_blocks += info->buddyinfo[o]
 						<< (o - REGION_ORDER);
 	}
-	info->superpage_coverage =
-	    xb_mock_superpage_coverage(m, XB_MOCK_GUEST_DOMID);
+	info->p2m_superpage_coverage =
+	    xb_mock_p2m_superpage_coverage(m, XB_MOCK_GUEST_DOMID);
+	info->contiguity_2m = xb_mock_contiguity_2m(m, XB_MOCK_GUEST_DOMID);
 }
 
 /*
@@ -1313,7 +1332,7 @@ bool xb__mock_is_valid(const struct xb_mock *m)
 
 	for (unsigned id = 0; id < m->nr_doms; id++) {
 		const struct mock_domain *d = dom(m, id);
-		uint64_t populated = 0;
+		uint64_t populated = 0, nr_sp = 0;
 
 		if (!d) {
 			XB_CHECK(owned[id] == 0, "mock: dead d%u owns frames",
@@ -1353,6 +1372,7 @@ bool xb__mock_is_valid(const struct xb_mock *m)
 					    "entry under a superpage",
 					    id, (unsigned long)g);
 				populated += REGION_PAGES;
+				nr_sp++;
 				continue;
 			}
 
@@ -1380,6 +1400,9 @@ bool xb__mock_is_valid(const struct xb_mock *m)
 		XB_CHECK(populated == d->populated,
 			 "mock: d%u populated %lu, P2M has %lu", id,
 			 (unsigned long)d->populated, (unsigned long)populated);
+		XB_CHECK(nr_sp == d->nr_sp,
+			 "mock: d%u counts %lu superpage entries, P2M has %lu",
+			 id, (unsigned long)d->nr_sp, (unsigned long)nr_sp);
 		XB_CHECK(owned[id] == d->tot_pages,
 			 "mock: d%u tot_pages %lu, owns %lu frames", id,
 			 (unsigned long)d->tot_pages, (unsigned long)owned[id]);

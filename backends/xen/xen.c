@@ -558,7 +558,10 @@ static int xen_write_frame(struct xb_backend *be, xb_xen_pfn_t frame,
 }
 
 /* The host as Xen reports it; its buddy heap and the machine layout of
- * the guest are not visible from dom0, so those fields say "unknown". */
+ * the guest are not visible from dom0, so those fields say "unknown":
+ * no interface we use returns a gfn's mfn (hvm/pvh) nor the order of a
+ * P2M entry (Xen's only view of those is the 'D' debug key's EPT dump to
+ * the console ring: Intel only, host-wide, truncated). docs/xen.md. */
 static int xen_host_info(struct xb_backend *be, struct xb_host_info *info)
 {
 	struct xen_be *x = be->priv;
@@ -569,7 +572,8 @@ static int xen_host_info(struct xb_backend *be, struct xb_host_info *info)
 	memset(info, 0, sizeof(*info));
 	info->total_pages = pi.total_pages;
 	info->free_pages = pi.free_pages;
-	info->superpage_coverage = -1;
+	info->p2m_superpage_coverage = -1;
+	info->contiguity_2m = -1;
 	return 0;
 }
 
