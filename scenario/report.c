@@ -146,9 +146,11 @@ void xb_report_write_json(const struct xb_run_result *r, FILE *out)
 	fprintf(out, "\n  },\n");
 	fprintf(out,
 		"  \"host\": {\"free_pages\": %llu, \"free_2m_blocks\": %llu, "
-		"\"superpage_coverage\": %.6f,\n           \"buddyinfo\": ",
+		"\"p2m_superpage_coverage\": %.6f, \"contiguity_2m\": %.6f,\n"
+		"           \"buddyinfo\": ",
 		(unsigned long long)h->free_pages,
-		(unsigned long long)h->free_2m_blocks, h->superpage_coverage);
+		(unsigned long long)h->free_2m_blocks,
+		h->p2m_superpage_coverage, h->contiguity_2m);
 	json_u64_array(out, h->buddyinfo, XB_MAX_ORDER);
 	fprintf(out, "},\n  \"hypercalls\": {\n");
 	json_hypercall(out, "populate_physmap", &r->hypercalls.populate, false);
@@ -208,20 +210,21 @@ void xb_report_write_json(const struct xb_run_result *r, FILE *out)
 void xb_report_write_csv(const struct xb_run_result *r, FILE *out)
 {
 	fprintf(out, "t_s,populated,target,balloon_huge,balloon_small,fu9,"
-		     "superpage_coverage,balloon_special,free,frag_index9,"
-		     "host_free_2m\n");
+		     "p2m_superpage_coverage,contiguity_2m,balloon_special,"
+		     "free,frag_index9,host_free_2m\n");
 	for (guint i = 0; i < r->series->len; i++) {
 		const struct xb_run_sample *s =
 		    &g_array_index(r->series, struct xb_run_sample, i);
 
 		fprintf(
 		    out,
-		    "%.3f,%llu,%llu,%llu,%llu,%.6f,%.6f,%llu,%llu,%.3f,%llu\n",
+		    "%.3f,%llu,%llu,%llu,%llu,%.6f,%.6f,%.6f,%llu,%llu,%.3f,"
+		    "%llu\n",
 		    s->t_s, (unsigned long long)s->populated,
 		    (unsigned long long)s->target,
 		    (unsigned long long)s->balloon_huge,
 		    (unsigned long long)s->balloon_small, s->fu9,
-		    s->superpage_coverage,
+		    s->p2m_superpage_coverage, s->contiguity_2m,
 		    (unsigned long long)s->balloon_special,
 		    (unsigned long long)s->free, s->frag_index9,
 		    (unsigned long long)s->host_free_2m);
@@ -249,6 +252,15 @@ static double mib(uint64_t frames)
 	return (double)frames / 256.0;
 }
 
+/* A share the backend may not know (-1): "unknown" rather than -1.000. */
+static void print_share(FILE *out, double v)
+{
+	if (v < 0)
+		fputs("unknown", out);
+	else
+		fprintf(out, "%.3f", v);
+}
+
 void xb_report_print_summary(const struct xb_run_result *r, FILE *out)
 {
 	const struct xb_guest_metrics *g = &r->guest;
@@ -271,9 +283,11 @@ void xb_report_print_summary(const struct xb_run_result *r, FILE *out)
 		g->fu9, (unsigned long long)g->regions_populated,
 		(unsigned long long)g->regions_ballooned,
 		(unsigned long long)g->regions_mixed);
-	fprintf(out,
-		"  host: superpage coverage %.3f, %llu free 2 MiB blocks\n",
-		r->host.superpage_coverage,
+	fprintf(out, "  host: P2M superpage coverage ");
+	print_share(out, r->host.p2m_superpage_coverage);
+	fprintf(out, ", 2 MiB contiguity ");
+	print_share(out, r->host.contiguity_2m);
+	fprintf(out, ", %llu free 2 MiB blocks\n",
 		(unsigned long long)r->host.free_2m_blocks);
 	fprintf(out,
 		"  hypercalls: populate %llu, decrease %llu, exchange "

@@ -410,7 +410,8 @@ static void ev_tick(struct xb_sim *s, void *arg, uint64_t data)
 static void sample(struct run *r)
 {
 	struct xb_guest_metrics g;
-	struct xb_host_info h = {.superpage_coverage = -1};
+	struct xb_host_info h = {.p2m_superpage_coverage = -1,
+				 .contiguity_2m = -1};
 	struct xb_run_sample row;
 
 	xb_metrics_guest(&r->drv, &g);
@@ -425,7 +426,8 @@ static void sample(struct run *r)
 	    .free = g.free,
 	    .fu9 = g.fu9,
 	    .frag_index9 = g.frag_index9,
-	    .superpage_coverage = h.superpage_coverage,
+	    .p2m_superpage_coverage = h.p2m_superpage_coverage,
+	    .contiguity_2m = h.contiguity_2m,
 	    .host_free_2m = h.free_2m_blocks,
 	};
 	g_array_append_val(r->res->series, row);
@@ -894,7 +896,8 @@ static void finish(struct run *r)
 		     .t_s < (double)r->sim.now / (double)XB_NS_PER_S))
 		take_map(r);
 	xb_metrics_guest(&r->drv, &res->guest);
-	res->host.superpage_coverage = -1;
+	res->host.p2m_superpage_coverage = -1;
+	res->host.contiguity_2m = -1;
 	xb_host_info(r->be, &res->host);
 	res->hypercalls = r->be->stats;
 	res->driver = r->drv.stats;

@@ -139,7 +139,8 @@ bool xb_sweep_parse_report(const char *path, struct xb_sweep_run *run,
 	v[XB_SWEEP_FU9] = number(&r, "guest.fu9");
 	v[XB_SWEEP_REG_BAL] = number(&r, "guest.regions_2m.ballooned");
 	v[XB_SWEEP_REG_MIX] = number(&r, "guest.regions_2m.mixed");
-	v[XB_SWEEP_SP_COVER] = number(&r, "host.superpage_coverage");
+	v[XB_SWEEP_P2M_SP] = number(&r, "host.p2m_superpage_coverage");
+	v[XB_SWEEP_CONTIG] = number(&r, "host.contiguity_2m");
 
 	/* Share of the balloon held as 2 MiB pages; an empty balloon holds
 	 * none, so 0 rather than 0/0. */
@@ -326,9 +327,11 @@ void xb_sweep_write_tables(const struct xb_sweep_run *runs, size_t n,
 	      "(Student t), or the value of a single run.\n"
 	      "target: share of runs that reached the balloon target; "
 	      "2M-bal/2M-mix: 2 MiB guest regions wholly ballooned / mixed;\n"
-	      "sp-cover: share of guest memory on 2 MiB host superpages; "
-	      "bal-2M: share of the balloon held as 2 MiB pages;\n"
-	      "hcalls: memory_op hypercalls; migrated: compaction migrations; "
+	      "p2m-sp: share of guest memory mapped by 2 MiB P2M entries; "
+	      "contig: share on aligned, machine-contiguous 2 MiB runs;\n"
+	      "bal-2M: share of the balloon held as 2 MiB pages; "
+	      "hcalls: memory_op hypercalls;\n"
+	      "migrated: compaction migrations; "
 	      "xchg+reloc: exchange and relocate calls.\n",
 	      out);
 }

@@ -47,9 +47,9 @@ int cmd_compare(int argc, char **argv)
 	}
 	printf("%s (seed %llu)\n\n", sc->name,
 	       (unsigned long long)(opt.seed_set ? opt.seed : sc->seed));
-	printf("%-22s %6s %7s %7s %7s %8s %9s %8s %8s %9s %8s\n", "policy",
-	       "target", "Fu(9)", "2M-bal", "2M-mix", "sp-cover", "huge-MiB",
-	       "hcalls", "migrated", "coalesced", "wall-s");
+	printf("%-22s %6s %7s %7s %7s %7s %7s %9s %8s %8s %9s %8s\n", "policy",
+	       "target", "Fu(9)", "2M-bal", "2M-mix", "p2m-sp", "contig",
+	       "huge-MiB", "hcalls", "migrated", "coalesced", "wall-s");
 	for (char **n = names; *n; n++) {
 		struct xb_run_result r;
 		GError *err = NULL;
@@ -66,12 +66,12 @@ int cmd_compare(int argc, char **argv)
 		const struct xb_backend_stats *h = &r.hypercalls;
 
 		printf(
-		    "%-22s %6s %7.3f %7llu %7llu %8.3f %9.0f %8llu %8llu "
-		    "%9llu %8.2f\n",
+		    "%-22s %6s %7.3f %7llu %7llu %7.3f %7.3f %9.0f %8llu "
+		    "%8llu %9llu %8.2f\n",
 		    r.policy, r.target_reached ? "yes" : "NO", r.guest.fu9,
 		    (unsigned long long)r.guest.regions_ballooned,
 		    (unsigned long long)r.guest.regions_mixed,
-		    r.host.superpage_coverage,
+		    r.host.p2m_superpage_coverage, r.host.contiguity_2m,
 		    (double)r.guest.balloon_huge / 256.0,
 		    (unsigned long long)(h->populate.calls + h->decrease.calls +
 					 h->exchange.calls + h->relocate.calls),
@@ -83,8 +83,9 @@ int cmd_compare(int argc, char **argv)
 	}
 	printf(
 	    "\ntarget: target reached at the end; 2M-bal/2M-mix: 2 MiB guest "
-	    "regions wholly ballooned / mixed;\nsp-cover: share of guest "
-	    "memory on 2 MiB host superpages; huge-MiB: balloon held as "
+	    "regions wholly ballooned / mixed;\np2m-sp: share of guest "
+	    "memory mapped by 2 MiB P2M entries; contig: share on aligned, "
+	    "machine-contiguous 2 MiB runs;\nhuge-MiB: balloon held as "
 	    "2 MiB pages.\n");
 	g_strfreev(names);
 	xb_scenario_free(sc);

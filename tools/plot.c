@@ -54,7 +54,8 @@ static const char *const col_names[XB_COL_NR] = {
     [XB_COL_HUGE] = "balloon_huge",
     [XB_COL_SMALL] = "balloon_small",
     [XB_COL_FU9] = "fu9",
-    [XB_COL_COVERAGE] = "superpage_coverage",
+    [XB_COL_P2M_SP] = "p2m_superpage_coverage",
+    [XB_COL_CONTIG] = "contiguity_2m",
 };
 
 static bool load_csv(struct xb_plot_run *run, const char *path, GError **error)
@@ -316,8 +317,8 @@ static const struct panel panels[4] = {
      XB_COL_HUGE, XB_COL_SMALL, 1 / GIB_FRAMES, false},
     {"Guest Fu(9): free memory unusable for 2 MiB (lower is better)", "Fu(9)",
      XB_COL_FU9, -1, 1, true},
-    {"Host: guest memory on 2 MiB superpages (higher is better)", "coverage",
-     XB_COL_COVERAGE, -1, 1, true},
+    {"Host: 2 MiB P2M entries (solid) vs 2 MiB contiguity (dashed)",
+     "share of guest memory", XB_COL_P2M_SP, XB_COL_CONTIG, 1, true},
 };
 
 static void draw_panel(cairo_t *cr, const struct panel *p, double x0, double y0,

@@ -17,7 +17,8 @@ enum xb_plot_col {
 	XB_COL_HUGE,
 	XB_COL_SMALL,
 	XB_COL_FU9,
-	XB_COL_COVERAGE,
+	XB_COL_P2M_SP,
+	XB_COL_CONTIG,
 	XB_COL_NR
 };
 

@@ -36,13 +36,18 @@
  *
  * Superpage entries. A translated domain's 2 MiB region populated by one
  * aligned order-9 (or larger) extent is mapped by one entry, sp[r] = the
- * block's first mfn + 1, as Xen's P2M maps it with one 2 MiB entry; its
- * 512 p2m[] words stay 0 (untouched: no memory) and the host block keeps
- * one record (see struct xb_mock). The first 4 KiB change inside the
- * region splits the entry into 512 (split_superpage(), as
- * ept_split_super_page() in x86 mm/p2m-ept.c does). The split is not
- * visible: every lookup (p2m_get()) reads through it. pv domains never
- * have superpage entries.
+ * block's first mfn + 1, as Xen's P2M maps it with one 2 MiB entry
+ * (p2m_set_entry() picks the 2 MiB order for it, and ept_set_entry() /
+ * p2m_pt_set_entry() replace whatever the region held, a 4 KiB table
+ * included); its 512 p2m[] words stay 0 (untouched: no memory) and the
+ * host block keeps one record (see struct xb_mock). The first 4 KiB
+ * change inside the region splits the entry into 512 (split_superpage(),
+ * as ept_split_super_page() in x86 mm/p2m-ept.c and p2m_next_level() in
+ * p2m-pt.c do), and nothing merges them back: Xen's P2M only splits. So
+ * sp[r] != 0 is also the P2M's superpage flag that
+ * xb_mock_p2m_superpage_coverage() counts (nr_sp of them). The split is
+ * not visible otherwise: every lookup (p2m_get()) reads through it. pv
+ * domains never have superpage entries (Xen keeps no P2M for them).
  *
  * Invariants (checked by xb__mock_is_valid()):
  *   P2M(gfn) = sp[gfn / 512] - 1 + gfn % 512  if sp[gfn / 512] != 0
@@ -50,6 +55,7 @@
  *   sp[r] != 0  =>  p2m[gfn] = 0 for every gfn of region r, and the host
  *                   record at sp[r] - 1 is an ALLOC head of order 9 owned
  *                   by the domain with next = r * 512
+ *   nr_sp = #{r : sp[r] != 0}
  *   populated = #{gfn : P2M(gfn) != none}
  *   region[r] = #{gfn in [r * 512, r * 512 + 512) : P2M(gfn) != none}
  *   tot_pages = #{host frames owned by the domain}
@@ -70,7 +76,8 @@ struct mock_domain {
 	uint64_t nr_regions;
 	uint32_t *p2m;
 	uint16_t *region;
-	uint32_t *sp; /* superpage entries, per region (mfn + 1)   */
+	uint32_t *sp;	/* superpage entries, per region (mfn + 1)   */
+	uint64_t nr_sp; /* #{r : sp[r] != 0}                       */
 };
 
 /* Fault injection for one operation. */
@@ -190,6 +197,7 @@ static void split_superpage(struct xb_mock *m, struct mock_domain *d,
 	uint32_t owner = m->frames[base].owner;
 
 	d->sp[r] = 0;
+	d->nr_sp--;
 	for (uint32_t j = 0; j < REGION_PAGES; j++) {
 		d->p2m[g0 + j] = base + j + 1u;
 		m->frames[base + j] = (struct xb_frame){
@@ -213,14 +221,42 @@ static void split_superpages(struct xb_mock *m, struct mock_domain *d,
 		split_superpage(m, d, r << REGION_ORDER);
 }
 
-/* Are the regions of the aligned range [gfn, gfn + n), n >= 512, wholly
- * unpopulated (so that superpage entries may map them)? */
-static bool regions_empty(const struct mock_domain *d, uint64_t gfn, uint64_t n)
+/*
+ * p2m_add_page() of the 2 MiB-aligned block at mfn onto the region of
+ * the aligned gfn: the M2P of every frame mapped there is invalidated
+ * (the frames stay the domain's, orphans, as for 4 KiB), then
+ * p2m_set_entry() writes one 2 MiB entry over whatever the region held --
+ * ept_set_entry() (p2m_pt_set_entry() alike) replaces a 4 KiB table or an
+ * older 2 MiB entry with the new leaf. So a region that was split and is
+ * repopulated by an order-9 extent is a superpage again.
+ */
+static void map_superpage(struct xb_mock *m, struct mock_domain *d,
+			  unsigned domid, uint64_t gfn, xb_pfn_t mfn)
 {
-	for (uint64_t k = 0; k < n; k += REGION_PAGES)
-		if (d->region[(gfn + k) >> REGION_ORDER])
-			return false;
-	return true;
+	uint64_t r = gfn >> REGION_ORDER;
+
+	if (d->region[r]) {
+		split_superpage(m, d, gfn);
+		for (uint32_t j = 0; j < REGION_PAGES; j++) {
+			xb_pfn_t old = p2m_get(d, gfn + j);
+
+			if (old != XB_NIL) {
+				m->frames[old].next = XB_NIL;
+				p2m_clear(d, gfn + j);
+			}
+		}
+	}
+	d->sp[r] = mfn + 1u;
+	d->nr_sp++;
+	d->region[r] = REGION_PAGES;
+	d->populated += REGION_PAGES;
+	m->frames[mfn] = (struct xb_frame){
+	    .next = (uint32_t)gfn,
+	    .prev = XB_NIL,
+	    .owner = domid,
+	    .state = XB_FRAME_ALLOC,
+	    .order = REGION_ORDER,
+	};
 }
 
 /*
@@ -235,6 +271,7 @@ static void free_superpage(struct xb_mock *m, struct mock_domain *d, uint64_t r)
 	xb_pfn_t base = d->sp[r] - 1u;
 
 	d->sp[r] = 0;
+	d->nr_sp--;
 	d->region[r] = 0;
 	d->populated -= REGION_PAGES;
 	if (g_hash_table_size(m->content))
@@ -356,8 +393,8 @@ static void host_free_frame(struct xb_mock *m, xb_pfn_t mfn)
  * orphan until the domain dies). A misaligned gfn is accepted: the P2M
  * is then written with 4 KiB entries (p2m_set_entry() picks the largest
  * order that gfn, mfn and count allow). PV: set_gpfn_from_mfn() only.
- * An aligned extent of 2 MiB or more over unpopulated regions gets
- * superpage entries.
+ * An aligned extent of 2 MiB or more gets superpage entries, populated
+ * regions included (map_superpage()).
  */
 static void physmap_add(struct xb_mock *m, struct mock_domain *d,
 			unsigned domid, uint64_t gfn, xb_pfn_t mfn,
@@ -366,22 +403,10 @@ static void physmap_add(struct xb_mock *m, struct mock_domain *d,
 	uint64_t n = 1ull << order;
 
 	if (d->type != XB_GUEST_PV && order >= REGION_ORDER &&
-	    (gfn & (n - 1)) == 0 && regions_empty(d, gfn, n)) {
+	    (gfn & (n - 1)) == 0) {
 		xb_assert_internal((mfn & (n - 1)) == 0);
-		for (uint64_t k = 0; k < n; k += REGION_PAGES) {
-			uint64_t r = (gfn + k) >> REGION_ORDER;
-
-			d->sp[r] = mfn + (xb_pfn_t)k + 1u;
-			d->region[r] = REGION_PAGES;
-			d->populated += REGION_PAGES;
-			m->frames[mfn + k] = (struct xb_frame){
-			    .next = (uint32_t)(gfn + k),
-			    .prev = XB_NIL,
-			    .owner = domid,
-			    .state = XB_FRAME_ALLOC,
-			    .order = REGION_ORDER,
-			};
-		}
+		for (uint64_t k = 0; k < n; k += REGION_PAGES)
+			map_superpage(m, d, domid, gfn + k, mfn + (xb_pfn_t)k);
 		return;
 	}
 	split_superpages(m, d, gfn, n);
@@ -706,10 +731,11 @@ static int mock_exchange(struct xb_backend *be, struct xb_exchange *x,
  * XEN_DMOP_relocate_memory (x86 hvm/dm.c) -> xenmem_add_to_physmap() with
  * XENMAPSPACE_gmfn_range, ascending, one xenmem_add_to_physmap_one() per
  * frame: src must be populated (-EINVAL); src == dst is already mapped
- * there; a populated dst loses its frame through guest_remove_page()
- * (tot_pages - 1); then the mfn, and so its content, moves from src to
- * dst. No allocation, tot_pages otherwise unchanged. dm_op refuses pv
- * domains (-EINVAL).
+ * there (but its 4 KiB rewrite splits a 2 MiB entry); a populated dst
+ * loses its frame through guest_remove_page() (tot_pages - 1); then the
+ * mfn, and so its content, moves from src to dst, with 4 KiB entries at
+ * both ends. No allocation, tot_pages otherwise unchanged. dm_op refuses
+ * pv domains (-EINVAL).
  */
 static int mock_relocate(struct xb_backend *be, xb_xen_pfn_t src,
 			 xb_xen_pfn_t dst, uint64_t nr, uint64_t *nr_done)
@@ -736,9 +762,12 @@ static int mock_relocate(struct xb_backend *be, xb_xen_pfn_t src,
 			rc = -EINVAL;
 			break;
 		}
+		/* Even a move onto itself ends in p2m_add_page() with a
+		 * 4 KiB entry (xenmem_add_to_physmap_one() skips only the
+		 * removals), which splits the region's 2 MiB entry. */
+		split_superpage(m, d, s);
 		if (s == t)
 			continue;
-		split_superpage(m, d, s);
 		split_superpage(m, d, t);
 		xb_pfn_t mfn = p2m_get(d, s);
 		xb_pfn_t prev = p2m_get(d, t);
@@ -1181,7 +1210,18 @@ uint64_t xb_mock_nr_written_frames(const struct xb_mock *m)
 	return g_hash_table_size(m->content);
 }
 
-double xb_mock_superpage_coverage(const struct xb_mock *m, unsigned domid)
+double xb_mock_p2m_superpage_coverage(const struct xb_mock *m, unsigned domid)
+{
+	const struct mock_domain *d = dom(m, domid);
+
+	if (!d)
+		return -1;
+	if (!d->populated)
+		return 0;
+	return (double)(d->nr_sp << REGION_ORDER) / (double)d->populated;
+}
+
+double xb_mock_contiguity_2m(const struct xb_mock *m, unsigned domid)
 {
 	const struct mock_domain *d = dom(m, domid);
 	uint64_t covered = 0;
@@ -1222,8 +1262,9 @@ void xb_mock_host_info(const struct xb_mock *m, struct xb_host_info *info)
 			info->free_2m_blocks += info->buddyinfo[o]
 						<< (o - REGION_ORDER);
 	}
-	info->superpage_coverage =
-	    xb_mock_superpage_coverage(m, XB_MOCK_GUEST_DOMID);
+	info->p2m_superpage_coverage =
+	    xb_mock_p2m_superpage_coverage(m, XB_MOCK_GUEST_DOMID);
+	info->contiguity_2m = xb_mock_contiguity_2m(m, XB_MOCK_GUEST_DOMID);
 }
 
 /*
@@ -1291,7 +1332,7 @@ bool xb__mock_is_valid(const struct xb_mock *m)
 
 	for (unsigned id = 0; id < m->nr_doms; id++) {
 		const struct mock_domain *d = dom(m, id);
-		uint64_t populated = 0;
+		uint64_t populated = 0, nr_sp = 0;
 
 		if (!d) {
 			XB_CHECK(owned[id] == 0, "mock: dead d%u owns frames",
@@ -1331,6 +1372,7 @@ bool xb__mock_is_valid(const struct xb_mock *m)
 					    "entry under a superpage",
 					    id, (unsigned long)g);
 				populated += REGION_PAGES;
+				nr_sp++;
 				continue;
 			}
 
@@ -1358,6 +1400,9 @@ bool xb__mock_is_valid(const struct xb_mock *m)
 		XB_CHECK(populated == d->populated,
 			 "mock: d%u populated %lu, P2M has %lu", id,
 			 (unsigned long)d->populated, (unsigned long)populated);
+		XB_CHECK(nr_sp == d->nr_sp,
+			 "mock: d%u counts %lu superpage entries, P2M has %lu",
+			 id, (unsigned long)d->nr_sp, (unsigned long)nr_sp);
 		XB_CHECK(owned[id] == d->tot_pages,
 			 "mock: d%u tot_pages %lu, owns %lu frames", id,
 			 (unsigned long)d->tot_pages, (unsigned long)owned[id]);

@@ -558,7 +558,12 @@ static int xen_write_frame(struct xb_backend *be, xb_xen_pfn_t frame,
 }
 
 /* The host as Xen reports it; its buddy heap and the machine layout of
- * the guest are not visible from dom0, so those fields say "unknown". */
+ * the guest are not visible from dom0, so those fields say "unknown":
+ * no interface we use returns a gfn's mfn (hvm/pvh) nor the order of a
+ * P2M entry (Xen's only view of those is the 'D' debug key's EPT dump to
+ * the console ring: Intel only, host-wide, truncated). A pv guest is the
+ * exception for the P2M figure: Xen 4.17 keeps no P2M for it and refuses
+ * it 2 MiB mappings, so none of its memory is on one. docs/xen.md. */
 static int xen_host_info(struct xb_backend *be, struct xb_host_info *info)
 {
 	struct xen_be *x = be->priv;
@@ -569,7 +574,8 @@ static int xen_host_info(struct xb_backend *be, struct xb_host_info *info)
 	memset(info, 0, sizeof(*info));
 	info->total_pages = pi.total_pages;
 	info->free_pages = pi.free_pages;
-	info->superpage_coverage = -1;
+	info->p2m_superpage_coverage = x->type == XB_GUEST_PV ? 0 : -1;
+	info->contiguity_2m = -1;
 	return 0;
 }
 

@@ -122,15 +122,26 @@ const struct xb_mock_stats *xb_mock_stats(const struct xb_mock *m);
  * Host metrics.
  */
 /** xb_mock_host_info() - free pages, free 2 MiB blocks, buddyinfo, and the
- * guest's superpage coverage. */
+ * guest's P2M superpage coverage and 2 MiB contiguity. */
 void xb_mock_host_info(const struct xb_mock *m, struct xb_host_info *info);
 /**
- * xb_mock_superpage_coverage() - share of @domid's populated frames whose
- * 2 MiB gfn region is backed by one aligned 2 MiB machine block: all 512
- * gfns populated and gfn -> mfn contiguous from a 2 MiB-aligned mfn. 0 when
- * nothing is populated, -1 for an unknown domid. O(populated regions).
+ * xb_mock_p2m_superpage_coverage() - share of @domid's populated frames
+ * mapped by a 2 MiB P2M entry: regions populated by an aligned order-9 (or
+ * larger) extent and not changed at 4 KiB granularity since (Xen's P2M
+ * only splits, never merges). 0 for pv domains (Xen keeps no P2M for them
+ * and lets them map no 2 MiB page) and when nothing is populated, -1 for an
+ * unknown domid. O(1).
  */
-double xb_mock_superpage_coverage(const struct xb_mock *m, unsigned domid);
+double xb_mock_p2m_superpage_coverage(const struct xb_mock *m, unsigned domid);
+/**
+ * xb_mock_contiguity_2m() - share of @domid's populated frames whose 2 MiB
+ * gfn region is backed by one aligned 2 MiB machine block: all 512 gfns
+ * populated and gfn -> mfn contiguous from a 2 MiB-aligned mfn, however
+ * the P2M maps them (pv: the pfn -> mfn shadow). What the host gets back
+ * whole if the guest gives the region back. 0 when nothing is populated,
+ * -1 for an unknown domid. O(populated regions).
+ */
+double xb_mock_contiguity_2m(const struct xb_mock *m, unsigned domid);
 /** The host heap, read-only (tests compare it with expected shapes). */
 const struct xb_buddy *xb_mock_host_heap(const struct xb_mock *m);
 /** Frames with data-plane content (written and not freed since). */

@@ -59,7 +59,8 @@ struct xb_run_sample {
 	uint64_t populated, target;
 	uint64_t balloon_huge, balloon_small, balloon_special;
 	uint64_t free;
-	double fu9, frag_index9, superpage_coverage;
+	double fu9, frag_index9;
+	double p2m_superpage_coverage, contiguity_2m; /* -1: unknown */
 	uint64_t host_free_2m;
 };
 

@@ -22,7 +22,8 @@
 	X(FU9, "fu9", "Fu(9)", "%.3f")                                         \
 	X(REG_BAL, "regions_2m_ballooned", "2M-bal", "%.1f")                   \
 	X(REG_MIX, "regions_2m_mixed", "2M-mix", "%.1f")                       \
-	X(SP_COVER, "superpage_coverage", "sp-cover", "%.3f")                  \
+	X(P2M_SP, "p2m_superpage_coverage", "p2m-sp", "%.3f")                  \
+	X(CONTIG, "contiguity_2m", "contig", "%.3f")                           \
 	X(HUGE_SHARE, "balloon_2m_share", "bal-2M", "%.3f")                    \
 	X(HCALLS, "hypercalls", "hcalls", "%.1f")                              \
 	X(MIGRATED, "compaction_migrated", "migrated", "%.1f")                 \

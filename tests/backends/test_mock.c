@@ -100,7 +100,8 @@ Test(mock, boots_with_four_max_order_blocks)
 	cr_assert_eq(hi.free_pages, HOST);
 	cr_assert_eq(hi.buddyinfo[10], 4);
 	cr_assert_eq(hi.free_2m_blocks, 8);
-	cr_assert_eq(hi.superpage_coverage, 0);
+	cr_assert_eq(hi.p2m_superpage_coverage, 0);
+	cr_assert_eq(hi.contiguity_2m, 0);
 	struct xb_guest_info gi;
 
 	cr_assert_eq(xb_guest_info(be, &gi), 0);
@@ -252,11 +253,14 @@ Test(mock, misaligned_order9_populate_maps_without_superpage)
 	/* The order-10 block at 3072 splits: 3072 goes back, 3584 out. */
 	cr_assert_eq(mfn_of(256), 3584);
 	cr_assert_eq(mfn_of(767), 3584 + 511);
-	cr_assert_eq(xb_mock_superpage_coverage(m, XB_MOCK_GUEST_DOMID), 0);
+	cr_assert_eq(xb_mock_p2m_superpage_coverage(m, XB_MOCK_GUEST_DOMID), 0);
+	cr_assert_eq(xb_mock_contiguity_2m(m, XB_MOCK_GUEST_DOMID), 0);
 	e[0] = 1024;
 	cr_assert_eq(xb_populate_physmap(be, e, 1, 9), 1);
-	cr_assert_float_eq(xb_mock_superpage_coverage(m, XB_MOCK_GUEST_DOMID),
-			   0.5, 1e-12);
+	cr_assert_float_eq(
+	    xb_mock_p2m_superpage_coverage(m, XB_MOCK_GUEST_DOMID), 0.5, 1e-12);
+	cr_assert_float_eq(xb_mock_contiguity_2m(m, XB_MOCK_GUEST_DOMID), 0.5,
+			   1e-12);
 }
 
 Test(mock, populating_a_populated_gfn_orphans_the_old_frame)
@@ -385,7 +389,9 @@ Test(mock_pv, exchange_to_order9_gives_aligned_contiguous_frames)
 	for (unsigned i = 0; i < 512; i++)
 		cr_assert_eq(mfn_of(i), out[0] + i);
 	cr_assert_eq(tot(), 512);
-	cr_assert_eq(xb_mock_superpage_coverage(m, XB_MOCK_GUEST_DOMID), 1.0);
+	cr_assert_eq(xb_mock_contiguity_2m(m, XB_MOCK_GUEST_DOMID), 1.0);
+	/* Contiguous, but pv: no P2M, no 2 MiB mapping of it anywhere. */
+	cr_assert_eq(xb_mock_p2m_superpage_coverage(m, XB_MOCK_GUEST_DOMID), 0);
 	/* The inputs went back to the heap: 512 allocated in all. */
 	cr_assert_eq(host_free(), HOST - 512);
 }
@@ -481,9 +487,21 @@ Test(mock_pv, exchange_order9_to_order0_needs_the_outputs_first)
 		cr_assert_eq(out[i], 3072 + i);
 		cr_assert_eq(mfn_of(i), out[i]);
 	}
-	cr_assert_eq(xb_mock_superpage_coverage(m, XB_MOCK_GUEST_DOMID), 1.0);
+	cr_assert_eq(xb_mock_contiguity_2m(m, XB_MOCK_GUEST_DOMID), 1.0);
 	cr_assert_eq(tot(), 512);
 	cr_assert_eq(host_free(), HOST - 512);
+}
+
+/* Xen keeps no P2M for pv and refuses them 2 MiB mappings (_PAGE_PSE is
+ * in L2_DISALLOW_MASK since 4.10): contiguous frames, no superpage. */
+Test(mock_pv, order9_populate_is_contiguous_but_never_a_p2m_superpage)
+{
+	xb_xen_pfn_t e[1] = {0};
+
+	cr_assert_eq(xb_populate_physmap(be, e, 1, 9), 1);
+	cr_assert_eq(e[0] % 512, 0);
+	cr_assert_eq(xb_mock_contiguity_2m(m, XB_MOCK_GUEST_DOMID), 1.0);
+	cr_assert_eq(xb_mock_p2m_superpage_coverage(m, XB_MOCK_GUEST_DOMID), 0);
 }
 
 Test(mock_pv, relocate_is_refused_on_pv)
@@ -726,23 +744,25 @@ Test(mock, host_order_fault_fails_large_allocations_only)
 	cr_assert_eq(xb_mock_stats(m)->fault_host_alloc, 1);
 }
 
-Test(mock, superpage_coverage_counts_aligned_contiguous_regions)
+Test(mock, contiguity_counts_aligned_contiguous_regions)
 {
 	xb_xen_pfn_t e[1] = {0};
 	struct xb_host_info hi;
 
 	cr_assert_eq(xb_populate_physmap(be, e, 1, 9), 1);
-	cr_assert_eq(xb_mock_superpage_coverage(m, XB_MOCK_GUEST_DOMID), 1.0);
-	/* 512 order-0 frames come top-down: descending mfns, no superpage. */
+	cr_assert_eq(xb_mock_contiguity_2m(m, XB_MOCK_GUEST_DOMID), 1.0);
+	/* 512 order-0 frames come top-down: descending mfns, no 2 MiB run. */
 	populate_range(512, 512);
 	cr_assert_eq(mfn_of(0), 3584);
 	cr_assert_eq(mfn_of(512), 3583);
 	cr_assert_eq(mfn_of(513), 3582);
 	xb_mock_host_info(m, &hi);
-	cr_assert_float_eq(hi.superpage_coverage, 0.5, 1e-12);
+	cr_assert_float_eq(hi.contiguity_2m, 0.5, 1e-12);
+	cr_assert_float_eq(hi.p2m_superpage_coverage, 0.5, 1e-12);
 	cr_assert_eq(hi.free_pages, HOST - 1024);
 	cr_assert_eq(hi.free_2m_blocks, 6);
-	cr_assert_eq(xb_mock_superpage_coverage(m, 77), -1);
+	cr_assert_eq(xb_mock_contiguity_2m(m, 77), -1);
+	cr_assert_eq(xb_mock_p2m_superpage_coverage(m, 77), -1);
 }
 
 Test(mock, checker_catches_a_frame_owned_by_nobody)

@@ -2,7 +2,9 @@
  * The mock's superpage P2M entries: an aligned 2 MiB populate maps one
  * entry over one host record, and every later 4 KiB change splits it
  * without changing anything the backend answers: mfns, tot_pages, host
- * heap shape, coverage, and the checker's verdict.
+ * heap shape, 2 MiB contiguity, and the checker's verdict. What it does
+ * change is the P2M superpage coverage: Xen never merges a split entry
+ * back, however the region is refilled, except by a new 2 MiB populate.
  */
 #include <criterion/criterion.h>
 #include <glib.h>
@@ -65,6 +67,26 @@ static void populate9(uint64_t gfn)
 	cr_assert_eq(xb_populate_physmap(be, &e, 1, 9), 1);
 }
 
+static void one_frame(uint64_t gfn, bool populate)
+{
+	xb_xen_pfn_t e = gfn;
+
+	if (populate)
+		cr_assert_eq(xb_populate_physmap(be, &e, 1, 0), 1);
+	else
+		cr_assert_eq(xb_decrease_reservation(be, &e, 1, 0), 1);
+}
+
+static double p2m_sp(void)
+{
+	return xb_mock_p2m_superpage_coverage(m, XB_MOCK_GUEST_DOMID);
+}
+
+static double contig(void)
+{
+	return xb_mock_contiguity_2m(m, XB_MOCK_GUEST_DOMID);
+}
+
 /* Host 4096 frames: four order-10 blocks, the highest at the list head;
  * Xen's split hands out the top half, so the first 2 MiB extent gets mfn
  * 3584 and the lower half 3072 stays free. */
@@ -79,8 +101,8 @@ Test(mock_superpage, populate_maps_the_region_through_one_entry)
 	cr_assert_eq(xb_mock_domain_mfn(m, XB_MOCK_GUEST_DOMID, 511), XB_NIL);
 	cr_assert_eq(xb_mock_domain_mfn(m, XB_MOCK_GUEST_DOMID, 1024), XB_NIL);
 	cr_assert_eq(tot(), 512);
-	cr_assert_float_eq(xb_mock_superpage_coverage(m, XB_MOCK_GUEST_DOMID),
-			   1.0, 1e-12);
+	cr_assert_float_eq(
+	    xb_mock_p2m_superpage_coverage(m, XB_MOCK_GUEST_DOMID), 1.0, 1e-12);
 	bool populated = false;
 
 	cr_assert_eq(xb_query(be, 1023, &populated), 0);
@@ -102,8 +124,8 @@ Test(mock_superpage, four_k_decrease_splits_the_entry)
 		     3584 + 189);
 	cr_assert_eq(xb_mock_host_heap(m)->area[0][0].nr_free, 1);
 	cr_assert_eq(xb_mock_host_heap(m)->area[0][0].head, 3584 + 188);
-	cr_assert_float_eq(xb_mock_superpage_coverage(m, XB_MOCK_GUEST_DOMID),
-			   0.0, 1e-12);
+	cr_assert_float_eq(
+	    xb_mock_p2m_superpage_coverage(m, XB_MOCK_GUEST_DOMID), 0.0, 1e-12);
 	/* Give the rest back frame by frame: the heap is whole again. */
 	for (uint64_t g = 512; g < 1024; g++) {
 		e = g;
@@ -150,7 +172,97 @@ Test(mock_superpage, relocate_splits_source_and_target)
 	cr_assert_eq(xb_mock_domain_mfn(m, XB_MOCK_GUEST_DOMID, 600),
 		     3584 + 11);
 	cr_assert_eq(tot(), 1023);
+	cr_assert_eq(p2m_sp(), 0);
 	cr_assert(xb__mock_is_valid(m));
+}
+
+/* The issue's case: one 4 KiB frame goes and comes back. The host hands
+ * the same frame back (the smallest free block), so the region is
+ * machine-contiguous again, but its 2 MiB entry stays split. */
+Test(mock_superpage, refilled_4k_hole_stays_split_though_contiguous)
+{
+	populate9(512);
+	cr_assert_eq(p2m_sp(), 1.0);
+	cr_assert_eq(contig(), 1.0);
+	one_frame(700, false);
+	one_frame(700, true);
+	cr_assert_eq(xb_mock_domain_mfn(m, XB_MOCK_GUEST_DOMID, 700),
+		     3584 + 188);
+	cr_assert_eq(tot(), 512);
+	cr_assert_eq(contig(), 1.0);
+	cr_assert_eq(p2m_sp(), 0.0);
+	/* A superpage next to it keeps its entry: half the memory. */
+	populate9(0);
+	cr_assert_float_eq(p2m_sp(), 0.5, 1e-12);
+	cr_assert_eq(contig(), 1.0);
+}
+
+/* Emptied (here by one order-9 decrease, which Xen does frame by frame)
+ * and populated again by an aligned order-9 extent: p2m_set_entry() with
+ * order 9 writes a fresh 2 MiB entry. */
+Test(mock_superpage, order9_populate_of_an_emptied_region_is_a_superpage)
+{
+	xb_xen_pfn_t e = 512;
+
+	populate9(512);
+	one_frame(700, false);
+	one_frame(700, true);
+	cr_assert_eq(p2m_sp(), 0.0);
+	cr_assert_eq(xb_decrease_reservation(be, &e, 1, 9), 1);
+	cr_assert_eq(tot(), 0);
+	populate9(512);
+	cr_assert_eq(p2m_sp(), 1.0);
+	cr_assert_eq(contig(), 1.0);
+}
+
+/* Populated frame by frame with the right frames, a region is never a
+ * superpage: there is no merge. */
+Test(mock_superpage, 4k_populates_never_make_a_superpage)
+{
+	xb_xen_pfn_t e[512];
+
+	/* Descending gfns get the descending frames of one split block:
+	 * gfn -> mfn ascending, aligned, contiguous. */
+	for (unsigned j = 0; j < 512; j++)
+		e[j] = 1023 - j;
+	cr_assert_eq(xb_populate_physmap(be, e, 512, 0), 512);
+	cr_assert_eq(xb_mock_domain_mfn(m, XB_MOCK_GUEST_DOMID, 512), 3584);
+	cr_assert_eq(contig(), 1.0);
+	cr_assert_eq(p2m_sp(), 0.0);
+}
+
+/* p2m_add_page() of an order-9 extent over a populated region: the old
+ * frames lose their M2P and stay the domain's (orphans), and the region
+ * is one 2 MiB entry. */
+Test(mock_superpage, order9_populate_over_a_populated_region_maps_one_entry)
+{
+	one_frame(5, true);
+	xb_pfn_t old = xb_mock_domain_mfn(m, XB_MOCK_GUEST_DOMID, 5);
+
+	populate9(0);
+	cr_assert_eq(tot(), 513);
+	cr_assert_neq(xb_mock_domain_mfn(m, XB_MOCK_GUEST_DOMID, 5), old);
+	cr_assert_eq(p2m_sp(), 1.0);
+	cr_assert(xb__mock_is_valid(m));
+	/* Over a superpage, too: its block becomes 512 orphans. */
+	populate9(0);
+	cr_assert_eq(tot(), 1025);
+	cr_assert_eq(p2m_sp(), 1.0);
+	cr_assert(xb__mock_is_valid(m));
+}
+
+/* xenmem_add_to_physmap_one() with src == dst removes nothing but still
+ * rewrites the gfn with a 4 KiB entry: the 2 MiB entry splits. */
+Test(mock_superpage, relocate_onto_itself_splits)
+{
+	uint64_t done = 0;
+
+	populate9(0);
+	cr_assert_eq(xb_relocate(be, 5, 5, 1, &done), 0);
+	cr_assert_eq(done, 1);
+	cr_assert_eq(xb_mock_domain_mfn(m, XB_MOCK_GUEST_DOMID, 5), 3584 + 5);
+	cr_assert_eq(p2m_sp(), 0.0);
+	cr_assert_eq(contig(), 1.0);
 }
 
 /* Populating over a populated superpage region (hvm: the old frames stay

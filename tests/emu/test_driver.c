@@ -128,7 +128,7 @@ Test(driver, boot_populates_in_2m_extents)
 	fx_setup(&f, XB_GUEST_HVM, "huge-first");
 	cr_assert_eq(f.d.current_pages, GUEST);
 	cr_assert_eq(tot_pages(&f), GUEST);
-	cr_assert_float_eq(xb_mock_superpage_coverage(f.m, 1), 1.0, 1e-9);
+	cr_assert_float_eq(xb_mock_p2m_superpage_coverage(f.m, 1), 1.0, 1e-9);
 	fx_free(&f);
 }
 
@@ -214,7 +214,7 @@ Test(driver, increase_splits_when_host_refuses_2m)
 	cr_assert_eq(f.d.stats.small.deflated, 1024);
 	cr_assert_eq(f.be->stats.populate.calls, 4, "2 refused + 2 x 512");
 	cr_assert_eq(f.be->stats.populate.failed, 2);
-	cr_assert_lt(xb_mock_superpage_coverage(f.m, 1), 1.0);
+	cr_assert_lt(xb_mock_p2m_superpage_coverage(f.m, 1), 1.0);
 	fx_free(&f);
 }
 
@@ -232,7 +232,7 @@ Test(driver, increase_repopulates_2m_extents)
 	cr_assert_eq(f.d.huge.nr, 0);
 	cr_assert_eq(f.be->stats.populate.calls, 1);
 	cr_assert_eq(f.be->stats.populate.extents, GUEST / 2 / 512);
-	cr_assert_float_eq(xb_mock_superpage_coverage(f.m, 1), 1.0, 1e-9);
+	cr_assert_float_eq(xb_mock_p2m_superpage_coverage(f.m, 1), 1.0, 1e-9);
 	fx_free(&f);
 }
 

@@ -128,7 +128,7 @@ static const char report_json[] =
     " \"guest\": {\"balloon\": {\"huge\": 1536, \"small\": 400, "
     "\"special\": 112}, \"fu9\": 0.125,\n"
     "   \"regions_2m\": {\"populated\": 9, \"ballooned\": 3, \"mixed\": 4}},\n"
-    " \"host\": {\"superpage_coverage\": 0.75},\n"
+    " \"host\": {\"p2m_superpage_coverage\": 0.75, \"contiguity_2m\": 0.9},\n"
     " \"hypercalls\": {\"populate_physmap\": {\"calls\": 5},\n"
     "   \"decrease_reservation\": {\"calls\": 6}, \"exchange\": "
     "{\"calls\": 7},\n   \"relocate\": {\"calls\": 8}},\n"
@@ -175,7 +175,8 @@ Test(bench_parse, report_fields_become_metrics)
 	cr_assert_float_eq(r.v[XB_SWEEP_FU9], 0.125, 1e-12);
 	cr_assert_eq(r.v[XB_SWEEP_REG_BAL], 3);
 	cr_assert_eq(r.v[XB_SWEEP_REG_MIX], 4);
-	cr_assert_float_eq(r.v[XB_SWEEP_SP_COVER], 0.75, 1e-12);
+	cr_assert_float_eq(r.v[XB_SWEEP_P2M_SP], 0.75, 1e-12);
+	cr_assert_float_eq(r.v[XB_SWEEP_CONTIG], 0.9, 1e-12);
 	/* 1536 / (1536 + 400 + 112) = 0.75 */
 	cr_assert_float_eq(r.v[XB_SWEEP_HUGE_SHARE], 0.75, 1e-12);
 	cr_assert_eq(r.v[XB_SWEEP_HCALLS], 26);

@@ -63,10 +63,17 @@ struct xb_guest_info {
 struct xb_host_info {
 	uint64_t total_pages;
 	uint64_t free_pages;
-	uint64_t free_2m_blocks;   /* free blocks of order >= 9,
-				    * counted in 2 MiB units          */
-	uint64_t buddyinfo[11];	   /* free blocks per order 0..10     */
-	double superpage_coverage; /* see DESIGN.md §6; -1: unknown   */
+	uint64_t free_2m_blocks; /* free blocks of order >= 9,
+				  * counted in 2 MiB units          */
+	uint64_t buddyinfo[11];	 /* free blocks per order 0..10     */
+	/*
+	 * Shares of the guest's populated memory (DESIGN.md §6), -1 when
+	 * the backend cannot know: mapped by 2 MiB P2M entries (Xen makes
+	 * one only for an aligned order-9 populate and never merges 4 KiB
+	 * entries back), and on aligned, machine-contiguous 2 MiB runs.
+	 */
+	double p2m_superpage_coverage;
+	double contiguity_2m;
 };
 
 /* XENMEM_exchange arguments (struct xen_memory_exchange). */
