@@ -470,7 +470,8 @@ static void wake_kswapd(struct xb_zone *z, unsigned order, unsigned flags)
 		z->ops->wake_kswapd(z, z->ops_priv, order, flags);
 }
 
-/* __rmqueue(), and rmqueue()'s wake-up of kswapd for a boosted zone. */
+/* __rmqueue(). rmqueue()'s wake-up of kswapd for a boosted zone is done
+ * by xb_zone_alloc() once the block is the caller's. */
 static xb_pfn_t rmqueue(struct xb_zone *z, unsigned order, unsigned mt,
 			unsigned flags)
 {
@@ -478,10 +479,6 @@ static xb_pfn_t rmqueue(struct xb_zone *z, unsigned order, unsigned mt,
 
 	if (pfn == XB_NIL && rmqueue_fallback(z, order, mt, flags))
 		pfn = xb__buddy_alloc(&z->buddy, order, mt);
-	if (pfn != XB_NIL && z->boosted_wakeup) {
-		z->boosted_wakeup = false;
-		wake_kswapd(z, 0, 0);
-	}
 	return pfn;
 }
 
@@ -678,6 +675,11 @@ xb_pfn_t xb_zone_alloc(struct xb_zone *z, unsigned order, unsigned mt,
 	z->nr_state[XB_FRAME_ALLOC] += 1ull << order;
 	z->stats.pgalloc += 1ull << order;
 	xb__zone_check(z);
+	/* rmqueue(): ZONE_BOOSTED_WATERMARK wakes kswapd (order 0). */
+	if (z->boosted_wakeup) {
+		z->boosted_wakeup = false;
+		wake_kswapd(z, 0, 0);
+	}
 	return pfn;
 }
 

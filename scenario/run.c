@@ -43,6 +43,8 @@ struct run {
 	struct xb_zone *zone;
 	struct xb_compactor comp;
 	struct xb_vmscan vmscan; /* direct reclaim and kswapd             */
+	bool in_kswapd;		 /* kswapd is running                     */
+	bool kswapd_pending;	 /* ... and was asked to run again        */
 	uint64_t kcompactd_gen;	 /* invalidates stale kcompactd timeouts */
 	struct xb_driver drv;
 	bool drv_ready;
@@ -187,25 +189,29 @@ static const struct xb_zone_ops run_zone_ops = {
 };
 
 /*
- * kswapd and kcompactd are threads of their own in Linux. Here a wake-up
- * schedules their work at the same simulated time, after the event that
- * woke them (an allocation burst, such as a balloon worker's batch, runs to
- * its end first, as it would on a single CPU), and the work takes no
- * simulated time.
+ * kswapd and kcompactd are threads of their own in Linux. kswapd runs the
+ * moment it is woken, inside the allocation that woke it, and takes no
+ * simulated time: a kswapd that keeps up with any allocation rate, as on a
+ * CPU of its own (docs/simulation.md measures what that changes). It only
+ * frees page cache, which is safe at any point of an allocation.
+ * kcompactd moves pages, which is not safe in the middle of an allocation
+ * whose caller has not yet recorded its page: its work runs at the same
+ * simulated time, after the event that woke it.
  */
-static void ev_kswapd(struct xb_sim *s, void *arg, uint64_t data)
-{
-	struct run *r = arg;
-
-	xb_kswapd_run(&r->vmscan);
-	trace_event(r, 5, r->vmscan.stats.pgsteal_kswapd, 0);
-}
-
 static void kick_kswapd(void *priv)
 {
 	struct run *r = priv;
 
-	xb_sim_after(&r->sim, 0, ev_kswapd, r, 0);
+	r->kswapd_pending = true;
+	if (r->in_kswapd)
+		return; /* kswapd asked to balance again: the loop below */
+	r->in_kswapd = true;
+	while (r->kswapd_pending) {
+		r->kswapd_pending = false;
+		xb_kswapd_run(&r->vmscan);
+		trace_event(r, 5, r->vmscan.stats.pgsteal_kswapd, 0);
+	}
+	r->in_kswapd = false;
 }
 
 static void ev_kcompactd(struct xb_sim *s, void *arg, uint64_t gen);
