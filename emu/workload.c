@@ -350,20 +350,31 @@ void xb_workload_tick(struct xb_workload *w, uint64_t now, uint64_t dt,
 		if (w->churn_debt < 0)
 			w->churn_debt = 0;
 	}
-	/* Page cache, once filled, reads back what it churned plus, of
-	 * what reclaim dropped, its churn's share of its size per tick: a
-	 * file is read again only when the workload reads it again. */
-	if (w->spec.kind == XB_WL_PAGECACHE && w->filled) {
-		uint64_t refill =
+	if (w->spec.kind != XB_WL_PAGECACHE) {
+		grow_to(w, target);
+		return;
+	}
+	/* Page cache is what the workload has read. Its first fill reads
+	 * each page once: a page reclaim evicted meanwhile counts as read
+	 * (else a cache larger than memory would evict itself for ever,
+	 * kswapd dropping the oldest pages as the newest come in). Once
+	 * filled, it reads back what it churned plus, of what reclaim
+	 * dropped, its churn's share of its size per second. */
+	uint64_t budget;
+
+	if (!w->filled) {
+		uint64_t done = w->held + w->stats.reclaimed;
+
+		budget = churned + (target > done ? target - done : 0);
+	} else {
+		budget =
 		    churned + (uint64_t)(w->spec.churn * (double)w->spec.size *
 					 (double)dt / 1e9);
-
-		if (target > w->held + refill)
-			target = w->held + refill;
 	}
-	grow_to(w, target);
-	if (w->spec.kind == XB_WL_PAGECACHE &&
-	    (w->held >= w->spec.size || w->stats.alloc_failed))
+	while (w->held < target && budget && grow_one(w, target - w->held))
+		budget--;
+	if (w->held + w->stats.reclaimed >= w->spec.size ||
+	    w->stats.alloc_failed)
 		w->filled = true;
 }
 
