@@ -239,6 +239,117 @@ Test(compaction, async_skips_an_unmovable_pageblock)
 	assert_consistent();
 }
 
+/*
+ * What the migrate scanner counts (6.1 isolate_migratepages_block():
+ * one step per pfn it lands on). Nothing here can move: blocks 4..15 hold
+ * kernel pages. Blocks 0..1 are one free order-10 block, block 2 one
+ * order-9 page, block 3 two order-8 pages (the model's compound pages).
+ * Block 0: the free block's head, 1 step (the jump ends past the
+ * pageblock). Block 1 starts inside it: its frames are not buddy heads,
+ * 512 steps. Block 2: a pageblock held by a huge page is not a source at
+ * all (pageblock_skip_persistent), 0 steps. Block 3: 2 steps, one per
+ * head. Blocks 4..14: 11 * 512 kernel pages. The scanner stops below the
+ * free scanner's block 15. 1 + 512 + 0 + 2 + 5632 = 6147; counting every
+ * frame, as the model did before, gave 15 * 512 = 7680.
+ */
+Test(compaction, migrate_scanner_counts_a_block_as_one_step)
+{
+	uint32_t kernel = xb_zone_register_owner(z, "kernel", NULL, NULL);
+
+	for (xb_pfn_t p = 4 * PB; p < NR_FRAMES; p++)
+		pin_page(p, kernel, false);
+	free_range(2 * PB, 3 * PB);
+	cr_assert_eq(xbt_owner_alloc(&o, 9, 0), 2 * PB);
+	free_range(3 * PB, 4 * PB);
+	cr_assert_eq(xbt_owner_alloc(&o, 8, 0), 3 * PB);
+	cr_assert_eq(xbt_owner_alloc(&o, 8, 0), 3 * PB + 256);
+	free_range(0, 2 * PB);
+	cr_assert_eq(z->frames[0].order, 10);
+	cr_assert_eq(xb_compact_zone_full(&c), XB_COMPACT_COMPLETE);
+	cr_assert_eq(c.stats.compact_migrate_scanned, 1 + 512 + 0 + 2 + 5632);
+	cr_assert_eq(c.stats.compact_free_scanned, 0);
+	cr_assert_eq(c.stats.pgmigrate_success + c.stats.pgmigrate_fail, 0);
+	assert_consistent();
+}
+
+/*
+ * What the free scanner counts and where it looks (6.1
+ * isolate_freepages() and isolate_freepages_block()). Sources: the 32
+ * pages at pfns 0..31 (block 0's other frames are free); blocks 1..12
+ * hold kernel pages; blocks 14..15 are one free order-10 block; block 13
+ * has a page at offset 0 and free blocks of orders 0..8 at offsets 1, 2,
+ * 4, ..., 256. Full compaction, so stride 1 to begin with:
+ *  - block 15: its first frame is not a buddy head, so unlike block 14
+ *    (an order-10 head: left whole) it is a suitable target; its 512
+ *    frames are 512 steps and no target. A pageblock that yields nothing
+ *    doubles the stride (6.1 does so in every mode): 2.
+ *  - block 13 with stride 2: the page (1), the order-1 block at offset 2
+ *    (2 steps, 2 targets); the next step lands stride - 1 past it, at
+ *    offset 5, and from there only on odd offsets, all inside free
+ *    blocks: 254 steps. 257 steps, 2 targets; stride back to 1.
+ *  - blocks 12..1, kernel pages, strides 1, 2, 4, 8, 16, 32, 32...:
+ *    512 + 256 + 128 + 64 + 32 + 16 + 6 * 16 steps.
+ * 1873 steps. The 2 targets go highest first to the batch's last pages:
+ * 31 -> offset 3, 30 -> offset 2; then -ENOMEM (the scanners have met):
+ * one failure, 30 put back.
+ */
+Test(compaction, free_scanner_counts_and_strides_as_6_1_does)
+{
+	uint32_t kernel = xb_zone_register_owner(z, "kernel", NULL, NULL);
+	xb_pfn_t b13 = 13 * PB;
+
+	for (xb_pfn_t p = PB; p < b13; p++)
+		pin_page(p, kernel, false);
+	free_range(32, PB);
+	free_range(b13 + 1, b13 + PB);
+	free_range(14 * PB, NR_FRAMES);
+	cr_assert_eq(z->frames[14 * PB].order, 10);
+	cr_assert_eq(z->frames[b13 + 2].order, 1);
+	cr_assert_eq(xb_compact_zone_full(&c), XB_COMPACT_COMPLETE);
+	cr_assert_eq(c.stats.compact_free_scanned,
+		     512 + 257 + 512 + 256 + 128 + 64 + 32 + 16 + 6 * 16);
+	cr_assert_eq(c.stats.compact_migrate_scanned, 32);
+	cr_assert_eq(c.stats.pgmigrate_success, 2);
+	cr_assert_eq(c.stats.pgmigrate_fail, 1);
+	cr_assert_eq(o.putback, 30);
+	cr_assert_eq(z->frames[b13 + 3].owner, o.id);
+	cr_assert_eq(o.slots[z->frames[b13 + 3].next], b13 + 3);
+	/* 30 and 31 moved (a free order-1 block now), 0..29 stayed. */
+	cr_assert_eq(z->frames[30].state, XB_FRAME_FREE);
+	cr_assert_eq(z->frames[30].order, 1);
+	cr_assert_eq(z->frames[29].owner, o.id);
+	assert_consistent();
+}
+
+/*
+ * Async runs step 32 frames at a time through a pageblock (6.1's stride
+ * COMPACT_CLUSTER_MAX): on the pattern every such frame (pfn 0 mod 32) is
+ * a page, so an async whole-zone run finds no target at all: 16 steps in
+ * each of blocks 15..1 (240), then -ENOMEM with the scanners met, the
+ * first batch (block 0, 94 steps) put back.
+ */
+Test(compaction, async_free_scanner_steps_32_frames)
+{
+	struct xb_compact_control cc = {
+	    .zone = z,
+	    .c = &c,
+	    .order = -1,
+	    .migratetype = XB_MT_MOVABLE,
+	    .mode = XB_MIGRATE_ASYNC,
+	    .whole_zone = true,
+	    .ignore_skip_hint = true,
+	};
+
+	xbt_owner_free_pattern(&o);
+	cr_assert_eq(xb_compact_zone(&cc), XB_COMPACT_COMPLETE);
+	cr_assert_eq(c.stats.compact_free_scanned, 15 * 16);
+	cr_assert_eq(c.stats.compact_migrate_scanned, 94);
+	cr_assert_eq(c.stats.pgmigrate_success, 0);
+	cr_assert_eq(c.stats.pgmigrate_fail, 1);
+	cr_assert_eq(o.putback, 32);
+	assert_consistent();
+}
+
 static const struct xb_zone_ops zone_ops = {.compact = xb_compact_hook};
 
 /*
