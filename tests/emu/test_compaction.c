@@ -350,6 +350,49 @@ Test(compaction, async_free_scanner_steps_32_frames)
 	assert_consistent();
 }
 
+/*
+ * skip_on_failure (6.1 isolate_migratepages_block(), async direct
+ * compaction): an order-aligned block (here the pageblock, order 9) with a
+ * page that cannot be isolated is given up at that page, and what was
+ * isolated from it is put back. The pattern, a kernel page at pfn 256 in
+ * the still-movable block 0, and a free order-8 block at the top for
+ * targets (found by the fast free search: 1 entry + 256 pages).
+ *  - fast_find_migrateblock() looks at 1 entry (the order-8 block, not in
+ *    the lower half): nothing; block 0's first batch: pfns 0..124, 94
+ *    steps, migrated.
+ *  - the rescan of block 0: 3 frames of the order-7 block the freed pages
+ *    formed, pages 128..252 isolated (96 steps; a rescan has no 32-page
+ *    limit), the kernel page (1 step): the 32 go back and the scanner
+ *    jumps to the end of the block. 100 steps.
+ *  - fast_find_migrateblock() at 512: 1 entry (that order-7 block, whose
+ *    pageblock its first batch marked skipped); block 1 in 94 + 291.
+ *    Block 1 is free: success.
+ * 581 steps; 160 pages moved, 32 put back and still in place, and the
+ * pages after the kernel page never looked at.
+ */
+Test(compaction, async_direct_gives_up_a_block_at_its_first_failure)
+{
+	uint32_t kernel = xb_zone_register_owner(z, "kernel", NULL, NULL);
+
+	pin_page(256, kernel, false);
+	xbt_owner_free_pattern(&o);
+	free_range(15 * PB + 256, NR_FRAMES);
+	cr_assert(xb_compact_direct(&c, 9, XB_MT_MOVABLE));
+	cr_assert_eq(c.stats.compact_migrate_scanned,
+		     1 + 94 + 100 + 1 + 94 + 291);
+	cr_assert_eq(c.stats.compact_free_scanned, 256);
+	cr_assert_eq(c.stats.pgmigrate_success, 160);
+	cr_assert_eq(c.stats.pgmigrate_fail, 0);
+	cr_assert_eq(o.putback, 32);
+	cr_assert_eq(c.stats.compact_isolated, 160 + 256);
+	for (xb_pfn_t p = 128; p < PB; p += 4)
+		if (p != 256)
+			cr_assert_eq(z->frames[p].owner, o.id, "pfn %u", p);
+	cr_assert_eq(z->frames[PB].state, XB_FRAME_FREE);
+	cr_assert_eq(z->frames[PB].order, 9);
+	assert_consistent();
+}
+
 static const struct xb_zone_ops zone_ops = {.compact = xb_compact_hook};
 
 /*
