@@ -393,6 +393,44 @@ Test(compaction, async_direct_gives_up_a_block_at_its_first_failure)
 	assert_consistent();
 }
 
+/*
+ * fast_find_migrateblock() as 6.1 has it: for a costly order it looks on
+ * the movable free lists of orders 8..3 for a block in the lower half of
+ * the scan space, jumps there and marks that pageblock skipped; as 6.1
+ * reverted "mm/compaction: fix set skip in fast_find_migrateblock",
+ * isolate_migratepages_block() then sees the mark at the block's first
+ * frame and abandons the block (1 step). The pattern, a free order-6
+ * block at pfn 1088 (block 2) and a free order-8 block at the top.
+ *  - search at 0: 2 entries (the order-8 block is too high, 1088 fits):
+ *    jump to block 2, mark it, abandon it: 1 step. Blocks 0 and 1 are
+ *    never scanned.
+ *  - search at 1536: 2 entries, both refused, so the linear scan restarts
+ *    at the lowest free pfn found, 1088: its head (1 step), then 32 pages
+ *    (94 steps), 32 more (97: the batch began, at 6.1's
+ *    iteration_start_pfn, in block 3, so it is not a rescan), then the
+ *    rest (99, a rescan). Pages 1024..1084 are never scanned.
+ *  - search at 1536: 3 entries (block 2's free blocks, skipped); block 3
+ *    in 94 + 291 and it is free: success.
+ * 2 + 1 + 2 + 95 + 97 + 99 + 3 + 94 + 291 = 684 steps, 96 + 128 pages.
+ */
+Test(compaction, fast_find_migrateblock_jumps_and_skips_the_block_it_finds)
+{
+	xbt_owner_free_pattern(&o);
+	free_range(2 * PB + 64, 2 * PB + 128);
+	free_range(15 * PB + 256, NR_FRAMES);
+	cr_assert_eq(z->frames[2 * PB + 64].order, 6);
+	cr_assert(xb_compact_direct(&c, 9, XB_MT_MOVABLE));
+	cr_assert_eq(c.stats.compact_migrate_scanned,
+		     2 + 1 + 2 + 95 + 97 + 99 + 3 + 94 + 291);
+	cr_assert_eq(c.stats.pgmigrate_success, 96 + 128);
+	for (xb_pfn_t p = 0; p < 2 * PB + 64; p += 4)
+		cr_assert_eq(z->frames[p].owner, o.id, "pfn %u", p);
+	cr_assert_eq(z->frames[3 * PB].state, XB_FRAME_FREE);
+	cr_assert_eq(z->frames[3 * PB].order, 9);
+	cr_assert(z->pageblock[2] & XB_PB_SKIP);
+	assert_consistent();
+}
+
 static const struct xb_zone_ops zone_ops = {.compact = xb_compact_hook};
 
 /*
