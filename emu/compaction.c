@@ -85,12 +85,20 @@ static void set_pageblock_skip(struct xb_zone *z, int64_t pfn)
 		*pb |= XB_PB_SKIP;
 }
 
-/* update_cached_migrate(): a pageblock the migrate scanner is done with. */
+/*
+ * update_cached_migrate(): the migrate scanner is done with the pageblock
+ * that ends at (or contains) pfn. As in 6.1, the restart point is
+ * pageblock_end_pfn(pfn) = ALIGN(pfn + 1, pageblock): for the aligned end of
+ * a block that is one pageblock further, so the next run that resumes here
+ * skips a pageblock. A value at the zone end is not stored: it can only
+ * come from the block below the free scanner's, and the scanners then meet
+ * and reset_cached_positions() overwrites it anyway.
+ */
 static void update_cached_migrate(struct xb_compact_control *cc, int64_t pfn)
 {
 	struct xb_compactor *c = cc->c;
 
-	pfn = pageblock_end(pfn - 1);
+	pfn = pageblock_end(pfn);
 	if (pfn >= (int64_t)cc->zone->nr_frames)
 		return;
 	if (pfn > c->cached_migrate_pfn[0])
@@ -110,13 +118,43 @@ static void update_free_skip(struct xb_compact_control *cc, int64_t pfn)
 
 /* ---- the migrate scanner ---------------------------------------------- */
 
+/* PAGE_ALLOC_COSTLY_ORDER: the fast free-list searches only serve larger
+ * requests. */
+#define COSTLY_ORDER 3
+
+/* block_start_pfn() / block_end_pfn(): the order-aligned block around pfn
+ * (end = ALIGN(pfn + 1, 2^order)). */
+static inline int64_t order_block_start(int64_t pfn, int order)
+{
+	return pfn & ~((1ll << order) - 1);
+}
+
+static inline int64_t order_block_end(int64_t pfn, int order)
+{
+	return order_block_start(pfn, order) + (1ll << order);
+}
+
 /*
- * suitable_migration_source(): async direct compaction only takes pages
- * from pageblocks of the requested kind (movable requests: movable
- * pageblocks), so that it does not scatter unmovable blocks' pages; every
- * other mode takes any pageblock. The model also never takes pages from an
- * isolated pageblock: someone (alloc_contig_range, memory offlining) owns
- * those.
+ * pageblock_skip_persistent(): a pageblock whose first frame lies in a
+ * non-free block of pageblock order or more (a THP, a huge balloon page)
+ * can neither be a source nor hold free pages until that block goes.
+ */
+static bool pageblock_skip_persistent(const struct xb_zone *z, int64_t pfn)
+{
+	xb_pfn_t h = xb_zone_head(z, (xb_pfn_t)pfn);
+
+	return h != XB_NIL && z->frames[h].state != XB_FRAME_FREE &&
+	       z->frames[h].order >= XB_PAGEBLOCK_ORDER;
+}
+
+/*
+ * suitable_migration_source(): never a pageblock held by a huge block
+ * (pageblock_skip_persistent, in every mode); async direct compaction only
+ * takes pages from pageblocks of the requested kind (movable requests:
+ * movable pageblocks), so that it does not scatter unmovable blocks' pages;
+ * every other mode takes any pageblock. The model also never takes pages
+ * from an isolated pageblock: someone (alloc_contig_range, memory
+ * offlining) owns those.
  */
 static bool suitable_migration_source(const struct xb_compact_control *cc,
 				      int64_t pfn)
@@ -124,6 +162,8 @@ static bool suitable_migration_source(const struct xb_compact_control *cc,
 	unsigned mt = xb_zone_pageblock_mt(cc->zone, (xb_pfn_t)pfn);
 
 	if (mt == XB_MT_ISOLATE)
+		return false;
+	if (pageblock_skip_persistent(cc->zone, pfn))
 		return false;
 	if (cc->mode != XB_MIGRATE_ASYNC || !cc->direct_compaction)
 		return true;
@@ -139,89 +179,331 @@ static const struct xb_owner *movable_owner(const struct xb_zone *z,
 	return o && o->ops ? o : NULL;
 }
 
+static void putback_page(struct xb_zone *z, xb_pfn_t pfn)
+{
+	const struct xb_owner *o = movable_owner(z, &z->frames[pfn]);
+
+	xb_assert(o != NULL);
+	o->ops->putback(o->priv, z, pfn);
+}
+
+/* putback_movable_pages() on the batch. */
+static void putback_migratepages(struct xb_compact_control *cc)
+{
+	for (unsigned i = 0; i < cc->nr_migratepages; i++)
+		putback_page(cc->zone, cc->migratepages[i]);
+	cc->nr_migratepages = 0;
+}
+
 /*
- * isolate_migratepages_block(): walk [low, end) and isolate movable order-0
- * pages until a batch is full. Free blocks are stepped over by their order.
- * Blocks of order > 0 (the model's compound pages: THP, huge balloon pages)
- * are stepped over too, as Linux 6.1 skips compound pages unless it is
- * serving alloc_contig_range(): ordinary compaction never migrates THP.
- * A movable page is isolated through its owner's ops (movable_operations
- * ->isolate_page); compaction never looks at what kind of page it is.
+ * test_and_set_skip(): the first LRU page a call isolates, when it is the
+ * pageblock's first frame, claims the block: the skip hint is set at once
+ * so that other compaction runs leave it alone. Returns whether the hint
+ * was already set.
+ */
+static bool test_and_set_skip(struct xb_compact_control *cc, int64_t pfn)
+{
+	uint8_t *pb = &cc->zone->pageblock[pfn >> XB_PAGEBLOCK_ORDER];
+
+	if (cc->ignore_skip_hint || !pageblock_aligned(pfn))
+		return false;
+	if (*pb & XB_PB_SKIP)
+		return true;
+	set_pageblock_skip(cc->zone, pfn);
+	return false;
+}
+
+/*
+ * isolate_migratepages_block() as Linux 6.1 has it: walk [low, end) one
+ * pfn per step, counting every step in compact_migrate_scanned. A free
+ * block's head is one step that jumps over the whole block; a non-free
+ * block of order > 0 (the model's compound pages: THP, huge balloon pages)
+ * likewise, as 6.1 skips compound pages unless it serves
+ * alloc_contig_range(). Frames inside a block entered in the middle (the
+ * second pageblock of an order-10 block, a free block the last batch's
+ * pages merged into) are not PageBuddy, not LRU and not movable: one
+ * step each (see the loop for when they count as isolation failures).
+ * Order-0 movable pages are isolated
+ * through their owner's ops (movable_operations->isolate_page); compaction
+ * never looks at what kind of page it is.
+ *
+ * A batch ends after XB_COMPACT_CLUSTER_MAX pages unless cc->rescan (then
+ * the rest of the pageblock is taken). Async direct compaction
+ * (skip_on_failure) gives up an order-aligned block at its first page
+ * that cannot be isolated, putting back what it took from that block, and
+ * migrates what it isolated as soon as it reaches the next one.
  */
 static void isolate_migratepages_block(struct xb_compact_control *cc,
 				       int64_t low, int64_t end)
 {
 	struct xb_zone *z = cc->zone;
-	bool from_start = pageblock_aligned(low); /* Linux's valid_page */
+	bool skip_on_failure =
+	    cc->direct_compaction && cc->mode == XB_MIGRATE_ASYNC;
+	int64_t next_skip = 0;
+	bool valid_page = false; /* entered at the block start, not skipped */
+	bool skip_updated = false;
 	uint64_t nr_scanned = 0, nr_isolated = 0;
 
-	while (low < end) {
+	if (skip_on_failure)
+		next_skip = order_block_end(low, cc->order);
+
+	for (; low < end; low++) {
+		if (skip_on_failure && low >= next_skip) {
+			/* The previous order-aligned block was isolated
+			 * whole: migrate it now. */
+			if (nr_isolated)
+				break;
+			next_skip = order_block_end(low, cc->order);
+		}
+		nr_scanned++;
+		if (!valid_page && pageblock_aligned(low)) {
+			if (!isolation_suitable(cc, low)) {
+				low = end;
+				goto isolate_abort;
+			}
+			valid_page = true;
+		}
+
 		struct xb_frame *f = &z->frames[low];
 
 		if (!xb_frame_is_head(f)) {
-			/* Inside a block that started before `low` (we resumed
-			 * mid-block or it spans pageblocks): step past it. */
+			/* Inside a block entered in the middle: one counted
+			 * step per frame to its end. Inside a compound page
+			 * each frame is an isolation failure. Inside a free
+			 * block it is not: such a block is almost always one
+			 * that the last batch's freed pages merged into at
+			 * once, where Linux, whose freed pages wait on the
+			 * per-cpu lists, still has the buddy pages the batch
+			 * stopped before. */
 			xb_pfn_t h = xb_zone_head(z, (xb_pfn_t)low);
+			int64_t stop =
+			    MIN(end, (int64_t)h + (1ll << z->frames[h].order));
 
-			xb_assert(h != XB_NIL);
-			int64_t next = (int64_t)h + (1ll << z->frames[h].order);
-
-			nr_scanned += (uint64_t)(next - low);
-			low = next;
+			if (skip_on_failure &&
+			    z->frames[h].state != XB_FRAME_FREE)
+				goto isolate_fail;
+			nr_scanned += (uint64_t)(stop - low - 1);
+			low = stop - 1;
 			continue;
 		}
-		int64_t n = 1ll << f->order;
-
-		nr_scanned += (uint64_t)n;
-		if (f->order == 0 && xb_frame_is_movable(f)) {
-			const struct xb_owner *o = movable_owner(z, f);
-
-			if (o && o->ops->isolate(o->priv, z, (xb_pfn_t)low)) {
-				xb_assert(f->state == XB_FRAME_ISOLATED);
-				cc->migratepages[cc->nr_migratepages++] =
-				    (xb_pfn_t)low;
-				nr_isolated++;
-				if (cc->nr_migratepages ==
-				    XB_COMPACT_CLUSTER_MAX) {
-					low++;
-					break;
-				}
-			}
+		if (f->state == XB_FRAME_FREE) {
+			low += (1ll << f->order) - 1;
+			continue;
 		}
-		low += n;
+		if (f->order > 0) {
+			low += (1ll << f->order) - 1;
+			goto isolate_fail;
+		}
+		if (!xb_frame_is_movable(f))
+			goto isolate_fail;
+
+		const struct xb_owner *o = movable_owner(z, f);
+
+		if (!o)
+			goto isolate_fail;
+		/* An LRU page (not a balloon page, which Linux isolates
+		 * through isolate_movable_page() without the LRU lock):
+		 * the first one claims the pageblock. */
+		if (f->state == XB_FRAME_ALLOC && !skip_updated) {
+			skip_updated = true;
+			if (test_and_set_skip(cc, low))
+				goto isolate_abort;
+		}
+		if (!o->ops->isolate(o->priv, z, (xb_pfn_t)low))
+			goto isolate_fail;
+		xb_assert(f->state == XB_FRAME_ISOLATED);
+		cc->migratepages[cc->nr_migratepages++] = (xb_pfn_t)low;
+		nr_isolated++;
+		if (cc->nr_migratepages >= XB_COMPACT_CLUSTER_MAX &&
+		    !cc->rescan) {
+			low++;
+			break;
+		}
+		continue;
+	isolate_fail:
+		if (!skip_on_failure)
+			continue;
+		/* This order-aligned block cannot become free: release what
+		 * was taken from it and go on after it. */
+		if (nr_isolated) {
+			putback_migratepages(cc);
+			nr_isolated = 0;
+		}
+		if (low < next_skip) {
+			low = next_skip - 1;
+			next_skip += 1ll << cc->order;
+		}
 	}
-	if (low > end) {
-		/* A block crossing the pageblock end was stepped over. */
-		nr_scanned -= (uint64_t)(low - end);
+	/* A block stepped over may end past the pageblock. */
+	if (low > end)
 		low = end;
-	}
-	/* A pageblock scanned whole without isolating anything is skipped
-	 * next time (and the cached restart point moves past it). */
-	if (low == end && from_start && !nr_isolated) {
-		set_pageblock_skip(z, end - 1);
+isolate_abort:
+	/* Done with the pageblock: mark it skipped if nothing came out of it
+	 * (or it was rescanned) and move the cached restart point past it. */
+	if (low == end && (!nr_isolated || cc->rescan)) {
+		if (valid_page && !skip_updated)
+			set_pageblock_skip(z, end - 1);
 		update_cached_migrate(cc, low);
 	}
-	cc->migrate_pfn = low;
 	cc->total_migrate_scanned += nr_scanned;
 	cc->c->stats.compact_isolated += nr_isolated;
+	cc->migrate_pfn = low;
+}
+
+/* freelist_scan_limit(): how many free-list entries a fast search looks
+ * at, halved by every search that failed. */
+static unsigned freelist_scan_limit(const struct xb_compact_control *cc)
+{
+	return (XB_COMPACT_CLUSTER_MAX >> MIN(cc->fast_search_fail, 31u)) + 1;
+}
+
+/* move_freelist_head(): rotate the list so that pfn is first (the entries
+ * before it go to the tail); a later reverse search meets the unseen
+ * entries first. */
+static void move_freelist_head(struct xb_zone *z, struct xb_free_list *l,
+			       xb_pfn_t pfn)
+{
+	struct xb_frame *fr = z->frames;
+	xb_pfn_t prev = fr[pfn].prev;
+
+	if (prev == XB_NIL)
+		return;
+	fr[l->tail].next = l->head;
+	fr[l->head].prev = l->tail;
+	fr[prev].next = XB_NIL;
+	l->tail = prev;
+	fr[pfn].prev = XB_NIL;
+	l->head = pfn;
+}
+
+/* move_freelist_tail(): rotate the list so that pfn is last (the entries
+ * after it come first); a later forward search meets them first. */
+static void move_freelist_tail(struct xb_zone *z, struct xb_free_list *l,
+			       xb_pfn_t pfn)
+{
+	struct xb_frame *fr = z->frames;
+	xb_pfn_t next = fr[pfn].next;
+
+	if (next == XB_NIL)
+		return;
+	fr[l->tail].next = l->head;
+	fr[l->head].prev = l->tail;
+	fr[next].prev = XB_NIL;
+	l->head = next;
+	fr[pfn].next = XB_NIL;
+	l->tail = pfn;
+}
+
+/* update_fast_start_pfn() / reinit_migrate_pfn(): the lowest free pfn the
+ * fast search jumped to becomes, once, the linear scan's restart point. */
+static void update_fast_start_pfn(struct xb_compact_control *cc, int64_t pfn)
+{
+	if (cc->fast_start_pfn == INT64_MAX)
+		return;
+	if (cc->fast_start_pfn < 0 || pfn < cc->fast_start_pfn)
+		cc->fast_start_pfn = pfn;
+}
+
+static int64_t reinit_migrate_pfn(struct xb_compact_control *cc)
+{
+	if (cc->fast_start_pfn < 0 || cc->fast_start_pfn == INT64_MAX)
+		return cc->migrate_pfn;
+	cc->migrate_pfn = cc->fast_start_pfn;
+	cc->fast_start_pfn = INT64_MAX;
+	return cc->migrate_pfn;
 }
 
 /*
- * isolate_migratepages(): from migrate_pfn, find the next pageblock below
- * the free scanner that is worth scanning and isolate from it (one
- * pageblock per call, at most one batch). fast_find_migrateblock(), which
- * Linux uses to jump to likely blocks for targeted runs, is not modeled.
+ * fast_find_migrateblock(): for a targeted run of a costly order (movable
+ * requests, or kcompactd), starting a pageblock, look at up to
+ * freelist_scan_limit() entries of the movable free lists of orders
+ * order - 1 .. 3 for a free block low in the zone (the first half of the
+ * scan space at the zone start, the first eighth later), whose pageblock
+ * then needs the fewest migrations. Each entry looked at counts in
+ * compact_migrate_scanned. The block found is marked skipped; in 6.1
+ * (where "mm/compaction: fix set skip in fast_find_migrateblock" was
+ * reverted) isolate_migratepages_block() then sees that mark at the
+ * block's first frame and abandons it, so a found block is stepped over
+ * after one scanned frame. When nothing is found the linear scan resumes
+ * at the lowest free pfn found so far in this run (once).
+ */
+static int64_t fast_find_migrateblock(struct xb_compact_control *cc)
+{
+	struct xb_zone *z = cc->zone;
+	unsigned limit = freelist_scan_limit(cc);
+	unsigned nr_scanned = 0;
+	int64_t pfn = cc->migrate_pfn;
+	bool found = false;
+
+	if (cc->ignore_skip_hint)
+		return pfn;
+	if (pfn != 0 && !pageblock_aligned(pfn))
+		return pfn; /* continuing a pageblock after a batch */
+	if (cc->order <= COSTLY_ORDER)
+		return pfn;
+	if (cc->direct_compaction && cc->migratetype != XB_MT_MOVABLE)
+		return pfn;
+
+	int64_t distance = (cc->free_pfn - cc->migrate_pfn) >> 1;
+
+	if (cc->migrate_pfn != 0)
+		distance >>= 2;
+	int64_t high_pfn = pageblock_start(cc->migrate_pfn + distance);
+
+	for (int order = cc->order - 1;
+	     order >= COSTLY_ORDER && !found && nr_scanned < limit; order--) {
+		struct xb_free_list *l = &z->buddy.area[order][XB_MT_MOVABLE];
+
+		if (!xb_buddy_nr_free(&z->buddy, (unsigned)order))
+			continue;
+		for (xb_pfn_t p = l->head, next; p != XB_NIL; p = next) {
+			next = z->frames[p].next;
+			if (nr_scanned++ >= limit) {
+				move_freelist_tail(z, l, p);
+				break;
+			}
+			if ((int64_t)p < high_pfn) {
+				/* Recently skipped: leave it. */
+				if (!isolation_suitable(cc, p))
+					continue;
+				move_freelist_tail(z, l, p);
+				update_fast_start_pfn(cc, p);
+				pfn = pageblock_start(p);
+				cc->fast_search_fail = 0;
+				found = true;
+				set_pageblock_skip(z, p);
+				break;
+			}
+		}
+	}
+	cc->total_migrate_scanned += nr_scanned;
+	if (!found) {
+		cc->fast_search_fail++;
+		pfn = reinit_migrate_pfn(cc);
+	}
+	return pfn;
+}
+
+/*
+ * isolate_migratepages(): from the fast search's pick (or migrate_pfn),
+ * find the next pageblock below the free scanner that is worth scanning
+ * and isolate from it (one pageblock per call, at most one batch).
  */
 static enum isolate_result isolate_migratepages(struct xb_compact_control *cc)
 {
-	int64_t low = cc->migrate_pfn;
+	int64_t low = fast_find_migrateblock(cc);
+	/* The fast search marked its block skipped: do not let the check
+	 * below refuse it (isolate_migratepages_block() will). */
+	bool fast_find_block = low != cc->migrate_pfn && !cc->fast_search_fail;
 	int64_t block_end = pageblock_end(low);
 
-	for (; block_end <= cc->free_pfn; cc->migrate_pfn = low = block_end,
+	for (; block_end <= cc->free_pfn; fast_find_block = false,
+					  cc->migrate_pfn = low = block_end,
 					  block_end += XB_PAGEBLOCK_PAGES) {
 		int64_t block_start = block_end - XB_PAGEBLOCK_PAGES;
 
-		if (pageblock_aligned(low) && !isolation_suitable(cc, low))
+		if (pageblock_aligned(low) && !fast_find_block &&
+		    !isolation_suitable(cc, low))
 			continue;
 		if (!suitable_migration_source(cc, block_start)) {
 			update_cached_migrate(cc, block_end);
@@ -237,42 +519,42 @@ static enum isolate_result isolate_migratepages(struct xb_compact_control *cc)
 
 /*
  * suitable_migration_target(): pages go to movable pageblocks only, and a
- * free block of pageblock order or more is left alone (breaking it would
- * undo what compaction is for).
+ * pageblock whose first frame heads a free block of pageblock order or
+ * more is left alone (breaking it would undo what compaction is for). As
+ * in 6.1 only the first frame is looked at: the second pageblock of a free
+ * order-10 block passes (its frames are not buddy heads) and is scanned.
  */
 static bool suitable_migration_target(const struct xb_compact_control *cc,
 				      int64_t pfn)
 {
 	const struct xb_zone *z = cc->zone;
-	xb_pfn_t h = xb_zone_head(z, (xb_pfn_t)pfn);
+	const struct xb_frame *f = &z->frames[pfn];
 	unsigned mt = xb_zone_pageblock_mt(z, (xb_pfn_t)pfn);
 
-	if (h != XB_NIL && z->frames[h].state == XB_FRAME_FREE &&
-	    z->frames[h].order >= XB_PAGEBLOCK_ORDER)
+	if (f->state == XB_FRAME_FREE && f->order >= XB_PAGEBLOCK_ORDER)
 		return false;
 	if (mt == XB_MT_ISOLATE)
 		return false;
 	return cc->ignore_block_suitable || mt == XB_MT_MOVABLE;
 }
 
-/* Append an order-0 ISOLATED target page to the free list. */
-static void freelist_add_tail(struct xb_compact_control *cc, xb_pfn_t pfn)
+/* Push an order-0 ISOLATED target page on the target stack. */
+static void freelist_push(struct xb_compact_control *cc, xb_pfn_t pfn)
 {
-	struct xb_frame *f = &cc->zone->frames[pfn];
-
-	f->next = XB_NIL;
-	if (cc->free_tail == XB_NIL)
-		cc->free_head = pfn;
-	else
-		cc->zone->frames[cc->free_tail].next = pfn;
-	cc->free_tail = pfn;
+	cc->zone->frames[pfn].next = cc->free_head;
+	cc->free_head = pfn;
 	cc->nr_freepages++;
 }
 
 /*
  * __isolate_free_page() + split_map_pages(): take the free block at pfn if
- * the zone stays above its min watermark, split it into order-0 pages and
- * queue them in ascending order. Returns the pages taken (0: watermark).
+ * the zone stays above its min watermark and split it into order-0 pages.
+ * 6.1 queues isolated blocks in the order found (list_add_tail), and
+ * split_map_pages() then list_add()s every subpage of every block to a new
+ * list: the targets come out of compaction_alloc() in the reverse of the
+ * order they were found, the highest pfn of the last block first. Pushing
+ * each subpage, in ascending order, on the stack gives the same order.
+ * Returns the pages taken (0: watermark).
  */
 static unsigned isolate_free_block(struct xb_compact_control *cc, xb_pfn_t pfn)
 {
@@ -295,89 +577,251 @@ static unsigned isolate_free_block(struct xb_compact_control *cc, xb_pfn_t pfn)
 	if (order)
 		xb_zone_split(z, pfn, 0);
 	for (uint64_t i = 0; i < (1ull << order); i++)
-		freelist_add_tail(cc, (xb_pfn_t)(pfn + i));
+		freelist_push(cc, (xb_pfn_t)(pfn + i));
+	cc->c->stats.compact_isolated += 1ull << order;
 	return 1u << order;
 }
 
 /*
- * isolate_freepages_block(): walk [*start, end) upward and isolate free
- * blocks until there are at least as many targets as sources. Linux walks
- * async runs with a stride of COMPACT_CLUSTER_MAX and relies on
- * fast_isolate_freepages() (a search of the free lists) to find targets;
- * the model has neither and walks every frame in every mode, so async and
- * sync runs find the same targets. Returns the pages isolated.
+ * isolate_freepages_block() as 6.1 has it: from *start upward in steps of
+ * `stride`, one counted step per pfn looked at. A free block is isolated
+ * whole and counts all its pages; the step after it lands stride - 1
+ * frames past its end. A non-free block of order > 0 is one step that
+ * jumps over it; any other frame (an allocated page, a frame inside a
+ * block) is one step. Stops once there are as many targets as sources,
+ * or at the min watermark. Returns the pages isolated.
  */
 static uint64_t isolate_freepages_block(struct xb_compact_control *cc,
-					int64_t *start, int64_t end)
+					int64_t *start, int64_t end,
+					unsigned stride)
 {
 	struct xb_zone *z = cc->zone;
 	int64_t pfn = *start;
 	uint64_t nr_scanned = 0, total = 0;
 
-	while (pfn < end) {
+	for (; pfn < end; pfn += stride) {
 		struct xb_frame *f = &z->frames[pfn];
 
-		if (!xb_frame_is_head(f)) {
-			xb_pfn_t h = xb_zone_head(z, (xb_pfn_t)pfn);
-
-			xb_assert(h != XB_NIL);
-			int64_t next = (int64_t)h + (1ll << z->frames[h].order);
-
-			nr_scanned += (uint64_t)(next - pfn);
-			pfn = next;
+		nr_scanned++;
+		if (!xb_frame_is_head(f))
 			continue;
-		}
-		int64_t n = 1ll << f->order;
-
 		if (f->state != XB_FRAME_FREE) {
-			nr_scanned += (uint64_t)n;
-			pfn += n;
+			pfn += (1ll << f->order) - 1;
 			continue;
 		}
 		unsigned got = isolate_free_block(cc, (xb_pfn_t)pfn);
 
-		if (!got) {
-			nr_scanned++;
+		if (!got)
 			break; /* below the watermark: stop here */
-		}
-		nr_scanned += got;
+		nr_scanned += got - 1;
 		total += got;
-		pfn += n;
-		if (cc->nr_freepages >= cc->nr_migratepages)
+		if (cc->nr_migratepages <= cc->nr_freepages) {
+			pfn += got;
 			break;
+		}
+		pfn += got - 1;
 	}
-	if (pfn > end) {
-		nr_scanned -= (uint64_t)(pfn - end);
+	if (pfn > end)
 		pfn = end;
-	}
 	*start = pfn;
 	cc->total_free_scanned += nr_scanned;
-	cc->c->stats.compact_isolated += total;
 	return total;
 }
 
 /*
- * isolate_freepages(): from free_pfn, walk pageblocks downward (each one
- * upward) until enough targets are isolated, never entering the migrate
- * scanner's pageblock. free_pfn is left where the next call resumes.
+ * fast_isolate_around(): after the fast search took a block, sync and
+ * kcompactd runs also take the rest of its pageblock (stride 1, no
+ * suitability or skip check), and mark the pageblock skipped if that was
+ * still not enough.
+ */
+static void fast_isolate_around(struct xb_compact_control *cc, int64_t pfn)
+{
+	int64_t start = pageblock_start(pfn);
+	int64_t end = MIN(pageblock_end(pfn), (int64_t)cc->zone->nr_frames);
+
+	if (cc->nr_freepages >= cc->nr_migratepages)
+		return;
+	if (cc->direct_compaction && cc->mode == XB_MIGRATE_ASYNC)
+		return;
+	isolate_freepages_block(cc, &start, end, 1);
+	if (cc->nr_freepages < cc->nr_migratepages)
+		set_pageblock_skip(cc->zone, pfn);
+}
+
+/* next_search_order(): orders order - 1 .. 0 in a round robin that starts
+ * at cc->search_order; -1 once it wraps (and the next search starts one
+ * order lower). */
+static int next_search_order(struct xb_compact_control *cc, int order)
+{
+	order--;
+	if (order < 0)
+		order = cc->order - 1;
+	if (order == cc->search_order) {
+		cc->search_order--;
+		if (cc->search_order < 0)
+			cc->search_order = cc->order - 1;
+		return -1;
+	}
+	return order;
+}
+
+/*
+ * fast_isolate_freepages(): for targeted runs (order > 0), search the
+ * movable free lists of orders below the request, from their tails, for a
+ * block in the top quarter of the scan space (or failing that the highest
+ * in the top half) and isolate it. Each entry looked at counts in
+ * compact_free_scanned, as do the pages of the block taken. The lists are
+ * rotated so that the next search meets other entries first. Without a
+ * find, the first search of a run moves free_pfn down to the highest
+ * pageblock seen with a free page above the half-way mark (direct
+ * compaction: to the half-way mark itself). The highest pageblock seen
+ * also lowers the cached free scanner restart point.
+ *
+ * The first search of a run is deeper (256 entries) while free_pfn is at
+ * or above compact_init_free_pfn, the restart point that
+ * __reset_isolation_suitable() keeps when it finds a target pageblock. The
+ * model's flush keeps no such point (docs/compaction.md), so it behaves as
+ * a zone where none was ever found (compact_init_free_pfn = 0): every
+ * search is the deep one.
+ */
+static void fast_isolate_freepages(struct xb_compact_control *cc)
+{
+	struct xb_zone *z = cc->zone;
+	struct xb_compactor *c = cc->c;
+	unsigned limit = MAX(1u, freelist_scan_limit(cc) >> 1);
+	unsigned nr_scanned = 0;
+	int64_t highest = -1; /* pageblock of the highest free page seen */
+	xb_pfn_t page = XB_NIL;
+	bool scan_start = false;
+	int order;
+
+	if (cc->order <= 0)
+		return;
+	if (cc->free_pfn >= 0) { /* >= compact_init_free_pfn (0), see above */
+		limit = XB_PAGEBLOCK_PAGES >> 1;
+		scan_start = true;
+	}
+	/* Preferred: the top quarter of the scan space; acceptable: the top
+	 * half. */
+	int64_t distance = cc->free_pfn - cc->migrate_pfn;
+	int64_t low_pfn = pageblock_start(cc->free_pfn - (distance >> 2));
+	int64_t min_pfn = pageblock_start(cc->free_pfn - (distance >> 1));
+
+	cc->search_order = MIN(cc->order - 1, cc->search_order);
+	for (order = cc->search_order; page == XB_NIL && order >= 0;
+	     order = next_search_order(cc, order)) {
+		struct xb_free_list *l = &z->buddy.area[order][XB_MT_MOVABLE];
+		unsigned order_scanned = 0;
+		int64_t high_pfn = -1;
+		xb_pfn_t p;
+
+		if (!xb_buddy_nr_free(&z->buddy, (unsigned)order))
+			continue;
+		for (p = l->tail; p != XB_NIL; p = z->frames[p].prev) {
+			order_scanned++;
+			nr_scanned++;
+			if ((int64_t)p >= highest)
+				highest = pageblock_start(p);
+			if ((int64_t)p >= low_pfn) {
+				cc->fast_search_fail = 0;
+				cc->search_order = order;
+				page = p;
+				break;
+			}
+			if ((int64_t)p >= min_pfn && (int64_t)p > high_pfn) {
+				high_pfn = p;
+				/* Shorten the scan once a candidate is found.
+				 */
+				limit >>= 1;
+			}
+			if (order_scanned >= limit)
+				break;
+		}
+		/* Use the best one in the top half if none was preferred. */
+		if (page == XB_NIL && high_pfn >= 0)
+			p = page = (xb_pfn_t)high_pfn;
+		/* Rotate so that a later search skips these entries (a walk
+		 * that ran off the list leaves it as it was). */
+		if (p != XB_NIL)
+			move_freelist_head(z, l, p);
+		if (page != XB_NIL) {
+			unsigned got = isolate_free_block(cc, page);
+
+			if (got) {
+				nr_scanned += got - 1;
+			} else {
+				/* Below the watermark: end the search. */
+				order = cc->search_order + 1;
+				page = XB_NIL;
+			}
+		}
+		/* A smaller scan on the next order, so that the total stays
+		 * near freelist_scan_limit(). */
+		if (order_scanned >= limit)
+			limit = MAX(1u, limit >> 1);
+	}
+	int64_t around = page != XB_NIL ? (int64_t)page : -1;
+
+	if (page == XB_NIL) {
+		cc->fast_search_fail++;
+		if (scan_start) {
+			if (highest >= 0 && highest >= min_pfn) {
+				around = cc->free_pfn = highest;
+			} else if (cc->direct_compaction && min_pfn >= 0) {
+				around = cc->free_pfn = min_pfn;
+			}
+		}
+	}
+	if (highest >= 0 && highest >= (int64_t)c->cached_free_pfn) {
+		/* Below the zone start Linux's next run starts over at the
+		 * zone end; so does the model's. */
+		highest -= XB_PAGEBLOCK_PAGES;
+		c->cached_free_pfn =
+		    highest >= 0
+			? (xb_pfn_t)highest
+			: (xb_pfn_t)pageblock_start((int64_t)z->nr_frames - 1);
+	}
+	cc->total_free_scanned += nr_scanned;
+	if (around >= 0)
+		fast_isolate_around(cc, around);
+}
+
+/*
+ * isolate_freepages(): first the fast search; failing that, from free_pfn
+ * walk pageblocks downward (each one upward) until enough targets are
+ * isolated, never entering the migrate scanner's pageblock. Async runs
+ * step 32 frames at a time (COMPACT_CLUSTER_MAX) until a pageblock yields
+ * something, then every frame; a pageblock that yields nothing doubles
+ * the stride again (up to 32). free_pfn is left where the next call
+ * resumes.
  */
 static void isolate_freepages(struct xb_compact_control *cc)
 {
 	struct xb_zone *z = cc->zone;
-	int64_t isolate_start = cc->free_pfn;
-	int64_t block_start = pageblock_start(isolate_start);
-	int64_t block_end =
+	int64_t isolate_start, block_start, block_end, low;
+	unsigned stride;
+
+	fast_isolate_freepages(cc);
+	if (cc->nr_freepages)
+		return;
+	isolate_start = cc->free_pfn;
+	block_start = pageblock_start(isolate_start);
+	block_end =
 	    MIN(block_start + XB_PAGEBLOCK_PAGES, (int64_t)z->nr_frames);
-	int64_t low = pageblock_end(cc->migrate_pfn);
+	low = pageblock_end(cc->migrate_pfn);
+	stride = cc->mode == XB_MIGRATE_ASYNC ? XB_COMPACT_CLUSTER_MAX : 1;
 
 	for (; block_start >= low; block_end = block_start,
 				   block_start -= XB_PAGEBLOCK_PAGES,
 				   isolate_start = block_start) {
+		uint64_t nr_isolated;
+
 		if (!suitable_migration_target(cc, block_start))
 			continue;
 		if (!isolation_suitable(cc, block_start))
 			continue;
-		isolate_freepages_block(cc, &isolate_start, block_end);
+		nr_isolated = isolate_freepages_block(cc, &isolate_start,
+						      block_end, stride);
 		if (isolate_start == block_end)
 			update_free_skip(cc, block_start);
 		if (cc->nr_freepages >= cc->nr_migratepages) {
@@ -389,6 +833,8 @@ static void isolate_freepages(struct xb_compact_control *cc)
 		} else if (isolate_start < block_end) {
 			break; /* stopped early (watermark): give up */
 		}
+		stride =
+		    nr_isolated ? 1 : MIN(XB_COMPACT_CLUSTER_MAX, stride << 1);
 	}
 	cc->free_pfn = isolate_start;
 }
@@ -404,14 +850,13 @@ static xb_pfn_t compaction_alloc(struct xb_compact_control *cc)
 	xb_pfn_t pfn = cc->free_head;
 
 	cc->free_head = cc->zone->frames[pfn].next;
-	if (cc->free_head == XB_NIL)
-		cc->free_tail = XB_NIL;
 	cc->zone->frames[pfn].next = XB_NIL;
 	cc->nr_freepages--;
 	return pfn;
 }
 
-/* compaction_free(): a target the migration did not use goes back first. */
+/* compaction_free(): a target the migration did not use goes back on top
+ * (list_add), to be handed out next. */
 static void compaction_free(struct xb_compact_control *cc, xb_pfn_t pfn)
 {
 	struct xb_frame *f = &cc->zone->frames[pfn];
@@ -419,14 +864,11 @@ static void compaction_free(struct xb_compact_control *cc, xb_pfn_t pfn)
 	/* The owner's migrate() left it alone on failure (the contract). */
 	xb_assert(f->state == XB_FRAME_ISOLATED && f->order == 0 &&
 		  f->owner == XB_OWNER_NONE);
-	f->next = cc->free_head;
-	cc->free_head = pfn;
-	if (cc->free_tail == XB_NIL)
-		cc->free_tail = pfn;
-	cc->nr_freepages++;
+	freelist_push(cc, pfn);
 }
 
-/* release_freepages(): free the unused targets; returns the highest pfn. */
+/* release_freepages(): free the unused targets, first to last; returns the
+ * highest pfn. */
 static int64_t release_freepages(struct xb_compact_control *cc)
 {
 	int64_t high = -1;
@@ -439,43 +881,37 @@ static int64_t release_freepages(struct xb_compact_control *cc)
 			high = pfn;
 		xb_zone_free(cc->zone, pfn);
 	}
-	cc->free_tail = XB_NIL;
 	cc->nr_freepages = 0;
 	return high;
 }
 
 /* ---- migration -------------------------------------------------------- */
 
-static void putback_page(struct xb_zone *z, xb_pfn_t pfn)
-{
-	const struct xb_owner *o = movable_owner(z, &z->frames[pfn]);
-
-	xb_assert(o != NULL);
-	o->ops->putback(o->priv, z, pfn);
-}
-
 /*
- * migrate_pages() with compaction_alloc/compaction_free: up to
- * XB_MIGRATE_MAX_RETRY passes over the batch; a page answering -EAGAIN is
- * tried again next pass, any other error fails it for good. On success the
- * source page is freed (its last reference goes). Pages not migrated are
- * put back to their owners. Returns 0, the number of pages not migrated,
- * or -ENOMEM when the free scanner ran dry.
+ * migrate_pages() with compaction_alloc/compaction_free, as 6.1's
+ * migrate_pages_batch() runs order-0 pages: the batch is a list built by
+ * list_add(), so the page isolated last goes first; each page gets its
+ * target and moves before the next one. Up to XB_MIGRATE_MAX_RETRY passes:
+ * a page answering -EAGAIN is tried again next pass, any other error fails
+ * it for good; pages still -EAGAIN after the last pass fail too. When
+ * compaction_alloc() runs dry the batch ends with -ENOMEM, counting as
+ * failed that page and those that answered -EAGAIN in the current pass. On
+ * success the source page is freed (its last reference goes). Pages not
+ * migrated are put back to their owners. Returns 0, the number of pages
+ * not migrated, or -ENOMEM.
  */
 static int migrate_pages(struct xb_compact_control *cc)
 {
 	enum { PENDING, DONE, FAILED };
 	struct xb_zone *z = cc->zone;
-	uint8_t st[XB_COMPACT_CLUSTER_MAX];
-	bool tried[XB_COMPACT_CLUSTER_MAX];
+	uint8_t st[XB_PAGEBLOCK_PAGES];
 	unsigned n = cc->nr_migratepages, ok = 0, failed = 0, retry = 1;
 	int rc = 0;
 
-	memset(st, PENDING, sizeof(st));
-	memset(tried, 0, sizeof(tried));
+	memset(st, PENDING, n);
 	for (unsigned pass = 0; pass < XB_MIGRATE_MAX_RETRY && retry; pass++) {
 		retry = 0;
-		for (unsigned i = 0; i < n; i++) {
+		for (unsigned i = n; i-- > 0;) {
 			if (st[i] != PENDING)
 				continue;
 			xb_pfn_t src = cc->migratepages[i];
@@ -484,12 +920,11 @@ static int migrate_pages(struct xb_compact_control *cc)
 			xb_pfn_t dst = compaction_alloc(cc);
 
 			if (dst == XB_NIL) {
-				st[i] = FAILED;
-				failed++;
+				failed += 1 + retry;
+				retry = 0;
 				rc = -ENOMEM;
 				goto out;
 			}
-			tried[i] = true;
 			int r = o->ops->migrate(o->priv, z, dst, src);
 
 			if (r == 0) {
@@ -507,15 +942,12 @@ static int migrate_pages(struct xb_compact_control *cc)
 			}
 		}
 	}
+	/* Still -EAGAIN after the last pass: failures too. */
+	failed += retry;
 out:
-	for (unsigned i = 0; i < n; i++) {
-		if (st[i] == DONE)
-			continue;
-		/* Still -EAGAIN after the last pass: a failure too. */
-		if (st[i] == PENDING && tried[i])
-			failed++;
-		putback_page(z, cc->migratepages[i]);
-	}
+	for (unsigned i = 0; i < n; i++)
+		if (st[i] != DONE)
+			putback_page(z, cc->migratepages[i]);
 	cc->nr_migrated += ok;
 	cc->nr_migrate_failed += failed;
 	cc->c->stats.pgmigrate_success += ok;
@@ -651,14 +1083,20 @@ enum xb_compact_result xb_compact_zone(struct xb_compact_control *cc)
 	struct xb_zone *z = cc->zone;
 	int64_t end = (int64_t)z->nr_frames;
 	bool sync = cc->mode != XB_MIGRATE_ASYNC;
+	bool update_cached;
+	int64_t last_migrated = -1; /* where the last migrated batch began */
 	enum xb_compact_result ret;
 
 	xb_assert(z == c->zone);
 	cc->nr_migratepages = 0;
-	cc->free_head = cc->free_tail = XB_NIL;
+	cc->free_head = XB_NIL;
 	cc->nr_freepages = 0;
 	cc->total_migrate_scanned = cc->total_free_scanned = 0;
 	cc->nr_migrated = cc->nr_migrate_failed = 0;
+	/* Linux's callers set search_order = order for targeted runs. */
+	cc->search_order = cc->order;
+	cc->fast_search_fail = 0;
+	cc->fast_start_pfn = -1;
 	if (cc->order >= 0) {
 		ret = xb_compaction_suitable(c, (unsigned)cc->order);
 		if (ret == XB_COMPACT_SUCCESS || ret == XB_COMPACT_SKIPPED)
@@ -682,29 +1120,56 @@ enum xb_compact_result xb_compact_zone(struct xb_compact_control *cc)
 		if (cc->migrate_pfn == 0)
 			cc->whole_zone = true;
 	}
+	/* Until a pageblock yields pages, an async run keeps the sync
+	 * restart point with its own (they started equal). */
+	update_cached =
+	    !sync && c->cached_migrate_pfn[0] == c->cached_migrate_pfn[1];
 
 	while ((ret = compact_finished(cc)) == XB_COMPACT_CONTINUE ||
 	       ret == XB_COMPACT_NO_SUITABLE_PAGE) {
-		if (isolate_migratepages(cc) == ISOLATE_NONE)
-			continue;
+		int64_t iteration_start = cc->migrate_pfn;
+
+		/* A batch that starts in the pageblock the last migrated
+		 * batch started in takes the rest of the block, so that a
+		 * block is rescanned at most once. (Linux's "none" is pfn
+		 * 0, below its zones; the model's zone starts at 0.) */
+		cc->rescan =
+		    last_migrated >= 0 && pageblock_start(last_migrated) ==
+					      pageblock_start(iteration_start);
+		if (isolate_migratepages(cc) == ISOLATE_NONE) {
+			if (update_cached)
+				c->cached_migrate_pfn[1] =
+				    c->cached_migrate_pfn[0];
+			goto check_drain;
+		}
+		update_cached = false;
+		last_migrated = iteration_start;
+
 		int err = migrate_pages(cc);
 
 		cc->nr_migratepages = 0;
-		if (!err)
-			continue;
-		if (err == -ENOMEM && !scanners_met(cc)) {
-			ret = XB_COMPACT_CONTENDED;
-			break;
+		if (err) {
+			if (err == -ENOMEM && !scanners_met(cc)) {
+				ret = XB_COMPACT_CONTENDED;
+				break;
+			}
+			/* Async direct compaction gives up on the rest of the
+			 * order-aligned block where a page would not move. */
+			if (cc->direct_compaction &&
+			    cc->mode == XB_MIGRATE_ASYNC) {
+				cc->migrate_pfn = order_block_end(
+				    cc->migrate_pfn - 1, cc->order);
+				last_migrated = -1;
+			}
 		}
-		/* Async direct compaction gives up on the rest of the block
-		 * (the order-aligned block) where a page would not move. */
-		if (cc->direct_compaction && cc->mode == XB_MIGRATE_ASYNC &&
-		    cc->order > 0) {
-			int64_t sz = 1ll << cc->order;
-
-			cc->migrate_pfn =
-			    ((cc->migrate_pfn - 1) | (sz - 1)) + 1;
-		}
+	check_drain:
+		/* Linux drains the per-cpu lists once the scanner leaves the
+		 * order-aligned block it migrated from (the model has none)
+		 * and forgets that block, which ends the rescan. */
+		if (cc->order > 0 && last_migrated >= 0 &&
+		    last_migrated <
+			order_block_start(cc->migrate_pfn, cc->order))
+			last_migrated = -1;
 	}
 	if (cc->nr_freepages > 0) {
 		int64_t high = release_freepages(cc);

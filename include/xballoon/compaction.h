@@ -14,7 +14,8 @@
 #include "xballoon/compact_result.h"
 #include "xballoon/zone.h"
 
-/* Pages isolated per migration batch (COMPACT_CLUSTER_MAX). */
+/* Pages isolated per migration batch (COMPACT_CLUSTER_MAX), except when a
+ * pageblock is rescanned (then the rest of the pageblock). */
 #define XB_COMPACT_CLUSTER_MAX 32
 /* Deferral backs off up to 1 << 6 = 64 attempts (COMPACT_MAX_DEFER_SHIFT). */
 #define XB_COMPACT_MAX_DEFER_SHIFT 6
@@ -105,14 +106,16 @@ struct xb_compactor {
 
 /*
  * All state of one compaction run (struct compact_control). Pages isolated
- * for migration live in a fixed array (a batch is at most
- * XB_COMPACT_CLUSTER_MAX pages; their frame links belong to their owners),
- * free target pages on a list threaded through frame.next (they are
- * ISOLATED and owned by nobody, so their links are ours).
+ * for migration live in a fixed array (a batch is XB_COMPACT_CLUSTER_MAX
+ * pages, or the rest of one pageblock when the block is rescanned; their
+ * frame links belong to their owners), free target pages on a stack
+ * threaded through frame.next (they are ISOLATED and owned by nobody, so
+ * their links are ours).
  *
  * Invariants:
- *   nr_migratepages <= XB_COMPACT_CLUSTER_MAX
- *   nr_freepages = length of the freepages list; each is an order-0
+ *   nr_migratepages <= XB_PAGEBLOCK_PAGES (one isolate_migratepages_block()
+ *     call isolates within one pageblock)
+ *   nr_freepages = length of the freepages stack; each is an order-0
  *     ISOLATED frame owned by XB_OWNER_NONE
  *   the scanners have met  <=>  free_pfn / 512 <= migrate_pfn / 512
  */
@@ -128,16 +131,25 @@ struct xb_compact_control {
 	bool proactive_compaction;  /* kcompactd: stop at the low score mark */
 	bool ignore_skip_hint;	    /* scan pageblocks marked XB_PB_SKIP     */
 	bool ignore_block_suitable; /* free pages from any pageblock type    */
+	bool rescan;		    /* this batch starts in the pageblock the
+				     * last one did: isolate the rest of the
+				     * block, past COMPACT_CLUSTER_MAX       */
 	int64_t migrate_pfn;	    /* next pfn the migrate scanner looks at */
 	int64_t free_pfn;	    /* where the free scanner resumes; it
 				     * scans its pageblock upward, the
 				     * pageblocks downward. Signed: it may
 				     * step below pfn 0 when scanners meet */
-	xb_pfn_t migratepages[XB_COMPACT_CLUSTER_MAX]; /* isolated sources   */
+	/* fast_find_migrateblock(): lowest free pfn it jumped to (-1: none
+	 * yet, INT64_MAX: already used as the linear restart point). */
+	int64_t fast_start_pfn;
+	unsigned fast_search_fail; /* fast free-list searches that failed  */
+	int search_order;	   /* fast_isolate_freepages(): order to
+				    * search first                         */
+	xb_pfn_t migratepages[XB_PAGEBLOCK_PAGES]; /* isolated sources      */
 	unsigned nr_migratepages; /* entries used in migratepages          */
-	xb_pfn_t free_head;	  /* isolated targets, linked by next      */
-	xb_pfn_t free_tail;	  /* last target (split pages go here)     */
-	uint64_t nr_freepages;	  /* length of that list                   */
+	xb_pfn_t free_head;	  /* isolated targets, linked by next; the
+				   * head is handed out first              */
+	uint64_t nr_freepages;	  /* length of that stack                  */
 	uint64_t total_migrate_scanned; /* this run's compact_migrate_scanned */
 	uint64_t total_free_scanned;	/* this run's compact_free_scanned    */
 	uint64_t nr_migrated;	    /* this run's pgmigrate_success          */

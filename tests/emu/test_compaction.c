@@ -79,44 +79,71 @@ Test(compaction, pattern_leaves_no_block_above_order_1)
 }
 
 /*
- * Full compaction of the pattern. Sources: 128 pages per pageblock, in 4
- * batches of 32. Targets: 384 per pageblock, found from block 15 down;
- * each refill of the free list starts at a group boundary and takes
- * 1 + 2 + ... until >= 32, i.e. 11 groups = 33 pages. Supply and demand
- * balance when the migrate scanner has emptied k blocks and the free
- * scanner filled (16 - k): 128 k = 384 (16 - k), k = 12. The last refill
- * (the 47th, at page 46 * 33 = 1518) takes the 18 pages left in block 12,
- * which serve the last 18 sources, so all 12 * 128 = 1536 pages move and
- * no target is left over. Scanned: the migrate scanner stops after the
- * last page of block 11 (offset 508): 11 * 512 + 509 = 6141 frames; the
- * free scanner walks blocks 15..12 whole: 2048 frames. Isolated: 1536
- * sources + 1536 targets. Blocks 0..11 end free: 6 order-10 blocks and
- * Fu(9) = 0.
+ * Full compaction of the pattern, counted as Linux 6.1 counts. The migrate
+ * scanner takes one step per 4-frame group member it lands on: the page,
+ * the free order-0 head and the free order-1 head (which it jumps over),
+ * 3 steps per group. A pageblock's 128 pages go in two batches: 32 (the
+ * break after the page at offset 124: 31 * 3 + 1 = 94 steps), then, as
+ * the next batch starts in the same pageblock (6.1's cc->rescan), the
+ * other 96 in one go. The 32 freed sources have merged with their free
+ * neighbours into a free order-7 block at the pageblock start (the model
+ * has no per-cpu lists), so the second batch starts on 3 frames inside it,
+ * one step each, then 96 groups: 3 + 288 = 291. 385 per pageblock.
+ *
+ * Targets: a refill runs until there are as many targets as the batch has
+ * pages; from a group boundary that is 11 groups = 33 targets for 32 pages
+ * and 32 groups = 96 for 96, so every pageblock moved leaves one more
+ * target over: after pageblocks 0..10, 11 * 129 = 1419 targets were taken
+ * and 11 are left. Pageblock 11's first batch takes 21 of them after a
+ * refill of 33 (1452 taken: blocks 15..13 whole and 100 groups = 400
+ * frames of block 12). Its second batch isolated offsets 128..508 and so
+ * left the migrate scanner at the start of block 12; 6.1's free scanner
+ * stops below pageblock_end(migrate_pfn) = the end of block 12, so after
+ * the 12 targets left (sources at offsets 508..464: the batch is a list,
+ * the page isolated last goes first) compaction_alloc() finds nothing:
+ * -ENOMEM, one page failed, 84 put back. The scanners have met: COMPLETE.
+ *
+ * Counts: migrate scanned 12 * 385 = 4620; free scanned 3 * 512 + 400 =
+ * 1936; isolated 12 * 128 sources + 1452 targets = 2988; migrated 1452.
+ * Blocks 0..10 end free (5 order-10 + 1 order-9 blocks), block 11 keeps
+ * 84 pages: Fu(9) = 512 / 6144 = 1/12.
  */
 Test(compaction, full_compaction_of_the_classic_pattern)
 {
 	xbt_owner_free_pattern(&o);
 	cr_assert_eq(xb_compact_zone_full(&c), XB_COMPACT_COMPLETE);
-	cr_assert_eq(c.stats.pgmigrate_success, 1536);
-	cr_assert_eq(c.stats.pgmigrate_fail, 0);
-	cr_assert_eq(c.stats.compact_migrate_scanned, 6141);
-	cr_assert_eq(c.stats.compact_free_scanned, 2048);
-	cr_assert_eq(c.stats.compact_isolated, 3072);
-	cr_assert_eq(o.migrated, 1536);
-	cr_assert_eq(o.putback, 0);
-	cr_assert_eq(xb_buddy_nr_free(&z->buddy, 10), 6);
+	cr_assert_eq(c.stats.pgmigrate_success, 1452);
+	cr_assert_eq(c.stats.pgmigrate_fail, 1);
+	cr_assert_eq(c.stats.compact_migrate_scanned, 4620);
+	cr_assert_eq(c.stats.compact_free_scanned, 1936);
+	cr_assert_eq(c.stats.compact_isolated, 2988);
+	cr_assert_eq(o.migrated, 1452);
+	cr_assert_eq(o.putback, 84);
+	cr_assert_eq(xb_buddy_nr_free(&z->buddy, 10), 5);
+	cr_assert_eq(xb_buddy_nr_free(&z->buddy, 9), 1);
 	cr_assert_eq(z->nr_state[XB_FRAME_FREE], 6144);
-	cr_assert_float_eq(xb_zone_unusable_index(z, 9), 0.0, 1e-12);
-	cr_assert_eq(xb_compact_fragmentation_score(&c), 0);
-	/* Every page the owner holds is now in blocks 12..15, all full. */
+	cr_assert_float_eq(xb_zone_unusable_index(z, 9), 1.0 / 12, 1e-12);
+	/* Block 11 keeps offsets 128..460 (the batch's last 84 pages). */
+	for (xb_pfn_t off = 0; off < PB; off += 4)
+		cr_assert_eq(z->frames[11 * PB + off].state == XB_FRAME_ALLOC,
+			     off >= 128 && off <= 460, "offset %u", off);
+	/* Blocks 13..15 and the first 400 frames of block 12 are full. */
 	for (xb_pfn_t p = 12 * PB; p < NR_FRAMES; p++)
-		cr_assert_eq(z->frames[p].state, XB_FRAME_ALLOC, "pfn %u", p);
-	for (uint32_t s = 0; s < o.nr_used; s++)
-		cr_assert(o.slots[s] == XB_NIL || o.slots[s] >= 12 * PB);
+		if (p >= 13 * PB || p < 12 * PB + 400)
+			cr_assert_eq(z->frames[p].state, XB_FRAME_ALLOC,
+				     "pfn %u", p);
 	assert_consistent();
-	/* A second run finds nothing to do below the full blocks. */
+	/*
+	 * A second run: the free scanner finds blocks 15..13 full and, as
+	 * 6.1 does after a pageblock that yields nothing, doubles its stride
+	 * each time (512 + 256 + 128 steps); in block 12 with a stride of 8
+	 * it only lands on pages (64 steps): no target for block 11's first
+	 * batch, which is put back (one page failed).
+	 */
 	cr_assert_eq(xb_compact_zone_full(&c), XB_COMPACT_COMPLETE);
-	cr_assert_eq(c.stats.pgmigrate_success, 1536);
+	cr_assert_eq(c.stats.pgmigrate_success, 1452);
+	cr_assert_eq(c.stats.pgmigrate_fail, 2);
+	cr_assert_eq(c.stats.compact_free_scanned, 1936 + 960);
 	assert_consistent();
 }
 
@@ -124,12 +151,15 @@ Test(compaction, full_compaction_of_the_classic_pattern)
  * Pageblock 0 is UNMOVABLE and its frame 0 belongs to the kernel. Sync
  * compaction still moves the block's 127 movable pages (Linux's sync mode
  * takes any pageblock), but the kernel page pins the block: it never
- * becomes one free order-9 block. Sources now 1535; the 47th refill still
- * comes at 1518 and takes the 18 pages left in block 12, of which 17 are
- * used: the last one (block 12, offset 511) is released. Free afterwards:
- * 511 in block 0 (orders 0..8), blocks 1..11 (block 1 alone at order 9,
- * blocks 2..11 as 5 order-10 blocks) and pfn 12 * 512 + 511, so
- * Fu(9) = (6144 - 5632) / 6144 = 1/12.
+ * becomes one free order-9 block. Block 0 costs 385 steps as the others:
+ * its first batch ends after the page at offset 128 (97 steps), its
+ * second starts inside the order-2 block the freed page at 128 formed (3
+ * frames) and walks the other 95 groups (3 + 285). The first refills now
+ * go 33 for 32 and 96 for 95, so the last batch (block 11's 96 pages)
+ * gets 13 targets before -ENOMEM: 1452 moved again, one failed, 83 put
+ * back. Free afterwards: block 1 alone at order 9 (block 0 is pinned),
+ * blocks 2..9 as 4 order-10 blocks, block 10 at order 9, so
+ * Fu(9) = (6144 - 10 * 512) / 6144 = 1/6.
  */
 Test(compaction, an_unmovable_page_pins_its_pageblock)
 {
@@ -138,30 +168,49 @@ Test(compaction, an_unmovable_page_pins_its_pageblock)
 	pin_page(0, kernel, true);
 	xbt_owner_free_pattern(&o);
 	cr_assert_eq(xb_compact_zone_full(&c), XB_COMPACT_COMPLETE);
-	cr_assert_eq(c.stats.pgmigrate_success, 1535);
-	cr_assert_eq(c.stats.compact_migrate_scanned, 6141);
-	cr_assert_eq(c.stats.compact_free_scanned, 2048);
-	cr_assert_eq(c.stats.compact_isolated, 1535 + 1536);
+	cr_assert_eq(c.stats.pgmigrate_success, 1452);
+	cr_assert_eq(c.stats.pgmigrate_fail, 1);
+	cr_assert_eq(o.putback, 83);
+	cr_assert_eq(c.stats.compact_migrate_scanned, 4620);
+	cr_assert_eq(c.stats.compact_free_scanned, 1936);
+	cr_assert_eq(c.stats.compact_isolated, 12 * 128 - 1 + 1452);
 	cr_assert_eq(z->frames[0].state, XB_FRAME_ALLOC);
 	cr_assert_eq(z->frames[0].owner, kernel);
 	cr_assert_eq(z->frames[256].state, XB_FRAME_FREE);
 	cr_assert_eq(z->frames[256].order, 8);
 	cr_assert_eq(z->frames[PB].state, XB_FRAME_FREE);
 	cr_assert_eq(z->frames[PB].order, 9);
-	cr_assert_eq(xb_buddy_nr_free(&z->buddy, 9), 1);
-	cr_assert_eq(xb_buddy_nr_free(&z->buddy, 10), 5);
-	cr_assert_eq(z->frames[12 * PB + 511].state, XB_FRAME_FREE);
-	cr_assert_float_eq(xb_zone_unusable_index(z, 9), 512.0 / 6144.0, 1e-12);
+	cr_assert_eq(xb_buddy_nr_free(&z->buddy, 9), 2);
+	cr_assert_eq(xb_buddy_nr_free(&z->buddy, 10), 4);
+	cr_assert_float_eq(xb_zone_unusable_index(z, 9), 1.0 / 6, 1e-12);
 	assert_consistent();
 }
 
+/* Free the pattern's pages in [from, to): their frames merge with the
+ * free ones around them. */
+static void free_range(xb_pfn_t from, xb_pfn_t to)
+{
+	for (xb_pfn_t p = from; p < to; p++)
+		if (z->frames[p].state == XB_FRAME_ALLOC &&
+		    z->frames[p].owner == o.id)
+			xbt_owner_free(&o, z->frames[p].next);
+}
+
 /*
- * The same zone, async direct compaction for order 9: pageblock 0 is not
- * movable, so the migrate scanner skips it whole (not even scanned) and
- * starts in block 1: 4 batches of 32 empty it, 4 refills of 33 feed them
- * (44 frames each: 176 frames scanned), the 4 unused targets go back, and
- * once the scanner reaches pfn 1024 block 1 is a free order-9 block:
- * success.
+ * The same zone, async direct compaction for order 9, and a free order-8
+ * block at the top of the zone (pfns 7936..8191) that 6.1's
+ * fast_isolate_freepages() finds on the free list. Pageblock 0 is not
+ * movable, so the migrate scanner skips it unscanned; update_cached_migrate
+ * puts the async restart point at pageblock_end_pfn(512) = 1024, one
+ * pageblock further, as 6.1 does. Migrate scanned: 1 free-list entry
+ * looked at by fast_find_migrateblock() (the order-8 block, above the
+ * first half), then block 1 in three batches, 94 + 97 + 195 steps: the
+ * run's first batch began (at 6.1's iteration_start_pfn) in block 0, so
+ * the second is not a rescan and stops at 32 pages too.
+ * Free scanned: the fast search looks at 1 entry and takes its 256 pages
+ * (256). The 128 pages land in 8064..8191, handed out highest first; the
+ * 128 unused targets go back, block 1 is a free order-9 block: success,
+ * and finishing block 1 moved the restart point to 1536.
  */
 Test(compaction, async_skips_an_unmovable_pageblock)
 {
@@ -169,43 +218,288 @@ Test(compaction, async_skips_an_unmovable_pageblock)
 
 	pin_page(0, kernel, true);
 	xbt_owner_free_pattern(&o);
+	free_range(15 * PB + 256, NR_FRAMES);
+	cr_assert_eq(z->frames[15 * PB + 256].order, 8);
 	cr_assert_eq(
 	    xb_compact_direct(&c, 9, XB_MT_MOVABLE, XB_COMPACT_PRIO_ASYNC),
 	    XB_COMPACT_SUCCESS);
 	cr_assert_eq(c.stats.pgmigrate_success, 128);
-	cr_assert_eq(c.stats.compact_migrate_scanned, 512);
-	cr_assert_eq(c.stats.compact_free_scanned, 176);
-	cr_assert_eq(c.stats.compact_isolated, 128 + 132);
+	cr_assert_eq(c.stats.compact_migrate_scanned, 1 + 94 + 97 + 195);
+	cr_assert_eq(c.stats.compact_free_scanned, 256);
+	cr_assert_eq(c.stats.compact_isolated, 128 + 256);
 	cr_assert_eq(c.stats.compact_stall, 1);
 	cr_assert_eq(c.stats.compact_success, 1);
 	cr_assert_eq(c.stats.compact_fail, 0);
 	for (xb_pfn_t p = 4; p < PB; p += 4)
 		cr_assert_eq(z->frames[p].owner, o.id, "pfn %u stayed", p);
+	for (xb_pfn_t p = NR_FRAMES - 128; p < NR_FRAMES; p++)
+		cr_assert_eq(z->frames[p].state, XB_FRAME_ALLOC, "pfn %u", p);
 	cr_assert_eq(z->frames[PB].state, XB_FRAME_FREE);
 	cr_assert_eq(z->frames[PB].order, 9);
-	cr_assert_eq(c.cached_migrate_pfn[0], PB,
-		     "the skipped block moved the async restart point");
+	cr_assert_eq(c.cached_migrate_pfn[0], 3 * PB,
+		     "6.1's restart point: one pageblock past block 1");
+	assert_consistent();
+}
+
+/*
+ * What the migrate scanner counts (6.1 isolate_migratepages_block():
+ * one step per pfn it lands on). Nothing here can move: blocks 4..15 hold
+ * kernel pages. Blocks 0..1 are one free order-10 block, block 2 one
+ * order-9 page, block 3 two order-8 pages (the model's compound pages).
+ * Block 0: the free block's head, 1 step (the jump ends past the
+ * pageblock). Block 1 starts inside it: its frames are not buddy heads,
+ * 512 steps. Block 2: a pageblock held by a huge page is not a source at
+ * all (pageblock_skip_persistent), 0 steps. Block 3: 2 steps, one per
+ * head. Blocks 4..14: 11 * 512 kernel pages. The scanner stops below the
+ * free scanner's block 15. 1 + 512 + 0 + 2 + 5632 = 6147; counting every
+ * frame, as the model did before, gave 15 * 512 = 7680.
+ */
+Test(compaction, migrate_scanner_counts_a_block_as_one_step)
+{
+	uint32_t kernel = xb_zone_register_owner(z, "kernel", NULL, NULL);
+
+	for (xb_pfn_t p = 4 * PB; p < NR_FRAMES; p++)
+		pin_page(p, kernel, false);
+	free_range(2 * PB, 3 * PB);
+	cr_assert_eq(xbt_owner_alloc(&o, 9, 0), 2 * PB);
+	free_range(3 * PB, 4 * PB);
+	cr_assert_eq(xbt_owner_alloc(&o, 8, 0), 3 * PB);
+	cr_assert_eq(xbt_owner_alloc(&o, 8, 0), 3 * PB + 256);
+	free_range(0, 2 * PB);
+	cr_assert_eq(z->frames[0].order, 10);
+	cr_assert_eq(xb_compact_zone_full(&c), XB_COMPACT_COMPLETE);
+	cr_assert_eq(c.stats.compact_migrate_scanned, 1 + 512 + 0 + 2 + 5632);
+	cr_assert_eq(c.stats.compact_free_scanned, 0);
+	cr_assert_eq(c.stats.pgmigrate_success + c.stats.pgmigrate_fail, 0);
+	assert_consistent();
+}
+
+/*
+ * What the free scanner counts and where it looks (6.1
+ * isolate_freepages() and isolate_freepages_block()). Sources: the 32
+ * pages at pfns 0..31 (block 0's other frames are free); blocks 1..12
+ * hold kernel pages; blocks 14..15 are one free order-10 block; block 13
+ * has a page at offset 0 and free blocks of orders 0..8 at offsets 1, 2,
+ * 4, ..., 256. Full compaction, so stride 1 to begin with:
+ *  - block 15: its first frame is not a buddy head, so unlike block 14
+ *    (an order-10 head: left whole) it is a suitable target; its 512
+ *    frames are 512 steps and no target. A pageblock that yields nothing
+ *    doubles the stride (6.1 does so in every mode): 2.
+ *  - block 13 with stride 2: the page (1), the order-1 block at offset 2
+ *    (2 steps, 2 targets); the next step lands stride - 1 past it, at
+ *    offset 5, and from there only on odd offsets, all inside free
+ *    blocks: 254 steps. 257 steps, 2 targets; stride back to 1.
+ *  - blocks 12..1, kernel pages, strides 1, 2, 4, 8, 16, 32, 32...:
+ *    512 + 256 + 128 + 64 + 32 + 16 + 6 * 16 steps.
+ * 1873 steps. The 2 targets go highest first to the batch's last pages:
+ * 31 -> offset 3, 30 -> offset 2; then -ENOMEM (the scanners have met):
+ * one failure, 30 put back.
+ */
+Test(compaction, free_scanner_counts_and_strides_as_6_1_does)
+{
+	uint32_t kernel = xb_zone_register_owner(z, "kernel", NULL, NULL);
+	xb_pfn_t b13 = 13 * PB;
+
+	for (xb_pfn_t p = PB; p < b13; p++)
+		pin_page(p, kernel, false);
+	free_range(32, PB);
+	free_range(b13 + 1, b13 + PB);
+	free_range(14 * PB, NR_FRAMES);
+	cr_assert_eq(z->frames[14 * PB].order, 10);
+	cr_assert_eq(z->frames[b13 + 2].order, 1);
+	cr_assert_eq(xb_compact_zone_full(&c), XB_COMPACT_COMPLETE);
+	cr_assert_eq(c.stats.compact_free_scanned,
+		     512 + 257 + 512 + 256 + 128 + 64 + 32 + 16 + 6 * 16);
+	cr_assert_eq(c.stats.compact_migrate_scanned, 32);
+	cr_assert_eq(c.stats.pgmigrate_success, 2);
+	cr_assert_eq(c.stats.pgmigrate_fail, 1);
+	cr_assert_eq(o.putback, 30);
+	cr_assert_eq(z->frames[b13 + 3].owner, o.id);
+	cr_assert_eq(o.slots[z->frames[b13 + 3].next], b13 + 3);
+	/* 30 and 31 moved (a free order-1 block now), 0..29 stayed. */
+	cr_assert_eq(z->frames[30].state, XB_FRAME_FREE);
+	cr_assert_eq(z->frames[30].order, 1);
+	cr_assert_eq(z->frames[29].owner, o.id);
+	assert_consistent();
+}
+
+/*
+ * Async runs step 32 frames at a time through a pageblock (6.1's stride
+ * COMPACT_CLUSTER_MAX): on the pattern every such frame (pfn 0 mod 32) is
+ * a page, so an async whole-zone run finds no target at all: 16 steps in
+ * each of blocks 15..1 (240), then -ENOMEM with the scanners met, the
+ * first batch (block 0, 94 steps) put back.
+ */
+Test(compaction, async_free_scanner_steps_32_frames)
+{
+	struct xb_compact_control cc = {
+	    .zone = z,
+	    .c = &c,
+	    .order = -1,
+	    .migratetype = XB_MT_MOVABLE,
+	    .mode = XB_MIGRATE_ASYNC,
+	    .whole_zone = true,
+	    .ignore_skip_hint = true,
+	};
+
+	xbt_owner_free_pattern(&o);
+	cr_assert_eq(xb_compact_zone(&cc), XB_COMPACT_COMPLETE);
+	cr_assert_eq(c.stats.compact_free_scanned, 15 * 16);
+	cr_assert_eq(c.stats.compact_migrate_scanned, 94);
+	cr_assert_eq(c.stats.pgmigrate_success, 0);
+	cr_assert_eq(c.stats.pgmigrate_fail, 1);
+	cr_assert_eq(o.putback, 32);
+	assert_consistent();
+}
+
+/*
+ * skip_on_failure (6.1 isolate_migratepages_block(), async direct
+ * compaction): an order-aligned block (here the pageblock, order 9) with a
+ * page that cannot be isolated is given up at that page, and what was
+ * isolated from it is put back. The pattern, a kernel page at pfn 256 in
+ * the still-movable block 0, and a free order-8 block at the top for
+ * targets (found by the fast free search: 1 entry + 256 pages).
+ *  - fast_find_migrateblock() looks at 1 entry (the order-8 block, not in
+ *    the lower half): nothing; block 0's first batch: pfns 0..124, 94
+ *    steps, migrated.
+ *  - the rescan of block 0: 3 frames of the order-7 block the freed pages
+ *    formed, pages 128..252 isolated (96 steps; a rescan has no 32-page
+ *    limit), the kernel page (1 step): the 32 go back and the scanner
+ *    jumps to the end of the block. 100 steps.
+ *  - fast_find_migrateblock() at 512: 1 entry (that order-7 block, whose
+ *    pageblock its first batch marked skipped); block 1 in 94 + 291.
+ *    Block 1 is free: success.
+ * 581 steps; 160 pages moved, 32 put back and still in place, and the
+ * pages after the kernel page never looked at.
+ */
+Test(compaction, async_direct_gives_up_a_block_at_its_first_failure)
+{
+	uint32_t kernel = xb_zone_register_owner(z, "kernel", NULL, NULL);
+
+	pin_page(256, kernel, false);
+	xbt_owner_free_pattern(&o);
+	free_range(15 * PB + 256, NR_FRAMES);
+	cr_assert_eq(
+	    xb_compact_direct(&c, 9, XB_MT_MOVABLE, XB_COMPACT_PRIO_ASYNC),
+	    XB_COMPACT_SUCCESS);
+	cr_assert_eq(c.stats.compact_migrate_scanned,
+		     1 + 94 + 100 + 1 + 94 + 291);
+	cr_assert_eq(c.stats.compact_free_scanned, 256);
+	cr_assert_eq(c.stats.pgmigrate_success, 160);
+	cr_assert_eq(c.stats.pgmigrate_fail, 0);
+	cr_assert_eq(o.putback, 32);
+	cr_assert_eq(c.stats.compact_isolated, 160 + 256);
+	for (xb_pfn_t p = 128; p < PB; p += 4)
+		if (p != 256)
+			cr_assert_eq(z->frames[p].owner, o.id, "pfn %u", p);
+	cr_assert_eq(z->frames[PB].state, XB_FRAME_FREE);
+	cr_assert_eq(z->frames[PB].order, 9);
+	assert_consistent();
+}
+
+/*
+ * fast_find_migrateblock() as 6.1 has it: for a costly order it looks on
+ * the movable free lists of orders 8..3 for a block in the lower half of
+ * the scan space, jumps there and marks that pageblock skipped; as 6.1
+ * reverted "mm/compaction: fix set skip in fast_find_migrateblock",
+ * isolate_migratepages_block() then sees the mark at the block's first
+ * frame and abandons the block (1 step). The pattern, a free order-6
+ * block at pfn 1088 (block 2) and a free order-8 block at the top.
+ *  - search at 0: 2 entries (the order-8 block is too high, 1088 fits):
+ *    jump to block 2, mark it, abandon it: 1 step. Blocks 0 and 1 are
+ *    never scanned.
+ *  - search at 1536: 2 entries, both refused, so the linear scan restarts
+ *    at the lowest free pfn found, 1088: its head (1 step), then 32 pages
+ *    (94 steps), 32 more (97: the batch began, at 6.1's
+ *    iteration_start_pfn, in block 3, so it is not a rescan), then the
+ *    rest (99, a rescan). Pages 1024..1084 are never scanned.
+ *  - search at 1536: 3 entries (block 2's free blocks, skipped); block 3
+ *    in 94 + 291 and it is free: success.
+ * 2 + 1 + 2 + 95 + 97 + 99 + 3 + 94 + 291 = 684 steps, 96 + 128 pages.
+ */
+Test(compaction, fast_find_migrateblock_jumps_and_skips_the_block_it_finds)
+{
+	xbt_owner_free_pattern(&o);
+	free_range(2 * PB + 64, 2 * PB + 128);
+	free_range(15 * PB + 256, NR_FRAMES);
+	cr_assert_eq(z->frames[2 * PB + 64].order, 6);
+	cr_assert_eq(
+	    xb_compact_direct(&c, 9, XB_MT_MOVABLE, XB_COMPACT_PRIO_ASYNC),
+	    XB_COMPACT_SUCCESS);
+	cr_assert_eq(c.stats.compact_migrate_scanned,
+		     2 + 1 + 2 + 95 + 97 + 99 + 3 + 94 + 291);
+	cr_assert_eq(c.stats.pgmigrate_success, 96 + 128);
+	for (xb_pfn_t p = 0; p < 2 * PB + 64; p += 4)
+		cr_assert_eq(z->frames[p].owner, o.id, "pfn %u", p);
+	cr_assert_eq(z->frames[3 * PB].state, XB_FRAME_FREE);
+	cr_assert_eq(z->frames[3 * PB].order, 9);
+	cr_assert(z->pageblock[2] & XB_PB_SKIP);
 	assert_consistent();
 }
 
 static const struct xb_zone_ops zone_ops = {.compact = xb_compact_hook};
 
-/* The pattern: an order-9 request fails; with XB_ALLOC_COMPACT the zone
- * calls direct compaction, whose async run empties block 0 (128 pages)
- * and the retry gets pfn 0. */
-Test(compaction, direct_compaction_satisfies_an_order_9_request)
+/*
+ * The pattern: an order-9 request fails. The free lists hold only order-0
+ * and order-1 blocks, freed in ascending pfn order, so 6.1's
+ * fast_isolate_freepages() looks at the lowest ones (256 + 128 entries
+ * from the lists' tails), finds none in the top half and moves the free
+ * scanner to the half-way mark (3584); async steps of 32 land only on
+ * pages, so the async run finds no target: -ENOMEM, its batch of 32
+ * (block 0, 94 steps) put back, one page failed. That run marked block 0
+ * skipped (its first page, an LRU page, claimed the block:
+ * test_and_set_skip) and blocks 1..7 (its free scanner walked them to the
+ * end). A sync-light run skips them and empties block 8 in three batches
+ * (the run began at pfn 0, so the second batch is not a rescan): 94 + 97 +
+ * 195 steps, with targets from pageblocks the fast search picks at 5632
+ * and 4608. The allocation then gets pfn 8 * 512.
+ */
+Test(compaction, sync_light_succeeds_where_async_finds_no_target)
 {
 	xbt_owner_free_pattern(&o);
 	xb_zone_set_ops(z, &zone_ops, &c);
 	cr_assert_eq(xbt_owner_alloc(&o, 9, 0), XB_NIL);
 	cr_assert_eq(c.stats.compact_stall, 0);
-	cr_assert_eq(xbt_owner_alloc(&o, 9, XB_ALLOC_COMPACT), 0);
-	cr_assert_eq(z->stats.alloc_compact, 1);
-	cr_assert_eq(c.stats.compact_stall, 1);
+	cr_assert_neq(
+	    xb_compact_direct(&c, 9, XB_MT_MOVABLE, XB_COMPACT_PRIO_ASYNC),
+	    XB_COMPACT_SUCCESS);
+	cr_assert_eq(c.stats.compact_fail, 1);
+	/* The scanners meet as block 8 is emptied: COMPLETE, which defers,
+	 * but the order's min-watermark check passes, so it counts as a
+	 * success and the deferral is reset. */
+	cr_assert_eq(
+	    xb_compact_direct(&c, 9, XB_MT_MOVABLE, XB_COMPACT_PRIO_SYNC_LIGHT),
+	    XB_COMPACT_COMPLETE);
+	cr_assert_eq(c.compact_defer_shift, 0);
+	cr_assert_eq(xbt_owner_alloc(&o, 9, 0), 8 * PB);
+	cr_assert_eq(c.stats.compact_stall, 2);
 	cr_assert_eq(c.stats.compact_success, 1);
 	cr_assert_eq(c.stats.pgmigrate_success, 128);
-	cr_assert_eq(c.stats.compact_migrate_scanned, 512);
+	cr_assert_eq(c.stats.pgmigrate_fail, 1);
+	cr_assert_eq(o.putback, 32);
+	cr_assert_eq(c.stats.compact_migrate_scanned, 94 + 94 + 97 + 195);
 	cr_assert_eq(c.compact_order_failed, 10);
+	assert_consistent();
+}
+
+/*
+ * The same request through the allocator's slow path, as a costly order
+ * without __GFP_RETRY_MAYFAIL and with nothing to reclaim: async
+ * compaction before reclaim, then once more in the retry round, both
+ * async, both failing; the request fails (Linux would not escalate
+ * either: a costly order retries only with __GFP_RETRY_MAYFAIL, and
+ * should_compact_retry() only after reclaim progress).
+ */
+Test(compaction, costly_request_without_retry_stays_async_and_fails)
+{
+	xbt_owner_free_pattern(&o);
+	xb_zone_set_ops(z, &zone_ops, &c);
+	cr_assert_eq(xbt_owner_alloc(&o, 9, XB_ALLOC_COMPACT), XB_NIL);
+	cr_assert_eq(z->stats.alloc_compact, 2);
+	cr_assert_eq(c.stats.compact_stall, 2);
+	cr_assert_eq(c.stats.compact_fail, 2);
+	cr_assert_eq(c.stats.compact_deferred, 0);
+	cr_assert_eq(c.compact_defer_shift, 0, "async never defers");
 	assert_consistent();
 }
 
@@ -291,11 +585,13 @@ Test(compaction, defer_primitives_follow_linux)
 /*
  * Proactive compaction with proactiveness 20: marks low 80, high 90. The
  * score (extfrag for order 9) is 100, so kcompactd compacts until it is
- * <= 80, checking before every batch. After blocks 0 and 1 (8 batches)
- * 1024 of 6136 free pages are in order-9 blocks: score 83. After block 2
- * (12 batches, 12 targets still held) 1536 of 6132: 74, stop. 384 pages
- * moved; with the 12 targets released the score is 4608 * 100 / 6144 = 75,
- * below the high mark, so the next period does nothing.
+ * <= 80, checking before every batch (32, then the rest of the pageblock,
+ * as in the full run). After blocks 0 and 1 (4 batches, 2 targets held)
+ * 1024 of 6142 free pages are in order-9 blocks: score 83. After block 2
+ * (3 targets held) 1536 of 6141: 74, stop. 384 pages moved, 3 * 385
+ * frames scanned; with the 3 targets released the score is
+ * 4608 * 100 / 6144 = 75, below the high mark, so the next period does
+ * nothing.
  */
 Test(compaction, proactive_compaction_stops_at_the_low_mark)
 {
@@ -304,7 +600,7 @@ Test(compaction, proactive_compaction_stops_at_the_low_mark)
 	cr_assert_eq(xb_compact_score_wmark(&c, false), 90);
 	cr_assert_eq(xb_compact_proactive(&c), XB_COMPACT_SUCCESS);
 	cr_assert_eq(c.stats.pgmigrate_success, 384);
-	cr_assert_eq(c.stats.compact_migrate_scanned, 2 * PB + 509);
+	cr_assert_eq(c.stats.compact_migrate_scanned, 3 * 385);
 	cr_assert_eq(xb_compact_fragmentation_score(&c), 75);
 	cr_assert_eq(xb_compact_proactive(&c), XB_COMPACT_SKIPPED);
 	cr_assert_eq(c.stats.pgmigrate_success, 384);
@@ -342,15 +638,17 @@ static unsigned nr_skip_hints(void)
 	return n;
 }
 
-/* Skip hints never change what full compaction does: it ignores them. */
+/* Skip hints never change what full compaction does: it ignores them
+ * (the numbers of full_compaction_of_the_classic_pattern). */
 Test(compaction, full_compaction_ignores_skip_hints)
 {
 	xbt_owner_free_pattern(&o);
 	for (uint64_t i = 0; i < z->nr_pageblocks; i++)
 		z->pageblock[i] |= XB_PB_SKIP;
 	cr_assert_eq(xb_compact_zone_full(&c), XB_COMPACT_COMPLETE);
-	cr_assert_eq(c.stats.pgmigrate_success, 1536);
-	cr_assert_eq(xb_buddy_nr_free(&z->buddy, 10), 6);
+	cr_assert_eq(c.stats.pgmigrate_success, 1452);
+	cr_assert_eq(c.stats.compact_migrate_scanned, 4620);
+	cr_assert_eq(xb_buddy_nr_free(&z->buddy, 10), 5);
 	assert_consistent();
 }
 
