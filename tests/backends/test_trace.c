@@ -567,6 +567,146 @@ Test(trace, pv_mfns_are_translated)
 	g_free(path);
 }
 
+/* ---- the moves a guest issues: add_to_physmap and its batch ----------------
+ */
+
+static const struct xb_trace_header hvm_header = {
+    .type = XB_GUEST_HVM,
+    .max_pages = 4096,
+    .gfn_space = 8192,
+    .host_pages = 8192,
+    .seed = 1,
+    .scenario = "moves",
+    .policy = "none",
+};
+
+/* Six calls on an hvm mock: a gmfn move, a gmfn_range over itself (each
+ * frame lands on the next, whose old frame is freed), a range that stops
+ * at an unpopulated idx, a batch with one failed entry and one populated
+ * gpfn, and a batch of gmfn_range, which Xen refuses. */
+static void write_moves_trace(const char *path)
+{
+	struct xb_backend *be = open_mock(XB_GUEST_HVM);
+	GError *err = NULL;
+	struct xb_trace_writer *w =
+	    xb_trace_writer_open(path, &hvm_header, be, &err);
+	xb_xen_pfn_t e[8];
+	const xb_xen_pfn_t idxs[3] = {0x200, 0x999, 0x300},
+			   gpfns[3] = {0x400, 0x401, 0x301};
+	xb_xen_pfn_t one = 0x400, to = 0x500;
+	int errs[3] = {7, 7, 7};
+	uint64_t done = 0;
+
+	cr_assert_not_null(w, "%s", err ? err->message : "");
+	be->trace = xb_trace_writer_call;
+	be->trace_priv = w;
+	for (unsigned i = 0; i < 8; i++)
+		e[i] = 0x100 + i;
+	cr_assert_eq(xb_populate_physmap(be, e, 8, 0), 8);
+	cr_assert_eq(
+	    xb_add_to_physmap(be, XB_MAPSPACE_GMFN, 0x100, 0x200, 0, &done), 0);
+	cr_assert_eq(xb_add_to_physmap(be, XB_MAPSPACE_GMFN_RANGE, 0x101, 0x102,
+				       3, &done),
+		     0);
+	cr_assert_eq(done, 3);
+	cr_assert_eq(xb_add_to_physmap(be, XB_MAPSPACE_GMFN_RANGE, 0x105, 0x300,
+				       4, &done),
+		     -EINVAL);
+	cr_assert_eq(done, 3);
+	cr_assert_eq(xb_add_to_physmap_batch(be, XB_MAPSPACE_GMFN, idxs, gpfns,
+					     3, errs, &done),
+		     0);
+	cr_assert_eq(done, 3);
+	cr_assert(errs[0] == 0 && errs[1] == -EINVAL && errs[2] == 0);
+	cr_assert_eq(xb_add_to_physmap_batch(be, XB_MAPSPACE_GMFN_RANGE, &one,
+					     &to, 1, errs, &done),
+		     -EOPNOTSUPP);
+	cr_assert(xb_trace_writer_commit(w, &err), "%s",
+		  err ? err->message : "");
+	xb_backend_close(be);
+}
+
+static const char moves_trace[] =
+    "xballoon-trace 1\n"
+    "# backend calls of one run; format: docs/trace.md\n"
+    "scenario moves\n"
+    "policy none\n"
+    "guest hvm\n"
+    "max_pages 4096\n"
+    "gfn_space 8192\n"
+    "memop_max_order 0\n"
+    "host_pages 8192\n"
+    "seed 1\n"
+    "neighbours 0\n"
+    "calls\n"
+    "populate 0 8 100+8 = 8 8 - p8\n"
+    "add_to_physmap gmfn 100 200 1 = 0 1 8 u1,p1\n"
+    "add_to_physmap gmfn_range 101 102 3 = 0 3 5 u5,p1\n"
+    "add_to_physmap gmfn_range 105 300 4 = -22 3 5 u4,p3,u1\n"
+    "add_to_physmap_batch gmfn 3 200,999,300 400+2,301 = 0 3 0,-22,0 4 "
+    "u3,p1,u1,p1\n"
+    "add_to_physmap_batch gmfn_range 1 400 500 = -95 0 - 4 p1,u1\n"
+    "end 6\n";
+
+/* The writer's lines, exactly; the replay agrees on every call: 1 + 3 +
+ * 3 + 2 frames moved, the batch's failed entry counted as none. */
+Test(trace, writer_records_moves_exactly)
+{
+	char *path = in_tmp("moves.trace");
+	char *text;
+
+	write_moves_trace(path);
+	text = read_text(path);
+	cr_assert_str_eq(text, moves_trace);
+	replay_clean(path, (struct counts){6, 17, 17, 0, 0});
+	g_free(text);
+	g_free(path);
+}
+
+Test(trace, corrupt_batch_result_diverges)
+{
+	char *path = in_tmp("moves.trace"), *bad = in_tmp("bad.trace");
+
+	write_text(path, moves_trace);
+	edit_line(path, bad, 17,
+		  "add_to_physmap_batch gmfn 3 200,999,300 400+2,301 = 0 3 "
+		  "0,0,0 4 u3,p1,u1,p1");
+	replay_diverges(bad, 17, 5,
+			"%s:17: call 5 (add_to_physmap_batch gmfn, 3 "
+			"entries): entry 1 (gfn 0x999 to 0x401): result 0 "
+			"expected, -22 got");
+	edit_line(path, bad, 16,
+		  "add_to_physmap gmfn_range 105 300 4 = -22 4 5 u4,p3,u1");
+	replay_diverges(bad, 16, 4,
+			"%s:16: call 4 (add_to_physmap gmfn_range, 4 frames "
+			"from gfn 0x105 to 0x300): progress 4 expected, 3 "
+			"got");
+	g_free(bad);
+	g_free(path);
+}
+
+Test(trace, bad_batch_results_are_errors)
+{
+	char *path = in_tmp("moves.trace"), *bad = in_tmp("bad.trace");
+
+	write_text(path, moves_trace);
+	edit_line(path, bad, 17,
+		  "add_to_physmap_batch gmfn 3 200,999,300 400+2,301 = 0 3 "
+		  "0*2 4 u3,p1,u1,p1");
+	replay_fails(bad, "%s:17:57: error: errs: 2 results listed, 3 "
+			  "entries were tried");
+	edit_line(path, bad, 17,
+		  "add_to_physmap_batch gmfn 3 200,999,300 400+2,301 = 0 3 "
+		  "0,5,0 4 u3,p1,u1,p1");
+	replay_fails(bad, "%s:17:59: error: errs: expected 0 or a negative "
+			  "errno, got '5'");
+	edit_line(path, bad, 14, "add_to_physmap gmfm 100 200 1 = 0 1 8 u1,p1");
+	replay_fails(bad, "%s:14:16: error: space: expected gmfn, gmfn_range "
+			  "or a number, got 'gmfm'");
+	g_free(bad);
+	g_free(path);
+}
+
 /* ---- divergences ------------------------------------------------------------
  */
 
