@@ -249,14 +249,13 @@ static void check_shipped(const char *name, struct counts want)
 	}
 
 SHIPPED("boot-shrink", boot_shrink, 10, 5120, 2621440, 0, 0)
-SHIPPED("fault-storm", fault_storm, 82, 1679, 564290, 0, 6)
+SHIPPED("fault-storm", fault_storm, 79, 2068, 564679, 0, 6)
 SHIPPED("foreign-map", foreign_map, 4, 1494, 764928, 0, 0)
-SHIPPED("fragmented-host", fragmented_host, 6, 3072, 1572864, 207093, 0)
-SHIPPED("fragmented-shrink", fragmented_shrink, 120919, 277071, 2516273, 9549,
-	0)
+SHIPPED("fragmented-host", fragmented_host, 6, 3072, 1572864, 208879, 0)
+SHIPPED("fragmented-shrink", fragmented_shrink, 81212, 468686, 2631749, 9276, 0)
 SHIPPED("fragmenter", fragmenter, 6, 3072, 1572864, 0, 0)
-SHIPPED("long-churn", long_churn, 2055, 7942, 1968138, 0, 0)
-SHIPPED("pv-fragmented", pv_fragmented, 71774, 357148, 2571311, 0, 0)
+SHIPPED("long-churn", long_churn, 2589, 92184, 2011500, 0, 0)
+SHIPPED("pv-fragmented", pv_fragmented, 78073, 443074, 2623000, 0, 0)
 SHIPPED("large-guest", large_guest, 576, 294912, 150994944, 0, 0)
 
 /* ---- small runs of every guest type
@@ -331,12 +330,12 @@ static void check_small(const char *type, struct counts want)
 
 Test(trace, small_hvm_replays_clean, .timeout = 600)
 {
-	check_small("hvm", (struct counts){1004, 2176, 62474, 877, 5});
+	check_small("hvm", (struct counts){13, 2176, 62474, 877, 5});
 }
 
 Test(trace, small_pvh_replays_clean, .timeout = 600)
 {
-	check_small("pvh", (struct counts){1004, 2176, 62474, 877, 5});
+	check_small("pvh", (struct counts){13, 2176, 62474, 877, 5});
 }
 
 Test(trace, small_pv_replays_clean, .timeout = 600)
@@ -1214,7 +1213,7 @@ Test(trace, cli_run_trace_then_replay, .timeout = 600)
 	cr_assert_eq(
 	    xballoon((const char *[]){"replay", "pvh.trace", NULL}, &out, &err),
 	    0);
-	cr_assert_str_eq(out, "pvh.trace: 1004 calls, 2176 extents, 62474 "
+	cr_assert_str_eq(out, "pvh.trace: 13 calls, 2176 extents, 62474 "
 			      "frames replayed on mock: no divergence\n");
 	cr_assert_str_eq(err, "");
 	g_free(out);
