@@ -1391,13 +1391,14 @@ void xb_mock_host_info(const struct xb_mock *m, struct xb_host_info *info)
 
 bool xb__mock_is_valid(const struct xb_mock *m)
 {
-	uint64_t *owned = g_new0(uint64_t, m->nr_doms);
+	/* Freed on every return: XB_CHECK() returns from the middle. */
+	g_autofree uint64_t *owned = g_new0(uint64_t, m->nr_doms);
 	uint64_t claims = 0, allocated = 0;
 	GHashTableIter it;
 	gpointer key;
 
 	if (!xb__buddy_is_valid(&m->heap))
-		goto fail;
+		return false;
 	for (uint64_t mfn = 0; mfn < m->host_pages;) {
 		const struct xb_frame *f = &m->frames[mfn];
 
@@ -1543,9 +1544,5 @@ bool xb__mock_is_valid(const struct xb_mock *m)
 			 "mock: content kept for free mfn %lu",
 			 (unsigned long)mfn);
 	}
-	g_free(owned);
 	return true;
-fail:
-	g_free(owned);
-	return false;
 }
