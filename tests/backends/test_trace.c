@@ -343,6 +343,58 @@ Test(trace, small_pv_replays_clean, .timeout = 600)
 	check_small("pv", (struct counts){16, 2177, 62986, 877, 5});
 }
 
+/* tests/xen's coalescing scenario (the plan replays it on real Xen): on
+ * pvh 4 gmfn_range calls and 8 batches of 512 entries among its calls, on
+ * pv 12 exchanges; both replay clean on the mock. */
+static void check_coalesce(const char *type, struct counts want)
+{
+	char *src = g_strdup_printf(
+	    "%s/tests/xen/scenarios/coalesce-small.yaml", xbt_source_path(""));
+	char *text = read_text(src);
+	char *yaml = in_tmp("coalesce.yaml");
+	char *trace = in_tmp("coalesce.trace");
+	char *typed = g_strdup_printf("type: %s", type);
+	char **parts = g_strsplit(text, "type: hvm", 2);
+	char *joined = g_strjoinv(typed, parts);
+	char *all;
+
+	write_text(yaml, joined);
+	g_free(record(yaml, trace));
+	all = read_text(trace);
+	if (strcmp(type, "pv")) {
+		unsigned ranges = 0, batches = 0;
+
+		for (const char *p = all; (p = strstr(p, "\nadd_to_physmap"));
+		     p++) {
+			ranges += g_str_has_prefix(p, "\nadd_to_physmap "
+						      "gmfn_range ");
+			batches += g_str_has_prefix(p, "\nadd_to_physmap_batch "
+						       "gmfn 512 ");
+		}
+		cr_assert_eq(ranges, 4);
+		cr_assert_eq(batches, 8);
+	}
+	replay_clean(trace, want);
+	g_free(all);
+	g_free(joined);
+	g_strfreev(parts);
+	g_free(typed);
+	g_free(trace);
+	g_free(yaml);
+	g_free(text);
+	g_free(src);
+}
+
+Test(trace, coalescing_pvh_replays_clean, .timeout = 600)
+{
+	check_coalesce("pvh", (struct counts){25, 12320, 28672, 0, 0});
+}
+
+Test(trace, coalescing_pv_replays_clean, .timeout = 600)
+{
+	check_coalesce("pv", (struct counts){25, 8232, 28672, 0, 0});
+}
+
 /* Injected faults replay identically on the mock only because the trace
  * carries them: without its fault lines the first faulted call differs. */
 Test(trace, faults_are_part_of_the_trace, .timeout = 600)

@@ -196,10 +196,11 @@ struct xb_backend_ops {
 	 * errs[] says. Whole-call errors: -EOPNOTSUPP for
 	 * XB_MAPSPACE_GMFN_RANGE (refused by do_memory_op() before the
 	 * domain is even looked up, so on pv too), then -EACCES for pv,
-	 * with nothing tried and errs[] untouched; -EINVAL when gpfns[k] is
-	 * ~0 (INVALID_GFN), after entries 0..k-1 were tried. *nr_done
-	 * reports the entries tried (whose errs[] are written), also on
-	 * failure. */
+	 * with nothing tried; -EINVAL when gpfns[k] is ~0 (INVALID_GFN),
+	 * after entries 0..k-1 were tried. *nr_done reports the entries
+	 * tried, also on failure; only their errs[] are meaningful (the
+	 * rest may be overwritten: libxenctrl copies its bounce buffer back
+	 * whatever happened). */
 	int (*add_to_physmap_batch)(struct xb_backend *be, unsigned space,
 				    const xb_xen_pfn_t *idxs,
 				    const xb_xen_pfn_t *gpfns, uint64_t nr,
