@@ -222,6 +222,67 @@ int xb_exchange(struct xb_backend *be, struct xb_exchange *x,
 	return (int)t.result;
 }
 
+int xb_add_to_physmap(struct xb_backend *be, unsigned space, xb_xen_pfn_t idx,
+		      xb_xen_pfn_t gpfn, uint64_t size, uint64_t *nr_done)
+{
+	/* Xen ignores size for a single frame. */
+	uint64_t nr = space == XB_MAPSPACE_GMFN_RANGE ? size : 1;
+	struct xb_trace_rec t = {.op = XB_TRACE_ADD_TO_PHYSMAP,
+				 .nr = nr,
+				 .src = idx,
+				 .dst = gpfn,
+				 .space = space,
+				 .result = -EOPNOTSUPP};
+
+	if (nr_done)
+		*nr_done = 0;
+	if (space == XB_MAPSPACE_GMFN_RANGE && size > XB_ADD_TO_PHYSMAP_MAX)
+		return -EINVAL;
+	before(be, &t);
+	if (be->ops->add_to_physmap)
+		t.result = be->ops->add_to_physmap(be, space, idx, gpfn, size,
+						   &t.progress);
+	/* One extent per frame moved. */
+	count(&be->stats.add_to_physmap, nr, t.progress, 0, t.result);
+	trace(be, &t);
+	if (nr_done)
+		*nr_done = t.progress;
+	return (int)t.result;
+}
+
+int xb_add_to_physmap_batch(struct xb_backend *be, unsigned space,
+			    const xb_xen_pfn_t *idxs, const xb_xen_pfn_t *gpfns,
+			    uint64_t nr, int *errs, uint64_t *nr_done)
+{
+	struct xb_trace_rec t = {.op = XB_TRACE_ADD_TO_PHYSMAP_BATCH,
+				 .extents = idxs,
+				 .nr = nr,
+				 .out = gpfns,
+				 .nr_out = nr,
+				 .space = space,
+				 .errs = errs,
+				 .result = -EOPNOTSUPP};
+	uint64_t moved = 0;
+
+	if (nr_done)
+		*nr_done = 0;
+	if (nr > XB_ADD_TO_PHYSMAP_MAX)
+		return -EINVAL;
+	before(be, &t);
+	if (be->ops->add_to_physmap_batch)
+		t.result = be->ops->add_to_physmap_batch(be, space, idxs, gpfns,
+							 nr, errs, &t.progress);
+	/* One extent per entry that moved its frame; a failed entry makes
+	 * the call one that fell short. */
+	for (uint64_t i = 0; i < t.progress; i++)
+		moved += errs[i] == 0;
+	count(&be->stats.add_to_physmap, nr, moved, 0, t.result);
+	trace(be, &t);
+	if (nr_done)
+		*nr_done = t.progress;
+	return (int)t.result;
+}
+
 int xb_relocate(struct xb_backend *be, xb_xen_pfn_t src, xb_xen_pfn_t dst,
 		uint64_t nr, uint64_t *nr_done)
 {

@@ -50,14 +50,17 @@ struct call {
 	enum xb_trace_op op;
 	unsigned order, out_order; /* exchange: order is the input order */
 	uint64_t nr, nr_out;
-	xb_xen_pfn_t src, dst;
+	xb_xen_pfn_t src, dst; /* relocate; add_to_physmap idx, gpfn  */
+	unsigned space;	       /* add_to_physmap(_batch)              */
 	long result;
 	uint64_t progress;
 	uint64_t tot_pages;
-	const xb_xen_pfn_t *in;	    /* nr extents as given            */
-	const xb_xen_pfn_t *out_in; /* exchange: nr_out out extents   */
+	const xb_xen_pfn_t *in;	    /* nr extents as given (batch: idxs) */
+	const xb_xen_pfn_t *out_in; /* exchange: nr_out out extents;
+				     * batch: nr gpfns                   */
 	const xb_xen_pfn_t *mfns;   /* pv: nr_mfns written back       */
 	uint64_t nr_mfns;
+	const int *errs; /* batch: the first `progress` entries' results */
 };
 
 static const char *const op_keyword[] = {
@@ -65,6 +68,8 @@ static const char *const op_keyword[] = {
     [XB_TRACE_DECREASE] = "decrease",
     [XB_TRACE_EXCHANGE] = "exchange",
     [XB_TRACE_RELOCATE] = "relocate",
+    [XB_TRACE_ADD_TO_PHYSMAP] = "add_to_physmap",
+    [XB_TRACE_ADD_TO_PHYSMAP_BATCH] = "add_to_physmap_batch",
 };
 
 /* The names the reports use (XB_HYPERCALLS). */
@@ -73,6 +78,8 @@ static const char *const op_report_name[] = {
     [XB_TRACE_DECREASE] = "decrease_reservation",
     [XB_TRACE_EXCHANGE] = "exchange",
     [XB_TRACE_RELOCATE] = "relocate",
+    [XB_TRACE_ADD_TO_PHYSMAP] = "add_to_physmap",
+    [XB_TRACE_ADD_TO_PHYSMAP_BATCH] = "add_to_physmap_batch",
 };
 
 static const char *const mock_op_keyword[] = {
@@ -80,7 +87,27 @@ static const char *const mock_op_keyword[] = {
     [XB_MOCK_OP_DECREASE] = "decrease",
     [XB_MOCK_OP_EXCHANGE] = "exchange",
     [XB_MOCK_OP_RELOCATE] = "relocate",
+    [XB_MOCK_OP_ADD_TO_PHYSMAP] = "add_to_physmap",
 };
+
+/* XENMAPSPACE names of the spaces a guest moves its memory with; any
+ * other space is written as its number. */
+static const char *space_name(unsigned space)
+{
+	return space == XB_MAPSPACE_GMFN	 ? "gmfn"
+	       : space == XB_MAPSPACE_GMFN_RANGE ? "gmfn_range"
+						 : NULL;
+}
+
+/* Batch entries that moved their frame. */
+static uint64_t batch_moved(const struct call *c)
+{
+	uint64_t n = 0;
+
+	for (uint64_t i = 0; i < c->progress; i++)
+		n += c->errs[i] == 0;
+	return n;
+}
 
 static const char *const fault_kind_keyword[] = {
     [XB_TRACE_FAULT_CALL] = "call",
@@ -114,8 +141,10 @@ static bool each_extent_frame(const xb_xen_pfn_t *e, uint64_t n, unsigned order,
  * in the recording's numbering: what xb_query() answers for, gfns for
  * hvm and pvh, mfns for pv. Populate: every frame asked (pv: the frames
  * written back); decrease: every frame given; exchange: the inputs, then
- * the outputs (pv: those written back); relocate: src then dst (none for
- * pv, which has no relocate and whose gfns Xen does not know).
+ * the outputs (pv: those written back); relocate and add_to_physmap: the
+ * sources then the destinations; add_to_physmap_batch: the idxs then the
+ * gpfns (none for pv, which Xen refuses the moves and whose gfns it does
+ * not know).
  */
 static bool each_touched(enum xb_guest_type type, const struct call *c,
 			 frame_fn fn, void *arg)
@@ -137,6 +166,7 @@ static bool each_touched(enum xb_guest_type type, const struct call *c,
 			  : each_extent_frame(c->out_in, c->nr_out,
 					      c->out_order, fn, arg);
 	case XB_TRACE_RELOCATE:
+	case XB_TRACE_ADD_TO_PHYSMAP:
 		if (pv)
 			return true;
 		for (uint64_t k = 0; k < c->nr; k++)
@@ -146,6 +176,11 @@ static bool each_touched(enum xb_guest_type type, const struct call *c,
 			if (!fn(arg, c->dst + k))
 				return false;
 		return true;
+	case XB_TRACE_ADD_TO_PHYSMAP_BATCH:
+		if (pv)
+			return true;
+		return each_extent_frame(c->in, c->nr, 0, fn, arg) &&
+		       each_extent_frame(c->out_in, c->nr, 0, fn, arg);
 	}
 	return true;
 }
@@ -165,6 +200,8 @@ static uint64_t nr_touched(enum xb_guest_type type, const struct call *c)
 		return (c->nr << c->order) +
 		       ((pv ? c->nr_mfns : c->nr_out) << c->out_order);
 	case XB_TRACE_RELOCATE:
+	case XB_TRACE_ADD_TO_PHYSMAP:
+	case XB_TRACE_ADD_TO_PHYSMAP_BATCH:
 		return pv ? 0 : 2 * c->nr;
 	}
 	return 0;
@@ -185,7 +222,12 @@ static void call_done(const struct call *c, uint64_t *extents, uint64_t *frames)
 		done = c->progress;
 		break;
 	case XB_TRACE_RELOCATE:
+	case XB_TRACE_ADD_TO_PHYSMAP:
 		done = c->progress;
+		order = 0;
+		break;
+	case XB_TRACE_ADD_TO_PHYSMAP_BATCH:
+		done = batch_moved(c);
 		order = 0;
 		break;
 	}
@@ -337,6 +379,40 @@ static void write_list(FILE *f, const xb_xen_pfn_t *e, uint64_t n,
 	}
 }
 
+static void write_space(FILE *f, unsigned space)
+{
+	const char *name = space_name(space);
+
+	if (name)
+		fprintf(f, " %s", name);
+	else
+		fprintf(f, " %u", space);
+}
+
+/* Per-entry results: runs of one value (E*N, N >= 2) or single values
+ * (E), comma-separated; "-" for none. */
+static void write_errs(FILE *f, const int *errs, uint64_t n)
+{
+	fputc(' ', f);
+	if (!n) {
+		fputc('-', f);
+		return;
+	}
+	for (uint64_t i = 0; i < n;) {
+		uint64_t k = 1;
+
+		while (i + k < n && errs[i + k] == errs[i])
+			k++;
+		if (i)
+			fputc(',', f);
+		if (k == 1)
+			fprintf(f, "%d", errs[i]);
+		else
+			fprintf(f, "%d*%" PRIu64, errs[i], k);
+		i += k;
+	}
+}
+
 static void flush_run(struct xb_trace_writer *w)
 {
 	if (!w->run_len)
@@ -392,10 +468,12 @@ void xb_trace_writer_call(void *writer, const struct xb_trace_rec *rec)
 	    .nr_out = rec->nr_out,
 	    .src = rec->src,
 	    .dst = rec->dst,
+	    .space = rec->space,
 	    .result = rec->result,
 	    .progress = rec->progress,
 	    .in = rec->in ? rec->in : rec->extents,
 	    .out_in = rec->out_in ? rec->out_in : rec->out,
+	    .errs = rec->errs,
 	};
 	int rc = xb_reservation(w->be, &c.tot_pages, &max);
 
@@ -433,6 +511,22 @@ void xb_trace_writer_call(void *writer, const struct xb_trace_rec *rec)
 			" %" PRIx64 " %" PRIx64 " %" PRIu64 " = %ld %" PRIu64
 			" %" PRIu64,
 			c.src, c.dst, c.nr, c.result, c.progress, c.tot_pages);
+		break;
+	case XB_TRACE_ADD_TO_PHYSMAP:
+		write_space(w->f, c.space);
+		fprintf(w->f,
+			" %" PRIx64 " %" PRIx64 " %" PRIu64 " = %ld %" PRIu64
+			" %" PRIu64,
+			c.src, c.dst, c.nr, c.result, c.progress, c.tot_pages);
+		break;
+	case XB_TRACE_ADD_TO_PHYSMAP_BATCH:
+		write_space(w->f, c.space);
+		fprintf(w->f, " %" PRIu64, c.nr);
+		write_list(w->f, c.in, c.nr, 0);
+		write_list(w->f, c.out_in, c.nr, 0);
+		fprintf(w->f, " = %ld %" PRIu64, c.result, c.progress);
+		write_errs(w->f, c.errs, c.progress);
+		fprintf(w->f, " %" PRIu64, c.tot_pages);
 		break;
 	}
 	write_states(w, &c);
@@ -562,7 +656,9 @@ struct replay {
 	uint64_t *expect;
 	size_t m2m_bytes, expect_bytes;
 	GArray *a_in, *a_out, *a_mfns; /* parsed lists (xb_xen_pfn_t)    */
+	GArray *a_errs;		       /* parsed batch results (int)      */
 	GArray *r_in, *r_out;	       /* the replay's copies             */
+	GArray *r_errs;		       /* the replay's batch results      */
 	GArray *r_touched;  /* pv: the replay's touched frames      */
 	const char *states; /* the states token of the line    */
 };
@@ -881,6 +977,100 @@ static bool extent_count(struct replay *rp, const char *at, uint64_t nr,
 	return true;
 }
 
+/* A mapping space: its name (gmfn, gmfn_range) or its number. */
+static bool space(struct replay *rp, unsigned *v)
+{
+	const char *t;
+	size_t n;
+	uint64_t x;
+
+	if (!token(rp, "a space", &t, &n))
+		return false;
+	if (n == 4 && !memcmp(t, "gmfn", 4)) {
+		*v = XB_MAPSPACE_GMFN;
+		return true;
+	}
+	if (n == 10 && !memcmp(t, "gmfn_range", 10)) {
+		*v = XB_MAPSPACE_GMFN_RANGE;
+		return true;
+	}
+	if (parse_u64(t, n, 10, &x) < 0 || x > UINT32_MAX)
+		return fail(rp, t,
+			    "space: expected gmfn, gmfn_range or a number, "
+			    "got '%.*s'",
+			    CLIP(n), t);
+	*v = (unsigned)x;
+	return true;
+}
+
+/* Per-entry results (write_errs()'s format), exactly @nr of them, each
+ * 0 or a negative errno, into rp->a_errs. */
+static bool errs(struct replay *rp, uint64_t nr)
+{
+	const char *t, *end;
+	size_t n;
+
+	g_array_set_size(rp->a_errs, 0);
+	if (!token(rp, "the entries' results", &t, &n))
+		return false;
+	end = t + n;
+	if (n == 1 && *t == '-')
+		goto count;
+	for (const char *s = t; s < end;) {
+		const char *item = s;
+		size_t vn = 0, kn = 0;
+		uint64_t mag, k = 1;
+		bool neg = *s == '-';
+
+		while (s + neg + vn < end && s[neg + vn] != ',' &&
+		       s[neg + vn] != '*')
+			vn++;
+		if (parse_u64(s + neg, vn, 10, &mag) < 0 ||
+		    mag > TRACE_MAX_ERRNO || (!neg && mag))
+			return fail(rp, item,
+				    "errs: expected 0 or a negative errno, "
+				    "got '%.*s'",
+				    CLIP(neg + vn), item);
+		s += neg + vn;
+		if (s < end && *s == '*') {
+			s++;
+			while (s + kn < end && s[kn] != ',')
+				kn++;
+			if (!number_at(rp, "errs", s, kn, 10, UINT64_MAX, &k))
+				return false;
+			if (k < 2)
+				return fail(rp, s,
+					    "errs: a run has at least 2 "
+					    "entries, got %" PRIu64,
+					    k);
+			s += kn;
+		}
+		if (k > nr - rp->a_errs->len)
+			return fail(rp, item,
+				    "errs: more than the %" PRIu64
+				    " entries tried",
+				    nr);
+		for (uint64_t i = 0; i < k; i++) {
+			int e = -(int)mag;
+
+			g_array_append_val(rp->a_errs, e);
+		}
+		if (s < end) {
+			if (*s != ',' || s + 1 == end)
+				return fail(rp, s,
+					    "errs: expected ',' and a result");
+			s++;
+		}
+	}
+count:
+	if (rp->a_errs->len != nr)
+		return fail(rp, t,
+			    "errs: %u results listed, %" PRIu64
+			    " entries were tried",
+			    rp->a_errs->len, nr);
+	return true;
+}
+
 /* Parse a guest call line after its keyword. */
 static bool parse_call(struct replay *rp, enum xb_trace_op op, struct call *c)
 {
@@ -889,6 +1079,34 @@ static bool parse_call(struct replay *rp, enum xb_trace_op op, struct call *c)
 
 	memset(c, 0, sizeof(*c));
 	c->op = op;
+	if (op == XB_TRACE_ADD_TO_PHYSMAP) {
+		if (!space(rp, &c->space) || !hex(rp, "idx", &c->src) ||
+		    !hex(rp, "gpfn", &c->dst) ||
+		    !dec(rp, "nr", XB_ADD_TO_PHYSMAP_MAX, &c->nr) ||
+		    !literal(rp, "=") ||
+		    !result(rp, "result", -TRACE_MAX_ERRNO, 0, &c->result) ||
+		    !dec(rp, "progress", c->nr, &c->progress) ||
+		    !dec(rp, "tot_pages", UINT64_MAX, &c->tot_pages))
+			return false;
+		goto tail;
+	}
+	if (op == XB_TRACE_ADD_TO_PHYSMAP_BATCH) {
+		if (!space(rp, &c->space) ||
+		    !dec(rp, "nr", XB_ADD_TO_PHYSMAP_MAX, &c->nr) ||
+		    !list(rp, "idxs", c->nr, 0, UINT64_MAX, rp->a_in) ||
+		    !list(rp, "gpfns", c->nr, 0, UINT64_MAX, rp->a_out) ||
+		    !literal(rp, "=") ||
+		    !result(rp, "result", -TRACE_MAX_ERRNO, 0, &c->result) ||
+		    !dec(rp, "progress", c->nr, &c->progress) ||
+		    !errs(rp, c->progress) ||
+		    !dec(rp, "tot_pages", UINT64_MAX, &c->tot_pages))
+			return false;
+		c->in = (const xb_xen_pfn_t *)rp->a_in->data;
+		c->out_in = (const xb_xen_pfn_t *)rp->a_out->data;
+		c->errs = (const int *)rp->a_errs->data;
+		c->nr_out = c->nr;
+		goto tail;
+	}
 	if (op == XB_TRACE_RELOCATE) {
 		if (!hex(rp, "src", &c->src) || !hex(rp, "dst", &c->dst) ||
 		    !dec(rp, "nr", rp->h.gfn_space, &c->nr) ||
@@ -1003,6 +1221,18 @@ static char *describe(const struct replay *rp, const struct call *c)
 				       " frames from gfn 0x%" PRIx64
 				       " to 0x%" PRIx64 ")",
 				       n, c->nr, c->src, c->dst);
+	case XB_TRACE_ADD_TO_PHYSMAP:
+		return g_strdup_printf(
+		    "call %" PRIu64 " (add_to_physmap %s, %" PRIu64
+		    " frame%s from gfn 0x%" PRIx64 " to 0x%" PRIx64 ")",
+		    n, space_name(c->space) ? space_name(c->space) : "space",
+		    c->nr, c->nr == 1 ? "" : "s", c->src, c->dst);
+	case XB_TRACE_ADD_TO_PHYSMAP_BATCH:
+		return g_strdup_printf(
+		    "call %" PRIu64 " (add_to_physmap_batch "
+		    "%s, %" PRIu64 " entries)",
+		    n, space_name(c->space) ? space_name(c->space) : "space",
+		    c->nr);
 	default:
 		return g_strdup_printf(
 		    "call %" PRIu64 " (%s, %" PRIu64 " extents of order %u)", n,
@@ -1176,9 +1406,15 @@ static int replay_call(struct replay *rp, const struct call *c)
 	uint64_t done = 0, tot = 0, max = 0;
 	int ret;
 
-	/* Relocate has no extent array: its nr counts frames. */
-	ret = inputs(rp, what, c->in, c->op == XB_TRACE_RELOCATE ? 0 : c->nr,
-		     c->order, rp->pv && c->op != XB_TRACE_POPULATE, rp->r_in);
+	/* Relocate and add_to_physmap have no extent array: their nr counts
+	 * frames. The batch's idxs are gfns (pv is refused them). */
+	bool no_array =
+	    c->op == XB_TRACE_RELOCATE || c->op == XB_TRACE_ADD_TO_PHYSMAP;
+	bool mfns = rp->pv &&
+		    (c->op == XB_TRACE_DECREASE || c->op == XB_TRACE_EXCHANGE);
+
+	ret = inputs(rp, what, c->in, no_array ? 0 : c->nr, c->order, mfns,
+		     rp->r_in);
 	if (ret)
 		goto out;
 	rin = (xb_xen_pfn_t *)rp->r_in->data;
@@ -1208,18 +1444,45 @@ static int replay_call(struct replay *rp, const struct call *c)
 	case XB_TRACE_RELOCATE:
 		rc = xb_relocate(rp->be, c->src, c->dst, c->nr, &done);
 		break;
+	case XB_TRACE_ADD_TO_PHYSMAP:
+		rc = xb_add_to_physmap(rp->be, c->space, c->src, c->dst, c->nr,
+				       &done);
+		break;
+	case XB_TRACE_ADD_TO_PHYSMAP_BATCH:
+		/* Entries Xen did not reach keep this poison. */
+		g_array_set_size(rp->r_errs, c->nr);
+		for (uint64_t i = 0; i < c->nr; i++)
+			g_array_index(rp->r_errs, int, i) = 1;
+		rc = xb_add_to_physmap_batch(rp->be, c->space, rin, c->out_in,
+					     c->nr, (int *)rp->r_errs->data,
+					     &done);
+		break;
 	}
 	if (rc != c->result) {
 		ret = diverge(rp, what, "result %ld expected, %ld got",
 			      c->result, rc);
 		goto out;
 	}
-	if ((c->op == XB_TRACE_EXCHANGE || c->op == XB_TRACE_RELOCATE) &&
+	if (c->op != XB_TRACE_POPULATE && c->op != XB_TRACE_DECREASE &&
 	    done != c->progress) {
 		ret = diverge(rp, what,
 			      "progress %" PRIu64 " expected, %" PRIu64 " got",
 			      c->progress, done);
 		goto out;
+	}
+	for (uint64_t i = 0;
+	     c->op == XB_TRACE_ADD_TO_PHYSMAP_BATCH && i < c->progress; i++) {
+		int got = g_array_index(rp->r_errs, int, i);
+
+		if (got != c->errs[i]) {
+			ret =
+			    diverge(rp, what,
+				    "entry %" PRIu64 " (gfn 0x%" PRIx64
+				    " to 0x%" PRIx64 "): result %d "
+				    "expected, %d got",
+				    i, c->in[i], c->out_in[i], c->errs[i], got);
+			goto out;
+		}
 	}
 	int qrc = xb_reservation(rp->be, &tot, &max);
 
@@ -1360,8 +1623,8 @@ static int replay_fault(struct replay *rp)
 			break;
 	if (op == XB_MOCK_OP_NR)
 		return fail(rp, t,
-			    "expected populate, decrease, exchange or "
-			    "relocate, got '%.*s'",
+			    "expected populate, decrease, exchange, "
+			    "relocate or add_to_physmap, got '%.*s'",
 			    CLIP(n), t),
 		       -1;
 	if (!token(rp, "a fault kind", &t, &n))
@@ -1766,6 +2029,8 @@ int xb_replay(const char *path, const struct xb_replay_options *opt,
 	rp.a_in = g_array_new(FALSE, FALSE, sizeof(xb_xen_pfn_t));
 	rp.a_out = g_array_new(FALSE, FALSE, sizeof(xb_xen_pfn_t));
 	rp.a_mfns = g_array_new(FALSE, FALSE, sizeof(xb_xen_pfn_t));
+	rp.a_errs = g_array_new(FALSE, FALSE, sizeof(int));
+	rp.r_errs = g_array_new(FALSE, FALSE, sizeof(int));
 	rp.r_in = g_array_new(FALSE, FALSE, sizeof(xb_xen_pfn_t));
 	rp.r_out = g_array_new(FALSE, FALSE, sizeof(xb_xen_pfn_t));
 	rp.r_touched = g_array_new(FALSE, FALSE, sizeof(xb_xen_pfn_t));
@@ -1779,6 +2044,8 @@ int xb_replay(const char *path, const struct xb_replay_options *opt,
 	g_array_free(rp.a_in, TRUE);
 	g_array_free(rp.a_out, TRUE);
 	g_array_free(rp.a_mfns, TRUE);
+	g_array_free(rp.a_errs, TRUE);
+	g_array_free(rp.r_errs, TRUE);
 	g_array_free(rp.r_in, TRUE);
 	g_array_free(rp.r_out, TRUE);
 	g_array_free(rp.r_touched, TRUE);

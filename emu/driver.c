@@ -708,11 +708,14 @@ int xb_drv_migratepage(struct xb_balloon_dev *b, xb_pfn_t newpage,
 			p2m_set(d, page, 1, out);
 		}
 	} else {
-		/* Xen refuses exchange for hvm/pvh since XSA-217: relocate
-		 * moves newpage's frame behind page, with no allocation. */
+		/* Xen refuses exchange for hvm/pvh since XSA-217. What a guest
+		 * can issue on itself is XENMEM_add_to_physmap: with
+		 * XENMAPSPACE_gmfn newpage's frame moves behind page, contents
+		 * and all, with no allocation; newpage is left unpopulated. */
 		uint64_t nr = 0;
 
-		rc = xb_relocate(d->be, newpage, page, 1, &nr);
+		rc = xb_add_to_physmap(d->be, XB_MAPSPACE_GMFN, newpage, page,
+				       1, &nr);
 	}
 	if (rc == 0)
 		d->stats.small.migrated++;
@@ -771,25 +774,41 @@ static int cmp_pfn(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* hvm/pvh: relocate the 2 MiB page's frames behind the victims, one call
- * per run of consecutive victims. Returns frames moved (prefix). */
-static uint64_t coalesce_relocate(struct xb_driver *d, xb_pfn_t g,
-				  const xb_pfn_t *v)
+/*
+ * hvm/pvh: move the 2 MiB page's frames behind the (sorted) victims in one
+ * hypercall: XENMEM_add_to_physmap with XENMAPSPACE_gmfn_range when the
+ * victims are one run of 512 gfns (a whole region of small balloon
+ * pages), else XENMEM_add_to_physmap_batch with 512 XENMAPSPACE_gmfn
+ * entries (the batch refuses gmfn_range). Both carry up to 65535 frames,
+ * so a 2 MiB page never needs a second call. A range moves a prefix and
+ * stops at its first failure; a batch entry fails alone. Sets moved[i]
+ * for every victim that received its frame; returns how many did.
+ */
+static uint64_t coalesce_add_to_physmap(struct xb_driver *d, xb_pfn_t g,
+					const xb_pfn_t *v, bool *moved)
 {
-	uint64_t i = 0;
+	xb_xen_pfn_t gpfns[XB_HUGE_PAGES];
+	int errs[XB_HUGE_PAGES];
+	uint64_t done = 0, n = 0;
 
-	while (i < XB_HUGE_PAGES) {
-		uint64_t run = 1, nr = 0;
-
-		while (i + run < XB_HUGE_PAGES && v[i + run] == v[i] + run)
-			run++;
-		int rc = xb_relocate(d->be, g + i, v[i], run, &nr);
-
-		i += nr;
-		if (rc < 0 || nr < run)
-			break;
+	if (v[XB_HUGE_PAGES - 1] == v[0] + XB_HUGE_PAGES - 1) {
+		xb_add_to_physmap(d->be, XB_MAPSPACE_GMFN_RANGE, g, v[0],
+				  XB_HUGE_PAGES, &done);
+		for (uint32_t i = 0; i < XB_HUGE_PAGES; i++)
+			moved[i] = i < done;
+		return done;
 	}
-	return i;
+	for (uint32_t i = 0; i < XB_HUGE_PAGES; i++) {
+		d->frame_list[i] = g + i;
+		gpfns[i] = v[i];
+	}
+	xb_add_to_physmap_batch(d->be, XB_MAPSPACE_GMFN, d->frame_list, gpfns,
+				XB_HUGE_PAGES, errs, &done);
+	for (uint32_t i = 0; i < XB_HUGE_PAGES; i++) {
+		moved[i] = i < done && errs[i] == 0;
+		n += moved[i];
+	}
+	return n;
 }
 
 /* pv: XENMEM_exchange of the 2 MiB page's frames (one order-9 extent when
@@ -828,7 +847,8 @@ static uint64_t coalesce_exchange(struct xb_driver *d, xb_pfn_t g, xb_pfn_t *v)
 bool xb_drv_coalesce(struct xb_driver *d)
 {
 	xb_pfn_t v[XB_HUGE_PAGES];
-	uint64_t moved;
+	bool moved[XB_HUGE_PAGES];
+	uint64_t nmoved;
 
 	if (d->small.nr_pages < XB_HUGE_PAGES)
 		return false;
@@ -848,27 +868,32 @@ bool xb_drv_coalesce(struct xb_driver *d)
 	for (uint32_t i = 0; i < XB_HUGE_PAGES; i++)
 		xb_balloon_page_remove(&d->small, v[i]);
 
-	moved =
-	    is_pv(d) ? coalesce_exchange(d, g, v) : coalesce_relocate(d, g, v);
+	if (is_pv(d)) {
+		nmoved = coalesce_exchange(d, g, v);
+		for (uint32_t i = 0; i < XB_HUGE_PAGES; i++)
+			moved[i] = i < nmoved;
+	} else {
+		nmoved = coalesce_add_to_physmap(d, g, v, moved);
+	}
 	/* The victims that received a frame go back to the guest. */
 	for (uint64_t i = 0; i < XB_HUGE_PAGES; i++) {
-		if (i < moved)
+		if (moved[i])
 			release_to_guest(d, v[i]);
 		else
 			xb_balloon_page_enqueue(&d->small, v[i]);
 	}
-	if (moved == XB_HUGE_PAGES) {
+	if (nmoved == XB_HUGE_PAGES) {
 		huge_enqueue(d, g);
 		d->stats.huge.coalesced++;
 		xb_assert_expensive(xb__driver_is_valid(d));
 		return true;
 	}
-	/* Partial: the moved part of g is now unpopulated (4 KiB balloon
+	/* Partial: the moved frames of g are now unpopulated (4 KiB balloon
 	 * pages), the rest goes back to the guest. Nothing is lost. */
 	d->stats.huge.failed++;
 	xb_zone_split(d->zone, g, 0);
 	for (uint64_t i = 0; i < XB_HUGE_PAGES; i++) {
-		if (i < moved)
+		if (moved[i])
 			small_enqueue(d, g + (xb_pfn_t)i);
 		else
 			xb_zone_free(d->zone, g + (xb_pfn_t)i);

@@ -2,8 +2,9 @@
  * `huge-first`: the seed design (Linux Xen Balloon Driver Improvement,
  * draft 2). 2 MiB pages first both ways, 4 KiB fallback through the core
  * balloon device so compaction can move them (migration by exchange on pv,
- * relocate on hvm/pvh), and a worker that coalesces 512 small balloon pages
- * into one 2 MiB balloon page. Two ablations are registered as well.
+ * XENMEM_add_to_physmap on hvm/pvh), and a worker that coalesces 512 small
+ * balloon pages into one 2 MiB balloon page. Two ablations are registered as
+ * well.
  */
 #include "policy/internal.h"
 

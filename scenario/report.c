@@ -33,15 +33,17 @@ static void json_u64_array(FILE *out, const uint64_t *v, unsigned n)
 	fputc(']', out);
 }
 
+/* One "name": {...} member, preceded by a comma unless it is the first. */
 static void json_hypercall(FILE *out, const char *name,
-			   const struct xb_hypercall_stat *s, bool last)
+			   const struct xb_hypercall_stat *s, bool *first)
 {
 	fprintf(out,
-		"    \"%s\": {\"calls\": %llu, \"extents\": %llu, "
-		"\"pages\": %llu, \"failed\": %llu}%s\n",
-		name, (unsigned long long)s->calls,
+		"%s    \"%s\": {\"calls\": %llu, \"extents\": %llu, "
+		"\"pages\": %llu, \"failed\": %llu}",
+		*first ? "" : ",\n", name, (unsigned long long)s->calls,
 		(unsigned long long)s->extents, (unsigned long long)s->pages,
-		(unsigned long long)s->failed, last ? "" : ",");
+		(unsigned long long)s->failed);
+	*first = false;
 }
 
 /*
@@ -153,12 +155,12 @@ void xb_report_write_json(const struct xb_run_result *r, FILE *out)
 		h->p2m_superpage_coverage, h->contiguity_2m);
 	json_u64_array(out, h->buddyinfo, XB_MAX_ORDER);
 	fprintf(out, "},\n  \"hypercalls\": {\n");
-	json_hypercall(out, "populate_physmap", &r->hypercalls.populate, false);
-	json_hypercall(out, "decrease_reservation", &r->hypercalls.decrease,
-		       false);
-	json_hypercall(out, "exchange", &r->hypercalls.exchange, false);
-	json_hypercall(out, "relocate", &r->hypercalls.relocate, true);
-	fprintf(out, "  },\n");
+	bool first = true;
+	/* Every counter of XB_HYPERCALLS, in its order. */
+#define XB_HC_JSON(f, name) json_hypercall(out, name, &r->hypercalls.f, &first);
+	XB_HYPERCALLS(XB_HC_JSON)
+#undef XB_HC_JSON
+	fprintf(out, "\n  },\n");
 	fprintf(out,
 		"  \"balloon\": {\"inflated_pages\": %llu, \"deflated_pages\": "
 		"%llu, \"migrated\": %llu, \"coalesced_2m\": %llu,\n"
@@ -291,10 +293,12 @@ void xb_report_print_summary(const struct xb_run_result *r, FILE *out)
 		(unsigned long long)r->host.free_2m_blocks);
 	fprintf(out,
 		"  hypercalls: populate %llu, decrease %llu, exchange "
-		"%llu, relocate %llu; compaction migrated %llu pages\n",
+		"%llu, add_to_physmap %llu, relocate %llu; compaction "
+		"migrated %llu pages\n",
 		(unsigned long long)h->populate.calls,
 		(unsigned long long)h->decrease.calls,
 		(unsigned long long)h->exchange.calls,
+		(unsigned long long)h->add_to_physmap.calls,
 		(unsigned long long)h->relocate.calls,
 		(unsigned long long)r->compaction.pgmigrate_success);
 	fprintf(out,

@@ -70,6 +70,13 @@ static uint64_t wall_ns(void)
 	return (uint64_t)ts.tv_sec * XB_NS_PER_S + (uint64_t)ts.tv_nsec;
 }
 
+/* A scenario's fault op is the mock's, cast. */
+_Static_assert((int)XB_FAULT_RELOCATE == (int)XB_MOCK_OP_RELOCATE &&
+		   (int)XB_FAULT_ADD_TO_PHYSMAP ==
+		       (int)XB_MOCK_OP_ADD_TO_PHYSMAP &&
+		   (int)XB_FAULT_NR_OPS == (int)XB_MOCK_OP_NR,
+	       "enum xb_fault_op follows enum xb_mock_op");
+
 /* ---- the digest -------------------------------------------------------- */
 
 /* Feed little-endian words so the digest is the same on every machine. */
@@ -103,6 +110,19 @@ static void trace_backend(void *priv, const struct xb_trace_rec *t)
 		trace_words(r, t->extents, (unsigned)t->nr);
 	if (t->out)
 		trace_words(r, t->out, (unsigned)t->nr_out);
+	/* Only the moves have a space and per-entry results: the other
+	 * calls' digest words are as they always were. */
+	if (t->op == XB_TRACE_ADD_TO_PHYSMAP ||
+	    t->op == XB_TRACE_ADD_TO_PHYSMAP_BATCH) {
+		uint64_t space = t->space;
+
+		trace_words(r, &space, 1);
+	}
+	for (uint64_t i = 0; t->errs && i < t->progress; i++) {
+		uint64_t e = (uint64_t)(int64_t)t->errs[i];
+
+		trace_words(r, &e, 1);
+	}
 	if (r->tw)
 		xb_trace_writer_call(r->tw, t);
 	if (r->verify)

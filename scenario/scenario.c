@@ -671,8 +671,9 @@ static bool parse_driver(struct ctx *c, const struct ynode *m)
 
 /* ---- timeline -------------------------------------------------------- */
 
+/* In enum xb_fault_op's order, which is enum xb_mock_op's. */
 static const char *const fault_op_names[] = {"populate", "decrease", "exchange",
-					     "relocate"};
+					     "relocate", "add_to_physmap"};
 static const char *const event_names[] = {"workload", "target",	     "compact",
 					  "stop",     "foreign_map", "fault"};
 
@@ -856,7 +857,9 @@ static bool parse_fault(struct ctx *c, const struct ynode *m,
 		return false;
 	if (!get_enum(c, ks.val[F_OP], "fault op", fault_op_names,
 		      XB_FAULT_NR_OPS,
-		      "populate, decrease, exchange or relocate", &op))
+		      "populate, decrease, exchange, add_to_physmap or "
+		      "relocate",
+		      &op))
 		return false;
 	f->op = (enum xb_fault_op)op;
 	if (!ks.val[F_RATE] && !ks.val[F_CALL])

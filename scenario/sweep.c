@@ -71,6 +71,12 @@ static double number(struct reader *r, const char *path)
 	return 0;
 }
 
+/* A number that older reports lack: 0 when absent. */
+static double optional_number(struct reader *r, const char *path)
+{
+	return lookup(r->root, path) ? number(r, path) : 0;
+}
+
 static uint64_t count(struct reader *r, const char *path)
 {
 	JsonNode *n = lookup(r->root, path);
@@ -149,14 +155,16 @@ bool xb_sweep_parse_report(const char *path, struct xb_sweep_run *run,
 		     number(&r, "guest.balloon.special");
 
 	v[XB_SWEEP_HUGE_SHARE] = all > 0 ? huge / all : 0;
+	/* add_to_physmap came with contract v1.1: a v1.0 report has none. */
+	double moves = optional_number(&r, "hypercalls.add_to_physmap.calls") +
+		       number(&r, "hypercalls.relocate.calls");
+
 	v[XB_SWEEP_HCALLS] =
 	    number(&r, "hypercalls.populate_physmap.calls") +
 	    number(&r, "hypercalls.decrease_reservation.calls") +
-	    number(&r, "hypercalls.exchange.calls") +
-	    number(&r, "hypercalls.relocate.calls");
+	    number(&r, "hypercalls.exchange.calls") + moves;
 	v[XB_SWEEP_MIGRATED] = number(&r, "compaction.migrated");
-	v[XB_SWEEP_XCHG_RELOC] = number(&r, "hypercalls.exchange.calls") +
-				 number(&r, "hypercalls.relocate.calls");
+	v[XB_SWEEP_XCHG_MOVE] = number(&r, "hypercalls.exchange.calls") + moves;
 	v[XB_SWEEP_SIM] = number(&r, "sim_time_s");
 	v[XB_SWEEP_WALL] = number(&r, "wall_time_s");
 	g_object_unref(parser);
@@ -332,7 +340,7 @@ void xb_sweep_write_tables(const struct xb_sweep_run *runs, size_t n,
 	      "bal-2M: share of the balloon held as 2 MiB pages; "
 	      "hcalls: memory_op hypercalls;\n"
 	      "migrated: compaction migrations; "
-	      "xchg+reloc: exchange and relocate calls.\n",
+	      "xchg+move: exchange, add_to_physmap and relocate calls.\n",
 	      out);
 }
 

@@ -1,8 +1,8 @@
 /*
  * Content verification around the driver's hypercalls (see
  * include/xballoon/verify.h): stamp in-use frames near what a call touches,
- * read them back after it; a relocation's sources must arrive at their
- * destinations with their contents.
+ * read them back after it; the sources of a move (add_to_physmap, its
+ * batch, relocate) must arrive at their destinations with their contents.
  */
 #include <string.h>
 
@@ -132,10 +132,13 @@ void xb_verify_before(struct xb_verifier *v, const struct xb_trace_rec *rec)
 	case XB_TRACE_EXCHANGE:
 		watch_regions(v, rec->out, rec->nr_out, 0);
 		break;
-	case XB_TRACE_RELOCATE: {
-		/* hvm/pvh only (Xen refuses dm_op on pv): gfn == pfn. */
+	case XB_TRACE_RELOCATE:
+	case XB_TRACE_ADD_TO_PHYSMAP: {
+		/* hvm/pvh only (Xen refuses both on pv): gfn == pfn. */
 		uint64_t n = MIN(rec->nr, (uint64_t)XB_VERIFY_MAX / 2);
 
+		if (is_pv(v))
+			break;
 		for (uint64_t i = 0; i < n; i++)
 			watch(v, rec->src + i, (xb_pfn_t)(rec->src + i),
 			      (xb_pfn_t)(rec->dst + i), true, i);
@@ -143,16 +146,38 @@ void xb_verify_before(struct xb_verifier *v, const struct xb_trace_rec *rec)
 		watch_regions(v, &rec->dst, 1, 0);
 		break;
 	}
+	case XB_TRACE_ADD_TO_PHYSMAP_BATCH: {
+		uint64_t n = MIN(rec->nr, (uint64_t)XB_VERIFY_MAX / 2);
+
+		if (is_pv(v))
+			break;
+		for (uint64_t i = 0; i < n; i++)
+			watch(v, rec->extents[i], (xb_pfn_t)rec->extents[i],
+			      (xb_pfn_t)rec->out[i], true, i);
+		watch_regions(v, rec->extents, rec->nr, 0);
+		watch_regions(v, rec->out, rec->nr, 0);
+		break;
 	}
+	}
+}
+
+/* Did the move of watch @w happen? Relocate and add_to_physmap move a
+ * prefix of their frames; a batch's entries each succeed or fail. */
+static bool moved(const struct xb_verify_watch *w,
+		  const struct xb_trace_rec *rec)
+{
+	if (w->move_idx >= rec->progress)
+		return false;
+	return rec->op != XB_TRACE_ADD_TO_PHYSMAP_BATCH ||
+	       rec->errs[w->move_idx] == 0;
 }
 
 void xb_verify_after(struct xb_verifier *v, const struct xb_trace_rec *rec)
 {
 	for (unsigned i = 0; i < v->nr; i++) {
 		const struct xb_verify_watch *w = &v->watch[i];
-		/* A source not reached by the relocation stays where it was. */
-		xb_pfn_t at =
-		    w->moves && w->move_idx >= rec->progress ? w->from : w->pfn;
+		/* A source the call did not move stays where it was. */
+		xb_pfn_t at = w->moves && !moved(w, rec) ? w->from : w->pfn;
 		xb_xen_pfn_t frame =
 		    w->moves ? at : xb_driver_frame(v->drv, at);
 

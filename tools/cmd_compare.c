@@ -9,6 +9,17 @@
 #include "xballoon/policy.h"
 #include "xballoon/run.h"
 
+/* Every memory hypercall the run counted (XB_HYPERCALLS). */
+static uint64_t hypercalls(const struct xb_backend_stats *h)
+{
+	uint64_t n = 0;
+
+#define XB_HC_SUM(f, name) n += h->f.calls;
+	XB_HYPERCALLS(XB_HC_SUM)
+#undef XB_HC_SUM
+	return n;
+}
+
 int cmd_compare(int argc, char **argv)
 {
 	struct xb_run_options opt = {0};
@@ -65,18 +76,17 @@ int cmd_compare(int argc, char **argv)
 		}
 		const struct xb_backend_stats *h = &r.hypercalls;
 
-		printf(
-		    "%-22s %6s %7.3f %7llu %7llu %7.3f %7.3f %9.0f %8llu "
-		    "%8llu %9llu %8.2f\n",
-		    r.policy, r.target_reached ? "yes" : "NO", r.guest.fu9,
-		    (unsigned long long)r.guest.regions_ballooned,
-		    (unsigned long long)r.guest.regions_mixed,
-		    r.host.p2m_superpage_coverage, r.host.contiguity_2m,
-		    (double)r.guest.balloon_huge / 256.0,
-		    (unsigned long long)(h->populate.calls + h->decrease.calls +
-					 h->exchange.calls + h->relocate.calls),
-		    (unsigned long long)r.compaction.pgmigrate_success,
-		    (unsigned long long)r.driver.huge.coalesced, r.wall_time_s);
+		printf("%-22s %6s %7.3f %7llu %7llu %7.3f %7.3f %9.0f %8llu "
+		       "%8llu %9llu %8.2f\n",
+		       r.policy, r.target_reached ? "yes" : "NO", r.guest.fu9,
+		       (unsigned long long)r.guest.regions_ballooned,
+		       (unsigned long long)r.guest.regions_mixed,
+		       r.host.p2m_superpage_coverage, r.host.contiguity_2m,
+		       (double)r.guest.balloon_huge / 256.0,
+		       (unsigned long long)hypercalls(h),
+		       (unsigned long long)r.compaction.pgmigrate_success,
+		       (unsigned long long)r.driver.huge.coalesced,
+		       r.wall_time_s);
 		if (r.violations)
 			status = XB_EXIT_FAILURE;
 		xb_run_result_clear(&r);

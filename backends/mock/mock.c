@@ -3,7 +3,9 @@
  * order, domains with a P2M, tot/max pages and claims, XENMEM semantics as
  * Xen 4.17 implements them, fault injection, host metrics and the checker.
  * Modeled on xen/common/memory.c, xen/common/page_alloc.c,
- * xen/arch/x86/mm/p2m.c and xen/common/memory.c:xenmem_add_to_physmap.
+ * xen/arch/x86/mm/p2m.c and xen/arch/x86/hvm/dm.c; the frame moves on
+ * memory.c's xenmem_add_to_physmap() and xenmem_add_to_physmap_batch()
+ * and p2m.c's xenmem_add_to_physmap_one().
  */
 #include <errno.h>
 #include <string.h>
@@ -294,6 +296,8 @@ static uint64_t *fault_counter(struct xb_mock *m, enum xb_mock_op op)
 		return &m->stats.fault_decrease;
 	case XB_MOCK_OP_EXCHANGE:
 		return &m->stats.fault_exchange;
+	case XB_MOCK_OP_ADD_TO_PHYSMAP:
+		return &m->stats.fault_add_to_physmap;
 	default:
 		return &m->stats.fault_relocate;
 	}
@@ -727,15 +731,146 @@ static int mock_exchange(struct xb_backend *be, struct xb_exchange *x,
 	return rc;
 }
 
+/* INVALID_GFN: the gpfn both add_to_physmap calls refuse outright. */
+#define INVALID_GFN (~(xb_xen_pfn_t)0)
+
+/*
+ * xenmem_add_to_physmap_one() (x86 p2m.c) for XENMAPSPACE_gmfn: the frame
+ * behind gfn idx moves to gfn gpfn. What every move of this file does:
+ *   - get_gfn_unshare(idx) + get_page_from_mfn(): an unpopulated idx has
+ *     no page, -EINVAL, nothing changes;
+ *   - the M2P of the frame must name idx (else -EXDEV): always so here,
+ *     the checker keeps every mapped frame's M2P pointing back;
+ *   - a frame already at gpfn other than this one is "normal domain
+ *     memory [...] freed, to avoid leaking memory": guest_remove_page(),
+ *     tot_pages - 1 and its content scrubbed;
+ *   - p2m_remove_page(idx, 4K) then p2m_add_page(gpfn, 4K): idx becomes
+ *     unpopulated (p2m_invalid), and both ends are written as 4 KiB
+ *     entries, which splits a 2 MiB entry over either region -- even for
+ *     idx == gpfn, where only the removals are skipped.
+ * No allocation. A gpfn beyond the model's P2M (gfn_space) is refused
+ * (-EINVAL) before anything changes: Xen's P2M would grow there, the
+ * mock's does not (as populate refuses it too).
+ */
+static int move_frame(struct xb_mock *m, struct mock_domain *d, uint64_t idx,
+		      uint64_t gpfn)
+{
+	if (idx >= d->gfn_space || gpfn >= d->gfn_space ||
+	    p2m_get(d, idx) == XB_NIL)
+		return -EINVAL;
+	split_superpage(m, d, idx);
+	if (idx == gpfn)
+		return 0;
+	split_superpage(m, d, gpfn);
+	xb_pfn_t mfn = p2m_get(d, idx);
+	xb_pfn_t prev = p2m_get(d, gpfn);
+
+	if (prev != XB_NIL)
+		remove_frame(m, d, prev, true);
+	p2m_clear(d, idx);
+	p2m_set(d, gpfn, mfn);
+	m->frames[mfn].next = (uint32_t)gpfn;
+	return 0;
+}
+
+/*
+ * XENMEM_add_to_physmap (memory.c: do_memory_op(), xatp_permission_check(),
+ * xenmem_add_to_physmap()). Checks in Xen's order: a domain that is not
+ * paging_mode_translate (pv) is refused -EACCES; gpfn INVALID_GFN -EINVAL;
+ * XENMAPSPACE_gmfn is one move_frame(); XENMAPSPACE_gmfn_range first
+ * refuses a range that wraps (-EOVERFLOW), then moves frame by frame,
+ * ascending, and stops at the first failure with the earlier frames
+ * moved. Xen preempts a long range with a continuation that carries the
+ * progress in the command's upper bits (`start + done`); the caller sees
+ * one call, and on failure only the error: *nr_done is the mock's
+ * knowledge of the frames moved. Spaces that map no guest RAM are not
+ * modeled (-EOPNOTSUPP).
+ */
+static int mock_add_to_physmap(struct xb_backend *be, unsigned space,
+			       xb_xen_pfn_t idx, xb_xen_pfn_t gpfn,
+			       uint64_t size, uint64_t *nr_done)
+{
+	struct xb_mock *m = mock(be);
+	struct mock_domain *d = guest(m);
+	uint64_t i = 0, n = space == XB_MAPSPACE_GMFN_RANGE ? size : 1;
+	int rc = 0;
+
+	*nr_done = 0;
+	if (d->type == XB_GUEST_PV)
+		return -EACCES;
+	if (space != XB_MAPSPACE_GMFN && space != XB_MAPSPACE_GMFN_RANGE)
+		return -EOPNOTSUPP;
+	if (gpfn == INVALID_GFN)
+		return -EINVAL;
+	if (space == XB_MAPSPACE_GMFN_RANGE &&
+	    (gpfn + size < gpfn || idx + size < idx))
+		return -EOVERFLOW;
+	if (fault_call(m, XB_MOCK_OP_ADD_TO_PHYSMAP))
+		return -ENOMEM;
+	for (; i < n; i++) {
+		if (fault_extent(m, XB_MOCK_OP_ADD_TO_PHYSMAP, i)) {
+			rc = -ENOMEM;
+			break;
+		}
+		rc = move_frame(m, d, idx + i, gpfn + i);
+		if (rc)
+			break;
+	}
+	*nr_done = i;
+	xb_assert_expensive(xb__mock_is_valid(m));
+	return rc;
+}
+
+/*
+ * XENMEM_add_to_physmap_batch (memory.c: do_memory_op(),
+ * xenmem_add_to_physmap_batch()). XENMAPSPACE_gmfn_range is refused
+ * (-EOPNOTSUPP) before the domain is looked up, so pv gets that too; then
+ * pv is refused (-EACCES); an empty batch does nothing. Each entry is one
+ * move_frame() whose result goes to errs[i] and does not stop the batch;
+ * a gpfn of INVALID_GFN ends the call with -EINVAL, the entries before
+ * it tried. A fault-injected entry gets -ENOMEM.
+ */
+static int mock_add_to_physmap_batch(struct xb_backend *be, unsigned space,
+				     const xb_xen_pfn_t *idxs,
+				     const xb_xen_pfn_t *gpfns, uint64_t nr,
+				     int *errs, uint64_t *nr_done)
+{
+	struct xb_mock *m = mock(be);
+	struct mock_domain *d = guest(m);
+	uint64_t i = 0;
+	int rc = 0;
+
+	*nr_done = 0;
+	if (space == XB_MAPSPACE_GMFN_RANGE)
+		return -EOPNOTSUPP;
+	if (d->type == XB_GUEST_PV)
+		return -EACCES;
+	if (space != XB_MAPSPACE_GMFN)
+		return -EOPNOTSUPP;
+	if (nr == 0)
+		return 0;
+	if (fault_call(m, XB_MOCK_OP_ADD_TO_PHYSMAP))
+		return -ENOMEM;
+	for (; i < nr; i++) {
+		if (gpfns[i] == INVALID_GFN) {
+			rc = -EINVAL;
+			break;
+		}
+		errs[i] = fault_extent(m, XB_MOCK_OP_ADD_TO_PHYSMAP, i)
+			      ? -ENOMEM
+			      : move_frame(m, d, idxs[i], gpfns[i]);
+	}
+	*nr_done = i;
+	xb_assert_expensive(xb__mock_is_valid(m));
+	return rc;
+}
+
 /*
  * XEN_DMOP_relocate_memory (x86 hvm/dm.c) -> xenmem_add_to_physmap() with
- * XENMAPSPACE_gmfn_range, ascending, one xenmem_add_to_physmap_one() per
- * frame: src must be populated (-EINVAL); src == dst is already mapped
- * there (but its 4 KiB rewrite splits a 2 MiB entry); a populated dst
- * loses its frame through guest_remove_page() (tot_pages - 1); then the
- * mfn, and so its content, moves from src to dst, with 4 KiB entries at
- * both ends. No allocation, tot_pages otherwise unchanged. dm_op refuses
- * pv domains (-EINVAL).
+ * XENMAPSPACE_gmfn_range: move_frame() per frame, ascending, stopping at
+ * the first failure (-EINVAL for an unpopulated src). dm_op refuses pv
+ * domains (-EINVAL) -- and a domain acting on itself, which is why only
+ * dom0 tools have it.
  */
 static int mock_relocate(struct xb_backend *be, xb_xen_pfn_t src,
 			 xb_xen_pfn_t dst, uint64_t nr, uint64_t *nr_done)
@@ -751,32 +886,13 @@ static int mock_relocate(struct xb_backend *be, xb_xen_pfn_t src,
 	if (fault_call(m, XB_MOCK_OP_RELOCATE))
 		return -ENOMEM;
 	for (; i < nr; i++) {
-		uint64_t s = src + i, t = dst + i;
-
 		if (fault_extent(m, XB_MOCK_OP_RELOCATE, i)) {
 			rc = -ENOMEM;
 			break;
 		}
-		if (s >= d->gfn_space || t >= d->gfn_space ||
-		    p2m_get(d, s) == XB_NIL) {
-			rc = -EINVAL;
+		rc = move_frame(m, d, src + i, dst + i);
+		if (rc)
 			break;
-		}
-		/* Even a move onto itself ends in p2m_add_page() with a
-		 * 4 KiB entry (xenmem_add_to_physmap_one() skips only the
-		 * removals), which splits the region's 2 MiB entry. */
-		split_superpage(m, d, s);
-		if (s == t)
-			continue;
-		split_superpage(m, d, t);
-		xb_pfn_t mfn = p2m_get(d, s);
-		xb_pfn_t prev = p2m_get(d, t);
-
-		if (prev != XB_NIL)
-			remove_frame(m, d, prev, true);
-		p2m_clear(d, s);
-		p2m_set(d, t, mfn);
-		m->frames[mfn].next = (uint32_t)t;
 	}
 	*nr_done = i;
 	xb_assert_expensive(xb__mock_is_valid(m));
@@ -1034,6 +1150,8 @@ const struct xb_backend_ops xb__mock_backend_ops = {
     .populate_physmap = mock_populate,
     .decrease_reservation = mock_decrease,
     .exchange = mock_exchange,
+    .add_to_physmap = mock_add_to_physmap,
+    .add_to_physmap_batch = mock_add_to_physmap_batch,
     .relocate = mock_relocate,
     .reservation = mock_reservation,
     .claim = mock_claim,
@@ -1273,13 +1391,14 @@ void xb_mock_host_info(const struct xb_mock *m, struct xb_host_info *info)
 
 bool xb__mock_is_valid(const struct xb_mock *m)
 {
-	uint64_t *owned = g_new0(uint64_t, m->nr_doms);
+	/* Freed on every return: XB_CHECK() returns from the middle. */
+	g_autofree uint64_t *owned = g_new0(uint64_t, m->nr_doms);
 	uint64_t claims = 0, allocated = 0;
 	GHashTableIter it;
 	gpointer key;
 
 	if (!xb__buddy_is_valid(&m->heap))
-		goto fail;
+		return false;
 	for (uint64_t mfn = 0; mfn < m->host_pages;) {
 		const struct xb_frame *f = &m->frames[mfn];
 
@@ -1425,9 +1544,5 @@ bool xb__mock_is_valid(const struct xb_mock *m)
 			 "mock: content kept for free mfn %lu",
 			 (unsigned long)mfn);
 	}
-	g_free(owned);
 	return true;
-fail:
-	g_free(owned);
-	return false;
 }

@@ -1,10 +1,12 @@
 /*
  * The real Xen backend: the ops of include/xballoon/sys/backend.h issued
  * from dom0 on one guest domain. libxenctrl for the reservation calls,
- * claims and the domain's life cycle; libxencall for XENMEM_exchange, so
- * nr_exchanged is seen; libxenforeignmemory for the data plane and P2M
- * queries; libxendevicemodel for XEN_DMOP_relocate_memory. The two
- * data-plane handles are restricted to the target domain.
+ * claims, the domain's life cycle and XENMEM_add_to_physmap(_batch);
+ * libxencall for XENMEM_exchange, so nr_exchanged is seen, and for
+ * XENMAPSPACE_gmfn_range, whose size libxenctrl's wrapper cannot pass;
+ * libxenforeignmemory for the data plane and P2M queries;
+ * libxendevicemodel for XEN_DMOP_relocate_memory. The two data-plane
+ * handles are restricted to the target domain.
  *
  * Safety: dom0 is always refused; an existing domain only when the user
  * named it and confirmed it is theirs; a running one only when told. A
@@ -34,7 +36,7 @@ _Static_assert(sizeof(xen_pfn_t) == sizeof(xb_xen_pfn_t),
 
 #define PRIVCMD	       "/dev/xen/privcmd"
 #define QUERY_BATCH    512u  /* frames per foreign-map P2M query     */
-#define RELOCATE_CHUNK 4096u /* frames per XEN_DMOP_relocate_memory  */
+#define RELOCATE_CHUNK 4096u /* frames per relocate / gmfn_range call */
 
 struct xen_be {
 	xentoollog_logger_stdiostream *log;
@@ -49,7 +51,8 @@ struct xen_be {
 	/* P2M queries: frames and per-frame errors of one foreign map. */
 	xen_pfn_t qarr[QUERY_BATCH];
 	int qerr[QUERY_BATCH];
-	/* A relocation's sources, populated before it and after it. */
+	/* A relocation's (or gmfn_range's) sources, populated before it
+	 * and after it. */
 	bool rel_before[RELOCATE_CHUNK];
 	bool rel_after[RELOCATE_CHUNK];
 };
@@ -440,6 +443,24 @@ static int xen_query_frames(struct xb_backend *be, const xb_xen_pfn_t *frames,
 }
 
 /*
+ * The frames of a move of k frames from src that Xen did before it failed:
+ * the moves go in ascending order and a moved source is unpopulated, so
+ * the progress is the run of sources that were populated before and are
+ * not after. (A range moving onto its own sources from above -- gpfn <
+ * idx < gpfn + k -- refills them and would read short; the driver never
+ * issues one.)
+ */
+static uint32_t moved_prefix(struct xen_be *x, xb_xen_pfn_t src, uint32_t k)
+{
+	uint32_t i = 0;
+
+	if (query_range(x, src, k, x->rel_after) == 0)
+		while (i < k && x->rel_before[i] && !x->rel_after[i])
+			i++;
+	return i;
+}
+
+/*
  * XEN_DMOP_relocate_memory, in chunks of RELOCATE_CHUNK frames. It
  * reports no progress when it fails, so the progress is read back from the
  * P2M: the moves go in ascending order, and a moved src is unpopulated.
@@ -457,7 +478,6 @@ static int xen_relocate(struct xb_backend *be, xb_xen_pfn_t src,
 		/* Chunks bound the P2M snapshot; Xen continues long
 		 * relocations itself, so nothing is lost by splitting. */
 		uint32_t k = (uint32_t)MIN(nr - done, (uint64_t)RELOCATE_CHUNK);
-		uint32_t i = 0;
 
 		if (hvm) {
 			rc = query_range(x, src + done, k, x->rel_before);
@@ -471,13 +491,117 @@ static int xen_relocate(struct xb_backend *be, xb_xen_pfn_t src,
 			continue;
 		}
 		rc = -errno;
-		if (hvm && query_range(x, src + done, k, x->rel_after) == 0)
-			while (i < k && x->rel_before[i] && !x->rel_after[i])
-				i++;
-		done += i;
+		if (hvm)
+			done += moved_prefix(x, src + done, k);
 		break;
 	}
 	*nr_done = done;
+	return rc;
+}
+
+/* XENMEM_add_to_physmap with a size (gmfn_range), through libxencall:
+ * xc_domain_add_to_physmap() leaves the size 0. 0 or -errno. */
+static int add_to_physmap_range(struct xen_be *x, xb_xen_pfn_t idx,
+				xb_xen_pfn_t gpfn, uint16_t size)
+{
+	struct xen_add_to_physmap *xatp =
+	    xencall_alloc_buffer(x->xcall, sizeof(*xatp));
+	int rc;
+
+	if (!xatp)
+		return -ENOMEM;
+	memset(xatp, 0, sizeof(*xatp));
+	xatp->domid = (domid_t)x->domid;
+	xatp->size = size;
+	xatp->space = XENMAPSPACE_gmfn_range;
+	xatp->idx = idx;
+	xatp->gpfn = gpfn;
+	rc = xencall2(x->xcall, __HYPERVISOR_memory_op, XENMEM_add_to_physmap,
+		      (uint64_t)(uintptr_t)xatp);
+	rc = rc < 0 ? -errno : 0;
+	xencall_free_buffer(x->xcall, xatp);
+	return rc;
+}
+
+/*
+ * XENMEM_add_to_physmap from dom0 on the domain: XENMAPSPACE_gmfn through
+ * xc_domain_add_to_physmap(), a range through libxencall in chunks of
+ * RELOCATE_CHUNK frames (Xen continues a long range itself, so nothing is
+ * lost by splitting; the chunks bound the P2M snapshot). Xen 4.17 copies
+ * no progress back when a range fails, so it is read back from the P2M,
+ * as for relocate. Other spaces go to Xen as they are (one frame).
+ */
+static int xen_add_to_physmap(struct xb_backend *be, unsigned space,
+			      xb_xen_pfn_t idx, xb_xen_pfn_t gpfn,
+			      uint64_t size, uint64_t *nr_done)
+{
+	struct xen_be *x = be->priv;
+	/* Xen refuses pv (-EACCES): no P2M to read back there. */
+	bool hvm = x->type != XB_GUEST_PV;
+	uint64_t done = 0;
+	int rc = 0;
+
+	*nr_done = 0;
+	if (space != XB_MAPSPACE_GMFN_RANGE) {
+		if (xc_domain_add_to_physmap(x->xch, x->domid, space, idx,
+					     gpfn) < 0)
+			return -errno;
+		*nr_done = 1;
+		return 0;
+	}
+	/* One call even for size 0: Xen checks the arguments. */
+	do {
+		uint32_t k =
+		    (uint32_t)MIN(size - done, (uint64_t)RELOCATE_CHUNK);
+
+		if (hvm && k) {
+			rc = query_range(x, idx + done, k, x->rel_before);
+			if (rc < 0)
+				break;
+		}
+		rc = add_to_physmap_range(x, idx + done, gpfn + done,
+					  (uint16_t)k);
+		if (rc == 0) {
+			done += k;
+			continue;
+		}
+		if (hvm && k)
+			done += moved_prefix(x, idx + done, k);
+		break;
+	} while (done < size);
+	*nr_done = done;
+	return rc;
+}
+
+/*
+ * XENMEM_add_to_physmap_batch through xc_domain_add_to_physmap_batch():
+ * per-entry results in errs[]. When the call fails, the entries Xen tried
+ * are known from Xen's rules: it stops at the first gpfn that is
+ * INVALID_GFN (-EINVAL) and refuses everything else before trying any.
+ */
+static int xen_add_to_physmap_batch(struct xb_backend *be, unsigned space,
+				    const xb_xen_pfn_t *idxs,
+				    const xb_xen_pfn_t *gpfns, uint64_t nr,
+				    int *errs, uint64_t *nr_done)
+{
+	struct xen_be *x = be->priv;
+	uint64_t i = 0;
+	int rc;
+
+	*nr_done = 0;
+	/* libxenctrl bounces idxs and gpfns in only: never written. */
+	if (xc_domain_add_to_physmap_batch(x->xch, x->domid, 0, space,
+					   (unsigned)nr, (xen_ulong_t *)idxs,
+					   (xen_pfn_t *)gpfns, errs) == 0) {
+		*nr_done = nr;
+		return 0;
+	}
+	rc = -errno;
+	if (rc == -EINVAL) {
+		while (i < nr && gpfns[i] != ~(xb_xen_pfn_t)0)
+			i++;
+		*nr_done = i < nr ? i : 0;
+	}
 	return rc;
 }
 
@@ -606,6 +730,8 @@ const struct xb_backend_ops xb__xen_backend_ops = {
     .populate_physmap = xen_populate,
     .decrease_reservation = xen_decrease,
     .exchange = xen_exchange,
+    .add_to_physmap = xen_add_to_physmap,
+    .add_to_physmap_batch = xen_add_to_physmap_batch,
     .relocate = xen_relocate,
     .reservation = xen_reservation,
     .claim = xen_claim,

@@ -24,6 +24,14 @@ long xb_decrease_reservation(struct xb_backend *be, xb_xen_pfn_t *extents,
 			     uint64_t nr, unsigned order);
 int xb_exchange(struct xb_backend *be, struct xb_exchange *x,
 		uint64_t *nr_exchanged);
+/* XENMEM_add_to_physmap and _batch (contracts in sys/backend.h). A count
+ * above XB_ADD_TO_PHYSMAP_MAX is refused (-EINVAL) and not issued. */
+int xb_add_to_physmap(struct xb_backend *be, unsigned space, xb_xen_pfn_t idx,
+		      xb_xen_pfn_t gpfn, uint64_t size, uint64_t *nr_done);
+int xb_add_to_physmap_batch(struct xb_backend *be, unsigned space,
+			    const xb_xen_pfn_t *idxs, const xb_xen_pfn_t *gpfns,
+			    uint64_t nr, int *errs, uint64_t *nr_done);
+/* XEN_DMOP_relocate_memory: dom0 tools only (sys/backend.h). */
 int xb_relocate(struct xb_backend *be, xb_xen_pfn_t src, xb_xen_pfn_t dst,
 		uint64_t nr, uint64_t *nr_done);
 int xb_reservation(struct xb_backend *be, uint64_t *tot_pages,

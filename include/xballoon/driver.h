@@ -178,11 +178,14 @@ enum xb_bp_state xb_drv_increase_huge(struct xb_driver *d, uint64_t nr,
 /* Split one 2 MiB balloon page into 512 4 KiB balloon pages. */
 bool xb_drv_split_huge(struct xb_driver *d);
 
-/* The seed's migration callback: exchange (pv) or relocate (hvm/pvh). */
+/* The seed's migration callback: exchange (pv) or add_to_physmap with
+ * XENMAPSPACE_gmfn (hvm/pvh). */
 int xb_drv_migratepage(struct xb_balloon_dev *b, xb_pfn_t newpage,
 		       xb_pfn_t page);
-/* The seed's exchange worker step (Figure 3); returns true if it made a
- * 2 MiB balloon page out of 512 small ones. */
+/* The seed's exchange worker step (Figure 3): one exchange (pv) or one
+ * add_to_physmap call -- gmfn_range for one run of victims, else a batch
+ * -- (hvm/pvh) per 2 MiB page; returns true if it made a 2 MiB balloon
+ * page out of 512 small ones. */
 bool xb_drv_coalesce(struct xb_driver *d);
 
 /* si_mem_available() of the model. */

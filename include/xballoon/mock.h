@@ -26,6 +26,7 @@ enum xb_mock_op {
 	XB_MOCK_OP_DECREASE,
 	XB_MOCK_OP_EXCHANGE,
 	XB_MOCK_OP_RELOCATE,
+	XB_MOCK_OP_ADD_TO_PHYSMAP, /* XENMEM_add_to_physmap and its batch */
 	XB_MOCK_OP_NR
 };
 
@@ -35,6 +36,7 @@ enum xb_mock_op {
 	X(decrease, "decrease_reservation")                                    \
 	X(exchange, "exchange")                                                \
 	X(relocate, "relocate")                                                \
+	X(add_to_physmap, "add_to_physmap")                                    \
 	X(host_alloc, "host allocation")
 
 struct xb_mock_stats {
@@ -98,9 +100,14 @@ unsigned xb_mock_nr_domains(const struct xb_mock *m);
 
 /*
  * Fault injection. Every injected failure is counted in xb_mock_stats().
- * A failed extent (chunk for exchange, frame for relocate) does nothing:
+ * A failed extent (chunk for exchange, frame for relocate and
+ * add_to_physmap, entry for add_to_physmap_batch) does nothing:
  * populate/decrease stop there and report the extents done before it,
- * exchange and relocate return -ENOMEM with their progress.
+ * exchange, relocate and add_to_physmap return -ENOMEM with their
+ * progress, and a batch entry gets -ENOMEM in its errs[] while the batch
+ * goes on (as Xen goes on past a failed entry). A failed call
+ * (xb_mock_fail_call()) of an op that returns an errno fails with -ENOMEM
+ * and nothing done.
  */
 /** xb_mock_fail_call() - the @n-th next call of @op fails at its first
  * extent (n = 1: the next call); 0 disarms. One shot. */

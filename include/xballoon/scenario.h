@@ -63,7 +63,8 @@ enum xb_fault_op {
 	XB_FAULT_POPULATE,
 	XB_FAULT_DECREASE,
 	XB_FAULT_EXCHANGE,
-	XB_FAULT_RELOCATE,
+	XB_FAULT_RELOCATE, /* a dom0 tool's move; no guest policy issues it */
+	XB_FAULT_ADD_TO_PHYSMAP,
 	XB_FAULT_NR_OPS
 };
 

@@ -27,7 +27,7 @@
 	X(HUGE_SHARE, "balloon_2m_share", "bal-2M", "%.3f")                    \
 	X(HCALLS, "hypercalls", "hcalls", "%.1f")                              \
 	X(MIGRATED, "compaction_migrated", "migrated", "%.1f")                 \
-	X(XCHG_RELOC, "exchanges_relocations", "xchg+reloc", "%.1f")           \
+	X(XCHG_MOVE, "exchanges_moves", "xchg+move", "%.1f")                   \
 	X(SIM, "sim_time_s", "sim-s", "%.1f")                                  \
 	X(WALL, "wall_time_s", "wall-s", "%.2f")
 

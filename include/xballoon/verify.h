@@ -1,10 +1,11 @@
 /*
  * Content verification through the backend's data plane: around every
- * populate, decrease, exchange and relocate the driver issues, frames the
- * guest is using near the frames the call touches are stamped before it
- * and read back after it, and a relocation's source frames must arrive at
- * their destination with their contents. A mismatch means a hypercall
- * moved, freed or overwrote memory the guest still uses.
+ * populate, decrease, exchange, add_to_physmap(_batch) and relocate the
+ * driver issues, frames the guest is using near the frames the call
+ * touches are stamped before it and read back after it, and a move's
+ * source frames must arrive at their destination with their contents. A
+ * mismatch means a hypercall moved, freed or overwrote memory the guest still
+ * uses.
  */
 #ifndef XBALLOON_VERIFY_H
 #define XBALLOON_VERIFY_H
@@ -21,10 +22,10 @@
 /* One watched frame: its guest pfn and the stamp it must hold. */
 struct xb_verify_watch {
 	xb_pfn_t pfn;	   /* where the contents must be after the call */
-	xb_pfn_t from;	   /* where they were stamped (relocate: src)   */
+	xb_pfn_t from;	   /* where they were stamped (a move: its src) */
 	uint64_t stamp;	   /* first word of the frame                   */
-	bool moves;	   /* a relocation source: lands at pfn if done */
-	uint64_t move_idx; /* its index in the relocation               */
+	bool moves;	   /* a move's source: lands at pfn if moved    */
+	uint64_t move_idx; /* its frame (batch: entry) index in the call */
 };
 
 /*

@@ -311,6 +311,184 @@ static char *pv_exchange_reports_progress(struct xb_backend *be,
 	return NULL;
 }
 
+/* ---- add_to_physmap and its batch -----------------------------------------
+ */
+
+#define GMFN	   XB_MAPSPACE_GMFN
+#define GMFN_RANGE XB_MAPSPACE_GMFN_RANGE
+
+/* Xen keeps no P2M for pv (not paging_mode_translate): both calls are
+ * refused before anything is looked at, the batch's gmfn_range even
+ * before the domain is (-EOPNOTSUPP). */
+static char *add_to_physmap_refused_on_pv(struct xb_backend *be,
+					  enum xb_guest_type type)
+{
+	xb_xen_pfn_t e[1], gpfn = 20;
+	int errs[1] = {7};
+	uint64_t done = 9;
+
+	CHECK_EQ(populate_run(be, e, 10, 1), 1);
+	CHECK_EQ(xb_add_to_physmap(be, GMFN, e[0], 20, 0, &done), -EACCES);
+	CHECK_EQ(done, 0);
+	CHECK_EQ(xb_add_to_physmap(be, GMFN_RANGE, e[0], 20, 1, &done),
+		 -EACCES);
+	CHECK_EQ(
+	    xb_add_to_physmap_batch(be, GMFN, &e[0], &gpfn, 1, errs, &done),
+	    -EACCES);
+	CHECK_EQ(done, 0);
+	CHECK_EQ(xb_add_to_physmap_batch(be, GMFN_RANGE, &e[0], &gpfn, 1, errs,
+					 &done),
+		 -EOPNOTSUPP);
+	CHECK_EQ(tot(be), 1);
+	CHECK_EQ(populated(be, e[0]), 1);
+	return NULL;
+}
+
+/* XENMAPSPACE_gmfn: the frame and its contents move, idx is left
+ * unpopulated, nothing is allocated. */
+static char *add_to_physmap_moves_frame_and_content(struct xb_backend *be,
+						    enum xb_guest_type type)
+{
+	uint8_t want[XB_PAGE_SIZE], got[XB_PAGE_SIZE];
+	xb_xen_pfn_t e[1];
+	uint64_t done = 0;
+
+	CHECK_EQ(populate_run(be, e, 10, 1), 1);
+	fill(want, 5);
+	CHECK_EQ(xb_write_frame(be, 10, want), 0);
+	CHECK_EQ(xb_add_to_physmap(be, GMFN, 10, 20, 0, &done), 0);
+	CHECK_EQ(done, 1);
+	CHECK_EQ(tot(be), 1);
+	CHECK_EQ(populated(be, 10), 0);
+	CHECK_EQ(populated(be, 20), 1);
+	CHECK_EQ(xb_read_frame(be, 20, got), 0);
+	CHECK(memcmp(want, got, XB_PAGE_SIZE) == 0);
+	/* Moving a frame onto its own gfn moves nothing. */
+	CHECK_EQ(xb_add_to_physmap(be, GMFN, 20, 20, 0, &done), 0);
+	CHECK_EQ(tot(be), 1);
+	CHECK_EQ(xb_read_frame(be, 20, got), 0);
+	CHECK(memcmp(want, got, XB_PAGE_SIZE) == 0);
+	return NULL;
+}
+
+/* The frame that was at gpfn is freed (guest_remove_page()); an
+ * unpopulated idx fails with nothing changed; gpfn ~0 is refused. */
+static char *add_to_physmap_frees_the_old_frame(struct xb_backend *be,
+						enum xb_guest_type type)
+{
+	uint8_t want[XB_PAGE_SIZE], got[XB_PAGE_SIZE];
+	xb_xen_pfn_t e[1];
+	uint64_t done = 9;
+
+	CHECK_EQ(populate_run(be, e, 10, 1), 1);
+	CHECK_EQ(populate_run(be, e, 20, 1), 1);
+	fill(want, 6);
+	CHECK_EQ(xb_write_frame(be, 10, want), 0);
+	CHECK_EQ(tot(be), 2);
+	CHECK_EQ(xb_add_to_physmap(be, GMFN, 10, 20, 0, &done), 0);
+	CHECK_EQ(tot(be), 1);
+	CHECK_EQ(populated(be, 10), 0);
+	CHECK_EQ(xb_read_frame(be, 20, got), 0);
+	CHECK(memcmp(want, got, XB_PAGE_SIZE) == 0);
+	CHECK_EQ(xb_add_to_physmap(be, GMFN, 30, 40, 0, &done), -EINVAL);
+	CHECK_EQ(done, 0);
+	CHECK_EQ(populated(be, 40), 0);
+	CHECK_EQ(xb_add_to_physmap(be, GMFN, 20, ~0ull, 0, &done), -EINVAL);
+	CHECK_EQ(tot(be), 1);
+	CHECK_EQ(populated(be, 20), 1);
+	return NULL;
+}
+
+/* XENMAPSPACE_gmfn_range moves frame by frame, ascending, and stops at
+ * the first idx it cannot move; the frames before it stay moved. */
+static char *add_to_physmap_range_stops_at_unpopulated(struct xb_backend *be,
+						       enum xb_guest_type type)
+{
+	xb_xen_pfn_t e[16];
+	uint64_t done = 0;
+
+	CHECK_EQ(populate_run(be, e, 100, 16), 16);
+	CHECK_EQ(xb_add_to_physmap(be, GMFN_RANGE, 100, 200, 16, &done), 0);
+	CHECK_EQ(done, 16);
+	CHECK_EQ(tot(be), 16);
+	CHECK_EQ(populated(be, 100), 0);
+	CHECK_EQ(populated(be, 115), 0);
+	CHECK_EQ(populated(be, 200), 1);
+	CHECK_EQ(populated(be, 215), 1);
+	/* 214, 215 then the hole at 216. */
+	CHECK_EQ(xb_add_to_physmap(be, GMFN_RANGE, 214, 300, 3, &done),
+		 -EINVAL);
+	CHECK_EQ(done, 2);
+	CHECK_EQ(tot(be), 16);
+	CHECK_EQ(populated(be, 300), 1);
+	CHECK_EQ(populated(be, 301), 1);
+	CHECK_EQ(populated(be, 302), 0);
+	CHECK_EQ(populated(be, 214), 0);
+	/* A range that wraps is refused whole. */
+	CHECK_EQ(xb_add_to_physmap(be, GMFN_RANGE, 200, ~0ull - 1, 4, &done),
+		 -EOVERFLOW);
+	CHECK_EQ(populated(be, 200), 1);
+	return NULL;
+}
+
+/* The batch: every entry on its own, its result in errs[]; a populated
+ * gpfn loses its frame; idx == gpfn moves nothing. */
+static char *add_to_physmap_batch_per_entry_errors(struct xb_backend *be,
+						   enum xb_guest_type type)
+{
+	xb_xen_pfn_t e[3];
+	const xb_xen_pfn_t idxs[4] = {10, 50, 12, 11},
+			   gpfns[4] = {40, 41, 20, 11};
+	int errs[4] = {7, 7, 7, 7};
+	uint64_t done = 0;
+
+	CHECK_EQ(populate_run(be, e, 10, 3), 3);
+	CHECK_EQ(populate_run(be, e, 20, 1), 1);
+	CHECK_EQ(xb_add_to_physmap_batch(be, GMFN, idxs, gpfns, 4, errs, &done),
+		 0);
+	CHECK_EQ(done, 4);
+	CHECK_EQ(errs[0], 0);
+	CHECK_EQ(errs[1], -EINVAL);
+	CHECK_EQ(errs[2], 0);
+	CHECK_EQ(errs[3], 0);
+	CHECK_EQ(tot(be), 3);
+	CHECK_EQ(populated(be, 10), 0);
+	CHECK_EQ(populated(be, 40), 1);
+	CHECK_EQ(populated(be, 41), 0);
+	CHECK_EQ(populated(be, 12), 0);
+	CHECK_EQ(populated(be, 20), 1);
+	CHECK_EQ(populated(be, 11), 1);
+	return NULL;
+}
+
+/* A gpfn of ~0 (INVALID_GFN) ends the batch with -EINVAL; the entries
+ * before it are done. gmfn_range is no batch space (-EOPNOTSUPP). */
+static char *add_to_physmap_batch_stops_at_invalid_gfn(struct xb_backend *be,
+						       enum xb_guest_type type)
+{
+	xb_xen_pfn_t e[3];
+	const xb_xen_pfn_t idxs[3] = {10, 11, 12}, gpfns[3] = {30, ~0ull, 32};
+	int errs[3] = {7, 7, 7};
+	uint64_t done = 9;
+
+	CHECK_EQ(populate_run(be, e, 10, 3), 3);
+	CHECK_EQ(xb_add_to_physmap_batch(be, GMFN_RANGE, idxs, gpfns, 1, errs,
+					 &done),
+		 -EOPNOTSUPP);
+	CHECK_EQ(done, 0);
+	CHECK_EQ(populated(be, 10), 1);
+	CHECK_EQ(xb_add_to_physmap_batch(be, GMFN, idxs, gpfns, 3, errs, &done),
+		 -EINVAL);
+	CHECK_EQ(done, 1);
+	CHECK_EQ(errs[0], 0);
+	CHECK_EQ(tot(be), 3);
+	CHECK_EQ(populated(be, 30), 1);
+	CHECK_EQ(populated(be, 11), 1);
+	CHECK_EQ(populated(be, 12), 1);
+	CHECK_EQ(populated(be, 32), 0);
+	return NULL;
+}
+
 /* ---- relocate ----------------------------------------------------------- */
 
 static char *relocate_refused_on_pv(struct xb_backend *be,
@@ -451,6 +629,17 @@ const struct xb_conf_case xb_conf_cases[] = {
     {"exchange_sizes_must_match", ALL, exchange_sizes_must_match, ROOMY},
     {"pv_exchange_to_order9", PV, pv_exchange_to_order9, 512},
     {"pv_exchange_reports_progress", PV, pv_exchange_reports_progress, ROOMY},
+    {"add_to_physmap_refused_on_pv", PV, add_to_physmap_refused_on_pv, ROOMY},
+    {"add_to_physmap_moves_frame_and_content", HVMS,
+     add_to_physmap_moves_frame_and_content, ROOMY},
+    {"add_to_physmap_frees_the_old_frame", HVMS,
+     add_to_physmap_frees_the_old_frame, ROOMY},
+    {"add_to_physmap_range_stops_at_unpopulated", HVMS,
+     add_to_physmap_range_stops_at_unpopulated, ROOMY},
+    {"add_to_physmap_batch_per_entry_errors", HVMS,
+     add_to_physmap_batch_per_entry_errors, ROOMY},
+    {"add_to_physmap_batch_stops_at_invalid_gfn", HVMS,
+     add_to_physmap_batch_stops_at_invalid_gfn, ROOMY},
     {"relocate_refused_on_pv", PV, relocate_refused_on_pv, ROOMY},
     {"relocate_moves_frame_and_content", HVMS, relocate_moves_frame_and_content,
      ROOMY},

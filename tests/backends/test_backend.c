@@ -160,6 +160,7 @@ Test(backend, optional_hooks_answer_eopnotsupp_and_count)
 	uint8_t buf[XB_PAGE_SIZE];
 	bool populated;
 	struct xb_host_info hi;
+	int errs[1];
 
 	cr_assert_not_null(be);
 	cr_assert_null(xb_mock_from_backend(be));
@@ -167,6 +168,14 @@ Test(backend, optional_hooks_answer_eopnotsupp_and_count)
 	cr_assert_eq(done, 0);
 	cr_assert_eq(xb_relocate(be, 0, 1, 4, &done), -EOPNOTSUPP);
 	cr_assert_eq(done, 0);
+	done = 99;
+	cr_assert_eq(
+	    xb_add_to_physmap(be, XB_MAPSPACE_GMFN_RANGE, 0, 8, 4, &done),
+	    -EOPNOTSUPP);
+	cr_assert_eq(done, 0);
+	cr_assert_eq(xb_add_to_physmap_batch(be, XB_MAPSPACE_GMFN, in, out, 1,
+					     errs, &done),
+		     -EOPNOTSUPP);
 	cr_assert_eq(xb_claim(be, 10), -EOPNOTSUPP);
 	cr_assert_eq(xb_read_frame(be, 0, buf), -EOPNOTSUPP);
 	cr_assert_eq(xb_write_frame(be, 0, buf), -EOPNOTSUPP);
@@ -178,6 +187,9 @@ Test(backend, optional_hooks_answer_eopnotsupp_and_count)
 	cr_assert_eq(be->stats.exchange.extents, 0);
 	cr_assert_eq(be->stats.relocate.calls, 1);
 	cr_assert_eq(be->stats.relocate.failed, 1);
+	cr_assert_eq(be->stats.add_to_physmap.calls, 2);
+	cr_assert_eq(be->stats.add_to_physmap.failed, 2);
+	cr_assert_eq(be->stats.add_to_physmap.extents, 0);
 	xb_backend_close(be);
 	xb_backend_close(NULL);
 }
@@ -253,6 +265,66 @@ Test(backend, mock_relocate_counts_one_extent_per_frame)
 	cr_assert_eq(be->stats.relocate.extents, 4);
 	cr_assert_eq(be->stats.relocate.pages, 4);
 	cr_assert_eq(be->stats.relocate.failed, 1);
+	xb_backend_close(be);
+}
+
+/* add_to_physmap counts one extent per frame moved (a single gmfn move
+ * is one frame, whatever size says); the batch one per entry that moved,
+ * and a failed entry makes the call one that fell short. */
+Test(backend, mock_add_to_physmap_counts_frames_moved)
+{
+	struct xb_backend *be =
+	    xb_backend_open(&xb__mock_backend_ops, &cfg, NULL);
+	xb_xen_pfn_t e[1] = {0};
+	const xb_xen_pfn_t idxs[3] = {100, 101, 500},
+			   gpfns[3] = {200, 201, 202};
+	int errs[3];
+	uint64_t done;
+
+	cr_assert_eq(xb_populate_physmap(be, e, 1, 2), 1);
+	cr_assert_eq(xb_add_to_physmap(be, XB_MAPSPACE_GMFN, 3, 103, 77, &done),
+		     0);
+	cr_assert_eq(done, 1);
+	/* gfns 0..2 -> 100..102, then 3 is unpopulated: 3 done, failed. */
+	cr_assert_eq(
+	    xb_add_to_physmap(be, XB_MAPSPACE_GMFN_RANGE, 0, 100, 5, &done),
+	    -EINVAL);
+	cr_assert_eq(done, 3);
+	cr_assert_eq(be->stats.add_to_physmap.calls, 2);
+	cr_assert_eq(be->stats.add_to_physmap.extents, 4);
+	cr_assert_eq(be->stats.add_to_physmap.pages, 4);
+	cr_assert_eq(be->stats.add_to_physmap.failed, 1);
+	cr_assert_eq(xb_add_to_physmap_batch(be, XB_MAPSPACE_GMFN, idxs, gpfns,
+					     3, errs, &done),
+		     0);
+	cr_assert_eq(done, 3);
+	cr_assert_eq(errs[2], -EINVAL);
+	cr_assert_eq(be->stats.add_to_physmap.calls, 3);
+	cr_assert_eq(be->stats.add_to_physmap.extents, 6);
+	cr_assert_eq(be->stats.add_to_physmap.failed, 2);
+	cr_assert_eq(be->stats.relocate.calls, 0);
+	xb_backend_close(be);
+}
+
+/* Both sizes are 16 bits in Xen's interface: a longer call cannot be
+ * expressed, and the wrappers refuse it without issuing (or counting) it. */
+Test(backend, add_to_physmap_longer_than_16_bits_is_not_issued)
+{
+	struct xb_backend *be =
+	    xb_backend_open(&xb__mock_backend_ops, &cfg, NULL);
+	xb_xen_pfn_t one = 0;
+	int err;
+	uint64_t done = 9;
+
+	cr_assert_eq(xb_add_to_physmap(be, XB_MAPSPACE_GMFN_RANGE, 0, 100,
+				       XB_ADD_TO_PHYSMAP_MAX + 1, &done),
+		     -EINVAL);
+	cr_assert_eq(done, 0);
+	cr_assert_eq(xb_add_to_physmap_batch(be, XB_MAPSPACE_GMFN, &one, &one,
+					     XB_ADD_TO_PHYSMAP_MAX + 1, &err,
+					     &done),
+		     -EINVAL);
+	cr_assert_eq(be->stats.add_to_physmap.calls, 0);
 	xb_backend_close(be);
 }
 

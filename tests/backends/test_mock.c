@@ -563,6 +563,198 @@ Test(mock, relocate_reports_progress_and_stops_at_unpopulated_src)
 	cr_assert_eq(done, 1);
 }
 
+/* ---- add_to_physmap and its batch ------------------------------------------
+ */
+
+Test(mock_pv, add_to_physmap_is_refused_on_pv)
+{
+	xb_xen_pfn_t e[1], to = 1;
+	int errs[1] = {7};
+	uint64_t done = 5;
+
+	pv_populate(e, 0, 1);
+	cr_assert_eq(xb_add_to_physmap(be, XB_MAPSPACE_GMFN, e[0], 1, 0, &done),
+		     -EACCES);
+	cr_assert_eq(done, 0);
+	cr_assert_eq(xb_add_to_physmap_batch(be, XB_MAPSPACE_GMFN, e, &to, 1,
+					     errs, &done),
+		     -EACCES);
+	/* do_memory_op() refuses a batch of gmfn_range before it looks the
+	 * domain up. */
+	cr_assert_eq(xb_add_to_physmap_batch(be, XB_MAPSPACE_GMFN_RANGE, e, &to,
+					     1, errs, &done),
+		     -EOPNOTSUPP);
+	cr_assert_eq(errs[0], 7);
+	cr_assert_eq(tot(), 1);
+}
+
+Test(mock, add_to_physmap_moves_the_machine_frame)
+{
+	uint8_t buf[XB_PAGE_SIZE], rd[XB_PAGE_SIZE];
+	uint64_t done;
+
+	populate_range(10, 1);
+	xb_pfn_t mfn = mfn_of(10);
+
+	memset(buf, 0x3c, sizeof(buf));
+	cr_assert_eq(xb_write_frame(be, 10, buf), 0);
+	cr_assert_eq(xb_add_to_physmap(be, XB_MAPSPACE_GMFN, 10, 20, 0, &done),
+		     0);
+	cr_assert_eq(done, 1);
+	cr_assert_eq(mfn_of(10), XB_NIL);
+	cr_assert_eq(mfn_of(20), mfn);
+	cr_assert_eq(tot(), 1);
+	cr_assert_eq(host_free(), HOST - 1);
+	cr_assert_eq(xb_read_frame(be, 20, rd), 0);
+	cr_assert_arr_eq(rd, buf, sizeof(buf));
+	cr_assert(xb__mock_is_valid(m));
+}
+
+/* guest_remove_page() of the frame at gpfn: freed to the host heap, its
+ * contents gone with it. */
+Test(mock, add_to_physmap_onto_populated_gpfn_frees_its_frame)
+{
+	uint8_t buf[XB_PAGE_SIZE];
+	uint64_t done;
+
+	populate_range(10, 1);
+	populate_range(20, 1);
+	xb_pfn_t mfn = mfn_of(10);
+
+	memset(buf, 0x11, sizeof(buf));
+	cr_assert_eq(xb_write_frame(be, 20, buf), 0);
+	cr_assert_eq(xb_mock_nr_written_frames(m), 1);
+	cr_assert_eq(xb_add_to_physmap(be, XB_MAPSPACE_GMFN, 10, 20, 0, &done),
+		     0);
+	cr_assert_eq(mfn_of(20), mfn);
+	cr_assert_eq(tot(), 1);
+	cr_assert_eq(host_free(), HOST - 1);
+	cr_assert_eq(xb_mock_nr_written_frames(m), 0);
+}
+
+Test(mock, add_to_physmap_refusals_change_nothing)
+{
+	uint64_t done = 5;
+
+	populate_range(10, 2);
+	/* Unpopulated idx, gpfn INVALID_GFN, a wrapping range, a gpfn past
+	 * the model's P2M, a space the mock does not model. */
+	cr_assert_eq(xb_add_to_physmap(be, XB_MAPSPACE_GMFN, 12, 20, 0, &done),
+		     -EINVAL);
+	cr_assert_eq(done, 0);
+	cr_assert_eq(
+	    xb_add_to_physmap(be, XB_MAPSPACE_GMFN, 10, ~0ull, 0, &done),
+	    -EINVAL);
+	cr_assert_eq(xb_add_to_physmap(be, XB_MAPSPACE_GMFN_RANGE, 10,
+				       ~0ull - 1, 2, &done),
+		     -EOVERFLOW);
+	cr_assert_eq(xb_add_to_physmap(be, XB_MAPSPACE_GMFN_RANGE, ~0ull - 1,
+				       20, 2, &done),
+		     -EOVERFLOW);
+	cr_assert_eq(
+	    xb_add_to_physmap(be, XB_MAPSPACE_GMFN, 10, GFNS, 0, &done),
+	    -EINVAL);
+	cr_assert_eq(
+	    xb_add_to_physmap(be, 0 /* shared_info */, 0, 20, 0, &done),
+	    -EOPNOTSUPP);
+	cr_assert_eq(done, 0);
+	cr_assert_neq(mfn_of(10), XB_NIL);
+	cr_assert_neq(mfn_of(11), XB_NIL);
+	cr_assert_eq(mfn_of(20), XB_NIL);
+	cr_assert_eq(tot(), 2);
+}
+
+/* A range is a sequence of single moves: over itself each frame lands on
+ * the next gfn, freeing the frame there. */
+Test(mock, add_to_physmap_range_is_frame_by_frame)
+{
+	uint64_t done;
+
+	populate_range(10, 4);
+	xb_pfn_t first = mfn_of(10);
+
+	cr_assert_eq(
+	    xb_add_to_physmap(be, XB_MAPSPACE_GMFN_RANGE, 10, 11, 3, &done), 0);
+	cr_assert_eq(done, 3);
+	cr_assert_eq(mfn_of(13), first);
+	cr_assert_eq(mfn_of(10), XB_NIL);
+	cr_assert_eq(mfn_of(11), XB_NIL);
+	cr_assert_eq(mfn_of(12), XB_NIL);
+	cr_assert_eq(tot(), 1);
+	/* Size 0 moves nothing and succeeds. */
+	cr_assert_eq(
+	    xb_add_to_physmap(be, XB_MAPSPACE_GMFN_RANGE, 13, 40, 0, &done), 0);
+	cr_assert_eq(done, 0);
+	cr_assert(xb__mock_is_valid(m));
+}
+
+/* Entries are independent: a failed one leaves the others done. */
+Test(mock, add_to_physmap_batch_goes_on_past_a_failed_entry)
+{
+	const xb_xen_pfn_t idxs[3] = {10, 30, 11}, gpfns[3] = {20, 21, 22};
+	int errs[3] = {7, 7, 7};
+	uint64_t done;
+
+	populate_range(10, 2);
+	xb_pfn_t a = mfn_of(10), b = mfn_of(11);
+
+	cr_assert_eq(xb_add_to_physmap_batch(be, XB_MAPSPACE_GMFN, idxs, gpfns,
+					     3, errs, &done),
+		     0);
+	cr_assert_eq(done, 3);
+	cr_assert_eq(errs[0], 0);
+	cr_assert_eq(errs[1], -EINVAL);
+	cr_assert_eq(errs[2], 0);
+	cr_assert_eq(mfn_of(20), a);
+	cr_assert_eq(mfn_of(21), XB_NIL);
+	cr_assert_eq(mfn_of(22), b);
+	cr_assert_eq(tot(), 2);
+	/* Nothing to do in an empty batch. */
+	cr_assert_eq(xb_add_to_physmap_batch(be, XB_MAPSPACE_GMFN, idxs, gpfns,
+					     0, errs, &done),
+		     0);
+	cr_assert_eq(done, 0);
+}
+
+/* Faults: a failed frame ends a range with -ENOMEM; a failed batch entry
+ * gets -ENOMEM and the batch goes on; a failed call does nothing. */
+Test(mock, add_to_physmap_faults)
+{
+	const xb_xen_pfn_t idxs[3] = {20, 21, 22}, gpfns[3] = {30, 31, 32};
+	int errs[3];
+	uint64_t done;
+
+	populate_range(0, 3);
+	populate_range(20, 3);
+	xb_mock_fail_at(m, XB_MOCK_OP_ADD_TO_PHYSMAP, 1);
+	cr_assert_eq(
+	    xb_add_to_physmap(be, XB_MAPSPACE_GMFN_RANGE, 0, 100, 3, &done),
+	    -ENOMEM);
+	cr_assert_eq(done, 1);
+	cr_assert_eq(mfn_of(0), XB_NIL);
+	cr_assert_neq(mfn_of(1), XB_NIL);
+	cr_assert_eq(xb_add_to_physmap_batch(be, XB_MAPSPACE_GMFN, idxs, gpfns,
+					     3, errs, &done),
+		     0);
+	cr_assert_eq(done, 3);
+	cr_assert(errs[0] == 0 && errs[1] == -ENOMEM && errs[2] == 0);
+	cr_assert_neq(mfn_of(21), XB_NIL);
+	cr_assert_eq(xb_mock_stats(m)->fault_add_to_physmap, 2);
+	xb_mock_fail_at(m, XB_MOCK_OP_ADD_TO_PHYSMAP, XB_MOCK_NEVER);
+	xb_mock_fail_call(m, XB_MOCK_OP_ADD_TO_PHYSMAP, 1);
+	cr_assert_eq(xb_add_to_physmap_batch(be, XB_MAPSPACE_GMFN, &idxs[1],
+					     &gpfns[1], 1, errs, &done),
+		     -ENOMEM);
+	cr_assert_eq(done, 0);
+	cr_assert_neq(mfn_of(21), XB_NIL);
+	cr_assert_eq(xb_mock_stats(m)->fault_add_to_physmap, 3);
+	/* The relocate fault is another op's. */
+	xb_mock_fail_probability(m, XB_MOCK_OP_RELOCATE, 1.0);
+	cr_assert_eq(xb_add_to_physmap(be, XB_MAPSPACE_GMFN, 21, 31, 0, &done),
+		     0);
+	cr_assert(xb__mock_is_valid(m));
+}
+
 Test(mock, data_plane_reads_zero_and_drops_freed_content)
 {
 	uint8_t buf[XB_PAGE_SIZE], rd[XB_PAGE_SIZE], zero[XB_PAGE_SIZE] = {0};

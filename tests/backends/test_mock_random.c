@@ -161,6 +161,55 @@ static void op_relocate(struct run *r)
 	cr_assert_geq(guest_tot(r) + done, before);
 }
 
+/* add_to_physmap: a single gmfn move, a gmfn_range or a batch of
+ * scattered moves; tot_pages only ever drops, by at most a frame per
+ * move (a populated gpfn loses its frame). */
+static void op_add_to_physmap(struct run *r)
+{
+	uint64_t nr = 1 + below(r, MAX_NR);
+	uint64_t done = 0, moved, before = guest_tot(r);
+	unsigned kind = (unsigned)below(r, 3);
+	int rc;
+
+	if (kind == 2) {
+		xb_xen_pfn_t idxs[MAX_NR], gpfns[MAX_NR];
+		int errs[MAX_NR];
+
+		for (uint64_t i = 0; i < nr; i++) {
+			idxs[i] = below(r, GFNS);
+			gpfns[i] = below(r, GFNS);
+		}
+		rc = xb_add_to_physmap_batch(r->be, XB_MAPSPACE_GMFN, idxs,
+					     gpfns, nr, errs, &done);
+		moved = 0;
+		for (uint64_t i = 0; rc == 0 && i < done; i++) {
+			cr_assert(errs[i] == 0 || errs[i] == -EINVAL ||
+				  errs[i] == -ENOMEM);
+			moved += errs[i] == 0;
+		}
+		if (rc == 0)
+			cr_assert_eq(done, nr);
+	} else {
+		unsigned space =
+		    kind ? XB_MAPSPACE_GMFN_RANGE : XB_MAPSPACE_GMFN;
+		uint64_t n = kind ? nr : 1;
+		uint64_t idx = below(r, GFNS - n), gpfn = below(r, GFNS - n);
+
+		rc = xb_add_to_physmap(r->be, space, idx, gpfn, nr, &done);
+		moved = done;
+		if (rc == 0)
+			cr_assert_eq(done, n);
+	}
+	if (r->type == XB_GUEST_PV) {
+		cr_assert_eq(rc, -EACCES);
+		cr_assert_eq(done, 0);
+		return;
+	}
+	cr_assert(rc == 0 || rc == -EINVAL || rc == -ENOMEM);
+	cr_assert_leq(guest_tot(r), before);
+	cr_assert_geq(guest_tot(r) + moved, before);
+}
+
 /*
  * pv: exchange the frames behind aligned pfn groups for one output extent
  * each at the same pfns, as a driver would; an unmapped pfn contributes
@@ -236,6 +285,7 @@ static void arm_faults(struct run *r)
 	xb_mock_fail_probability(r->m, XB_MOCK_OP_DECREASE, 0.02);
 	xb_mock_fail_probability(r->m, XB_MOCK_OP_EXCHANGE, 0.05);
 	xb_mock_fail_probability(r->m, XB_MOCK_OP_RELOCATE, 0.05);
+	xb_mock_fail_probability(r->m, XB_MOCK_OP_ADD_TO_PHYSMAP, 0.05);
 }
 
 static void run_sequence(struct run *r, enum xb_guest_type type, bool faults,
@@ -267,10 +317,11 @@ static void run_sequence(struct run *r, enum xb_guest_type type, bool faults,
 			/* Host-order faults come and go. */
 			xb_mock_fail_host_order(r->m,
 						below(r, 4) ? XB_MAX_ORDER : 9);
-			xb_mock_fail_call(r->m, (enum xb_mock_op)below(r, 4),
-					  1 + below(r, 20));
+			xb_mock_fail_call(
+			    r->m, (enum xb_mock_op)below(r, XB_MOCK_OP_NR),
+			    1 + below(r, 20));
 		}
-		switch (below(r, 8)) {
+		switch (below(r, 9)) {
 		case 0:
 		case 1:
 			op_populate(r);
@@ -285,9 +336,12 @@ static void run_sequence(struct run *r, enum xb_guest_type type, bool faults,
 			op_relocate(r);
 			break;
 		case 5:
-			op_exchange(r);
+			op_add_to_physmap(r);
 			break;
 		case 6:
+			op_exchange(r);
+			break;
+		case 7:
 			op_claim(r);
 			break;
 		default:
@@ -305,7 +359,8 @@ static uint64_t total_faults(const struct xb_mock *m)
 	const struct xb_mock_stats *s = xb_mock_stats(m);
 
 	return s->fault_populate + s->fault_decrease + s->fault_exchange +
-	       s->fault_relocate + s->fault_host_alloc;
+	       s->fault_relocate + s->fault_add_to_physmap +
+	       s->fault_host_alloc;
 }
 
 static void finish(struct run *r, bool faults)
@@ -320,6 +375,8 @@ static void finish(struct run *r, bool faults)
 	if (r->type == XB_GUEST_PV)
 		cr_assert_gt(r->be->stats.exchange.extents, 100);
 	else
+		cr_assert_gt(r->be->stats.add_to_physmap.extents, 100);
+	if (r->type != XB_GUEST_PV)
 		cr_assert_gt(r->be->stats.relocate.extents, 100);
 	if (faults)
 		cr_assert_gt(total_faults(r->m), 100);

@@ -7,6 +7,7 @@
  * back, however the region is refilled, except by a new 2 MiB populate.
  */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <glib.h>
 #include <string.h>
 
@@ -174,6 +175,69 @@ Test(mock_superpage, relocate_splits_source_and_target)
 	cr_assert_eq(tot(), 1023);
 	cr_assert_eq(p2m_sp(), 0);
 	cr_assert(xb__mock_is_valid(m));
+}
+
+/* XENMAPSPACE_gmfn out of one superpage onto a populated gfn of another:
+ * p2m_remove_page(idx, 4K), guest_remove_page(gpfn) and p2m_add_page(gpfn,
+ * 4K) each write a 4 KiB entry, so both 2 MiB entries split. */
+Test(mock_superpage, add_to_physmap_splits_source_and_target)
+{
+	uint64_t done = 0;
+
+	populate9(0);
+	populate9(512);
+	cr_assert_eq(p2m_sp(), 1.0);
+	cr_assert_eq(xb_add_to_physmap(be, XB_MAPSPACE_GMFN, 10, 600, 0, &done),
+		     0);
+	cr_assert_eq(xb_mock_domain_mfn(m, XB_MOCK_GUEST_DOMID, 600),
+		     3584 + 10);
+	cr_assert_eq(xb_mock_domain_mfn(m, XB_MOCK_GUEST_DOMID, 10), XB_NIL);
+	cr_assert_eq(tot(), 1023);
+	cr_assert_eq(p2m_sp(), 0);
+	cr_assert(xb__mock_is_valid(m));
+}
+
+/* A whole region moved elsewhere by one gmfn_range: the frames are the
+ * same aligned 2 MiB block, so the target region is machine-contiguous,
+ * but it is mapped by 512 4 KiB entries (no merge), and the source's
+ * entry is gone. */
+Test(mock_superpage, range_move_of_a_region_stays_4k)
+{
+	uint64_t done = 0;
+
+	populate9(0);
+	cr_assert_eq(
+	    xb_add_to_physmap(be, XB_MAPSPACE_GMFN_RANGE, 0, 1024, 512, &done),
+	    0);
+	cr_assert_eq(done, 512);
+	cr_assert_eq(tot(), 512);
+	cr_assert_eq(xb_mock_domain_mfn(m, XB_MOCK_GUEST_DOMID, 1024), 3584);
+	cr_assert_eq(contig(), 1.0);
+	cr_assert_eq(p2m_sp(), 0.0);
+	cr_assert(xb__mock_is_valid(m));
+}
+
+/* A batch entry that fails moves nothing and splits nothing; one that
+ * moves a frame onto itself splits its region. */
+Test(mock_superpage, batch_splits_only_where_it_writes)
+{
+	const xb_xen_pfn_t idxs[2] = {1100, 5}, gpfns[2] = {7, 5};
+	int errs[2];
+	uint64_t done = 0;
+
+	populate9(0);
+	populate9(512);
+	cr_assert_eq(xb_add_to_physmap_batch(be, XB_MAPSPACE_GMFN, idxs, gpfns,
+					     1, errs, &done),
+		     0);
+	cr_assert_eq(errs[0], -EINVAL);
+	cr_assert_eq(p2m_sp(), 1.0);
+	cr_assert_eq(xb_add_to_physmap_batch(be, XB_MAPSPACE_GMFN, &idxs[1],
+					     &gpfns[1], 1, errs, &done),
+		     0);
+	cr_assert_eq(errs[0], 0);
+	cr_assert_float_eq(p2m_sp(), 0.5, 1e-12);
+	cr_assert_eq(tot(), 1024);
 }
 
 /* The issue's case: one 4 KiB frame goes and comes back. The host hands

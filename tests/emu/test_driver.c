@@ -1,8 +1,8 @@
 /*
  * The Xen balloon driver against the mock hypervisor: every path of the
- * seed's three flowcharts with its fallbacks, migration by relocate and
- * exchange, coalescing, back-off, the special queue, and a long seeded run
- * with random hypercall faults.
+ * seed's three flowcharts with its fallbacks, migration by add_to_physmap
+ * and exchange, coalescing (gmfn_range, batch, exchange), back-off, the special
+ * queue, and a long seeded run with random hypercall faults.
  */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -262,10 +262,12 @@ Test(driver, checker_catches_a_populated_ballooned_gfn)
 	while (xb_query(f.be, src, &populated) == 0 && !populated)
 		src++;
 	cr_assert(populated);
-	cr_assert_eq(xb_relocate(f.be, src, last, 1, &done), 0);
+	cr_assert_eq(
+	    xb_add_to_physmap(f.be, XB_MAPSPACE_GMFN, src, last, 1, &done), 0);
 	cr_assert_eq(tot_pages(&f), GUEST / 2);
 	cr_assert_not(xb__driver_is_valid(&f.d));
-	cr_assert_eq(xb_relocate(f.be, last, src, 1, &done), 0);
+	cr_assert_eq(
+	    xb_add_to_physmap(f.be, XB_MAPSPACE_GMFN, last, src, 1, &done), 0);
 	fx_free(&f);
 }
 
@@ -379,18 +381,29 @@ static void migration_moves_pages(enum xb_guest_type type)
 	cr_assert_eq(f.d.stats.small.migrated, f.comp.stats.pgmigrate_success);
 	cr_assert_eq(tot_pages(&f), tot, "migration keeps tot_pages");
 	cr_assert_eq(f.d.small.nr_pages, 600);
-	if (type == XB_GUEST_PV)
+	if (type == XB_GUEST_PV) {
 		cr_assert_eq(f.be->stats.exchange.calls,
 			     f.d.stats.small.migrated);
-	else
-		cr_assert_eq(f.be->stats.relocate.calls,
+	} else {
+		/* One XENMAPSPACE_gmfn move per page; no guest issues the
+		 * device-model relocate. */
+		cr_assert_eq(f.be->stats.add_to_physmap.calls,
 			     f.d.stats.small.migrated);
+		cr_assert_eq(f.be->stats.add_to_physmap.pages,
+			     f.d.stats.small.migrated);
+		cr_assert_eq(f.be->stats.relocate.calls, 0);
+	}
 	fx_free(&f);
 }
 
-Test(driver, migration_relocates_on_hvm)
+Test(driver, migration_moves_by_add_to_physmap_on_hvm)
 {
 	migration_moves_pages(XB_GUEST_HVM);
+}
+
+Test(driver, migration_moves_by_add_to_physmap_on_pvh)
+{
+	migration_moves_pages(XB_GUEST_PVH);
 }
 
 Test(driver, migration_exchanges_on_pv)
@@ -424,9 +437,9 @@ static void migration_refused(enum xb_guest_type type, enum xb_mock_op op)
 	fx_free(&f);
 }
 
-Test(driver, relocate_refused_puts_pages_back)
+Test(driver, add_to_physmap_refused_puts_pages_back)
 {
-	migration_refused(XB_GUEST_HVM, XB_MOCK_OP_RELOCATE);
+	migration_refused(XB_GUEST_HVM, XB_MOCK_OP_ADD_TO_PHYSMAP);
 }
 
 Test(driver, exchange_refused_puts_pages_back)
@@ -452,16 +465,75 @@ static void coalesce(enum xb_guest_type type)
 		cr_assert_eq(f.be->stats.exchange.calls, 1);
 		cr_assert_eq(f.be->stats.exchange.pages, 512);
 	} else {
-		cr_assert_eq(f.be->stats.relocate.pages, 512);
+		/* Scattered victims: one batch of 512 entries. */
+		cr_assert_eq(f.be->stats.add_to_physmap.calls, 1);
+		cr_assert_eq(f.be->stats.add_to_physmap.pages, 512);
+		cr_assert_eq(f.be->stats.add_to_physmap.failed, 0);
+		cr_assert_eq(f.be->stats.relocate.calls, 0);
 	}
 	/* Nothing more to coalesce: fewer than 512 small pages left. */
 	cr_assert_not(xb_drv_coalesce(&f.d));
 	fx_free(&f);
 }
 
-Test(driver, coalesce_relocates_on_hvm)
+Test(driver, coalesce_batches_on_hvm)
 {
 	coalesce(XB_GUEST_HVM);
+}
+
+Test(driver, coalesce_batches_on_pvh)
+{
+	coalesce(XB_GUEST_PVH);
+}
+
+/* A whole 2 MiB region of small balloon pages: the victims are one run,
+ * and the 512 frames move with one XENMAPSPACE_gmfn_range call. */
+static void coalesce_one_run(struct fx *f)
+{
+	fx_setup(f, XB_GUEST_HVM, "huge-first");
+	xb_driver_set_target(&f->d, GUEST - 512);
+	cr_assert_eq(xb_driver_process(&f->d), 0);
+	cr_assert_eq(f->d.huge.nr, 1);
+	cr_assert(xb_drv_split_huge(&f->d));
+	cr_assert_eq(f->d.small.nr_pages, 512);
+	memset(&f->be->stats, 0, sizeof(f->be->stats));
+}
+
+Test(driver, coalesce_moves_one_run_with_gmfn_range)
+{
+	struct fx f;
+	uint64_t tot;
+
+	coalesce_one_run(&f);
+	tot = tot_pages(&f);
+	cr_assert(xb_drv_coalesce(&f.d));
+	cr_assert_eq(f.d.huge.nr, 1);
+	cr_assert_eq(f.d.small.nr_pages, 0);
+	cr_assert_eq(tot_pages(&f), tot);
+	cr_assert_eq(f.be->stats.add_to_physmap.calls, 1);
+	cr_assert_eq(f.be->stats.add_to_physmap.extents, 512);
+	fx_free(&f);
+}
+
+/* The range stops at its 101st frame: 100 frames moved (a prefix), and
+ * they swap places with their victims; nothing is lost. */
+Test(driver, coalesce_range_failing_half_way_loses_nothing)
+{
+	struct fx f;
+	uint64_t tot;
+
+	coalesce_one_run(&f);
+	tot = tot_pages(&f);
+	xb_mock_fail_at(f.m, XB_MOCK_OP_ADD_TO_PHYSMAP, 100);
+	cr_assert_not(xb_drv_coalesce(&f.d));
+	cr_assert_eq(f.be->stats.add_to_physmap.calls, 1);
+	cr_assert_eq(f.be->stats.add_to_physmap.extents, 100);
+	cr_assert_eq(f.be->stats.add_to_physmap.failed, 1);
+	cr_assert_eq(f.d.huge.nr, 0);
+	cr_assert_eq(f.d.small.nr_pages, 512, "moved frames swap places");
+	cr_assert_eq(tot_pages(&f), tot);
+	xb_mock_clear_faults(f.m);
+	fx_free(&f);
 }
 
 Test(driver, coalesce_exchanges_on_pv)
@@ -483,18 +555,44 @@ Test(driver, coalesce_exchange_refused_loses_nothing)
 	fx_free(&f);
 }
 
-Test(driver, coalesce_relocate_failing_half_way_loses_nothing)
+/* Entries 100 and 300 of the batch fail on their own (errs[]): the other
+ * 510 frames move, and every page ends where its entry says. */
+Test(driver, coalesce_batch_with_failed_entries_loses_nothing)
 {
 	struct fx f;
 
 	fx_setup(&f, XB_GUEST_HVM, "huge-first");
 	scatter_small(&f, 600);
-	uint64_t tot = tot_pages(&f);
+	uint64_t tot = tot_pages(&f), cur = f.d.current_pages;
 
-	xb_mock_fail_call(f.m, XB_MOCK_OP_RELOCATE, 40);
+	xb_mock_fail_at(f.m, XB_MOCK_OP_ADD_TO_PHYSMAP, 100);
 	cr_assert_not(xb_drv_coalesce(&f.d));
+	xb_mock_clear_faults(f.m);
+	cr_assert_eq(f.be->stats.add_to_physmap.calls, 1);
+	cr_assert_eq(f.be->stats.add_to_physmap.extents, 511);
+	cr_assert_eq(f.be->stats.add_to_physmap.failed, 1);
 	cr_assert_eq(f.d.huge.nr, 0);
 	cr_assert_eq(f.d.small.nr_pages, 600, "moved frames swap places");
+	cr_assert_eq(f.d.current_pages, cur);
+	cr_assert_eq(tot_pages(&f), tot);
+	cr_assert(xb__driver_is_valid(&f.d));
+	fx_free(&f);
+}
+
+/* The whole batch refused (a failed call): nothing moves. */
+Test(driver, coalesce_batch_refused_loses_nothing)
+{
+	struct fx f;
+
+	fx_setup(&f, XB_GUEST_PVH, "huge-first");
+	scatter_small(&f, 600);
+	uint64_t tot = tot_pages(&f);
+
+	xb_mock_fail_call(f.m, XB_MOCK_OP_ADD_TO_PHYSMAP, 1);
+	cr_assert_not(xb_drv_coalesce(&f.d));
+	cr_assert_eq(f.be->stats.add_to_physmap.extents, 0);
+	cr_assert_eq(f.d.huge.nr, 0);
+	cr_assert_eq(f.d.small.nr_pages, 600);
 	cr_assert_eq(tot_pages(&f), tot);
 	fx_free(&f);
 }

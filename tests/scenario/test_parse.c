@@ -422,7 +422,9 @@ Test(written, duration_defaults_to_the_last_event_and_kinds_default)
 		    "size: 64MiB}}\n"
 		    "  - {at: 7.5s, fault: {op: relocate, call: 3, "
 		    "at_extent: 2}}\n"
-		    "  - {at: 7.5s, compact: order:9}\n",
+		    "  - {at: 7.5s, compact: order:9}\n"
+		    "  - {at: 7.5s, fault: {op: add_to_physmap, rate: 5%, "
+		    "for: 1s}}\n",
 	    &path, &error);
 
 	cr_assert_not_null(s, "%s", error ? error->message : "");
@@ -436,6 +438,10 @@ Test(written, duration_defaults_to_the_last_event_and_kinds_default)
 	cr_assert_eq(s->events[1].fault.at_extent, 2);
 	cr_assert_eq(s->events[1].fault.duration, XB_NS_FOREVER);
 	cr_assert_eq(s->events[2].compact_order, 9);
+	/* The guest's own moves have a fault op of their own. */
+	cr_assert_eq(s->events[3].fault.op, XB_FAULT_ADD_TO_PHYSMAP);
+	cr_assert_eq(s->events[3].fault.rate_ppm, 50000);
+	cr_assert_eq(s->events[3].fault.duration, 1000 * MS);
 	xb_scenario_free(s);
 	g_free(path);
 }

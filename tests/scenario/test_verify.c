@@ -5,6 +5,7 @@
  * caught. Also: a whole run with --verify-content finds no mismatch.
  */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <string.h>
 
 #include "xballoon/driver.h"
@@ -155,6 +156,80 @@ Test(verify, relocate_reporting_more_than_it_moved_is_caught)
 	xb_verify_after(&v, &t);
 	cr_assert_eq(v.checked, 2);
 	cr_assert_eq(v.mismatches, 1);
+}
+
+Test(verify, honest_add_to_physmap_keeps_every_stamp)
+{
+	xb_pfn_t d0 = data_pages(20);
+	xb_pfn_t dst = ballooned_gfn();
+	xb_pfn_t src = XB_NIL;
+	uint64_t done;
+
+	for (xb_pfn_t p = d0 & ~511u; p < (d0 & ~511u) + 512; p++)
+		if (z->frames[p].state == XB_FRAME_FREE) {
+			src = p;
+			break;
+		}
+	cr_assert_neq(src, XB_NIL);
+	struct xb_trace_rec t = {.op = XB_TRACE_ADD_TO_PHYSMAP,
+				 .nr = 1,
+				 .src = src,
+				 .dst = dst,
+				 .space = XB_MAPSPACE_GMFN};
+
+	xb_verify_before(&v, &t);
+	cr_assert_eq(v.nr, 1 + XB_VERIFY_PER_REGION);
+	t.result = xb_add_to_physmap(be, XB_MAPSPACE_GMFN, src, dst, 1, &done);
+	t.progress = done;
+	cr_assert_eq(t.result, 0);
+	xb_verify_after(&v, &t);
+	cr_assert_eq(v.checked, 1 + XB_VERIFY_PER_REGION);
+	cr_assert_eq(v.mismatches, 0);
+}
+
+/* A batch's entries succeed or fail one by one: a failed entry's source
+ * must still hold its stamp where it was, and an entry reported done
+ * whose frame did not move is caught. */
+static void batch_with_second_entry_not_moved(int err1, uint64_t mismatches)
+{
+	uint32_t other = xb_zone_register_owner(z, "other", NULL, NULL);
+	xb_pfn_t a = xb_zone_alloc(z, 1, XB_MT_MOVABLE, 0, other, 0);
+	xb_pfn_t dst = ballooned_gfn();
+	xb_xen_pfn_t idxs[2] = {a, a + 1}, gpfns[2] = {dst, dst + 1};
+	int errs[2];
+	uint64_t done;
+
+	cr_assert_neq(a, XB_NIL);
+	struct xb_trace_rec t = {.op = XB_TRACE_ADD_TO_PHYSMAP_BATCH,
+				 .extents = idxs,
+				 .nr = 2,
+				 .out = gpfns,
+				 .nr_out = 2,
+				 .space = XB_MAPSPACE_GMFN,
+				 .errs = errs};
+
+	xb_verify_before(&v, &t);
+	cr_assert_eq(v.nr, 2);
+	/* Only the first entry is issued. */
+	cr_assert_eq(xb_add_to_physmap_batch(be, XB_MAPSPACE_GMFN, idxs, gpfns,
+					     1, errs, &done),
+		     0);
+	cr_assert_eq(errs[0], 0);
+	errs[1] = err1;
+	t.progress = 2;
+	xb_verify_after(&v, &t);
+	cr_assert_eq(v.checked, 2);
+	cr_assert_eq(v.mismatches, mismatches);
+}
+
+Test(verify, batch_entry_that_failed_keeps_its_stamp_in_place)
+{
+	batch_with_second_entry_not_moved(-EINVAL, 0);
+}
+
+Test(verify, batch_entry_reported_moved_but_not_is_caught)
+{
+	batch_with_second_entry_not_moved(0, 1);
 }
 
 /* A whole replay: every hypercall of the driver verified, none lost. */

@@ -131,7 +131,8 @@ static const char report_json[] =
     " \"host\": {\"p2m_superpage_coverage\": 0.75, \"contiguity_2m\": 0.9},\n"
     " \"hypercalls\": {\"populate_physmap\": {\"calls\": 5},\n"
     "   \"decrease_reservation\": {\"calls\": 6}, \"exchange\": "
-    "{\"calls\": 7},\n   \"relocate\": {\"calls\": 8}},\n"
+    "{\"calls\": 7},\n   \"add_to_physmap\": {\"calls\": 9}, "
+    "\"relocate\": {\"calls\": 8}},\n"
     " \"compaction\": {\"migrated\": 77},\n"
     " \"invariants\": {\"checks\": 3, \"violations\": 2}}\n";
 
@@ -179,13 +180,33 @@ Test(bench_parse, report_fields_become_metrics)
 	cr_assert_float_eq(r.v[XB_SWEEP_CONTIG], 0.9, 1e-12);
 	/* 1536 / (1536 + 400 + 112) = 0.75 */
 	cr_assert_float_eq(r.v[XB_SWEEP_HUGE_SHARE], 0.75, 1e-12);
-	cr_assert_eq(r.v[XB_SWEEP_HCALLS], 26);
+	cr_assert_eq(r.v[XB_SWEEP_HCALLS], 35);
 	cr_assert_eq(r.v[XB_SWEEP_MIGRATED], 77);
-	cr_assert_eq(r.v[XB_SWEEP_XCHG_RELOC], 15);
+	cr_assert_eq(r.v[XB_SWEEP_XCHG_MOVE], 24);
 	cr_assert_float_eq(r.v[XB_SWEEP_SIM], 12.5, 1e-12);
 	cr_assert_float_eq(r.v[XB_SWEEP_WALL], 0.25, 1e-12);
 	xb_sweep_run_clear(&r);
 	remove_temp(path);
+}
+
+/* Contract v1.0 reports have no add_to_physmap: they still parse. */
+Test(bench_parse, a_report_without_add_to_physmap_counts_none)
+{
+	char *text = g_strdup(report_json);
+	char *p = strstr(text, "\"add_to_physmap\"");
+
+	memcpy(p, "\"add_to_physmaq\"", 16);
+	char *path = write_temp(text);
+	struct xb_sweep_run r;
+	GError *err = NULL;
+
+	cr_assert(xb_sweep_parse_report(path, &r, &err), "%s",
+		  err ? err->message : "");
+	cr_assert_eq(r.v[XB_SWEEP_HCALLS], 26);
+	cr_assert_eq(r.v[XB_SWEEP_XCHG_MOVE], 15);
+	xb_sweep_run_clear(&r);
+	remove_temp(path);
+	g_free(text);
 }
 
 Test(bench_parse, a_missing_field_is_named)

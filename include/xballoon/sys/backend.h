@@ -12,6 +12,12 @@
  *             plane take machine frame numbers. The driver keeps the
  *             pfn -> mfn table, as Linux's PV p2m does.
  *
+ * Moving a frame between gfns (hvm, pvh): XENMEM_add_to_physmap and
+ * XENMEM_add_to_physmap_batch, which a guest issues on itself, and
+ * XEN_DMOP_relocate_memory, the same move as a device-model operation that
+ * Xen refuses to a domain acting on itself (dm.c: dm_op()), kept for dom0
+ * tools. No policy that models a guest issues relocate.
+ *
  * Errors: hooks return 0 (or a count) on success and a negative errno on
  * failure. An optional hook left NULL is answered -EOPNOTSUPP by the core
  * wrappers (include/xballoon/backend.h); policies must cope with that.
@@ -37,11 +43,13 @@ enum xb_guest_type { XB_GUEST_PV, XB_GUEST_HVM, XB_GUEST_PVH };
 	X(populate, "populate_physmap")                                        \
 	X(decrease, "decrease_reservation")                                    \
 	X(exchange, "exchange")                                                \
+	X(add_to_physmap, "add_to_physmap")                                    \
 	X(relocate, "relocate")
 
 struct xb_hypercall_stat {
 	uint64_t calls;	  /* calls issued                                  */
-	uint64_t extents; /* extents (exchange: input extents) done        */
+	uint64_t extents; /* extents (exchange: input extents;
+			   * add_to_physmap, relocate: frames moved) done */
 	uint64_t pages;	  /* 4 KiB frames those extents covered            */
 	uint64_t failed;  /* calls that did not complete every extent      */
 };
@@ -86,6 +94,24 @@ struct xb_exchange {
 	uint64_t nr_out;
 	unsigned out_order;
 };
+
+/*
+ * The address spaces of XENMEM_add_to_physmap a guest moves its own memory
+ * with, by Xen's numbers (public/memory.h XENMAPSPACE_*). The others
+ * (shared_info, grant_table, gmfn_foreign, dev_mmio) map things that are
+ * not guest RAM: the mock does not model them and answers -EOPNOTSUPP;
+ * the xen backend passes them to Xen as they are.
+ */
+enum xb_mapspace {
+	XB_MAPSPACE_GMFN = 2,	    /* one frame: idx is a gfn               */
+	XB_MAPSPACE_GMFN_RANGE = 3, /* size frames from gfn idx; not batched */
+};
+
+/* Both calls carry their count in a 16-bit field (struct
+ * xen_add_to_physmap.size, xen_add_to_physmap_batch.size): a longer call
+ * cannot be expressed, and the core wrappers refuse it (-EINVAL) without
+ * issuing it. */
+#define XB_ADD_TO_PHYSMAP_MAX 65535u
 
 /* What `open` is given. Fields a backend does not use are ignored. */
 struct xb_backend_config {
@@ -140,12 +166,52 @@ struct xb_backend_ops {
 	 * -EOPNOTSUPP for hvm and pvh guests (Xen since XSA-217). */
 	int (*exchange)(struct xb_backend *be, struct xb_exchange *x,
 			uint64_t *nr_exchanged);
+	/* OPTIONAL. XENMEM_add_to_physmap (memory.c:
+	 * xenmem_add_to_physmap(), x86 p2m.c: xenmem_add_to_physmap_one()).
+	 * XB_MAPSPACE_GMFN: the frame behind gfn idx moves, with its
+	 * contents, to gfn gpfn (size is ignored, as Xen ignores it);
+	 * XB_MAPSPACE_GMFN_RANGE: the frames behind idx..idx+size-1 move to
+	 * gpfn..gpfn+size-1 one by one in ascending order (size 0: nothing).
+	 * Per frame: an unpopulated idx fails (-EINVAL); a populated gpfn
+	 * loses its old frame, freed (guest_remove_page(): tot_pages - 1),
+	 * unless it is the frame being moved (idx == gpfn: nothing moves,
+	 * but the entry is rewritten); idx becomes unpopulated; no
+	 * allocation, so tot_pages is otherwise unchanged. Both ends get
+	 * 4 KiB P2M entries (a 2 MiB entry over either is split). A range
+	 * stops at the first frame that fails, the frames before it staying
+	 * moved; *nr_done reports frames moved, also on failure (Xen 4.17
+	 * writes no progress back on failure -- a continuation carries it
+	 * inside the hypercall -- so the xen backend reads it back from the
+	 * P2M). Whole-call errors, nothing moved: -EACCES for pv guests
+	 * (xatp_permission_check(): not paging_mode_translate), -EINVAL for
+	 * gpfn ~0 (INVALID_GFN), -EOVERFLOW for a range that wraps. */
+	int (*add_to_physmap)(struct xb_backend *be, unsigned space,
+			      xb_xen_pfn_t idx, xb_xen_pfn_t gpfn,
+			      uint64_t size, uint64_t *nr_done);
+	/* OPTIONAL. XENMEM_add_to_physmap_batch (memory.c:
+	 * xenmem_add_to_physmap_batch()): nr independent single moves,
+	 * idxs[i] -> gpfns[i] in order, each as XB_MAPSPACE_GMFN above, with
+	 * its own result in errs[i] (0 or -errno); a failed entry does not
+	 * stop the batch. Returns 0 when every entry was tried, whatever
+	 * errs[] says. Whole-call errors: -EOPNOTSUPP for
+	 * XB_MAPSPACE_GMFN_RANGE (refused by do_memory_op() before the
+	 * domain is even looked up, so on pv too), then -EACCES for pv,
+	 * with nothing tried; -EINVAL when gpfns[k] is ~0 (INVALID_GFN),
+	 * after entries 0..k-1 were tried. *nr_done reports the entries
+	 * tried, also on failure; only their errs[] are meaningful (the
+	 * rest may be overwritten: libxenctrl copies its bounce buffer back
+	 * whatever happened). */
+	int (*add_to_physmap_batch)(struct xb_backend *be, unsigned space,
+				    const xb_xen_pfn_t *idxs,
+				    const xb_xen_pfn_t *gpfns, uint64_t nr,
+				    int *errs, uint64_t *nr_done);
 	/* OPTIONAL. XEN_DMOP_relocate_memory: move the frames behind
 	 * src..src+nr-1 to dst..dst+nr-1 with their contents, in ascending
 	 * order; *nr_done reports frames moved, also on failure. An
 	 * unpopulated src fails (-EINVAL); a populated dst loses its old
 	 * frame (tot_pages - 1); otherwise tot_pages is unchanged. -EINVAL
-	 * for pv guests (dm_op on PV). */
+	 * for pv guests (dm_op on PV). A device-model operation: dom0 tools
+	 * only, never a guest on itself (see add_to_physmap). */
 	int (*relocate)(struct xb_backend *be, xb_xen_pfn_t src,
 			xb_xen_pfn_t dst, uint64_t nr, uint64_t *nr_done);
 	/* MANDATORY. XENMEM_current_reservation / maximum_reservation. */
@@ -177,6 +243,8 @@ enum xb_trace_op {
 	XB_TRACE_DECREASE,
 	XB_TRACE_EXCHANGE,
 	XB_TRACE_RELOCATE,
+	XB_TRACE_ADD_TO_PHYSMAP,
+	XB_TRACE_ADD_TO_PHYSMAP_BATCH,
 };
 
 /*
@@ -188,23 +256,32 @@ enum xb_trace_op {
  */
 struct xb_trace_rec {
 	enum xb_trace_op op;
-	const xb_xen_pfn_t
-	    *extents; /* populate/decrease extents, exchange in */
+	const xb_xen_pfn_t *extents; /* populate/decrease extents, exchange
+				      * in, add_to_physmap_batch idxs     */
 	uint64_t nr;
 	unsigned order;
-	const xb_xen_pfn_t *out; /* exchange out, else NULL              */
+	const xb_xen_pfn_t *out; /* exchange out, add_to_physmap_batch
+				  * gpfns (nr_out = nr), else NULL      */
 	uint64_t nr_out;
 	unsigned out_order;
-	xb_xen_pfn_t src, dst;	    /* relocate                             */
+	xb_xen_pfn_t src, dst;	    /* relocate; add_to_physmap idx, gpfn (nr:
+				     * its size, 1 for XB_MAPSPACE_GMFN)    */
+	unsigned space;		    /* add_to_physmap(_batch): enum
+				     * xb_mapspace                          */
+	const int *errs;	    /* add_to_physmap_batch: per-entry
+				     * results, the first `progress` valid  */
 	long result;		    /* extents done, or 0 / -errno          */
-	uint64_t progress;	    /* exchange nr_exchanged, relocate done */
+	uint64_t progress;	    /* exchange nr_exchanged, relocate and
+				     * add_to_physmap frames moved, batch
+				     * entries tried                        */
 	const xb_xen_pfn_t *in;	    /* extents before the call, or NULL */
 	const xb_xen_pfn_t *out_in; /* exchange out before the call     */
 };
 
 /* An open backend: the ops, the backend's private state, the statistics
  * the core wrappers keep for every call, and optional hooks called before
- * and after every populate, decrease, exchange and relocate. The after
+ * and after every populate, decrease, exchange, add_to_physmap(_batch) and
+ * relocate. The after
  * hook gets the inputs (rec->in, rec->out_in) only when it asks with
  * trace_inputs: a hook that needs only the outcome (the run digest) costs
  * no copy.
