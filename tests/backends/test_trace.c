@@ -330,17 +330,17 @@ static void check_small(const char *type, struct counts want)
 
 Test(trace, small_hvm_replays_clean, .timeout = 600)
 {
-	check_small("hvm", (struct counts){13, 2176, 62474, 877, 5});
+	check_small("hvm", (struct counts){25, 8312, 56346, 877, 5});
 }
 
 Test(trace, small_pvh_replays_clean, .timeout = 600)
 {
-	check_small("pvh", (struct counts){13, 2176, 62474, 877, 5});
+	check_small("pvh", (struct counts){25, 8312, 56346, 877, 5});
 }
 
 Test(trace, small_pv_replays_clean, .timeout = 600)
 {
-	check_small("pv", (struct counts){16, 2177, 62986, 877, 5});
+	check_small("pv", (struct counts){26, 5246, 56346, 877, 5});
 }
 
 /* tests/xen's coalescing scenario (the plan replays it on real Xen): on
@@ -413,8 +413,8 @@ Test(trace, faults_are_part_of_the_trace, .timeout = 600)
 			g_string_append_printf(out, "%s\n", lines[i]);
 	write_text(stripped, out->str);
 	replay_diverges(stripped, 110, 2,
-			"%s:110: call 2 (decrease_reservation, 20 extents of "
-			"order 9): result 0 expected, 20 got");
+			"%s:110: call 2 (decrease_reservation, 12 extents of "
+			"order 9): result 0 expected, 12 got");
 	g_string_free(out, TRUE);
 	g_strfreev(lines);
 	g_free(all);
@@ -1265,7 +1265,7 @@ Test(trace, cli_run_trace_then_replay, .timeout = 600)
 	cr_assert_eq(
 	    xballoon((const char *[]){"replay", "pvh.trace", NULL}, &out, &err),
 	    0);
-	cr_assert_str_eq(out, "pvh.trace: 13 calls, 2176 extents, 62474 "
+	cr_assert_str_eq(out, "pvh.trace: 25 calls, 8312 extents, 56346 "
 			      "frames replayed on mock: no divergence\n");
 	cr_assert_str_eq(err, "");
 	g_free(out);
