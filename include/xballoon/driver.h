@@ -157,7 +157,7 @@ enum xb_bp_state xb_drv_decrease_small(struct xb_driver *d, uint64_t nr,
 				       bool movable, uint64_t *done);
 /*
  * Balloon out up to nr 2 MiB pages in one hypercall of order-9 extents,
- * allocated with alloc_flags (XB_ALLOC_COMPACT: direct compaction allowed).
+ * allocated with alloc_flags (the slow path's XB_ALLOC_* / XB_GFP_* flags).
  * Needs the backend's P2M query. Pages the guest cannot give end the step
  * (XB_BP_EAGAIN, nothing done is lost). A 2 MiB extent the hypervisor refuses
  * is put back — or, with knobs.split_refused, split and ballooned as 4 KiB
