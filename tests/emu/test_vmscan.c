@@ -83,6 +83,24 @@ static void fill_cache_to(uint64_t free)
 	}
 }
 
+/* Much memory free, but no order-9 block: one page pinned at the start
+ * of every pageblock. */
+static void pin_one_page_per_pageblock(void)
+{
+	uint32_t pin = xb_zone_register_owner(z, "pin", NULL, NULL);
+	xb_pfn_t *all = g_new(xb_pfn_t, FRAMES);
+	unsigned n = 0;
+	xb_pfn_t p;
+
+	while ((p = xb_zone_alloc(z, 0, XB_MT_MOVABLE, XB_ALLOC_NOWMARK, pin,
+				  0)) != XB_NIL)
+		all[n++] = p;
+	for (unsigned i = 0; i < n; i++)
+		if (all[i] % 512)
+			xb_zone_free(z, all[i]);
+	g_free(all);
+}
+
 /* try_to_free_pages() for order 0: SWAP_CLUSTER_MAX pages, counted as
  * direct reclaim; a scan that frees pages clears kswapd's failures. */
 Test(vmscan, direct_reclaim_of_order0_takes_a_cluster)
@@ -128,20 +146,7 @@ Test(vmscan, direct_reclaim_of_a_costly_order_reclaims_for_compaction)
  * direct reclaim reclaims nothing and reports progress. */
 Test(vmscan, costly_reclaim_skipped_when_compaction_is_ready)
 {
-	/* Keep much memory free, but no order-9 block: pin one page in
-	 * every pageblock. */
-	uint32_t pin = xb_zone_register_owner(z, "pin", NULL, NULL);
-	xb_pfn_t *all = g_new(xb_pfn_t, FRAMES);
-	unsigned n = 0;
-	xb_pfn_t p;
-
-	while ((p = xb_zone_alloc(z, 0, XB_MT_MOVABLE, XB_ALLOC_NOWMARK, pin,
-				  0)) != XB_NIL)
-		all[n++] = p;
-	for (unsigned i = 0; i < n; i++)
-		if (all[i] % 512)
-			xb_zone_free(z, all[i]);
-	g_free(all);
+	pin_one_page_per_pageblock();
 	cr_assert_eq(xb_try_to_free_pages(&vs, 9), 1);
 	cr_assert_eq(vs.stats.pgscan_direct, 0);
 }
@@ -151,18 +156,7 @@ Test(vmscan, costly_reclaim_skipped_when_compaction_is_ready)
  * wakes kcompactd instead, when compaction could help. */
 Test(vmscan, balanced_node_wakes_kcompactd_not_kswapd)
 {
-	uint32_t pin = xb_zone_register_owner(z, "pin", NULL, NULL);
-	xb_pfn_t *all = g_new(xb_pfn_t, FRAMES);
-	unsigned n = 0;
-	xb_pfn_t p;
-
-	while ((p = xb_zone_alloc(z, 0, XB_MT_MOVABLE, XB_ALLOC_NOWMARK, pin,
-				  0)) != XB_NIL)
-		all[n++] = p;
-	for (unsigned i = 0; i < n; i++)
-		if (all[i] % 512)
-			xb_zone_free(z, all[i]);
-	g_free(all);
+	pin_one_page_per_pageblock();
 	/* Balanced at order 0, so an order-0 wake does nothing. */
 	xb_wakeup_kswapd(&vs, 0, XB_ALLOC_KSWAPD);
 	cr_assert_eq(kswapd_kicks + kcompactd_kicks, 0);
