@@ -1435,6 +1435,11 @@ bool xb__compactor_is_valid(const struct xb_compactor *c)
 {
 	uint64_t n = c->zone->nr_frames;
 
+	if (c->kcompactd_max_order >= XB_MAX_ORDER) {
+		g_warning("compaction: kcompactd order %u",
+			  c->kcompactd_max_order);
+		return false;
+	}
 	if (c->compact_defer_shift > XB_COMPACT_MAX_DEFER_SHIFT ||
 	    c->compact_considered > 1u << c->compact_defer_shift) {
 		g_warning("compaction: defer shift %u considered %u",

@@ -1000,6 +1000,10 @@ bool xb__zone_is_valid(const struct xb_zone *z)
 
 	if (!xb__buddy_is_valid(&z->buddy))
 		return false;
+	XB_CHECK(z->reserved <= z->nr_state[XB_FRAME_ALLOC],
+		 "zone: %lu frames reserved, only %lu allocated",
+		 (unsigned long)z->reserved,
+		 (unsigned long)z->nr_state[XB_FRAME_ALLOC]);
 	for (uint64_t i = 0; i < z->nr_pageblocks; i++)
 		XB_CHECK((z->pageblock[i] & XB_PB_MT_MASK) < XB_MT_NR,
 			 "zone: pageblock %lu has type %u", (unsigned long)i,

@@ -71,6 +71,7 @@ struct xb_compact_stats {
  *   compact_defer_shift <= XB_COMPACT_MAX_DEFER_SHIFT
  *   compact_considered <= 1 << compact_defer_shift
  *   cached pfns lie in [0, nr_frames)
+ *   kcompactd_max_order < XB_MAX_ORDER
  */
 struct xb_compactor {
 	struct xb_zone *zone;

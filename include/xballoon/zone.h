@@ -134,6 +134,7 @@ struct xb_zone_ops {
  *   nr_state[FREE] = buddy.nr_free_pages
  *   nr_state[s] = sum of 2^order over heads in state s
  *   managed = nr_frames - nr_state[UNPOPULATED]
+ *   reserved <= nr_state[ALLOC]
  *   a free block is on the ISOLATE list  <=>  its pageblock is ISOLATE
  *   every pageblock type < XB_MT_NR
  *   buddy invariants (xb__buddy_is_valid())
