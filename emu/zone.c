@@ -206,6 +206,12 @@ void xb_zone_online_all(struct xb_zone *z)
 	xb_zone_setup_watermarks(z);
 }
 
+/* zone_managed_pages(): populated frames less the kernel's boot memory. */
+static inline uint64_t managed_pages(const struct xb_zone *z)
+{
+	return z->managed - z->reserved;
+}
+
 /* int_sqrt() */
 static uint64_t int_sqrt(uint64_t x)
 {
@@ -229,7 +235,7 @@ void xb_zone_setup_watermarks(struct xb_zone *z)
 		/* calculate_min_free_kbytes(): sqrt(lowmem_kbytes * 16),
 		 * clamped to [128, 262144]; lowmem is nr_free_buffer_pages(),
 		 * the managed pages before any watermark is set. */
-		min_kb = int_sqrt((z->managed - z->reserved) * 4 * 16);
+		min_kb = int_sqrt(managed_pages(z) * 4 * 16);
 		if (min_kb < 128)
 			min_kb = 128;
 		if (min_kb > 262144)
@@ -242,7 +248,7 @@ void xb_zone_setup_watermarks(struct xb_zone *z)
 			uint64_t rec = (uint64_t)XB_PAGEBLOCK_PAGES *
 				       z->thp_zones *
 				       (2 + XB_MT_PCPTYPES * XB_MT_PCPTYPES);
-			uint64_t cap = (z->managed - z->reserved) / 20;
+			uint64_t cap = managed_pages(z) / 20;
 
 			if (rec > cap)
 				rec = cap;
@@ -257,8 +263,7 @@ void xb_zone_setup_watermarks(struct xb_zone *z)
 	 * and watermark_scale_factor / 10000 of the managed pages. Setting
 	 * the marks clears any boost. */
 	uint64_t min = min_kb >> 2;
-	uint64_t tmp =
-	    (z->managed - z->reserved) * z->watermark_scale_factor / 10000;
+	uint64_t tmp = managed_pages(z) * z->watermark_scale_factor / 10000;
 
 	if (tmp < (min >> 2))
 		tmp = min >> 2;
@@ -341,7 +346,7 @@ static bool boost_watermark(struct xb_zone *z)
 
 	if (!z->watermark_boost_factor)
 		return false;
-	if ((uint64_t)XB_PAGEBLOCK_PAGES * 4 > z->managed)
+	if ((uint64_t)XB_PAGEBLOCK_PAGES * 4 > managed_pages(z))
 		return false;
 	max_boost =
 	    z->watermark[XB_WMARK_HIGH] * z->watermark_boost_factor / 10000;

@@ -6,7 +6,8 @@
  *
  * Reads MIB of PATH (a file of the hostfs root: hostfs goes through the
  * page cache, and its clean pages are reclaimable; tmpfs and ramfs pages
- * are not without swap) and keeps it open, snapshots "before", then maps anonymous memory
+ * are not without swap) and keeps it open, snapshots "before", then maps
+ * anonymous memory
  * --step MiB at a time (populated, pausing --pause ms between steps) up to
  * --anon MiB, so that kswapd and direct reclaim evict the cache. After
  * --settle seconds (kswapd works up to the high watermark) it snapshots
@@ -73,7 +74,8 @@ int main(int argc, char **argv)
 	xb_snapshot("before");
 
 	/* Grow anonymous memory. */
-	struct timespec ts = {pause_ms / 1000, (long)(pause_ms % 1000) * 1000000};
+	struct timespec ts = {pause_ms / 1000,
+			      (long)(pause_ms % 1000) * 1000000};
 	size_t mapped = 0;
 
 	while (mapped < anon) {

@@ -63,10 +63,11 @@ static void slab_counts(const char *phase)
 		if (strcmp(name, "dentry") && strcmp(name, "shmem_inode_cache"))
 			continue;
 		snprintf(key, sizeof(key), "%s.slabinfo.%s", phase, name);
-		xb_out(key,
-		       "active_objs=%lld objs=%lld objsize=%lld objperslab=%lld "
-		       "pagesperslab=%lld slabs=%lld",
-		       a, n, sz, per, pages, ns);
+		xb_out(
+		    key,
+		    "active_objs=%lld objs=%lld objsize=%lld objperslab=%lld "
+		    "pagesperslab=%lld slabs=%lld",
+		    a, n, sz, per, pages, ns);
 	}
 	fclose(f);
 }

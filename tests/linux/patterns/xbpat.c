@@ -17,15 +17,15 @@
 #include "xbpat.h"
 
 /* include/linux/kernel-page-flags.h and its uapi half */
-#define KPF_SLAB 7
-#define KPF_BUDDY 10
-#define KPF_LRU 5
-#define KPF_ANON 12
+#define KPF_SLAB	  7
+#define KPF_BUDDY	  10
+#define KPF_LRU		  5
+#define KPF_ANON	  12
 #define KPF_COMPOUND_HEAD 15
 #define KPF_COMPOUND_TAIL 16
-#define KPF_NOPAGE 20
-#define KPF_PGTABLE 26
-#define KPF_RESERVED 32
+#define KPF_NOPAGE	  20
+#define KPF_PGTABLE	  26
+#define KPF_RESERVED	  32
 
 #define NR_ORDERS 11
 
@@ -56,7 +56,8 @@ struct xb_batch *xb_batch_new(void)
 	if (b->fd < 0)
 		return b;
 	size_t sq_len = p.sq_off.array + p.sq_entries * sizeof(unsigned);
-	size_t cq_len = p.cq_off.cqes + p.cq_entries * sizeof(struct io_uring_cqe);
+	size_t cq_len =
+	    p.cq_off.cqes + p.cq_entries * sizeof(struct io_uring_cqe);
 
 	if (p.features & IORING_FEAT_SINGLE_MMAP)
 		sq_len = cq_len = sq_len > cq_len ? sq_len : cq_len;
@@ -375,8 +376,8 @@ static void snap_buddyinfo(const char *phase)
 static void snap_zoneinfo(const char *phase)
 {
 	static const char *const fields[] = {"start_pfn:", "spanned", "present",
-					     "managed",    "min",     "low",
-					     "high",       "free"};
+					     "managed",	   "min",     "low",
+					     "high",	   "free"};
 	char *s = slurp("/proc/zoneinfo"), *l, *save = NULL;
 	int in = 0;
 	char key[96];
@@ -467,8 +468,8 @@ static void snap_pagetypeinfo(const char *phase)
 				if (sscanf(p, "%lld%n", &n, &off) != 1)
 					break;
 				p += off;
-				snprintf(key, sizeof(key), "%s.blocks.%s", phase,
-					 types[t]);
+				snprintf(key, sizeof(key), "%s.blocks.%s",
+					 phase, types[t]);
 				xb_out(key, "%lld", n);
 			}
 		}
@@ -531,14 +532,15 @@ static void snap_kpageflags(const char *phase)
 			anon += (f >> KPF_ANON) & 1;
 			nopage += (f >> KPF_NOPAGE) & 1;
 			compound += ((f >> KPF_COMPOUND_HEAD) |
-				     (f >> KPF_COMPOUND_TAIL)) & 1;
+				     (f >> KPF_COMPOUND_TAIL)) &
+				    1;
 		}
 	}
 	close(fd);
-#define OUT(name, v)                                                          \
-	do {                                                                  \
-		snprintf(key, sizeof(key), "%s.kpf.%s", phase, name);         \
-		xb_out(key, "%llu", (unsigned long long)(v));                 \
+#define OUT(name, v)                                                           \
+	do {                                                                   \
+		snprintf(key, sizeof(key), "%s.kpf.%s", phase, name);          \
+		xb_out(key, "%llu", (unsigned long long)(v));                  \
 	} while (0)
 	OUT("pfns", pfn);
 	OUT("reserved", reserved);
@@ -590,9 +592,9 @@ unsigned char *xb_touch_anon(size_t bytes)
 	/* MAP_POPULATE faults the pages in inside the kernel: a page fault
 	 * taken from user space costs UML a few hundred microseconds of
 	 * host signal handling, populating costs it a few. */
-	unsigned char *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
-				MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE,
-				-1, 0);
+	unsigned char *p =
+	    mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 
 	if (p == MAP_FAILED)
 		xb_die("mmap %zu bytes: %s", bytes, strerror(errno));
@@ -621,7 +623,8 @@ void xb_pfns(const void *addr, size_t n, uint64_t *pfn)
 	for (size_t i = 0; i < n; i++) {
 		uint64_t e = pfn[i];
 
-		/* bit 63 present, bits 0-54 the pfn (0 without CAP_SYS_ADMIN) */
+		/* bit 63 present, bits 0-54 the pfn (0 without CAP_SYS_ADMIN)
+		 */
 		pfn[i] = (e >> 63) & 1 ? e & ((1ull << 55) - 1) : UINT64_MAX;
 	}
 }
@@ -718,8 +721,7 @@ void xb_fragment(unsigned char *addr, size_t n, double share,
 	snprintf(key, sizeof(key), "%s.pfn_min", prefix);
 	xb_out(key, "%llu", held ? (unsigned long long)pv[0].pfn : 0ull);
 	snprintf(key, sizeof(key), "%s.pfn_max", prefix);
-	xb_out(key, "%llu",
-	       held ? (unsigned long long)pv[held - 1].pfn : 0ull);
+	xb_out(key, "%llu", held ? (unsigned long long)pv[held - 1].pfn : 0ull);
 	free(pfn);
 	free(pv);
 	free(victims);

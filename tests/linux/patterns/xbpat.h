@@ -24,7 +24,8 @@
 void xb_out(const char *key, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* Print "XB error ..." and exit 1. */
-void xb_die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+void xb_die(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2), noreturn));
 
 /* Print every figure of the memory state under `phase`. */
 void xb_snapshot(const char *phase);
@@ -64,9 +65,10 @@ void xb_fragment(unsigned char *addr, size_t n, double share,
  * Batches of system calls through io_uring: UML traps every system call of
  * a user process through ptrace (about 100 us each), io_uring_enter() takes
  * thousands of operations per trap. (Not for madvise: in UML an io-wq
- * worker's madvise costs more than the trap it saves; see xb_fragment().) Without io_uring (old kernel, or
- * CONFIG_IO_URING=n) the same calls are made one by one. Every operation
- * must succeed; a failure prints "XB error" and exits.
+ * worker's madvise costs more than the trap it saves; see xb_fragment().)
+ * Without io_uring (old kernel, or CONFIG_IO_URING=n) the same calls are made
+ * one by one. Every operation must succeed; a failure prints "XB error" and
+ * exits.
  */
 struct xb_batch;
 struct xb_batch *xb_batch_new(void);
