@@ -135,15 +135,18 @@ static inline int64_t order_block_end(int64_t pfn, int order)
 }
 
 /*
- * pageblock_skip_persistent(): a pageblock whose first frame lies in a
- * non-free block of pageblock order or more (a THP, a huge balloon page)
- * can neither be a source nor hold free pages until that block goes.
+ * pageblock_skip_persistent(): a pageblock whose first frame lies in an
+ * allocated block of pageblock order or more (a compound page: a THP, a
+ * huge balloon page) can neither be a source nor hold free pages until
+ * that block goes. A free one, in the buddy or on a per-CPU list, is no
+ * compound page.
  */
 static bool pageblock_skip_persistent(const struct xb_zone *z, int64_t pfn)
 {
 	xb_pfn_t h = xb_zone_head(z, (xb_pfn_t)pfn);
 
 	return h != XB_NIL && z->frames[h].state != XB_FRAME_FREE &&
+	       z->frames[h].state != XB_FRAME_PCP &&
 	       z->frames[h].order >= XB_PAGEBLOCK_ORDER;
 }
 
@@ -268,19 +271,15 @@ static void isolate_migratepages_block(struct xb_compact_control *cc,
 
 		if (!xb_frame_is_head(f)) {
 			/* Inside a block entered in the middle: one counted
-			 * step per frame to its end. Inside a compound page
-			 * each frame is an isolation failure. Inside a free
-			 * block it is not: such a block is almost always one
-			 * that the last batch's freed pages merged into at
-			 * once, where Linux, whose freed pages wait on the
-			 * per-cpu lists, still has the buddy pages the batch
-			 * stopped before. */
+			 * step per frame to its end. None of those frames is
+			 * a buddy head or an LRU page, so each is an
+			 * isolation failure, which ends an async direct
+			 * run's order-aligned block. */
 			xb_pfn_t h = xb_zone_head(z, (xb_pfn_t)low);
 			int64_t stop =
 			    MIN(end, (int64_t)h + (1ll << z->frames[h].order));
 
-			if (skip_on_failure &&
-			    z->frames[h].state != XB_FRAME_FREE)
+			if (skip_on_failure)
 				goto isolate_fail;
 			nr_scanned += (uint64_t)(stop - low - 1);
 			low = stop - 1;
@@ -1163,13 +1162,17 @@ enum xb_compact_result xb_compact_zone(struct xb_compact_control *cc)
 			}
 		}
 	check_drain:
-		/* Linux drains the per-cpu lists once the scanner leaves the
-		 * order-aligned block it migrated from (the model has none)
-		 * and forgets that block, which ends the rescan. */
+		/* Once the scanner leaves the order-aligned block it migrated
+		 * from, the pages freed there are drained from the per-CPU
+		 * lists so that they merge and compact_finished() sees them
+		 * (drain_local_pages()), and the block is forgotten, which
+		 * ends the rescan. */
 		if (cc->order > 0 && last_migrated >= 0 &&
 		    last_migrated <
-			order_block_start(cc->migrate_pfn, cc->order))
+			order_block_start(cc->migrate_pfn, cc->order)) {
+			xb_zone_drain_pcp(z);
 			last_migrated = -1;
+		}
 	}
 	if (cc->nr_freepages > 0) {
 		int64_t high = release_freepages(cc);

@@ -87,6 +87,7 @@ static unsigned block_bits(const struct xb_driver *d, const struct xb_frame *f)
 {
 	switch (f->state) {
 	case XB_FRAME_FREE:
+	case XB_FRAME_PCP:
 		return RB_FREE;
 	case XB_FRAME_UNPOPULATED:
 		if (f->owner == d->huge_owner)

@@ -155,7 +155,8 @@ void xb_wakeup_kswapd(struct xb_vmscan *v, unsigned order, unsigned flags)
  * that. Once compact_gap(order) pages are reclaimed, balance is judged at
  * order 0 (leave the rest to compaction). Returns the order it balanced
  * for. At the end the boost is cleared and kcompactd woken for a
- * pageblock.
+ * pageblock. Meanwhile the zone is marked reclaim-active
+ * (set_reclaim_active()), which keeps the per-CPU lists short.
  */
 static unsigned balance_pgdat(struct xb_vmscan *v, unsigned order)
 {
@@ -166,6 +167,7 @@ static unsigned balance_pgdat(struct xb_vmscan *v, unsigned order)
 	int prio = XB_DEF_PRIORITY;
 
 	v->stats.pageoutrun++;
+	z->reclaim_active = true;
 	while (prio >= 1) {
 		bool balanced = pgdat_balanced(v, sc_order);
 
@@ -196,6 +198,7 @@ static unsigned balance_pgdat(struct xb_vmscan *v, unsigned order)
 		if (got < to_reclaim)
 			prio--;
 	}
+	z->reclaim_active = false; /* clear_reclaim_active() */
 	if (!reclaimed && !pgdat_balanced(v, sc_order) &&
 	    v->kswapd_failures < XB_MAX_RECLAIM_RETRIES)
 		v->kswapd_failures++;

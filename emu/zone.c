@@ -26,7 +26,7 @@ static const char *const mt_names[XB_MT_NR] = {"Unmovable", "Movable",
 					       "Reclaimable", "Isolate"};
 
 static const char *const state_names[XB_FRAME_NR_STATES] = {
-    "tail", "free", "alloc", "balloon", "isolated", "unpopulated"};
+    "tail", "free", "alloc", "balloon", "isolated", "unpopulated", "pcp"};
 
 const char *xb_migratetype_name(unsigned mt)
 {
@@ -89,6 +89,11 @@ struct xb_zone *xb_zone_create(uint64_t nr_frames)
 		pfn += 1ull << o;
 	}
 	z->nr_state[XB_FRAME_UNPOPULATED] = nr_frames;
+	/* The boot pageset (BOOT_PAGESET_HIGH 0, BOOT_PAGESET_BATCH 1): every
+	 * block passes straight through until the marks are set. */
+	for (unsigned i = 0; i < XB_PCP_LISTS; i++)
+		z->pcp.lists[i].head = z->pcp.lists[i].tail = XB_NIL;
+	z->pcp.batch = 1;
 	z->watermark_scale_factor = XB_WATERMARK_SCALE_FACTOR_DEFAULT;
 	z->watermark_boost_factor = XB_WATERMARK_BOOST_FACTOR_DEFAULT;
 	z->thp_zones = 1;
@@ -152,12 +157,11 @@ static bool spans_isolation_boundary(const struct xb_zone *z, xb_pfn_t pfn,
 	return false;
 }
 
-/* Free a block (head state already un-accounted) onto its pageblock's list. */
+/* __free_one_page(): free a block (head state already un-accounted) onto
+ * free list mt, merging. */
 static void free_block(struct xb_zone *z, xb_pfn_t pfn, unsigned order,
-		       enum xb_free_place place)
+		       unsigned mt, enum xb_free_place place)
 {
-	unsigned mt = xb_zone_pageblock_mt(z, pfn);
-
 	/* A block larger than a pageblock, allocated before one of its
 	 * pageblocks was isolated, must not land whole on one list: free it
 	 * pageblock by pageblock, each on its own type (Linux 6.10
@@ -166,13 +170,198 @@ static void free_block(struct xb_zone *z, xb_pfn_t pfn, unsigned order,
 	    spans_isolation_boundary(z, pfn, order)) {
 		for (uint64_t p = pfn; p < (uint64_t)pfn + (1ull << order);
 		     p += XB_PAGEBLOCK_PAGES)
-			free_block(z, (xb_pfn_t)p, XB_PAGEBLOCK_ORDER, place);
+			free_block(z, (xb_pfn_t)p, XB_PAGEBLOCK_ORDER,
+				   xb_zone_pageblock_mt(z, (xb_pfn_t)p), place);
 		return;
 	}
 
 	xb__buddy_free(&z->buddy, pfn, order, mt, place);
 	z->nr_state[XB_FRAME_FREE] += 1ull << order;
-	z->stats.pgfree += 1ull << order;
+}
+
+/* ---- per-CPU lists (mm/page_alloc.c, 6.1) ------------------------------ */
+
+/* order_to_pindex(): a list per (order, migratetype) up to the costly
+ * order, then one list for every pageblock-order block. */
+static unsigned order_to_pindex(unsigned mt, unsigned order)
+{
+	if (order > XB_COSTLY_ORDER)
+		return XB_PCP_LOWORDER_LISTS;
+	return XB_MT_PCPTYPES * order + mt;
+}
+
+static unsigned pindex_to_order(unsigned pindex)
+{
+	return pindex < XB_PCP_LOWORDER_LISTS ? pindex / XB_MT_PCPTYPES
+					      : XB_PAGEBLOCK_ORDER;
+}
+
+/* Put the PCP head at pfn on list i: at its head (list_add) or its tail
+ * (list_add_tail). */
+static void pcp_list_add(struct xb_zone *z, unsigned i, xb_pfn_t pfn, bool tail)
+{
+	struct xb_free_list *l = &z->pcp.lists[i];
+	struct xb_frame *f = &z->frames[pfn];
+
+	if (tail) {
+		f->prev = l->tail;
+		f->next = XB_NIL;
+		if (l->tail != XB_NIL)
+			z->frames[l->tail].next = pfn;
+		else
+			l->head = pfn;
+		l->tail = pfn;
+	} else {
+		f->next = l->head;
+		f->prev = XB_NIL;
+		if (l->head != XB_NIL)
+			z->frames[l->head].prev = pfn;
+		else
+			l->tail = pfn;
+		l->head = pfn;
+	}
+	l->nr_free++;
+	z->pcp.count += 1ull << f->order;
+	z->nr_state[XB_FRAME_PCP] += 1ull << f->order;
+}
+
+/* Take the first (list_first_entry) or last (list_last_entry) block off
+ * the non-empty list i; its head keeps state PCP for the caller to set. */
+static xb_pfn_t pcp_list_pop(struct xb_zone *z, unsigned i, bool tail)
+{
+	struct xb_free_list *l = &z->pcp.lists[i];
+	xb_pfn_t pfn = tail ? l->tail : l->head;
+	struct xb_frame *f = &z->frames[pfn];
+
+	xb_assert_internal(pfn != XB_NIL && f->state == XB_FRAME_PCP);
+	if (f->prev != XB_NIL)
+		z->frames[f->prev].next = f->next;
+	else
+		l->head = f->next;
+	if (f->next != XB_NIL)
+		z->frames[f->next].prev = f->prev;
+	else
+		l->tail = f->prev;
+	f->next = f->prev = XB_NIL;
+	l->nr_free--;
+	z->pcp.count -= 1ull << f->order;
+	z->nr_state[XB_FRAME_PCP] -= 1ull << f->order;
+	return pfn;
+}
+
+/*
+ * free_pcppages_bulk(): free `count` pages from the lists to the buddy
+ * allocator, the oldest block of each list first, taking the lists round
+ * robin from list `pindex`, and dropping from the round the lists found
+ * empty at either end. Each block goes to the list of the migratetype it
+ * was freed as; while the zone has an isolated pageblock, to its
+ * pageblock's current type.
+ */
+static void free_pcppages_bulk(struct xb_zone *z, uint64_t count,
+			       unsigned pindex)
+{
+	int64_t left = (int64_t)MIN(count, z->pcp.count);
+	int min_p = 0, max_p = XB_PCP_LISTS - 1;
+	int p = (int)pindex - 1;
+	bool isolated = z->nr_isolate_pageblock > 0;
+
+	while (left > 0) {
+		for (;;) {
+			if (++p > max_p)
+				p = min_p;
+			if (z->pcp.lists[p].head != XB_NIL)
+				break;
+			if (p == max_p)
+				max_p--;
+			if (p == min_p)
+				min_p++;
+		}
+		unsigned order = pindex_to_order((unsigned)p);
+
+		do {
+			xb_pfn_t pfn = pcp_list_pop(z, (unsigned)p, true);
+			unsigned mt = isolated ? xb_zone_pageblock_mt(z, pfn)
+					       : z->frames[pfn].type;
+
+			left -= 1ll << order;
+			free_block(z, pfn, order, mt, XB_FREE_LIKELY);
+		} while (left > 0 && z->pcp.lists[p].head != XB_NIL);
+	}
+}
+
+/* nr_pcp_high(): while kswapd reclaims, at most four batches stay. */
+static uint64_t nr_pcp_high(const struct xb_zone *z, bool free_high)
+{
+	uint64_t high = z->pcp.high;
+
+	if (!high || free_high)
+		return 0;
+	if (!z->reclaim_active)
+		return high;
+	return MIN(z->pcp.batch << 2, high);
+}
+
+/* nr_pcp_free(): what a full list frees: `batch` pages doubled on each
+ * drain since the last allocation, kept within [batch, high - batch];
+ * everything when high-order pages are freed in a row (free_high). */
+static uint64_t nr_pcp_free(struct xb_pcp *pcp, uint64_t high, bool free_high)
+{
+	uint64_t batch = pcp->batch, lo, hi;
+
+	if (free_high)
+		return pcp->count;
+	if (high < batch)
+		return 1;
+	lo = batch;
+	hi = high - batch;
+	batch <<= pcp->free_factor;
+	if (batch < hi)
+		pcp->free_factor++;
+	return MAX(lo, MIN(batch, hi));
+}
+
+/* free_unref_page_commit(): the block at pfn (un-accounted) goes to the
+ * head of its list; a list over `high` drains a chunk. */
+static void pcp_free(struct xb_zone *z, xb_pfn_t pfn, unsigned order,
+		     unsigned mt)
+{
+	struct xb_frame *f = &z->frames[pfn];
+	unsigned pindex = order_to_pindex(mt, order);
+
+	f->state = XB_FRAME_PCP;
+	f->type = (uint8_t)mt;
+	f->owner = XB_OWNER_NONE;
+	pcp_list_add(z, pindex, pfn, false);
+
+	bool free_high =
+	    z->pcp.free_factor && order && order <= XB_COSTLY_ORDER;
+	uint64_t high = nr_pcp_high(z, free_high);
+
+	if (z->pcp.count >= high)
+		free_pcppages_bulk(z, nr_pcp_free(&z->pcp, high, free_high),
+				   pindex);
+}
+
+void xb_zone_drain_pcp(struct xb_zone *z)
+{
+	if (!z->pcp.count)
+		return;
+	free_pcppages_bulk(z, z->pcp.count, 0);
+	z->stats.pcp_drain++;
+	xb__zone_check(z);
+}
+
+/* zone_batchsize(): a quarter of 0.1 % of the zone, at most 256 pages,
+ * scaled by 1.5 and rounded down to a power of two, less one. */
+static uint64_t zone_batchsize(uint64_t managed)
+{
+	uint64_t batch = MIN(managed >> 10, (1ull << 20) / 4096) / 4;
+
+	if (batch < 1)
+		batch = 1;
+	batch += batch / 2;
+	batch = (1ull << (63 - __builtin_clzll(batch))) - 1;
+	return MAX(batch, 1); /* zone_set_pageset_high_and_batch() */
 }
 
 void xb_zone_online(struct xb_zone *z, xb_pfn_t pfn, unsigned order)
@@ -187,8 +376,7 @@ void xb_zone_online(struct xb_zone *z, xb_pfn_t pfn, unsigned order)
 	account(z, XB_FRAME_UNPOPULATED, order, -1);
 	/* __free_pages_core() frees boot memory with FPI_TO_TAIL, so that
 	 * the allocator hands it out in ascending order. */
-	free_block(z, pfn, order, XB_FREE_TAIL);
-	z->stats.pgfree -= 1ull << order; /* onlining is not a free */
+	free_block(z, pfn, order, xb_zone_pageblock_mt(z, pfn), XB_FREE_TAIL);
 	xb__zone_check(z);
 }
 
@@ -272,6 +460,11 @@ void xb_zone_setup_watermarks(struct xb_zone *z)
 	z->watermark[XB_WMARK_HIGH] = min + 2 * tmp;
 	z->watermark_boost = 0;
 	z->boosted_wakeup = false;
+
+	/* zone_pcp_update() -> zone_highsize(): the low mark split over the
+	 * CPUs of the node (one here), at least four batches. */
+	z->pcp.batch = zone_batchsize(managed_pages(z));
+	z->pcp.high = MAX(z->watermark[XB_WMARK_LOW], z->pcp.batch << 2);
 }
 
 uint64_t xb_zone_free_pages(const struct xb_zone *z)
@@ -300,6 +493,8 @@ void xb_zone_set_pageblock_mt(struct xb_zone *z, xb_pfn_t pfn, unsigned mt)
 	uint8_t *pb = &z->pageblock[pfn >> XB_PAGEBLOCK_ORDER];
 
 	xb_assert_internal(mt < XB_MT_NR);
+	z->nr_isolate_pageblock -= (*pb & XB_PB_MT_MASK) == XB_MT_ISOLATE;
+	z->nr_isolate_pageblock += mt == XB_MT_ISOLATE;
 	*pb = (uint8_t)((*pb & ~XB_PB_MT_MASK) | mt);
 }
 
@@ -475,16 +670,65 @@ static void wake_kswapd(struct xb_zone *z, unsigned order, unsigned flags)
 		z->ops->wake_kswapd(z, z->ops_priv, order, flags);
 }
 
-/* __rmqueue(). rmqueue()'s wake-up of kswapd for a boosted zone is done
- * by xb_zone_alloc() once the block is the caller's. */
-static xb_pfn_t rmqueue(struct xb_zone *z, unsigned order, unsigned mt,
-			unsigned flags)
+/* __rmqueue(): a block off the buddy lists, its head's state unset (the
+ * caller's) and its pages no longer counted free. */
+static xb_pfn_t rmqueue_buddy(struct xb_zone *z, unsigned order, unsigned mt,
+			      unsigned flags)
 {
 	xb_pfn_t pfn = xb__buddy_alloc(&z->buddy, order, mt);
 
 	if (pfn == XB_NIL && rmqueue_fallback(z, order, mt, flags))
 		pfn = xb__buddy_alloc(&z->buddy, order, mt);
+	if (pfn != XB_NIL)
+		z->nr_state[XB_FRAME_FREE] -= 1ull << order;
 	return pfn;
+}
+
+/*
+ * rmqueue_pcplist(): the first block of the list for (order, mt); an empty
+ * list is first refilled at its tail with up to `batch` blocks (at least
+ * two of a high order, batch >> order) by rmqueue_bulk(), each __rmqueue()
+ * with fallback. Every allocation halves the drain factor.
+ */
+static xb_pfn_t rmqueue_pcplist(struct xb_zone *z, unsigned order, unsigned mt,
+				unsigned flags)
+{
+	unsigned pindex = order_to_pindex(mt, order);
+	struct xb_pcp *pcp = &z->pcp;
+
+	pcp->free_factor >>= 1;
+	if (pcp->lists[pindex].head == XB_NIL) {
+		uint64_t batch = pcp->batch;
+
+		if (batch > 1)
+			batch = MAX(batch >> order, 2);
+		for (uint64_t i = 0; i < batch; i++) {
+			xb_pfn_t pfn = rmqueue_buddy(z, order, mt, flags);
+
+			if (pfn == XB_NIL)
+				break;
+			struct xb_frame *f = &z->frames[pfn];
+
+			f->state = XB_FRAME_PCP;
+			f->type = (uint8_t)mt; /* set_pcppage_migratetype() */
+			f->owner = XB_OWNER_NONE;
+			pcp_list_add(z, pindex, pfn, true);
+		}
+		if (pcp->lists[pindex].head == XB_NIL)
+			return XB_NIL;
+	}
+	return pcp_list_pop(z, pindex, false);
+}
+
+/* rmqueue(): through the per-CPU lists where the order allows. Its wake-up
+ * of kswapd for a boosted zone is done by xb_zone_alloc() once the block
+ * is the caller's. */
+static xb_pfn_t rmqueue(struct xb_zone *z, unsigned order, unsigned mt,
+			unsigned flags)
+{
+	if (xb_pcp_allowed_order(order))
+		return rmqueue_pcplist(z, order, mt, flags);
+	return rmqueue_buddy(z, order, mt, flags);
 }
 
 /* get_page_from_freelist() for one zone at watermark `wmark`. */
@@ -516,10 +760,13 @@ static xb_pfn_t direct_compact(struct xb_zone *z, unsigned order, unsigned mt,
 	return try_alloc(z, order, mt, flags, XB_WMARK_MIN);
 }
 
-/* __alloc_pages_direct_reclaim(): reclaim, then a try at the min mark. */
+/* __alloc_pages_direct_reclaim(): reclaim, then a try at the min mark;
+ * if that fails, drain the per-CPU lists and try once more. */
 static xb_pfn_t direct_reclaim(struct xb_zone *z, unsigned order, unsigned mt,
 			       unsigned flags, uint64_t *progress)
 {
+	xb_pfn_t pfn;
+
 	*progress = 0;
 	if (!(flags & XB_ALLOC_RECLAIM) || !z->ops || !z->ops->reclaim)
 		return XB_NIL;
@@ -527,7 +774,12 @@ static xb_pfn_t direct_reclaim(struct xb_zone *z, unsigned order, unsigned mt,
 	*progress = z->ops->reclaim(z, z->ops_priv, order);
 	if (!*progress)
 		return XB_NIL;
-	return try_alloc(z, order, mt, flags, XB_WMARK_MIN);
+	pfn = try_alloc(z, order, mt, flags, XB_WMARK_MIN);
+	if (pfn == XB_NIL) {
+		xb_zone_drain_pcp(z);
+		pfn = try_alloc(z, order, mt, flags, XB_WMARK_MIN);
+	}
+	return pfn;
 }
 
 /*
@@ -676,7 +928,6 @@ xb_pfn_t xb_zone_alloc(struct xb_zone *z, unsigned order, unsigned mt,
 	f->next = slot;
 	f->prev = XB_NIL;
 	f->flags = 0;
-	z->nr_state[XB_FRAME_FREE] -= 1ull << order;
 	z->nr_state[XB_FRAME_ALLOC] += 1ull << order;
 	z->stats.pgalloc += 1ull << order;
 	xb__zone_check(z);
@@ -688,15 +939,32 @@ xb_pfn_t xb_zone_alloc(struct xb_zone *z, unsigned order, unsigned mt,
 	return pfn;
 }
 
-void xb_zone_free(struct xb_zone *z, xb_pfn_t pfn)
+/* A non-free block straight to the buddy allocator (free_one_page()). */
+static void free_to_buddy(struct xb_zone *z, xb_pfn_t pfn)
 {
 	struct xb_frame *f = &z->frames[pfn];
 
-	xb_assert(f->state == XB_FRAME_ALLOC || f->state == XB_FRAME_BALLOON ||
-		  f->state == XB_FRAME_ISOLATED);
 	account(z, f->state, f->order, -1);
 	f->flags = 0;
-	free_block(z, pfn, f->order, XB_FREE_LIKELY);
+	free_block(z, pfn, f->order, xb_zone_pageblock_mt(z, pfn),
+		   XB_FREE_LIKELY);
+}
+
+void xb_zone_free(struct xb_zone *z, xb_pfn_t pfn)
+{
+	struct xb_frame *f = &z->frames[pfn];
+	unsigned order = f->order, mt = xb_zone_pageblock_mt(z, pfn);
+
+	xb_assert(f->state == XB_FRAME_ALLOC || f->state == XB_FRAME_BALLOON ||
+		  f->state == XB_FRAME_ISOLATED);
+	z->stats.pgfree += 1ull << order;
+	if (!xb_pcp_allowed_order(order) || mt == XB_MT_ISOLATE) {
+		free_to_buddy(z, pfn);
+	} else {
+		account(z, f->state, order, -1);
+		f->flags = 0;
+		pcp_free(z, pfn, order, mt);
+	}
 	xb__zone_check(z);
 }
 
@@ -764,7 +1032,7 @@ uint64_t xb_zone_reserve(struct xb_zone *z, xb_pfn_t start, uint64_t n,
 			for (uint64_t p = h; p < (uint64_t)h + (1ull << bo);
 			     p += 1ull << o)
 				if (p != pfn)
-					xb_zone_free(z, (xb_pfn_t)p);
+					free_to_buddy(z, (xb_pfn_t)p);
 		}
 		struct xb_frame *f = &z->frames[pfn];
 
@@ -804,7 +1072,8 @@ bool xb_zone_carve(struct xb_zone *z, xb_pfn_t pfn, unsigned order)
 		return false;
 	struct xb_frame *h = &z->frames[head];
 
-	if (h->state == XB_FRAME_FREE || h->order < order)
+	if (h->state == XB_FRAME_FREE || h->state == XB_FRAME_PCP ||
+	    h->order < order)
 		return false;
 	struct xb_frame tmpl = *h;
 
@@ -998,21 +1267,72 @@ void xb_zone_print_pagetypeinfo(const struct xb_zone *z, FILE *out)
 	fputc('\n', out);
 }
 
+/* The per-CPU lists against their invariants (struct xb_pcp). */
+static bool pcp_is_valid(const struct xb_zone *z)
+{
+	uint64_t pages = 0;
+
+	for (unsigned i = 0; i < XB_PCP_LISTS; i++) {
+		const struct xb_free_list *l = &z->pcp.lists[i];
+		unsigned order = pindex_to_order(i);
+		uint64_t n = 0;
+		xb_pfn_t prev = XB_NIL;
+
+		for (xb_pfn_t p = l->head; p != XB_NIL; p = z->frames[p].next) {
+			const struct xb_frame *f = &z->frames[p];
+
+			XB_CHECK(p < z->nr_frames && n < z->nr_frames,
+				 "zone: pcp list %u runs away at %lu", i,
+				 (unsigned long)p);
+			XB_CHECK(f->state == XB_FRAME_PCP && f->order == order,
+				 "zone: pcp list %u holds %lu (%s, order %u)",
+				 i, (unsigned long)p,
+				 xb_frame_state_name(f->state), f->order);
+			XB_CHECK(i == XB_PCP_LOWORDER_LISTS ||
+				     f->type == i % XB_MT_PCPTYPES,
+				 "zone: pcp list %u holds %lu of type %s", i,
+				 (unsigned long)p,
+				 xb_migratetype_name(f->type));
+			XB_CHECK(f->prev == prev,
+				 "zone: pcp list %u: %lu's "
+				 "back link is broken",
+				 i, (unsigned long)p);
+			prev = p;
+			n++;
+		}
+		XB_CHECK(prev == l->tail && n == l->nr_free,
+			 "zone: pcp list %u has %lu blocks, counts %lu", i,
+			 (unsigned long)n, (unsigned long)l->nr_free);
+		pages += n << order;
+	}
+	XB_CHECK(pages == z->pcp.count && pages == z->nr_state[XB_FRAME_PCP],
+		 "zone: %lu pages on pcp lists, count %lu, PCP frames %lu",
+		 (unsigned long)pages, (unsigned long)z->pcp.count,
+		 (unsigned long)z->nr_state[XB_FRAME_PCP]);
+	return true;
+}
+
 bool xb__zone_is_valid(const struct xb_zone *z)
 {
 	uint64_t by_state[XB_FRAME_NR_STATES] = {0};
-	uint64_t total = 0;
+	uint64_t total = 0, isolated = 0;
 
-	if (!xb__buddy_is_valid(&z->buddy))
+	if (!xb__buddy_is_valid(&z->buddy) || !pcp_is_valid(z))
 		return false;
 	XB_CHECK(z->reserved <= z->nr_state[XB_FRAME_ALLOC],
 		 "zone: %lu frames reserved, only %lu allocated",
 		 (unsigned long)z->reserved,
 		 (unsigned long)z->nr_state[XB_FRAME_ALLOC]);
-	for (uint64_t i = 0; i < z->nr_pageblocks; i++)
+	for (uint64_t i = 0; i < z->nr_pageblocks; i++) {
 		XB_CHECK((z->pageblock[i] & XB_PB_MT_MASK) < XB_MT_NR,
 			 "zone: pageblock %lu has type %u", (unsigned long)i,
 			 z->pageblock[i] & XB_PB_MT_MASK);
+		isolated += (z->pageblock[i] & XB_PB_MT_MASK) == XB_MT_ISOLATE;
+	}
+	XB_CHECK(isolated == z->nr_isolate_pageblock,
+		 "zone: %lu pageblocks isolated, counter says %lu",
+		 (unsigned long)isolated,
+		 (unsigned long)z->nr_isolate_pageblock);
 	for (uint64_t pfn = 0; pfn < z->nr_frames;) {
 		const struct xb_frame *f = &z->frames[pfn];
 

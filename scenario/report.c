@@ -92,11 +92,13 @@ static void write_vmstat(const struct xb_run_result *r, FILE *out)
 	fprintf(
 	    out,
 	    "  \"zone\": {\"alloc_fail\": %llu, \"extfrag_fallback\": %llu, "
-	    "\"extfrag_steal\": %llu, \"wmark_boost\": %llu},\n",
+	    "\"extfrag_steal\": %llu, \"wmark_boost\": %llu, "
+	    "\"pcp_drain\": %llu},\n",
 	    (unsigned long long)r->zone.alloc_fail,
 	    (unsigned long long)r->zone.extfrag_fallback,
 	    (unsigned long long)r->zone.extfrag_steal,
-	    (unsigned long long)r->zone.wmark_boost);
+	    (unsigned long long)r->zone.wmark_boost,
+	    (unsigned long long)r->zone.pcp_drain);
 }
 
 void xb_report_write_json(const struct xb_run_result *r, FILE *out)

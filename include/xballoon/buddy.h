@@ -50,6 +50,7 @@ enum xb_frame_state {
 	XB_FRAME_BALLOON,     /* held by the balloon, still backed (transit)*/
 	XB_FRAME_ISOLATED,    /* taken off its list by compaction           */
 	XB_FRAME_UNPOPULATED, /* no backing: ballooned out or never booted  */
+	XB_FRAME_PCP,	      /* free, on a per-CPU list (guest zone only)  */
 	XB_FRAME_NR_STATES
 };
 
@@ -68,6 +69,8 @@ enum xb_frame_state {
  *   BALLOON,      balloon queue links      queue id         migratetype of
  *   UNPOPULATED                                             its pageblock
  *   ISOLATED      compaction list links    owner id/queue   migratetype
+ *   PCP           per-CPU list links       -                migratetype it
+ *                                                           was freed as
  *   TAIL          -                        -                -
  *
  * In the host heap, an ALLOC frame has owner = domain id and next = the gfn

@@ -82,7 +82,8 @@ enum xb_wmark { XB_WMARK_MIN, XB_WMARK_LOW, XB_WMARK_HIGH, XB_WMARK_NR };
 	X(extfrag_steal, "pageblocks whose migratetype fallback changed")      \
 	X(allocstall, "allocations that entered direct reclaim")               \
 	X(alloc_compact, "allocations that entered direct compaction")         \
-	X(wmark_boost, "watermark boosts after a fallback (boost_watermark)")
+	X(wmark_boost, "watermark boosts after a fallback (boost_watermark)")  \
+	X(pcp_drain, "per-CPU lists drained whole (drain_local_pages)")
 
 struct xb_zone_stats {
 #define XB_STAT_FIELD(name, doc) uint64_t name;
@@ -127,11 +128,47 @@ struct xb_zone_ops {
 };
 
 /*
+ * The per-CPU page lists of the zone (struct per_cpu_pages), for the one
+ * CPU the model runs on. Orders up to PAGE_ALLOC_COSTLY_ORDER have a list
+ * per migratetype; pageblock-order (THP) blocks share one more list
+ * (order_to_pindex()). A freed block of those orders waits here, unmerged,
+ * as an XB_FRAME_PCP head; an allocation of those orders is served from
+ * here, refilled a batch at a time from the buddy lists.
+ *
+ * Invariants (xb__zone_is_valid()):
+ *   every block on list i is a PCP head of order pindex_to_order(i), and
+ *     for i < XB_PCP_LOWORDER_LISTS its type is i % XB_MT_PCPTYPES
+ *   lists[i].nr = length of list i
+ *   count = sum over i of lists[i].nr * 2^order(i) = nr_state[PCP]
+ */
+#define XB_PCP_LOWORDER_LISTS (XB_MT_PCPTYPES * (XB_COSTLY_ORDER + 1))
+#define XB_PCP_LISTS	      (XB_PCP_LOWORDER_LISTS + 1) /* + NR_PCP_THP */
+
+struct xb_pcp {
+	uint64_t count; /* pages on the lists                      */
+	uint64_t high;	/* pcp->high: drain above this             */
+	uint64_t batch; /* pcp->batch: refill and drain chunk      */
+	/* pcp->free_factor: doubles the drain chunk on each drain with no
+	 * allocation in between; halved by every allocation. */
+	unsigned free_factor;
+	struct xb_free_list lists[XB_PCP_LISTS];
+};
+
+/* pcp_allowed_order(): orders that go through the per-CPU lists (Debian's
+ * kernel has CONFIG_TRANSPARENT_HUGEPAGE, so pageblock order too, whether
+ * or not THP is enabled at run time). */
+static inline bool xb_pcp_allowed_order(unsigned order)
+{
+	return order <= XB_COSTLY_ORDER || order == XB_PAGEBLOCK_ORDER;
+}
+
+/*
  * A zone spans nr_frames guest frames starting at pfn 0.
  *
  * Invariants (xb__zone_is_valid()):
  *   sum over states s of nr_state[s] = nr_frames           (conservation)
  *   nr_state[FREE] = buddy.nr_free_pages
+ *   nr_state[PCP] = pcp.count                   (per-CPU lists, above)
  *   nr_state[s] = sum of 2^order over heads in state s
  *   managed = nr_frames - nr_state[UNPOPULATED]
  *   reserved <= nr_state[ALLOC]
@@ -170,6 +207,13 @@ struct xb_zone {
 	 * thp_zones zones of the guest at or below ZONE_NORMAL. */
 	bool thp_enabled;
 	unsigned thp_zones;
+	struct xb_pcp pcp;
+	/* ZONE_RECLAIM_ACTIVE: kswapd is balancing the zone; the per-CPU
+	 * lists keep at most 4 batches meanwhile (nr_pcp_high()). */
+	bool reclaim_active;
+	/* nr_isolate_pageblock: while any pageblock is isolated, a drain
+	 * frees each block to its pageblock's current type. */
+	uint64_t nr_isolate_pageblock;
 	const struct xb_zone_ops *ops;
 	void *ops_priv;
 	struct xb_owner *owners; /* by owner id; [0] is "nobody"       */
@@ -213,7 +257,9 @@ void xb_zone_online_all(struct xb_zone *z);
  * init_per_zone_wmark_min() + set_recommended_min_free_kbytes() +
  * setup_per_zone_wmarks(): min_free_kbytes as Linux computes it over the
  * managed pages (or user_min_free_kbytes when set), raised for THP when
- * thp_enabled, then min from it and low/high from watermark_scale_factor.
+ * thp_enabled, then min from it and low/high from watermark_scale_factor;
+ * then zone_pcp_update(): the per-CPU lists' batch and high from the
+ * managed pages and the low mark.
  */
 void xb_zone_setup_watermarks(struct xb_zone *z);
 
@@ -223,7 +269,9 @@ static inline uint64_t xb_zone_wmark(const struct xb_zone *z, enum xb_wmark i)
 	return z->watermark[i] + z->watermark_boost;
 }
 
-/* Free pages the allocator may hand out (isolated pageblocks excluded). */
+/* NR_FREE_PAGES: free pages in the buddy allocator, which the watermarks
+ * are checked against (isolated pageblocks and the per-CPU lists
+ * excluded, as Linux's counter excludes them). */
 uint64_t xb_zone_free_pages(const struct xb_zone *z);
 
 /* __zone_watermark_ok() */
@@ -264,9 +312,18 @@ uint64_t xb_kernel_reserved_default(uint64_t boot_frames);
 uint64_t xb_zone_reserve(struct xb_zone *z, xb_pfn_t pfn, uint64_t n,
 			 uint32_t owner);
 
-/* Free an ALLOC, BALLOON or ISOLATED block back to the buddy allocator,
- * onto the free list of its pageblock's migratetype. */
+/*
+ * free_the_page(): free an ALLOC, BALLOON or ISOLATED block. Blocks of the
+ * per-CPU orders go to the per-CPU list of their pageblock's migratetype
+ * (free_unref_page()), which drains a chunk to the buddy allocator once it
+ * holds `high` pages; other orders, and blocks in isolated pageblocks, go
+ * to the buddy allocator at once (__free_pages_ok(), free_one_page()).
+ */
 void xb_zone_free(struct xb_zone *z, xb_pfn_t pfn);
+
+/* drain_local_pages() / drain_all_pages(): give every block on the
+ * per-CPU lists back to the buddy allocator. */
+void xb_zone_drain_pcp(struct xb_zone *z);
 
 /*
  * Change the state of a non-free block (ALLOC, BALLOON, ISOLATED,

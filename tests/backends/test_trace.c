@@ -252,7 +252,7 @@ SHIPPED("boot-shrink", boot_shrink, 10, 5120, 2621440, 0, 0)
 SHIPPED("fault-storm", fault_storm, 79, 2068, 564679, 0, 6)
 SHIPPED("foreign-map", foreign_map, 4, 1494, 764928, 0, 0)
 SHIPPED("fragmented-host", fragmented_host, 6, 3072, 1572864, 208879, 0)
-SHIPPED("fragmented-shrink", fragmented_shrink, 10, 4608, 2359296, 9049, 0)
+SHIPPED("fragmented-shrink", fragmented_shrink, 10, 4608, 2359296, 9264, 0)
 SHIPPED("fragmenter", fragmenter, 114, 58260, 1572864, 0, 0)
 SHIPPED("long-churn", long_churn, 9, 3840, 1966080, 0, 0)
 SHIPPED("pv-fragmented", pv_fragmented, 10, 4608, 2359296, 0, 0)
@@ -330,17 +330,17 @@ static void check_small(const char *type, struct counts want)
 
 Test(trace, small_hvm_replays_clean, .timeout = 600)
 {
-	check_small("hvm", (struct counts){25, 8312, 56346, 877, 5});
+	check_small("hvm", (struct counts){278, 8567, 58645, 887, 5});
 }
 
 Test(trace, small_pvh_replays_clean, .timeout = 600)
 {
-	check_small("pvh", (struct counts){25, 8312, 56346, 877, 5});
+	check_small("pvh", (struct counts){278, 8567, 58645, 887, 5});
 }
 
 Test(trace, small_pv_replays_clean, .timeout = 600)
 {
-	check_small("pv", (struct counts){26, 5246, 56346, 877, 5});
+	check_small("pv", (struct counts){281, 5502, 59157, 878, 5});
 }
 
 /* tests/xen's coalescing scenario (the plan replays it on real Xen): on
@@ -1265,7 +1265,7 @@ Test(trace, cli_run_trace_then_replay, .timeout = 600)
 	cr_assert_eq(
 	    xballoon((const char *[]){"replay", "pvh.trace", NULL}, &out, &err),
 	    0);
-	cr_assert_str_eq(out, "pvh.trace: 25 calls, 8312 extents, 56346 "
+	cr_assert_str_eq(out, "pvh.trace: 278 calls, 8567 extents, 58645 "
 			      "frames replayed on mock: no divergence\n");
 	cr_assert_str_eq(err, "");
 	g_free(out);

@@ -58,6 +58,16 @@ static void pin_page(xb_pfn_t pfn, uint32_t kernel, bool unmovable)
 	}
 }
 
+/* From here on, freed pages wait on per-CPU lists the size of a 1 GiB
+ * guest's (batch 63, high 1261, as zone_pcp_update() sets them for UML's
+ * zone), where Linux's would be, instead of merging at once; compaction
+ * drains them when it leaves an order-aligned block it migrated from. */
+static void linux_pcp(void)
+{
+	z->pcp.batch = 63;
+	z->pcp.high = 1261;
+}
+
 static void assert_consistent(void)
 {
 	cr_assert(xb__zone_is_valid(z));
@@ -202,15 +212,22 @@ static void free_range(xb_pfn_t from, xb_pfn_t to)
  * fast_isolate_freepages() finds on the free list. Pageblock 0 is not
  * movable, so the migrate scanner skips it unscanned; update_cached_migrate
  * puts the async restart point at pageblock_end_pfn(512) = 1024, one
- * pageblock further, as 6.1 does. Migrate scanned: 1 free-list entry
- * looked at by fast_find_migrateblock() (the order-8 block, above the
- * first half), then block 1 in three batches, 94 + 97 + 195 steps: the
- * run's first batch began (at 6.1's iteration_start_pfn) in block 0, so
- * the second is not a rescan and stops at 32 pages too.
+ * pageblock further, as 6.1 does. The freed pages wait on per-CPU lists
+ * (linux_pcp()). Migrate scanned: 1 free-list entry looked at by
+ * fast_find_migrateblock() (the order-8 block, above the first half),
+ * then block 1's first batch, 512..636 in 94 steps. That batch began (at
+ * 6.1's iteration_start_pfn) in block 0, so the scanner has left the
+ * order-aligned block it migrated from: compact_zone() drains the lists,
+ * and the batch's pages merge with their free neighbours into one free
+ * order-7 block, 512..639. The next batch starts at 637, inside that
+ * block: an isolation failure (1 step), and async direct compaction gives
+ * up block 1. Block 2: 1 list entry, a batch of 32 (94 steps), the rest in
+ * a rescan (290); leaving it drains the lists, block 2 is a free order-9
+ * block: success. 1 + 94 + 1 + 1 + 94 + 290 = 481 steps, 32 + 128 pages.
  * Free scanned: the fast search looks at 1 entry and takes its 256 pages
- * (256). The 128 pages land in 8064..8191, handed out highest first; the
- * 128 unused targets go back, block 1 is a free order-9 block: success,
- * and finishing block 1 moved the restart point to 1536.
+ * (256). The 160 pages land in 8032..8191, handed out highest first; the
+ * 96 unused targets go back to the per-CPU lists, and finishing block 2
+ * moved the restart point to 2048.
  */
 Test(compaction, async_skips_an_unmovable_pageblock)
 {
@@ -220,24 +237,31 @@ Test(compaction, async_skips_an_unmovable_pageblock)
 	xbt_owner_free_pattern(&o);
 	free_range(15 * PB + 256, NR_FRAMES);
 	cr_assert_eq(z->frames[15 * PB + 256].order, 8);
+	linux_pcp();
 	cr_assert_eq(
 	    xb_compact_direct(&c, 9, XB_MT_MOVABLE, XB_COMPACT_PRIO_ASYNC),
 	    XB_COMPACT_SUCCESS);
-	cr_assert_eq(c.stats.pgmigrate_success, 128);
-	cr_assert_eq(c.stats.compact_migrate_scanned, 1 + 94 + 97 + 195);
+	cr_assert_eq(c.stats.pgmigrate_success, 32 + 128);
+	cr_assert_eq(c.stats.compact_migrate_scanned,
+		     1 + 94 + 1 + 1 + 94 + 290);
 	cr_assert_eq(c.stats.compact_free_scanned, 256);
-	cr_assert_eq(c.stats.compact_isolated, 128 + 256);
+	cr_assert_eq(c.stats.compact_isolated, 160 + 256);
 	cr_assert_eq(c.stats.compact_stall, 1);
 	cr_assert_eq(c.stats.compact_success, 1);
 	cr_assert_eq(c.stats.compact_fail, 0);
 	for (xb_pfn_t p = 4; p < PB; p += 4)
 		cr_assert_eq(z->frames[p].owner, o.id, "pfn %u stayed", p);
-	for (xb_pfn_t p = NR_FRAMES - 128; p < NR_FRAMES; p++)
+	for (xb_pfn_t p = PB + 640; p < 2 * PB; p += 4)
+		cr_assert_eq(z->frames[p].owner, o.id, "pfn %u stayed", p);
+	for (xb_pfn_t p = NR_FRAMES - 160; p < NR_FRAMES; p++)
 		cr_assert_eq(z->frames[p].state, XB_FRAME_ALLOC, "pfn %u", p);
 	cr_assert_eq(z->frames[PB].state, XB_FRAME_FREE);
-	cr_assert_eq(z->frames[PB].order, 9);
-	cr_assert_eq(c.cached_migrate_pfn[0], 3 * PB,
-		     "6.1's restart point: one pageblock past block 1");
+	cr_assert_eq(z->frames[PB].order, 7);
+	cr_assert_eq(z->frames[2 * PB].state, XB_FRAME_FREE);
+	cr_assert_eq(z->frames[2 * PB].order, 9);
+	cr_assert_eq(z->pcp.count, 96);
+	cr_assert_eq(c.cached_migrate_pfn[0], 4 * PB,
+		     "6.1's restart point: one pageblock past block 2");
 	assert_consistent();
 }
 
@@ -358,18 +382,19 @@ Test(compaction, async_free_scanner_steps_32_frames)
  * page that cannot be isolated is given up at that page, and what was
  * isolated from it is put back. The pattern, a kernel page at pfn 256 in
  * the still-movable block 0, and a free order-8 block at the top for
- * targets (found by the fast free search: 1 entry + 256 pages).
+ * targets (found by the fast free search: 1 entry + 256 pages). The
+ * freed pages wait on per-CPU lists (linux_pcp()).
  *  - fast_find_migrateblock() looks at 1 entry (the order-8 block, not in
  *    the lower half): nothing; block 0's first batch: pfns 0..124, 94
- *    steps, migrated.
- *  - the rescan of block 0: 3 frames of the order-7 block the freed pages
- *    formed, pages 128..252 isolated (96 steps; a rescan has no 32-page
- *    limit), the kernel page (1 step): the 32 go back and the scanner
- *    jumps to the end of the block. 100 steps.
- *  - fast_find_migrateblock() at 512: 1 entry (that order-7 block, whose
- *    pageblock its first batch marked skipped); block 1 in 94 + 291.
- *    Block 1 is free: success.
- * 581 steps; 160 pages moved, 32 put back and still in place, and the
+ *    steps, migrated; its pages wait on the lists, unmerged.
+ *  - the rescan of block 0: the free order-0 and order-1 blocks at 125
+ *    and 126 (2 steps), pages 128..252 isolated (96 steps; a rescan has
+ *    no 32-page limit), the kernel page (1 step): the 32 go back and the
+ *    scanner jumps to the end of the block. 99 steps. Leaving block 0
+ *    drains the lists.
+ *  - fast_find_migrateblock() at 512: 1 entry; block 1 in 94 + 290.
+ *    Leaving it drains the lists, block 1 is free: success.
+ * 579 steps; 160 pages moved, 32 put back and still in place, and the
  * pages after the kernel page never looked at.
  */
 Test(compaction, async_direct_gives_up_a_block_at_its_first_failure)
@@ -379,11 +404,12 @@ Test(compaction, async_direct_gives_up_a_block_at_its_first_failure)
 	pin_page(256, kernel, false);
 	xbt_owner_free_pattern(&o);
 	free_range(15 * PB + 256, NR_FRAMES);
+	linux_pcp();
 	cr_assert_eq(
 	    xb_compact_direct(&c, 9, XB_MT_MOVABLE, XB_COMPACT_PRIO_ASYNC),
 	    XB_COMPACT_SUCCESS);
 	cr_assert_eq(c.stats.compact_migrate_scanned,
-		     1 + 94 + 100 + 1 + 94 + 291);
+		     1 + 94 + 99 + 1 + 94 + 290);
 	cr_assert_eq(c.stats.compact_free_scanned, 256);
 	cr_assert_eq(c.stats.pgmigrate_success, 160);
 	cr_assert_eq(c.stats.pgmigrate_fail, 0);
@@ -410,12 +436,13 @@ Test(compaction, async_direct_gives_up_a_block_at_its_first_failure)
  *    never scanned.
  *  - search at 1536: 2 entries, both refused, so the linear scan restarts
  *    at the lowest free pfn found, 1088: its head (1 step), then 32 pages
- *    (94 steps), 32 more (97: the batch began, at 6.1's
+ *    (94 steps), 32 more (96: the batch began, at 6.1's
  *    iteration_start_pfn, in block 3, so it is not a rescan), then the
- *    rest (99, a rescan). Pages 1024..1084 are never scanned.
+ *    rest (98, a rescan). Pages 1024..1084 are never scanned. The pages
+ *    wait on per-CPU lists (linux_pcp()) until the scanner leaves block 2.
  *  - search at 1536: 3 entries (block 2's free blocks, skipped); block 3
- *    in 94 + 291 and it is free: success.
- * 2 + 1 + 2 + 95 + 97 + 99 + 3 + 94 + 291 = 684 steps, 96 + 128 pages.
+ *    in 94 + 290; leaving it drains the lists and it is free: success.
+ * 2 + 1 + 2 + 95 + 96 + 98 + 3 + 94 + 290 = 681 steps, 96 + 128 pages.
  */
 Test(compaction, fast_find_migrateblock_jumps_and_skips_the_block_it_finds)
 {
@@ -423,11 +450,12 @@ Test(compaction, fast_find_migrateblock_jumps_and_skips_the_block_it_finds)
 	free_range(2 * PB + 64, 2 * PB + 128);
 	free_range(15 * PB + 256, NR_FRAMES);
 	cr_assert_eq(z->frames[2 * PB + 64].order, 6);
+	linux_pcp();
 	cr_assert_eq(
 	    xb_compact_direct(&c, 9, XB_MT_MOVABLE, XB_COMPACT_PRIO_ASYNC),
 	    XB_COMPACT_SUCCESS);
 	cr_assert_eq(c.stats.compact_migrate_scanned,
-		     2 + 1 + 2 + 95 + 97 + 99 + 3 + 94 + 291);
+		     2 + 1 + 2 + 95 + 96 + 98 + 3 + 94 + 290);
 	cr_assert_eq(c.stats.pgmigrate_success, 96 + 128);
 	for (xb_pfn_t p = 0; p < 2 * PB + 64; p += 4)
 		cr_assert_eq(z->frames[p].owner, o.id, "pfn %u", p);
@@ -759,7 +787,8 @@ static void rand_check(struct rand_run *r)
 	cr_assert_eq(zz->nr_state[XB_FRAME_ALLOC], workload + r->kernel_pages);
 	cr_assert_eq(zz->nr_state[XB_FRAME_UNPOPULATED], r->b.nr_pages);
 	cr_assert_eq(workload + r->kernel_pages + r->b.nr_pages +
-			 zz->nr_state[XB_FRAME_FREE],
+			 zz->nr_state[XB_FRAME_FREE] +
+			 zz->nr_state[XB_FRAME_PCP],
 		     zz->nr_frames);
 }
 

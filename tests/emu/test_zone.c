@@ -473,8 +473,11 @@ Test(zone_random, million_mixed_operations, .timeout = 600)
 			cr_assert(xb__zone_is_valid(z), "after op %u", i);
 	}
 	cr_assert(xb__zone_is_valid(z));
-	cr_assert_eq(z->nr_state[XB_FRAME_ALLOC] + z->nr_state[XB_FRAME_FREE],
+	cr_assert_eq(z->nr_state[XB_FRAME_ALLOC] + z->nr_state[XB_FRAME_FREE] +
+			 z->nr_state[XB_FRAME_PCP],
 		     n);
+	cr_assert_gt(z->stats.pgfree, z->nr_state[XB_FRAME_FREE],
+		     "blocks went through the per-CPU lists");
 	cr_assert_gt(allocs, 400000);
 	cr_assert_gt(frees, 400000);
 	cr_assert_gt(fails, 0, "the zone filled up at some point");
@@ -482,6 +485,9 @@ Test(zone_random, million_mixed_operations, .timeout = 600)
 	/* Free everything: the zone must coalesce back to order-10 blocks. */
 	for (uint32_t k = 0; k < nheld; k++)
 		xb_zone_free(z, held[k]);
+	cr_assert_gt(z->pcp.count, 0);
+	xb_zone_drain_pcp(z);
+	cr_assert_eq(z->pcp.count, 0);
 	for (xb_pfn_t pb = 0; pb < n; pb += 512)
 		if (xb_zone_pageblock_mt(z, pb) == XB_MT_ISOLATE)
 			xb_zone_unisolate_pageblock(z, pb, XB_MT_MOVABLE);
@@ -779,5 +785,209 @@ Test(zone, reserve_takes_free_frames_for_good)
 	/* sqrt((262144 - 11264) * 4 * 16) */
 	cr_assert_eq(z->min_free_kbytes, 4007);
 	cr_assert(xb__zone_is_valid(z));
+	xb_zone_destroy(z);
+}
+
+/* ---- per-CPU lists ------------------------------------------------- */
+
+/* zone_batchsize() and zone_highsize() (6.1) with one CPU: a 1 GiB zone
+ * has batch 63 (256 pages / 4 = 64, * 1.5 = 96, down to 64, less one)
+ * and high at its low mark; a 32 MiB zone batch 1 and high at least 4. */
+Test(zone_pcp, batch_and_high_as_6_1_computes_them)
+{
+	struct xb_zone *z = xbt_zone_online(262144);
+
+	cr_assert_eq(z->pcp.batch, 63);
+	cr_assert_eq(z->pcp.high, z->watermark[XB_WMARK_LOW]);
+	cr_assert_gt(z->pcp.high, 4 * 63);
+	xb_zone_destroy(z);
+	z = xbt_zone_online(8192);
+	cr_assert_eq(z->pcp.batch, 1);
+	cr_assert_geq(z->pcp.high, 4);
+	xb_zone_destroy(z);
+	/* Before the marks are set: the boot pageset passes through. */
+	z = xb_zone_create(1024);
+	cr_assert_eq(z->pcp.high, 0);
+	cr_assert_eq(z->pcp.batch, 1);
+	xb_zone_destroy(z);
+}
+
+/* An order-0 allocation from an empty list takes a batch from the buddy
+ * allocator (rmqueue_bulk()) and hands out its first block; a freed page
+ * waits at the head of its list, unmerged and not counted free, and is
+ * the next one handed out (the hot page). */
+Test(zone_pcp, refill_a_batch_and_reuse_the_hot_page)
+{
+	struct xb_zone *z = xbt_zone_online(262144);
+	uint64_t free0 = xb_zone_free_pages(z);
+	xb_pfn_t a = xb_zone_alloc(z, 0, XB_MT_MOVABLE, 0, 1, 0);
+
+	cr_assert_eq(a, 0, "boot memory is handed out in ascending order");
+	cr_assert_eq(z->pcp.count, 62);
+	cr_assert_eq(z->nr_state[XB_FRAME_PCP], 62);
+	cr_assert_eq(xb_zone_free_pages(z), free0 - 63);
+	cr_assert_eq(z->frames[1].state, XB_FRAME_PCP);
+	xb_pfn_t b = xb_zone_alloc(z, 0, XB_MT_MOVABLE, 0, 1, 0);
+
+	cr_assert_eq(b, 1);
+	xb_zone_free(z, a);
+	cr_assert_eq(z->frames[a].state, XB_FRAME_PCP);
+	cr_assert_eq(z->frames[a].type, XB_MT_MOVABLE);
+	cr_assert_eq(z->pcp.count, 62);
+	cr_assert_eq(xb_zone_free_pages(z), free0 - 63);
+	cr_assert_eq(xb_zone_alloc(z, 0, XB_MT_MOVABLE, 0, 1, 0), a);
+	/* Another migratetype has its own list: a new batch. */
+	xb_pfn_t u = xb_zone_alloc(z, 0, XB_MT_UNMOVABLE, 0, 1, 0);
+
+	cr_assert_neq(u, XB_NIL);
+	cr_assert_eq(z->pcp.count, 61 + 62);
+	cr_assert(xb__zone_is_valid(z));
+	xb_zone_destroy(z);
+}
+
+/* A list at `high` frees a chunk to the buddy allocator, the oldest
+ * blocks first: batch on the first drain, doubled on each further drain
+ * without an allocation in between (free_factor), at most high - batch.
+ * An allocation halves the factor. */
+Test(zone_pcp, a_full_list_drains_growing_chunks)
+{
+	struct xb_zone *z = xbt_zone_online(262144);
+	const uint64_t high = z->pcp.high, batch = z->pcp.batch;
+	uint64_t n = high + 4 * batch, got = 0;
+	xb_pfn_t *p = g_new(xb_pfn_t, n);
+
+	while (got < n)
+		p[got++] = xb_zone_alloc(z, 0, XB_MT_MOVABLE, 0, 1, 0);
+	xb_zone_drain_pcp(z);
+	cr_assert_eq(z->pcp.count, 0);
+	uint64_t i = 0;
+
+	while (z->pcp.count + 1 < high)
+		xb_zone_free(z, p[i++]);
+	cr_assert_eq(z->pcp.free_factor, 0);
+	xb_zone_free(z, p[i++]); /* reaches high: frees batch */
+	cr_assert_eq(z->pcp.count, high - batch);
+	cr_assert_eq(z->pcp.free_factor, 1);
+	cr_assert_eq(z->frames[p[0]].state, XB_FRAME_FREE, "oldest first");
+	while (z->pcp.count + 1 < high)
+		xb_zone_free(z, p[i++]);
+	xb_zone_free(z, p[i++]); /* again: 2 * batch */
+	cr_assert_eq(z->pcp.count, high - 2 * batch);
+	cr_assert_eq(z->pcp.free_factor, 2);
+	xb_zone_alloc(z, 0, XB_MT_MOVABLE, 0, 1, 0);
+	cr_assert_eq(z->pcp.free_factor, 1);
+	cr_assert(xb__zone_is_valid(z));
+	g_free(p);
+	xb_zone_destroy(z);
+}
+
+/* While kswapd balances the zone (ZONE_RECLAIM_ACTIVE), a list keeps at
+ * most four batches (nr_pcp_high()). */
+Test(zone_pcp, reclaim_active_keeps_four_batches)
+{
+	struct xb_zone *z = xbt_zone_online(262144);
+	const uint64_t batch = z->pcp.batch;
+	xb_pfn_t p[512];
+
+	for (unsigned i = 0; i < 512; i++)
+		p[i] = xb_zone_alloc(z, 0, XB_MT_MOVABLE, 0, 1, 0);
+	xb_zone_drain_pcp(z);
+	z->reclaim_active = true;
+	for (unsigned i = 0; i < 512; i++) {
+		xb_zone_free(z, p[i]);
+		cr_assert_lt(z->pcp.count, 4 * batch);
+	}
+	cr_assert_gt(z->pcp.count, 0);
+	xb_zone_destroy(z);
+}
+
+/* Pageblock-order blocks share one list whatever their migratetype
+ * (order_to_pindex()), refilled two at a time (batch >> 9, at least 2). */
+Test(zone_pcp, thp_blocks_share_one_list_of_two)
+{
+	struct xb_zone *z = xbt_zone_online(262144);
+	xb_pfn_t h = xb_zone_alloc(z, 9, XB_MT_MOVABLE, 0, 1, 0);
+
+	cr_assert_neq(h, XB_NIL);
+	cr_assert_eq(z->pcp.count, 512);
+	cr_assert_eq(z->pcp.lists[XB_PCP_LOWORDER_LISTS].nr_free, 1);
+	xb_zone_free(z, h);
+	cr_assert_eq(z->pcp.lists[XB_PCP_LOWORDER_LISTS].nr_free, 2);
+	cr_assert_eq(xb_zone_alloc(z, 9, XB_MT_UNMOVABLE, 0, 1, 0), h,
+		     "an unmovable request takes the movable block");
+	cr_assert(xb__zone_is_valid(z));
+	xb_zone_destroy(z);
+}
+
+/* free_high: a second high-order (1..3) free with no allocation in
+ * between (the factor is up) empties the lists. */
+Test(zone_pcp, high_order_frees_in_a_row_drain_everything)
+{
+	struct xb_zone *z = xbt_zone_online(262144);
+	xb_pfn_t p[4];
+
+	for (unsigned i = 0; i < 4; i++)
+		p[i] = xb_zone_alloc(z, 2, XB_MT_MOVABLE, 0, 1, 0);
+	xb_zone_drain_pcp(z);
+	z->pcp.free_factor = 1; /* as after a drain by count */
+	xb_zone_free(z, p[0]);
+	cr_assert_eq(z->pcp.count, 0);
+	cr_assert_eq(z->frames[p[0]].state, XB_FRAME_FREE);
+	xb_zone_destroy(z);
+}
+
+/* A block freed in an isolated pageblock goes to the buddy allocator's
+ * isolate list at once (free_unref_page(): free_one_page()); one that
+ * waited on a list while its pageblock was isolated is drained to the
+ * pageblock's type, not the one it was freed as. */
+Test(zone_pcp, isolated_pageblocks_bypass_and_redirect_the_lists)
+{
+	struct xb_zone *z = xbt_zone_online(262144);
+	xb_pfn_t a = xb_zone_alloc(z, 0, XB_MT_MOVABLE, 0, 1, 0);
+	xb_pfn_t b = xb_zone_alloc(z, 0, XB_MT_MOVABLE, 0, 1, 0);
+
+	cr_assert_eq(a >> 9, b >> 9);
+	xb_zone_free(z, a);
+	cr_assert_eq(z->frames[a].state, XB_FRAME_PCP);
+	cr_assert(xb_zone_isolate_pageblock(z, b));
+	xb_zone_free(z, b);
+	cr_assert_eq(z->frames[b].state, XB_FRAME_FREE);
+	cr_assert_eq(z->frames[b].type, XB_MT_ISOLATE);
+	xb_zone_drain_pcp(z);
+	cr_assert_eq(z->frames[a].state, XB_FRAME_FREE);
+	cr_assert_eq(z->frames[a].type, XB_MT_ISOLATE);
+	cr_assert(xb__zone_is_valid(z));
+	xb_zone_destroy(z);
+}
+
+/* __alloc_pages_direct_reclaim(): when the try after reclaim fails, the
+ * lists are drained and the allocation tried once more. Here reclaim
+ * reports progress without freeing anything, and what the allocation
+ * gets is what waited on the lists. */
+Test(zone_pcp, direct_reclaim_drains_the_lists_before_giving_up)
+{
+	struct slow_rec r = {.result = XB_COMPACT_SKIPPED, .reclaim_gives = 32};
+	struct xb_zone *z = xbt_zone_online(8192);
+	xb_pfn_t *p = g_new(xb_pfn_t, 8192);
+	unsigned n = 0;
+
+	while ((p[n] = xb_zone_alloc(z, 0, XB_MT_MOVABLE, XB_ALLOC_NOWMARK, 1,
+				     0)) != XB_NIL)
+		n++;
+	z->pcp.high = 8192; /* nothing drains by count */
+	for (unsigned i = 0; i < 64; i++)
+		xb_zone_free(z, p[i]);
+	cr_assert_eq(z->pcp.count, 64);
+	cr_assert_eq(xb_zone_free_pages(z), 0);
+	xb_zone_set_ops(z, &rec_ops, &r);
+	z->watermark[XB_WMARK_MIN] = z->watermark[XB_WMARK_LOW] =
+	    z->watermark[XB_WMARK_HIGH] = 8;
+	cr_assert_neq(xb_zone_alloc(z, 0, XB_MT_MOVABLE,
+				    XB_GFP_KERNEL | XB_ALLOC_NORETRY, 1, 0),
+		      XB_NIL);
+	cr_assert_eq(r.reclaims, 1);
+	cr_assert_eq(z->stats.pcp_drain, 1);
+	cr_assert_eq(z->pcp.count, 0);
+	g_free(p);
 	xb_zone_destroy(z);
 }

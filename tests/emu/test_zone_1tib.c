@@ -73,17 +73,21 @@ Test(zone_1tib, created_onlined_used_and_checked, .timeout = 900)
 	cr_assert_eq(z->watermark[XB_WMARK_HIGH], 32768 + 2 * 268435);
 
 	/* Boot memory is handed out in ascending order: an order-0 page
-	 * splits the first order-10 block (Linux's expand() keeps the low
-	 * half and frees the upper halves), and a 2 MiB page then takes the
-	 * freed upper half of that block. */
+	 * comes with a batch of 63 for the per-CPU list, split off the
+	 * first order-10 block (Linux's expand() keeps the low half and
+	 * frees the upper halves); a 2 MiB page comes with one more for the
+	 * list (two at pageblock order): the freed upper half of that block,
+	 * then the lower half of the next one. */
 	xb_pfn_t p0 = xb_zone_alloc(z, 0, XB_MT_MOVABLE, 0, 1, 0);
 	xb_pfn_t p9 = xb_zone_alloc(z, 9, XB_MT_MOVABLE, 0, 1, 1);
 
 	cr_assert_eq(p0, 0);
 	cr_assert_eq(p9, 512);
 	cr_assert_eq(z->nr_state[XB_FRAME_ALLOC], 513);
+	cr_assert_eq(z->nr_state[XB_FRAME_PCP], 62 + 512);
+	cr_assert_eq(z->frames[1024].state, XB_FRAME_PCP);
 	cr_assert_eq(xb_buddy_nr_free(&z->buddy, XB_MAX_ORDER - 1),
-		     (FRAMES >> (XB_MAX_ORDER - 1)) - 1);
+		     (FRAMES >> (XB_MAX_ORDER - 1)) - 2);
 	/* The last frame of the zone, far from the others. */
 	cr_assert(xb_zone_carve(z, (xb_pfn_t)(FRAMES - 1), 0) == false,
 		  "a free frame is not carved");
@@ -91,6 +95,7 @@ Test(zone_1tib, created_onlined_used_and_checked, .timeout = 900)
 
 	xb_zone_free(z, p9);
 	xb_zone_free(z, p0);
+	xb_zone_drain_pcp(z);
 	cr_assert_eq(z->nr_state[XB_FRAME_FREE], FRAMES);
 	cr_assert_eq(xb_buddy_nr_free(&z->buddy, XB_MAX_ORDER - 1),
 		     FRAMES >> (XB_MAX_ORDER - 1));

@@ -22,6 +22,9 @@ struct xb_zone *xbt_zone_online_nowmark(uint64_t nr_frames)
 
 	for (int i = 0; i < XB_WMARK_NR; i++)
 		z->watermark[i] = 0;
+	/* The boot pageset: every free reaches the buddy lists at once. */
+	z->pcp.high = 0;
+	z->pcp.batch = 1;
 	return z;
 }
 

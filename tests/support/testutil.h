@@ -10,8 +10,9 @@
 
 /* A zone of nr_frames frames, all populated and free, watermarks set. */
 struct xb_zone *xbt_zone_online(uint64_t nr_frames);
-/* A zone whose watermarks are zero, so exact-shape tests are not bent by
- * the reserve. */
+/* A zone whose watermarks are zero and whose per-CPU lists pass every
+ * block straight through (the boot pageset), so exact-shape tests are bent
+ * neither by the reserve nor by blocks waiting on the lists. */
 struct xb_zone *xbt_zone_online_nowmark(uint64_t nr_frames);
 
 /* Path of a file under the source tree (static buffer). */
