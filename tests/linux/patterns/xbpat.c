@@ -722,6 +722,18 @@ void xb_fragment(unsigned char *addr, size_t n, double share,
 	xb_out(key, "%llu", held ? (unsigned long long)pv[0].pfn : 0ull);
 	snprintf(key, sizeof(key), "%s.pfn_max", prefix);
 	xb_out(key, "%llu", held ? (unsigned long long)pv[held - 1].pfn : 0ull);
+	/* Where the pages sit: how many fall in each 64 MiB of pfns, so
+	 * that the model's layout can be compared with the kernel's. */
+	for (size_t a = 0; a < held;) {
+		size_t b = a;
+
+		while (b < held && pv[b].pfn >> 14 == pv[a].pfn >> 14)
+			b++;
+		snprintf(key, sizeof(key), "%s.pfn_hist.%llu", prefix,
+			 (unsigned long long)(pv[a].pfn >> 14));
+		xb_out(key, "%zu", b - a);
+		a = b;
+	}
 	free(pfn);
 	free(pv);
 	free(victims);
