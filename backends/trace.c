@@ -712,9 +712,12 @@ static bool token(struct replay *rp, const char *what, const char **t,
 {
 	while (*rp->p == ' ')
 		rp->p++;
-	if (!*rp->p)
-		return fail(rp, rp->p, "expected %s, got the end of the line",
-			    what);
+	if (!*rp->p) {
+		/* fail() is variadic, never inlined: return false here so
+		 * the compiler sees *t and *n set whenever this is true. */
+		fail(rp, rp->p, "expected %s, got the end of the line", what);
+		return false;
+	}
 	*t = rp->p;
 	while (*rp->p && *rp->p != ' ')
 		rp->p++;

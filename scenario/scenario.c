@@ -233,8 +233,10 @@ static bool get_enum(struct ctx *c, const struct ynode *n, const char *what,
 			*out = i;
 			return true;
 		}
-	return fail(c, n, "unknown %s '%s' (expected %s)", what, clip(c, s),
-		    expected);
+	/* Not "return fail()": fail() is variadic and never inlined, and
+	 * callers read *out whenever this returns true. */
+	fail(c, n, "unknown %s '%s' (expected %s)", what, clip(c, s), expected);
+	return false;
 }
 
 /* ---- mappings with a fixed set of keys ------------------------------- */
