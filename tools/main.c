@@ -56,7 +56,8 @@ void xb_cli_error(const char *fmt, ...)
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: xballoon COMMAND [ARGS]\n\n"
+	fprintf(out, "usage: xballoon COMMAND [ARGS]\n"
+		     "       xballoon --version | --help\n\n"
 		     "xballoon runs the Xen balloon driver against a modeled "
 		     "Linux zone and a mock Xen,\nor a real Xen domain from "
 		     "dom0 (drive).\n\ncommands:\n");
@@ -64,7 +65,10 @@ static void usage(FILE *out)
 		fprintf(out, "  %-10s %s\n", commands[i].name,
 			commands[i].summary);
 	fprintf(out, "  %-10s %s\n", "version", "print the version");
-	fprintf(out, "\n'xballoon COMMAND --help' shows a command's usage.\n");
+	fprintf(out,
+		"\n'xballoon COMMAND --help' shows a command's usage.\n"
+		"This is xballoon %s.\n",
+		XB_VERSION);
 }
 
 int main(int argc, char **argv)

@@ -13,22 +13,26 @@ struct cli_case {
 	const char *stderr; /* the whole of stderr                */
 };
 
-static void run_cli(const char *args, int *status, char **err)
+/* Run the binary with @args; @out may be NULL when stdout is not wanted. */
+static void run_cli(const char *args, int *status, char **out, char **err)
 {
 	char **words = g_strsplit(args, " ", -1);
 	GPtrArray *argv = g_ptr_array_new();
 	GError *gerr = NULL;
-	char *out = NULL;
+	char *stdout_text = NULL;
 
 	g_ptr_array_add(argv, (char *)XB_BINARY);
 	for (char **w = words; *w; w++)
 		g_ptr_array_add(argv, *w);
 	g_ptr_array_add(argv, NULL);
 	cr_assert(g_spawn_sync(XB_SOURCE_DIR, (char **)argv->pdata, NULL,
-			       G_SPAWN_DEFAULT, NULL, NULL, &out, err, status,
-			       &gerr),
+			       G_SPAWN_DEFAULT, NULL, NULL, &stdout_text, err,
+			       status, &gerr),
 		  "cannot run %s: %s", XB_BINARY, gerr ? gerr->message : "?");
-	g_free(out);
+	if (out)
+		*out = stdout_text;
+	else
+		g_free(stdout_text);
 	g_ptr_array_free(argv, TRUE);
 	g_strfreev(words);
 }
@@ -86,9 +90,29 @@ ParameterizedTest(unsigned *i, cli, one_error_line_and_status_2)
 	int status;
 	char *err = NULL;
 
-	run_cli(c->args, &status, &err);
+	run_cli(c->args, &status, NULL, &err);
 	cr_assert_str_eq(err, c->stderr, "xballoon %s", c->args);
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 2,
 		  "xballoon %s: status %#x", c->args, status);
+	g_free(err);
+}
+
+/* The version is CMake's project(VERSION), in --version and --help. */
+Test(cli, version_from_cmake_in_version_and_help)
+{
+	int status;
+	char *out = NULL, *err = NULL;
+
+	run_cli("--version", &status, &out, &err);
+	cr_assert_str_eq(out, "xballoon " XB_VERSION "\n");
+	cr_assert_str_empty(err);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	g_free(out);
+	g_free(err);
+	run_cli("--help", &status, &out, &err);
+	cr_assert(strstr(out, "xballoon --version"), "%s", out);
+	cr_assert(strstr(out, "This is xballoon " XB_VERSION ".\n"), "%s", out);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	g_free(out);
 	g_free(err);
 }
