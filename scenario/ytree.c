@@ -4,15 +4,14 @@
  * (aliases, tags, a second document, deep nesting, huge collections).
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 #include <yaml.h>
 
 #include "scenario/ytree.h"
 #include "xballoon/backend.h"
+#include "xballoon/file.h"
 
 const char *xb__clip(char buf[XB__CLIP_BYTES], const char *s)
 {
@@ -319,29 +318,16 @@ static void parser_error(struct builder *b, yaml_parser_t *parser, int fd)
 
 static const struct xb_scn_pos file_pos = {1, 1};
 
-/* Open path as a regular file; -1 with *error set otherwise. */
+/* Open path as a regular file; -1 with *error set at FILE:1:1 otherwise. */
 static int open_regular(const char *path, GError **error)
 {
-	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	GError *err = NULL;
+	int fd = xb_open_regular(path, &err);
 
 	if (fd < 0) {
-		xb__scn_error(error, XB_ERROR_IO, path, file_pos,
-			      "cannot open: %s", g_strerror(errno));
-		return -1;
-	}
-	if (fstat(fd, &st) < 0) {
-		xb__scn_error(error, XB_ERROR_IO, path, file_pos,
-			      "cannot stat: %s", g_strerror(errno));
-		close(fd);
-		return -1;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		xb__scn_error(error, XB_ERROR_IO, path, file_pos, "%s",
-			      S_ISDIR(st.st_mode) ? "is a directory"
-						  : "is not a regular file");
-		close(fd);
-		return -1;
+		xb__scn_error(error, err->code, path, file_pos, "%s",
+			      err->message);
+		g_error_free(err);
 	}
 	return fd;
 }
