@@ -407,13 +407,8 @@ int cmd_bench(int argc, char **argv)
 		} else if (!strcmp(a, "--seeds") || !strcmp(a, "--jobs")) {
 			uint64_t *v = a[2] == 's' ? &b.seeds : &b.jobs;
 
-			if (xb_cli_parse_u64(a, argv[++i], v))
+			if (xb_cli_parse_u64(a, argv[++i], 1, 100000, v))
 				goto out;
-			if (*v == 0 || *v > 100000) {
-				xb_cli_error("%s: expected 1..100000, got '%s'",
-					     a, argv[i]);
-				goto out;
-			}
 		} else if (a[0] == '-') {
 			xb_cli_error("unknown option '%s'", a);
 			goto out;

@@ -12,21 +12,28 @@
 #include "tools/cmd.h"
 #include "xballoon/run.h"
 
-int xb_cli_parse_u64(const char *opt, const char *s, uint64_t *v)
+int xb_cli_parse_u64(const char *opt, const char *s, uint64_t min, uint64_t max,
+		     uint64_t *v)
 {
-	char *end;
+	uint64_t x = 0;
+	const char *c = s;
 
-	if (*s < '0' || *s > '9') {
-		xb_cli_error("%s: expected a non-negative integer, got '%s'",
-			     opt, s);
+	/* Not strtoull(): it takes "-5" (and wraps it), spaces and a '+',
+	 * and clamps what overflows. */
+	for (; *c >= '0' && *c <= '9'; c++) {
+		unsigned d = (unsigned)(*c - '0');
+
+		if (x > (UINT64_MAX - d) / 10)
+			break;
+		x = x * 10 + d;
+	}
+	if (c == s || *c || x < min || x > max) {
+		xb_cli_error("%s: expected an integer in %llu..%llu, got '%s'",
+			     opt, (unsigned long long)min,
+			     (unsigned long long)max, s);
 		return -1;
 	}
-	*v = strtoull(s, &end, 10);
-	if (*end) {
-		xb_cli_error("%s: expected a non-negative integer, got '%s'",
-			     opt, s);
-		return -1;
-	}
+	*v = x;
 	return 0;
 }
 
@@ -65,7 +72,7 @@ int xb_cli_parse(int argc, char **argv, const struct xb_cli_opt *opts,
 		}
 		if (o->kind == XB_CLI_STRING)
 			*(const char **)o->dst = argv[++i];
-		else if (xb_cli_parse_u64(a, argv[++i], o->dst))
+		else if (xb_cli_parse_u64(a, argv[++i], 0, UINT64_MAX, o->dst))
 			return -1;
 	}
 	return 0;

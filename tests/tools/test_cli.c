@@ -43,8 +43,46 @@ static const struct cli_case cases[] = {
     {"run scenarios/boot-shrink.yaml --seed",
      "xballoon: error: option '--seed' needs a value\n"},
     {"run scenarios/boot-shrink.yaml --seed 1x",
-     "xballoon: error: --seed: expected a non-negative integer, got "
-     "'1x'\n"},
+     "xballoon: error: --seed: expected an integer in "
+     "0..18446744073709551615, got '1x'\n"},
+    /* No integer option wraps a negative value or clamps one too big. */
+    {"run scenarios/boot-shrink.yaml --seed 99999999999999999999999",
+     "xballoon: error: --seed: expected an integer in "
+     "0..18446744073709551615, got '99999999999999999999999'\n"},
+    {"run scenarios/boot-shrink.yaml --seed 18446744073709551616",
+     "xballoon: error: --seed: expected an integer in "
+     "0..18446744073709551615, got '18446744073709551616'\n"},
+    {"compare scenarios/boot-shrink.yaml --seed -1",
+     "xballoon: error: --seed: expected an integer in "
+     "0..18446744073709551615, got '-1'\n"},
+    {"zone --seed -5", "xballoon: error: --seed: expected an integer in "
+		       "0..18446744073709551615, got '-5'\n"},
+    {"zone --frames 0", "xballoon: error: --frames: expected an integer in "
+			"1..4294967294, got '0'\n"},
+    {"zone --frames 4294967295",
+     "xballoon: error: --frames: expected an integer in 1..4294967294, got "
+     "'4294967295'\n"},
+    {"zone --frames 0x40", "xballoon: error: --frames: expected an integer "
+			   "in 1..4294967294, got '0x40'\n"},
+    {"bench --seeds 0 scenarios/boot-shrink.yaml",
+     "xballoon: error: --seeds: expected an integer in 1..100000, got "
+     "'0'\n"},
+    {"bench --jobs -2 scenarios/boot-shrink.yaml",
+     "xballoon: error: --jobs: expected an integer in 1..100000, got "
+     "'-2'\n"},
+    {"replay x.trace --domid -3",
+     "xballoon: error: --domid: expected an integer in "
+     "0..18446744073709551615, got '-3'\n"},
+    {"drive scenarios/boot-shrink.yaml --scratch 64MiB --type hvm "
+     "--fail-after-events -1",
+     "xballoon: error: --fail-after-events: expected an integer in "
+     "0..18446744073709551615, got '-1'\n"},
+    /* Files that are not regular files, named to replay. */
+    {"replay tests/bad/device.yaml",
+     "tests/bad/device.yaml:1:1: error: is a character device, not a "
+     "regular file\n"},
+    {"replay tests/bad/directory.yaml",
+     "tests/bad/directory.yaml:1:1: error: is a directory\n"},
     {"run scenarios/boot-shrink.yaml scenarios/fragmenter.yaml",
      "xballoon: error: one scenario at a time (got "
      "'scenarios/boot-shrink.yaml' and 'scenarios/fragmenter.yaml')\n"},
