@@ -1151,9 +1151,10 @@ bool xb_scenario_check_policy(const struct xb_scenario *s,
 			return false;
 		}
 	} else if (!pc->policy_exists(policy)) {
-		/* A --policy override has no place in the file. */
+		/* A --policy override has no place in the file: the error
+		 * is about the command line. */
 		g_set_error(error, XB_ERROR, XB_ERROR_INVALID,
-			    "%s: error: unknown policy '%s'", s->path, policy);
+			    "--policy: unknown policy '%s'", policy);
 		return false;
 	}
 	for (size_t i = 0; i < s->driver.nr_knobs; i++) {

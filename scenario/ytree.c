@@ -29,14 +29,10 @@ const char *xb__clip(char buf[XB__CLIP_BYTES], const char *s)
 	return buf;
 }
 
-void xb__scn_verror(GError **error, int code, const char *path,
-		    struct xb_scn_pos pos, const char *fmt, va_list ap)
+char *xb_one_line(const char *msg)
 {
-	char *msg = g_strdup_vprintf(fmt, ap);
 	GString *esc = g_string_sized_new(strlen(msg) + 16);
 
-	/* A key or value may hold "\n" or other control characters (quoted
-	 * scalars allow them); the error must stay one line. */
 	for (const unsigned char *p = (const unsigned char *)msg; *p; p++) {
 		if (*p == '\n')
 			g_string_append(esc, "\\n");
@@ -47,9 +43,20 @@ void xb__scn_verror(GError **error, int code, const char *path,
 		else
 			g_string_append_c(esc, (char)*p);
 	}
+	return g_string_free(esc, FALSE);
+}
+
+void xb__scn_verror(GError **error, int code, const char *path,
+		    struct xb_scn_pos pos, const char *fmt, va_list ap)
+{
+	char *msg = g_strdup_vprintf(fmt, ap);
+	/* A key or value may hold "\n" or other control characters (quoted
+	 * scalars allow them); the error must stay one line. */
+	char *esc = xb_one_line(msg);
+
 	g_set_error(error, XB_ERROR, code, "%s:%u:%u: error: %s", path,
-		    pos.line, pos.col, esc->str);
-	g_string_free(esc, TRUE);
+		    pos.line, pos.col, esc);
+	g_free(esc);
 	g_free(msg);
 }
 

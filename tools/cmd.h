@@ -57,6 +57,11 @@ struct xb_cli_opt {
  */
 int xb_cli_parse(int argc, char **argv, const struct xb_cli_opt *opts,
 		 const char **operand, const char *what);
+/* A policy or backend named on the command line by option @opt: 0 when it
+ * is registered, else -1 after the one error line
+ * "OPT: unknown policy 'NAME' (known: linux, huge-first, ...)". */
+int xb_cli_check_policy(const char *opt, const char *name);
+int xb_cli_check_backend(const char *opt, const char *name);
 /* Load and validate a scenario (policy override or NULL); prints the one
  * error line and returns NULL on failure. */
 struct xb_scenario *xb_cli_load(const char *path, const char *policy);

@@ -423,12 +423,8 @@ int cmd_bench(int argc, char **argv)
 	if (list) {
 		b.policies = g_strsplit(list, ",", -1);
 		for (char **n = b.policies; *n; n++) {
-			if (!xb_policy_find(*n)) {
-				xb_cli_error("--policies: unknown policy '%s' "
-					     "(see 'xballoon policies')",
-					     *n);
+			if (xb_cli_check_policy("--policies", *n) < 0)
 				goto out;
-			}
 		}
 		if (!*b.policies) {
 			xb_cli_error("--policies: empty list");

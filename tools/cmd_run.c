@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include "tools/cmd.h"
+#include "xballoon/backend.h"
+#include "xballoon/policy.h"
 #include "xballoon/run.h"
 
 int xb_cli_parse_u64(const char *opt, const char *s, uint64_t min, uint64_t max,
@@ -78,10 +80,63 @@ int xb_cli_parse(int argc, char **argv, const struct xb_cli_opt *opts,
 	return 0;
 }
 
+/* The i-th name of a registry, NULL past its end. */
+static const char *policy_at(size_t i)
+{
+	const struct xb_policy_ops *const *p = xb_policy_list();
+
+	while (i-- && *p)
+		p++;
+	return *p ? (*p)->name : NULL;
+}
+
+static const char *backend_at(size_t i)
+{
+	const struct xb_backend_ops *const *b = xb_backend_list();
+
+	while (i-- && *b)
+		b++;
+	return *b ? (*b)->name : NULL;
+}
+
+static int check_name(const char *opt, const char *what, const char *name,
+		      const char *(*name_at)(size_t i))
+{
+	GString *known = g_string_new(NULL);
+	const char *n;
+
+	for (size_t i = 0; (n = name_at(i)); i++) {
+		if (!strcmp(n, name)) {
+			g_string_free(known, TRUE);
+			return 0;
+		}
+		g_string_append_printf(known, "%s%s", i ? ", " : "", n);
+	}
+	xb_cli_error("%s: unknown %s '%s' (known: %s)", opt, what, name,
+		     known->str);
+	g_string_free(known, TRUE);
+	return -1;
+}
+
+int xb_cli_check_policy(const char *opt, const char *name)
+{
+	return check_name(opt, "policy", name, policy_at);
+}
+
+int xb_cli_check_backend(const char *opt, const char *name)
+{
+	return check_name(opt, "backend", name, backend_at);
+}
+
 struct xb_scenario *xb_cli_load(const char *path, const char *policy)
 {
 	GError *err = NULL;
-	struct xb_scenario *sc = xb_scenario_load(path, &err);
+	struct xb_scenario *sc;
+
+	/* --policy is checked first: its error is about the command line. */
+	if (policy && xb_cli_check_policy("--policy", policy) < 0)
+		return NULL;
+	sc = xb_scenario_load(path, &err);
 
 	if (sc && !xb_scenario_check_policy(
 		      sc, &xb_scenario_default_policy_check, policy, &err)) {
@@ -132,6 +187,8 @@ int cmd_run(int argc, char **argv)
 			     "[--verify-content] [--json]");
 		return XB_EXIT_USAGE;
 	}
+	if (opt.backend && xb_cli_check_backend("--backend", opt.backend) < 0)
+		return XB_EXIT_USAGE;
 	if (opt.map_every && !out) {
 		xb_cli_error("--map-every needs --out DIR (maps go to "
 			     "DIR/map.txt)");

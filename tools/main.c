@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "tools/cmd.h"
+#include "xballoon/scenario.h"
 
 static const struct xb_cmd commands[] = {
     {"run", cmd_run, "replay a scenario",
@@ -46,12 +47,16 @@ static const struct xb_cmd commands[] = {
 void xb_cli_error(const char *fmt, ...)
 {
 	va_list ap;
+	char *msg, *line;
 
-	fputs("xballoon: error: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	msg = g_strdup_vprintf(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	/* A value quoted from argv may hold a newline: still one line. */
+	line = xb_one_line(msg);
+	fprintf(stderr, "xballoon: error: %s\n", line);
+	g_free(line);
+	g_free(msg);
 }
 
 static void usage(FILE *out)

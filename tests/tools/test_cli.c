@@ -8,6 +8,9 @@
 #include <glib.h>
 #include <string.h>
 
+#include "xballoon/backend.h"
+#include "xballoon/policy.h"
+
 struct cli_case {
 	const char *args;   /* space-separated, after the binary */
 	const char *stderr; /* the whole of stderr                */
@@ -153,4 +156,65 @@ Test(cli, version_from_cmake_in_version_and_help)
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	g_free(out);
 	g_free(err);
+}
+
+/* The registry's names, "a, b, c", as the errors list them. */
+static char *known(bool policies)
+{
+	GString *s = g_string_new(NULL);
+
+	if (policies)
+		for (const struct xb_policy_ops *const *p = xb_policy_list();
+		     *p; p++)
+			g_string_append_printf(s, "%s%s", s->len ? ", " : "",
+					       (*p)->name);
+	else
+		for (const struct xb_backend_ops *const *b = xb_backend_list();
+		     *b; b++)
+			g_string_append_printf(s, "%s%s", s->len ? ", " : "",
+					       (*b)->name);
+	return g_string_free(s, FALSE);
+}
+
+/* A name given on the command line is an error about that option, with
+ * the names that exist; nothing is loaded or run. */
+Test(cli, unknown_names_are_errors_about_their_option)
+{
+	static const struct {
+		const char *args, *opt;
+		bool policy;
+	} names_cases[] = {
+	    {"run scenarios/boot-shrink.yaml --policy nope", "--policy", true},
+	    {"drive scenarios/boot-shrink.yaml --scratch 64MiB --type hvm "
+	     "--policy nope",
+	     "--policy", true},
+	    {"compare scenarios/boot-shrink.yaml --policies linux,nope",
+	     "--policies", true},
+	    {"bench --policies nope scenarios/boot-shrink.yaml", "--policies",
+	     true},
+	    {"run scenarios/boot-shrink.yaml --backend nope", "--backend",
+	     false},
+	    {"replay x.trace --backend nope", "--backend", false},
+	};
+
+	for (unsigned i = 0; i < G_N_ELEMENTS(names_cases); i++) {
+		char *names = known(names_cases[i].policy), *out = NULL,
+		     *err = NULL;
+		char *want = g_strdup_printf(
+		    "xballoon: error: %s: unknown %s 'nope' (known: %s)\n",
+		    names_cases[i].opt,
+		    names_cases[i].policy ? "policy" : "backend", names);
+		int status;
+
+		run_cli(names_cases[i].args, &status, &out, &err);
+		cr_expect_str_eq(err, want, "xballoon %s", names_cases[i].args);
+		cr_expect_str_empty(out, "xballoon %s", names_cases[i].args);
+		cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 2,
+			  "xballoon %s: status %#x", names_cases[i].args,
+			  status);
+		g_free(names);
+		g_free(want);
+		g_free(out);
+		g_free(err);
+	}
 }
