@@ -16,6 +16,7 @@
 
 #include <glib/gstdio.h>
 
+#include "xballoon/file.h"
 #include "xballoon/mem.h"
 #include "xballoon/scenario.h"
 #include "xballoon/trace.h"
@@ -712,9 +713,12 @@ static bool token(struct replay *rp, const char *what, const char **t,
 {
 	while (*rp->p == ' ')
 		rp->p++;
-	if (!*rp->p)
-		return fail(rp, rp->p, "expected %s, got the end of the line",
-			    what);
+	if (!*rp->p) {
+		/* fail() is variadic, never inlined: return false here so
+		 * the compiler sees *t and *n set whenever this is true. */
+		fail(rp, rp->p, "expected %s, got the end of the line", what);
+		return false;
+	}
 	*t = rp->p;
 	while (*rp->p && *rp->p != ' ')
 		rp->p++;
@@ -2005,6 +2009,29 @@ static int replay_body(struct replay *rp)
 	return eof ? 0 : -1;
 }
 
+/* A regular file only (a FIFO would block): errors at FILE:1:1, as the
+ * file's other errors are placed. */
+static bool open_trace(struct replay *rp)
+{
+	GError *err = NULL;
+	int fd = xb_open_regular(rp->path, &err);
+
+	if (fd >= 0) {
+		rp->f = fdopen(fd, "r");
+		if (!rp->f) {
+			g_set_error(&err, XB_ERROR, XB_ERROR_IO,
+				    "cannot open: %s", g_strerror(errno));
+			close(fd);
+		}
+	}
+	if (rp->f)
+		return true;
+	g_set_error(rp->error, XB_ERROR, err->code, "%s:1:1: error: %s",
+		    rp->path, err->message);
+	g_error_free(err);
+	return false;
+}
+
 int xb_replay(const char *path, const struct xb_replay_options *opt,
 	      struct xb_replay_result *res, GError **error)
 {
@@ -2018,12 +2045,8 @@ int xb_replay(const char *path, const struct xb_replay_options *opt,
 
 	memset(res, 0, sizeof(*res));
 	res->warnings = g_ptr_array_new_with_free_func(g_free);
-	rp.f = fopen(path, "r");
-	if (!rp.f) {
-		g_set_error(error, XB_ERROR, XB_ERROR_IO, "%s: cannot open: %s",
-			    path, g_strerror(errno));
+	if (!open_trace(&rp))
 		return -1;
-	}
 	rp.buf = g_malloc(TRACE_BUF);
 	setvbuf(rp.f, rp.buf, _IOFBF, TRACE_BUF);
 	rp.a_in = g_array_new(FALSE, FALSE, sizeof(xb_xen_pfn_t));

@@ -627,11 +627,16 @@ static bool check_memory(const struct xb_scenario *sc, GError **error)
 
 	if (need <= have / 10 * 9)
 		return true;
-	g_set_error(error, XB_ERROR, XB_ERROR_INVALID,
-		    "%s: error: the model needs %.1f GiB of metadata; this "
-		    "machine has %.1f GiB",
-		    sc->path, (double)need / (1 << 30),
-		    (double)have / (1 << 30));
+	/* The error points at the larger of the two memories that make the
+	 * need: 16 bytes a host frame, or 20 a guest frame (frame and P2M). */
+	bool host = sc->host.frames * 16 >= sc->guest.max_frames * 20;
+
+	xb_scenario_set_error(
+	    sc, host ? sc->host.memory_pos : sc->guest.maxmem_pos, error,
+	    "%s: the model needs %.1f GiB of metadata; this machine has "
+	    "%.1f GiB",
+	    host ? "host.memory" : "guest.maxmem", (double)need / (1 << 30),
+	    (double)have / (1 << 30));
 	return false;
 }
 

@@ -233,8 +233,10 @@ static bool get_enum(struct ctx *c, const struct ynode *n, const char *what,
 			*out = i;
 			return true;
 		}
-	return fail(c, n, "unknown %s '%s' (expected %s)", what, clip(c, s),
-		    expected);
+	/* Not "return fail()": fail() is variadic and never inlined, and
+	 * callers read *out whenever this returns true. */
+	fail(c, n, "unknown %s '%s' (expected %s)", what, clip(c, s), expected);
+	return false;
 }
 
 /* ---- mappings with a fixed set of keys ------------------------------- */
@@ -1149,9 +1151,10 @@ bool xb_scenario_check_policy(const struct xb_scenario *s,
 			return false;
 		}
 	} else if (!pc->policy_exists(policy)) {
-		/* A --policy override has no place in the file. */
+		/* A --policy override has no place in the file: the error
+		 * is about the command line. */
 		g_set_error(error, XB_ERROR, XB_ERROR_INVALID,
-			    "%s: error: unknown policy '%s'", s->path, policy);
+			    "--policy: unknown policy '%s'", policy);
 		return false;
 	}
 	for (size_t i = 0; i < s->driver.nr_knobs; i++) {

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "xballoon/backend.h"
+#include "xballoon/file.h"
 #include "xballoon/policy.h"
 #include "xballoon/stats.h"
 #include "xballoon/sweep.h"
@@ -114,17 +115,27 @@ static bool boolean(struct reader *r, const char *path)
 bool xb_sweep_parse_report(const char *path, struct xb_sweep_run *run,
 			   GError **error)
 {
-	JsonParser *parser = json_parser_new();
+	JsonParser *parser;
 	GError *err = NULL;
+	char *text;
+	size_t len;
 
 	memset(run, 0, sizeof(*run));
-	if (!json_parser_load_from_file(parser, path, &err)) {
+	/* Read first: a FIFO or device named report.json is refused. */
+	if (!xb_read_regular(path, &text, &len, error)) {
+		g_prefix_error(error, "%s: ", path);
+		return false;
+	}
+	parser = json_parser_new();
+	if (!json_parser_load_from_data(parser, text, (gssize)len, &err)) {
 		g_set_error(error, XB_ERROR, XB_ERROR_INVALID, "%s: %s", path,
 			    err->message);
 		g_error_free(err);
 		g_object_unref(parser);
+		g_free(text);
 		return false;
 	}
+	g_free(text);
 	JsonNode *root = json_parser_get_root(parser);
 
 	if (!root || !JSON_NODE_HOLDS_OBJECT(root)) {

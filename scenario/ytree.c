@@ -4,15 +4,14 @@
  * (aliases, tags, a second document, deep nesting, huge collections).
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 #include <yaml.h>
 
 #include "scenario/ytree.h"
 #include "xballoon/backend.h"
+#include "xballoon/file.h"
 
 const char *xb__clip(char buf[XB__CLIP_BYTES], const char *s)
 {
@@ -30,14 +29,10 @@ const char *xb__clip(char buf[XB__CLIP_BYTES], const char *s)
 	return buf;
 }
 
-void xb__scn_verror(GError **error, int code, const char *path,
-		    struct xb_scn_pos pos, const char *fmt, va_list ap)
+char *xb_one_line(const char *msg)
 {
-	char *msg = g_strdup_vprintf(fmt, ap);
 	GString *esc = g_string_sized_new(strlen(msg) + 16);
 
-	/* A key or value may hold "\n" or other control characters (quoted
-	 * scalars allow them); the error must stay one line. */
 	for (const unsigned char *p = (const unsigned char *)msg; *p; p++) {
 		if (*p == '\n')
 			g_string_append(esc, "\\n");
@@ -48,9 +43,20 @@ void xb__scn_verror(GError **error, int code, const char *path,
 		else
 			g_string_append_c(esc, (char)*p);
 	}
+	return g_string_free(esc, FALSE);
+}
+
+void xb__scn_verror(GError **error, int code, const char *path,
+		    struct xb_scn_pos pos, const char *fmt, va_list ap)
+{
+	char *msg = g_strdup_vprintf(fmt, ap);
+	/* A key or value may hold "\n" or other control characters (quoted
+	 * scalars allow them); the error must stay one line. */
+	char *esc = xb_one_line(msg);
+
 	g_set_error(error, XB_ERROR, code, "%s:%u:%u: error: %s", path,
-		    pos.line, pos.col, esc->str);
-	g_string_free(esc, TRUE);
+		    pos.line, pos.col, esc);
+	g_free(esc);
 	g_free(msg);
 }
 
@@ -319,29 +325,16 @@ static void parser_error(struct builder *b, yaml_parser_t *parser, int fd)
 
 static const struct xb_scn_pos file_pos = {1, 1};
 
-/* Open path as a regular file; -1 with *error set otherwise. */
+/* Open path as a regular file; -1 with *error set at FILE:1:1 otherwise. */
 static int open_regular(const char *path, GError **error)
 {
-	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	GError *err = NULL;
+	int fd = xb_open_regular(path, &err);
 
 	if (fd < 0) {
-		xb__scn_error(error, XB_ERROR_IO, path, file_pos,
-			      "cannot open: %s", g_strerror(errno));
-		return -1;
-	}
-	if (fstat(fd, &st) < 0) {
-		xb__scn_error(error, XB_ERROR_IO, path, file_pos,
-			      "cannot stat: %s", g_strerror(errno));
-		close(fd);
-		return -1;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		xb__scn_error(error, XB_ERROR_IO, path, file_pos, "%s",
-			      S_ISDIR(st.st_mode) ? "is a directory"
-						  : "is not a regular file");
-		close(fd);
-		return -1;
+		xb__scn_error(error, err->code, path, file_pos, "%s",
+			      err->message);
+		g_error_free(err);
 	}
 	return fd;
 }

@@ -29,14 +29,17 @@ int cmd_policies(int argc, char **argv);
 int cmd_backends(int argc, char **argv);
 int cmd_drive(int argc, char **argv);
 
-/* Parse a decimal option value; prints the error and returns -1. */
-int xb_cli_parse_u64(const char *opt, const char *s, uint64_t *v);
+/* Parse the decimal value of option @opt within [min, max]: digits only
+ * (no sign, no space), no overflow. Prints the one error line,
+ * "OPT: expected an integer in MIN..MAX, got 'S'", and returns -1. */
+int xb_cli_parse_u64(const char *opt, const char *s, uint64_t min, uint64_t max,
+		     uint64_t *v);
 
 /* One option of a command: a flag, or an option that takes a value. */
 enum xb_cli_kind {
 	XB_CLI_FLAG,   /* bool *dst = true                          */
 	XB_CLI_STRING, /* const char **dst = the value              */
-	XB_CLI_U64,    /* uint64_t *dst = the value, decimal        */
+	XB_CLI_U64,    /* uint64_t *dst = the value, decimal, 0..2^64-1 */
 };
 
 struct xb_cli_opt {
@@ -54,6 +57,11 @@ struct xb_cli_opt {
  */
 int xb_cli_parse(int argc, char **argv, const struct xb_cli_opt *opts,
 		 const char **operand, const char *what);
+/* A policy or backend named on the command line by option @opt: 0 when it
+ * is registered, else -1 after the one error line
+ * "OPT: unknown policy 'NAME' (known: linux, huge-first, ...)". */
+int xb_cli_check_policy(const char *opt, const char *name);
+int xb_cli_check_backend(const char *opt, const char *name);
 /* Load and validate a scenario (policy override or NULL); prints the one
  * error line and returns NULL on failure. */
 struct xb_scenario *xb_cli_load(const char *path, const char *policy);

@@ -407,13 +407,8 @@ int cmd_bench(int argc, char **argv)
 		} else if (!strcmp(a, "--seeds") || !strcmp(a, "--jobs")) {
 			uint64_t *v = a[2] == 's' ? &b.seeds : &b.jobs;
 
-			if (xb_cli_parse_u64(a, argv[++i], v))
+			if (xb_cli_parse_u64(a, argv[++i], 1, 100000, v))
 				goto out;
-			if (*v == 0 || *v > 100000) {
-				xb_cli_error("%s: expected 1..100000, got '%s'",
-					     a, argv[i]);
-				goto out;
-			}
 		} else if (a[0] == '-') {
 			xb_cli_error("unknown option '%s'", a);
 			goto out;
@@ -428,12 +423,8 @@ int cmd_bench(int argc, char **argv)
 	if (list) {
 		b.policies = g_strsplit(list, ",", -1);
 		for (char **n = b.policies; *n; n++) {
-			if (!xb_policy_find(*n)) {
-				xb_cli_error("--policies: unknown policy '%s' "
-					     "(see 'xballoon policies')",
-					     *n);
+			if (xb_cli_check_policy("--policies", *n) < 0)
 				goto out;
-			}
 		}
 		if (!*b.policies) {
 			xb_cli_error("--policies: empty list");

@@ -42,10 +42,7 @@ int cmd_compare(int argc, char **argv)
 	int status = XB_EXIT_OK;
 
 	for (char **n = names; *n; n++) {
-		if (!xb_policy_find(*n)) {
-			xb_cli_error("--policies: unknown policy '%s' (see "
-				     "'xballoon policies')",
-				     *n);
+		if (xb_cli_check_policy("--policies", *n) < 0) {
 			g_strfreev(names);
 			return XB_EXIT_USAGE;
 		}

@@ -93,6 +93,8 @@ int cmd_replay(int argc, char **argv)
 			     "[--json]");
 		return XB_EXIT_USAGE;
 	}
+	if (opt.backend && xb_cli_check_backend("--backend", opt.backend) < 0)
+		return XB_EXIT_USAGE;
 	if (domid_set) {
 		if (!confirmed) {
 			xb_cli_error("--domid %llu acts on an existing domain: "

@@ -10,23 +10,32 @@
 #include <unistd.h>
 
 #include "tools/cmd.h"
+#include "xballoon/backend.h"
+#include "xballoon/policy.h"
 #include "xballoon/run.h"
 
-int xb_cli_parse_u64(const char *opt, const char *s, uint64_t *v)
+int xb_cli_parse_u64(const char *opt, const char *s, uint64_t min, uint64_t max,
+		     uint64_t *v)
 {
-	char *end;
+	uint64_t x = 0;
+	const char *c = s;
 
-	if (*s < '0' || *s > '9') {
-		xb_cli_error("%s: expected a non-negative integer, got '%s'",
-			     opt, s);
+	/* Not strtoull(): it takes "-5" (and wraps it), spaces and a '+',
+	 * and clamps what overflows. */
+	for (; *c >= '0' && *c <= '9'; c++) {
+		unsigned d = (unsigned)(*c - '0');
+
+		if (x > (UINT64_MAX - d) / 10)
+			break;
+		x = x * 10 + d;
+	}
+	if (c == s || *c || x < min || x > max) {
+		xb_cli_error("%s: expected an integer in %llu..%llu, got '%s'",
+			     opt, (unsigned long long)min,
+			     (unsigned long long)max, s);
 		return -1;
 	}
-	*v = strtoull(s, &end, 10);
-	if (*end) {
-		xb_cli_error("%s: expected a non-negative integer, got '%s'",
-			     opt, s);
-		return -1;
-	}
+	*v = x;
 	return 0;
 }
 
@@ -65,16 +74,69 @@ int xb_cli_parse(int argc, char **argv, const struct xb_cli_opt *opts,
 		}
 		if (o->kind == XB_CLI_STRING)
 			*(const char **)o->dst = argv[++i];
-		else if (xb_cli_parse_u64(a, argv[++i], o->dst))
+		else if (xb_cli_parse_u64(a, argv[++i], 0, UINT64_MAX, o->dst))
 			return -1;
 	}
 	return 0;
 }
 
+/* The i-th name of a registry, NULL past its end. */
+static const char *policy_at(size_t i)
+{
+	const struct xb_policy_ops *const *p = xb_policy_list();
+
+	while (i-- && *p)
+		p++;
+	return *p ? (*p)->name : NULL;
+}
+
+static const char *backend_at(size_t i)
+{
+	const struct xb_backend_ops *const *b = xb_backend_list();
+
+	while (i-- && *b)
+		b++;
+	return *b ? (*b)->name : NULL;
+}
+
+static int check_name(const char *opt, const char *what, const char *name,
+		      const char *(*name_at)(size_t i))
+{
+	GString *known = g_string_new(NULL);
+	const char *n;
+
+	for (size_t i = 0; (n = name_at(i)); i++) {
+		if (!strcmp(n, name)) {
+			g_string_free(known, TRUE);
+			return 0;
+		}
+		g_string_append_printf(known, "%s%s", i ? ", " : "", n);
+	}
+	xb_cli_error("%s: unknown %s '%s' (known: %s)", opt, what, name,
+		     known->str);
+	g_string_free(known, TRUE);
+	return -1;
+}
+
+int xb_cli_check_policy(const char *opt, const char *name)
+{
+	return check_name(opt, "policy", name, policy_at);
+}
+
+int xb_cli_check_backend(const char *opt, const char *name)
+{
+	return check_name(opt, "backend", name, backend_at);
+}
+
 struct xb_scenario *xb_cli_load(const char *path, const char *policy)
 {
 	GError *err = NULL;
-	struct xb_scenario *sc = xb_scenario_load(path, &err);
+	struct xb_scenario *sc;
+
+	/* --policy is checked first: its error is about the command line. */
+	if (policy && xb_cli_check_policy("--policy", policy) < 0)
+		return NULL;
+	sc = xb_scenario_load(path, &err);
 
 	if (sc && !xb_scenario_check_policy(
 		      sc, &xb_scenario_default_policy_check, policy, &err)) {
@@ -125,6 +187,8 @@ int cmd_run(int argc, char **argv)
 			     "[--verify-content] [--json]");
 		return XB_EXIT_USAGE;
 	}
+	if (opt.backend && xb_cli_check_backend("--backend", opt.backend) < 0)
+		return XB_EXIT_USAGE;
 	if (opt.map_every && !out) {
 		xb_cli_error("--map-every needs --out DIR (maps go to "
 			     "DIR/map.txt)");

@@ -53,38 +53,22 @@ static void pattern_random(struct xb_zone *z, struct xb_rng *rng)
 int cmd_zone(int argc, char **argv)
 {
 	uint64_t frames = 1u << 18, seed = 1;
-	const char *pattern = "fragmenter";
+	const char *pattern = "fragmenter", *operand = NULL, *nr = NULL;
+	const struct xb_cli_opt opts[] = {
+	    {"--frames", XB_CLI_STRING, &nr, NULL},
+	    {"--seed", XB_CLI_U64, &seed, NULL},
+	    {"--pattern", XB_CLI_STRING, &pattern, NULL},
+	    {NULL, XB_CLI_FLAG, NULL, NULL},
+	};
 
-	for (int i = 1; i < argc; i++) {
-		char *end;
-
-		if (i + 1 >= argc) {
-			xb_cli_error("option '%s' needs a value", argv[i]);
-			return XB_EXIT_USAGE;
-		}
-		if (!strcmp(argv[i], "--frames")) {
-			frames = strtoull(argv[++i], &end, 0);
-			if (*end || frames == 0 || frames > XB_MAX_FRAMES) {
-				xb_cli_error(
-				    "--frames: expected 1..%llu, got '%s'",
-				    (unsigned long long)XB_MAX_FRAMES, argv[i]);
-				return XB_EXIT_USAGE;
-			}
-		} else if (!strcmp(argv[i], "--seed")) {
-			seed = strtoull(argv[++i], &end, 0);
-			if (*end) {
-				xb_cli_error(
-				    "--seed: expected a number, got '%s'",
-				    argv[i]);
-				return XB_EXIT_USAGE;
-			}
-		} else if (!strcmp(argv[i], "--pattern")) {
-			pattern = argv[++i];
-		} else {
-			xb_cli_error("unknown option '%s'", argv[i]);
-			return XB_EXIT_USAGE;
-		}
+	if (xb_cli_parse(argc, argv, opts, &operand, "argument") < 0)
+		return XB_EXIT_USAGE;
+	if (operand) {
+		xb_cli_error("zone takes no argument, got '%s'", operand);
+		return XB_EXIT_USAGE;
 	}
+	if (nr && xb_cli_parse_u64("--frames", nr, 1, XB_MAX_FRAMES, &frames))
+		return XB_EXIT_USAGE;
 	if (strcmp(pattern, "fill") && strcmp(pattern, "fragmenter") &&
 	    strcmp(pattern, "random")) {
 		xb_cli_error("--pattern: expected fill, fragmenter or random, "

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "tools/cmd.h"
+#include "xballoon/scenario.h"
 
 static const struct xb_cmd commands[] = {
     {"run", cmd_run, "replay a scenario",
@@ -46,17 +47,22 @@ static const struct xb_cmd commands[] = {
 void xb_cli_error(const char *fmt, ...)
 {
 	va_list ap;
+	char *msg, *line;
 
-	fputs("xballoon: error: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	msg = g_strdup_vprintf(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	/* A value quoted from argv may hold a newline: still one line. */
+	line = xb_one_line(msg);
+	fprintf(stderr, "xballoon: error: %s\n", line);
+	g_free(line);
+	g_free(msg);
 }
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: xballoon COMMAND [ARGS]\n\n"
+	fprintf(out, "usage: xballoon COMMAND [ARGS]\n"
+		     "       xballoon --version | --help\n\n"
 		     "xballoon runs the Xen balloon driver against a modeled "
 		     "Linux zone and a mock Xen,\nor a real Xen domain from "
 		     "dom0 (drive).\n\ncommands:\n");
@@ -64,7 +70,10 @@ static void usage(FILE *out)
 		fprintf(out, "  %-10s %s\n", commands[i].name,
 			commands[i].summary);
 	fprintf(out, "  %-10s %s\n", "version", "print the version");
-	fprintf(out, "\n'xballoon COMMAND --help' shows a command's usage.\n");
+	fprintf(out,
+		"\n'xballoon COMMAND --help' shows a command's usage.\n"
+		"This is xballoon %s.\n",
+		XB_VERSION);
 }
 
 int main(int argc, char **argv)

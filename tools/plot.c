@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "tools/plot.h"
+#include "xballoon/file.h"
 #include "xballoon/metrics.h"
 
 #define GIB_FRAMES 262144.0 /* 4 KiB frames per GiB */
@@ -58,6 +59,15 @@ static const char *const col_names[XB_COL_NR] = {
     [XB_COL_CONTIG] = "contiguity_2m",
 };
 
+/* The whole of a run's file; a FIFO or device there is refused. */
+static bool read_file(const char *path, char **text, GError **error)
+{
+	if (xb_read_regular(path, text, NULL, error))
+		return true;
+	g_prefix_error(error, "%s: ", path);
+	return false;
+}
+
 static bool load_csv(struct xb_plot_run *run, const char *path, GError **error)
 {
 	char *text = NULL;
@@ -65,7 +75,7 @@ static bool load_csv(struct xb_plot_run *run, const char *path, GError **error)
 	int idx[XB_COL_NR];
 	bool ok = false;
 
-	if (!g_file_get_contents(path, &text, NULL, error))
+	if (!read_file(path, &text, error))
 		return false;
 	lines = g_strsplit(text, "\n", -1);
 	g_free(text);
@@ -138,7 +148,7 @@ static bool load_map(struct xb_plot_run *run, const char *path, GError **error)
 
 	if (!g_file_test(path, G_FILE_TEST_EXISTS))
 		return true;
-	if (!g_file_get_contents(path, &text, NULL, error))
+	if (!read_file(path, &text, error))
 		return false;
 	lines = g_strsplit(text, "\n", -1);
 	g_free(text);
@@ -178,7 +188,7 @@ bool xb_plot_load(const char *dir, struct xb_plot_run *run, GError **error)
 	for (int c = 0; c < XB_COL_NR; c++)
 		run->col[c] = g_array_new(FALSE, FALSE, sizeof(double));
 	run->maps = g_ptr_array_new_with_free_func(map_free);
-	ok = g_file_get_contents(path, &json, NULL, error);
+	ok = read_file(path, &json, error);
 	if (ok) {
 		run->scenario = json_string(json, "scenario");
 		run->policy = json_string(json, "policy");

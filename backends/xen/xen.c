@@ -14,6 +14,7 @@
  * assertion), and the tools destroy it on SIGINT/SIGTERM through close.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -108,7 +109,16 @@ static void destroy_scratch(void *priv)
 	if (!x->scratch)
 		return;
 	x->scratch = false;
-	xc_domain_destroy(x->xch, x->domid);
+	/* close() and the fatal hook cannot fail, and a domain Xen refused
+	 * to destroy keeps its memory: say which one, and how to end it. */
+	if (xc_domain_destroy(x->xch, x->domid) < 0) {
+		int err = errno;
+
+		fprintf(stderr,
+			"xballoon: warning: xen: cannot destroy the scratch "
+			"domain %u: %s (%s); destroy it with 'xl destroy %u'\n",
+			x->domid, g_strerror(err), xen_meaning(err), x->domid);
+	}
 }
 
 /* ---- opening ------------------------------------------------------------ */

@@ -229,7 +229,8 @@ struct xb_policy_check {
  *	the scenario's own.
  *
  * Errors name the policy's or the knob's position in the file; an unknown
- * @policy override has no position and reads "FILE: error: unknown policy".
+ * @policy override is about the command line, not the file: it reads
+ * "--policy: unknown policy 'NAME'".
  * Return: true when the policy exists and accepts every knob.
  */
 bool xb_scenario_check_policy(const struct xb_scenario *s,
@@ -250,6 +251,10 @@ uint64_t xb_scenario_metadata_bytes(const struct xb_scenario *s);
 void xb_scenario_set_error(const struct xb_scenario *s, struct xb_scn_pos pos,
 			   GError **error, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+
+/* @msg with its control characters escaped ("\n", "\t", "\x1B"), so that
+ * an error quoting the user's text stays one line; g_malloc'ed. */
+char *xb_one_line(const char *msg);
 
 const char *xb_guest_type_name(enum xb_guest_type t);
 const char *xb_event_type_name(enum xb_event_type t);

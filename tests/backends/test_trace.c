@@ -1148,8 +1148,10 @@ Test(trace, cli_exit_statuses)
 					       "--backend", "nope", NULL},
 			      &out, &err),
 		     2);
-	cr_assert_str_eq(err, "xballoon: error: unknown backend 'nope' (see "
-			      "'xballoon backends')\n");
+	/* The whole line, with every name known, is test_cli's. */
+	cr_assert(g_str_has_prefix(err, "xballoon: error: --backend: unknown "
+					"backend 'nope' (known: mock"),
+		  "%s", err);
 	g_free(out);
 	g_free(err);
 	g_free(bad);

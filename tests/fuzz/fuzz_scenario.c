@@ -33,11 +33,35 @@ static bool tiny(const struct xb_scenario *sc)
 	       sc->nr_events <= FUZZ_MAX_EVENTS;
 }
 
-/* A load error is exactly one XB_ERROR whose message names the file. */
+/* A position field: a decimal number from 1, then ':'. */
+static const char *position(const char *s)
+{
+	if (*s < '1' || *s > '9')
+		return NULL;
+	while (*s >= '0' && *s <= '9')
+		s++;
+	return *s == ':' ? s + 1 : NULL;
+}
+
+/* "PATH:LINE:COL: error: MESSAGE" on one line, MESSAGE not empty. */
+static bool well_formed(const char *path, const char *msg)
+{
+	const char *s;
+
+	if (!g_str_has_prefix(msg, path) || msg[strlen(path)] != ':')
+		return false;
+	s = position(msg + strlen(path) + 1);
+	s = s ? position(s) : NULL;
+	return s && g_str_has_prefix(s, " error: ") && s[strlen(" error: ")] &&
+	       !strchr(msg, '\n');
+}
+
+/* A load error is exactly one XB_ERROR, in the one format of errors about
+ * a file. */
 static void check_error(const char *path, GError *err)
 {
 	if (!err || err->domain != XB_ERROR ||
-	    !g_str_has_prefix(err->message, path)) {
+	    !well_formed(path, err->message)) {
 		fprintf(stderr, "malformed error: %s\n",
 			err ? err->message : "(none)");
 		abort();

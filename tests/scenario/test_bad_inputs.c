@@ -1,7 +1,8 @@
 /*
- * The bad-input corpus: every tests/bad/NAME.yaml (or missing file, or
- * directory) named by a NAME.err makes `xballoon check` print exactly that
- * one line on stderr and exit 2; generated hostile files hit the limits.
+ * The bad-input corpus: every tests/bad/NAME.yaml (or missing file,
+ * directory, or link to a device) named by a NAME.err makes `xballoon
+ * check` print exactly that one line on stderr and exit 2; generated
+ * hostile files (a FIFO, huge ones) are refused at once or at the limits.
  */
 #include <criterion/criterion.h>
 #include <glib.h>
@@ -9,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "xballoon/scenario.h"
@@ -20,9 +22,10 @@ static const char *source_dir(void)
 	return root ? root : XB_SOURCE_DIR;
 }
 
-/* Run `xballoon check ARGS...` with the cwd at the source tree; returns
+/* Run `xballoon CMD ARGS...` with the cwd at the source tree; returns
  * the exit status, -1 if it did not exit normally. */
-static int run_check(const char *const *args, char **out, char **err)
+static int run_cmd(const char *cmd, const char *const *args, char **out,
+		   char **err)
 {
 	GPtrArray *argv = g_ptr_array_new();
 	GError *error = NULL;
@@ -30,7 +33,7 @@ static int run_check(const char *const *args, char **out, char **err)
 	bool ok;
 
 	g_ptr_array_add(argv, (char *)XB_BINARY);
-	g_ptr_array_add(argv, (char *)"check");
+	g_ptr_array_add(argv, (char *)cmd);
 	for (; *args; args++)
 		g_ptr_array_add(argv, (char *)*args);
 	g_ptr_array_add(argv, NULL);
@@ -43,6 +46,11 @@ static int run_check(const char *const *args, char **out, char **err)
 	if (!WIFEXITED(status))
 		return -1;
 	return WEXITSTATUS(status);
+}
+
+static int run_check(const char *const *args, char **out, char **err)
+{
+	return run_cmd("check", args, out, err);
 }
 
 static int run_one(const char *path, char **out, char **err)
@@ -98,6 +106,39 @@ Test(bad_inputs, every_corpus_file_gives_its_one_error_and_exit_2)
 	cr_assert_eq(failures, 0, "%u of %u bad inputs misreported", failures,
 		     names->len);
 	g_ptr_array_free(names, TRUE);
+	g_free(dir);
+}
+
+/* A FIFO with no writer would block an open() for ever: check, run and
+ * replay refuse it at once (the corpus has a directory and a device). */
+Test(bad_inputs, a_fifo_is_refused_at_once, .timeout = 20)
+{
+	static const char *const cmds[] = {"check", "run", "replay"};
+	char *dir = g_dir_make_tmp("xb-bad-XXXXXX", NULL);
+	char *fifo = g_build_filename(dir, "fifo.yaml", NULL);
+	char *expected = g_strdup_printf("%s:1:1: error: is a FIFO, not a "
+					 "regular file\n",
+					 fifo);
+	const char *args[] = {fifo, NULL};
+
+	cr_assert_eq(mkfifo(fifo, 0600), 0);
+	for (unsigned i = 0; i < G_N_ELEMENTS(cmds); i++) {
+		char *out = NULL, *err = NULL;
+		gint64 t0 = g_get_monotonic_time();
+		int rc = run_cmd(cmds[i], args, &out, &err);
+		double s = (double)(g_get_monotonic_time() - t0) / 1e6;
+
+		cr_expect_eq(rc, 2, "%s: exit %d", cmds[i], rc);
+		cr_expect_str_empty(out, "%s", cmds[i]);
+		cr_expect_str_eq(err, expected, "%s", cmds[i]);
+		cr_expect_lt(s, 1.0, "%s took %.2f s", cmds[i], s);
+		g_free(out);
+		g_free(err);
+	}
+	g_unlink(fifo);
+	g_rmdir(dir);
+	g_free(expected);
+	g_free(fifo);
 	g_free(dir);
 }
 

@@ -620,7 +620,7 @@ Test(written, policy_errors_point_at_the_file)
 			    "%s:5:10: error: driver.batch: linux has no knob "
 			    "batch");
 	expect_policy_error("driver:\n  policy: linux\n", "greedy",
-			    "%s: error: unknown policy 'greedy'");
+			    "--policy: unknown policy 'greedy'");
 }
 
 static bool default_accepts(const char *driver)

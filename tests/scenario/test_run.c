@@ -5,13 +5,16 @@
  * gives the memory back machine-contiguous; only whole 2 MiB extents out
  * and in leave Xen's P2M with 2 MiB entries, because Xen never merges 4 KiB
  * entries back. And the figures reach report.json and series.csv under
- * the names of the v1.1 contract (SCENARIO.md).
+ * the names of the v1.1 contract (SCENARIO.md). A scenario too big for
+ * the machine is refused at the key that makes it so.
  */
 #include <criterion/criterion.h>
 #include <glib.h>
+#include <glib/gstdio.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "support/testutil.h"
 #include "xballoon/run.h"
@@ -130,4 +133,59 @@ Test(run, report_and_series_carry_both_figures)
 	free(csv);
 	g_free(want);
 	xb_run_result_clear(&res);
+}
+
+/* The larger of host.memory and guest.maxmem carries the refusal. */
+Test(run, a_model_too_big_for_the_machine_is_refused_at_its_key)
+{
+	static const struct {
+		const char *guest;
+		const char *where; /* LINE:COL: error: KEY */
+	} cases[] = {
+	    {"guest: {memory: 1GiB}", "2:16: error: host.memory"},
+	    {"guest: {memory: 1GiB, maxmem: 15TiB}",
+	     "3:31: error: guest.maxmem"},
+	};
+	char *dir = g_dir_make_tmp("xb-run-XXXXXX", NULL);
+	char *path = g_build_filename(dir, "big.yaml", NULL);
+	double have = (double)sysconf(_SC_PHYS_PAGES) *
+		      (double)sysconf(_SC_PAGESIZE) / (1 << 30);
+
+	for (unsigned i = 0; i < G_N_ELEMENTS(cases); i++) {
+		char *text = g_strdup_printf("name: big\n"
+					     "host: {memory: 15TiB}\n"
+					     "%s\n"
+					     "duration: 1s\n",
+					     cases[i].guest);
+		GError *err = NULL;
+		struct xb_scenario *sc;
+		struct xb_run_options opt = {0};
+		struct xb_run_result res;
+		double need;
+		char *want;
+
+		cr_assert(g_file_set_contents(path, text, -1, NULL));
+		sc = xb_scenario_load(path, &err);
+		cr_assert_not_null(sc, "%s", err ? err->message : "");
+		need = (double)xb_scenario_metadata_bytes(sc) / (1 << 30);
+		if (need <= have * 0.9)
+			cr_skip_test(
+			    "this machine's %.1f GiB hold the %.1f GiB "
+			    "of metadata of a 15 TiB host",
+			    have, need);
+		cr_assert_not(xb_run(sc, &opt, &res, &err));
+		want = g_strdup_printf("%s:%s: the model needs %.1f GiB of "
+				       "metadata; this machine has %.1f GiB",
+				       path, cases[i].where, need, have);
+		cr_assert_str_eq(err->message, want);
+		xb_run_result_clear(&res);
+		g_error_free(err);
+		g_free(want);
+		xb_scenario_free(sc);
+		g_free(text);
+	}
+	g_unlink(path);
+	g_rmdir(dir);
+	g_free(path);
+	g_free(dir);
 }

@@ -8,6 +8,10 @@
 
 #include "xballoon/zone.h"
 
+/* The exit status of a test program in which a test was skipped and none
+ * failed (support/main.c); ctest's SKIP_RETURN_CODE. 77 is Automake's. */
+#define XBT_EXIT_SKIPPED 77
+
 /* A zone of nr_frames frames, all populated and free, watermarks set. */
 struct xb_zone *xbt_zone_online(uint64_t nr_frames);
 /* A zone whose watermarks are zero and whose per-CPU lists pass every
