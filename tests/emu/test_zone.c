@@ -971,9 +971,11 @@ Test(zone_pcp, direct_reclaim_drains_the_lists_before_giving_up)
 	xb_pfn_t *p = g_new(xb_pfn_t, 8192);
 	unsigned n = 0;
 
-	while ((p[n] = xb_zone_alloc(z, 0, XB_MT_MOVABLE, XB_ALLOC_NOWMARK, 1,
+	while (n < 8192 &&
+	       (p[n] = xb_zone_alloc(z, 0, XB_MT_MOVABLE, XB_ALLOC_NOWMARK, 1,
 				     0)) != XB_NIL)
 		n++;
+	cr_assert_eq(n, 8192);
 	z->pcp.high = 8192; /* nothing drains by count */
 	for (unsigned i = 0; i < 64; i++)
 		xb_zone_free(z, p[i]);
