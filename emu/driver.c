@@ -52,6 +52,29 @@ static void p2m_clear(struct xb_driver *d, xb_pfn_t pfn, uint64_t n)
 		d->p2m[pfn + i] = P2M_INVALID;
 }
 
+/*
+ * A pv guest's kernel maps all its memory (the direct map) with 4 KiB
+ * entries: a page it gives back is unmapped, and one it gets back mapped,
+ * each with one HYPERVISOR_update_va_mapping (Linux 6.1
+ * xenmem_reservation_va_mapping_reset() and _update(), drivers/xen/
+ * mem-reservation.c), so a 2 MiB page takes 512. With the multicall knob
+ * (our addition, not in Linux's balloon driver) the n updates of one
+ * operation go in multicalls of XB_MC_BATCH, as Linux's xen_mc_entry()
+ * batches its other MMU updates. Boot memory is mapped by the domain
+ * builder, not counted.
+ */
+static void va_mapping_updates(struct xb_driver *d, uint64_t n)
+{
+	struct xb_hypercall_stat *s = &d->be->stats.update_va_mapping;
+
+	if (!is_pv(d) || n == 0)
+		return;
+	s->calls +=
+	    d->knobs.multicall ? (n + XB_MC_BATCH - 1) / XB_MC_BATCH : n;
+	s->extents += n;
+	s->pages += n;
+}
+
 /* The huge queue holds whole 2 MiB pages the guest gave back. */
 static void huge_enqueue(struct xb_driver *d, xb_pfn_t pfn)
 {
@@ -266,6 +289,7 @@ static uint64_t give_back_small(struct xb_driver *d, uint64_t k)
 			xb_zone_free(d->zone, pfn);
 		}
 	}
+	va_mapping_updates(d, done);
 	d->current_pages -= done;
 	d->balloon_low += done;
 	d->stats.small.inflated += done;
@@ -355,6 +379,7 @@ static uint64_t settle_failed_huge(struct xb_driver *d, xb_pfn_t pfn)
 			xb_zone_free(d->zone, p);
 		}
 	}
+	va_mapping_updates(d, gone);
 	d->current_pages -= gone;
 	d->balloon_low += gone;
 	d->stats.small.inflated += gone;
@@ -416,6 +441,7 @@ enum xb_bp_state xb_drv_decrease_huge(struct xb_driver *d, uint64_t nr,
 	}
 	for (uint64_t i = ok + 1; i < k; i++)
 		xb_zone_free(d->zone, pages[i]);
+	va_mapping_updates(d, ok * XB_HUGE_PAGES);
 	d->current_pages -= ok * XB_HUGE_PAGES;
 	d->balloon_low += ok * XB_HUGE_PAGES;
 	d->stats.huge.inflated += ok * XB_HUGE_PAGES;
@@ -455,6 +481,7 @@ enum xb_bp_state xb_drv_increase_small(struct xb_driver *d, uint64_t nr,
 	/* Put the rest back in their order: the list head is LIFO. */
 	for (uint64_t i = k; i > ok; i--)
 		xb_balloon_page_enqueue(&d->small, d->pfn_list[i - 1]);
+	va_mapping_updates(d, ok);
 	d->current_pages += ok;
 	d->balloon_low -= ok;
 	d->stats.small.deflated += ok;
@@ -512,6 +539,7 @@ enum xb_bp_state xb_drv_increase_huge(struct xb_driver *d, uint64_t nr,
 		p2m_set(d, pages[i], XB_HUGE_PAGES, d->frame_list[i]);
 		release_to_guest(d, pages[i]);
 	}
+	va_mapping_updates(d, ok * XB_HUGE_PAGES);
 	d->current_pages += ok * XB_HUGE_PAGES;
 	d->balloon_low -= ok * XB_HUGE_PAGES;
 	d->stats.huge.deflated += ok * XB_HUGE_PAGES;
@@ -704,8 +732,10 @@ int xb_drv_migratepage(struct xb_balloon_dev *b, xb_pfn_t newpage,
 
 		rc = xb_exchange(d->be, &x, &nr);
 		if (rc == 0 && nr == 1) {
+			/* newpage's mapping goes, page's comes. */
 			p2m_clear(d, newpage, 1);
 			p2m_set(d, page, 1, out);
+			va_mapping_updates(d, 2);
 		}
 	} else {
 		/* Xen refuses exchange for hvm/pvh since XSA-217. What a guest
@@ -841,6 +871,7 @@ static uint64_t coalesce_exchange(struct xb_driver *d, xb_pfn_t g, xb_pfn_t *v)
 	p2m_clear(d, g, moved);
 	for (uint64_t i = 0; i < moved; i++)
 		p2m_set(d, v[i], 1, d->frame_list[i]);
+	va_mapping_updates(d, 2 * moved);
 	return moved;
 }
 

@@ -61,6 +61,8 @@ static const struct xb_knob_desc knobs[] = {
 	 "frame_list entries per hypercall"),
     KNOB("proactiveness", XB_KNOB_UINT, proactiveness, 0, 100,
 	 "vm.compaction_proactiveness of the guest"),
+    KNOB("multicall", XB_KNOB_BOOL, multicall, 0, 1,
+	 "pv: batch kernel-mapping updates into multicalls"),
     {0},
 };
 

@@ -295,13 +295,17 @@ void xb_report_print_summary(const struct xb_run_result *r, FILE *out)
 		(unsigned long long)r->host.free_2m_blocks);
 	fprintf(out,
 		"  hypercalls: populate %llu, decrease %llu, exchange "
-		"%llu, add_to_physmap %llu, relocate %llu; compaction "
-		"migrated %llu pages\n",
+		"%llu, add_to_physmap %llu, relocate %llu",
 		(unsigned long long)h->populate.calls,
 		(unsigned long long)h->decrease.calls,
 		(unsigned long long)h->exchange.calls,
 		(unsigned long long)h->add_to_physmap.calls,
-		(unsigned long long)h->relocate.calls,
+		(unsigned long long)h->relocate.calls);
+	/* Only pv guests map their memory themselves. */
+	if (h->update_va_mapping.extents)
+		fprintf(out, ", update_va_mapping %llu",
+			(unsigned long long)h->update_va_mapping.calls);
+	fprintf(out, "; compaction migrated %llu pages\n",
 		(unsigned long long)r->compaction.pgmigrate_success);
 	fprintf(out,
 		"  time: %.1f s simulated, %.2f s wall; invariants: %llu "

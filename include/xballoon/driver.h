@@ -21,6 +21,8 @@
 #define XB_HUGE_ORDER 9
 #define XB_HUGE_PAGES (1u << XB_HUGE_ORDER)
 #define XB_FRAME_LIST 512 /* Linux: PAGE_SIZE / sizeof(xen_pfn_t) */
+/* Entries per multicall (Linux arch/x86/xen/multicalls.h MC_BATCH). */
+#define XB_MC_BATCH 32
 
 /* Per-size statistics, declared once: (field, report name). */
 #define XB_DRIVER_SIZE_STATS(X)                                                \

@@ -375,6 +375,7 @@ static void migration_moves_pages(enum xb_guest_type type)
 	fx_setup(&f, type, "huge-first");
 	scatter_small(&f, 600);
 	uint64_t tot = tot_pages(&f);
+	uint64_t va = f.be->stats.update_va_mapping.extents;
 
 	xb_compact_zone_full(&f.comp);
 	cr_assert_gt(f.d.stats.small.migrated, 0);
@@ -384,6 +385,9 @@ static void migration_moves_pages(enum xb_guest_type type)
 	if (type == XB_GUEST_PV) {
 		cr_assert_eq(f.be->stats.exchange.calls,
 			     f.d.stats.small.migrated);
+		/* Each migration unmaps the new page and maps the old. */
+		cr_assert_eq(f.be->stats.update_va_mapping.extents - va,
+			     2 * f.d.stats.small.migrated);
 	} else {
 		/* One XENMAPSPACE_gmfn move per page; no guest issues the
 		 * device-model relocate. */
@@ -394,6 +398,48 @@ static void migration_moves_pages(enum xb_guest_type type)
 		cr_assert_eq(f.be->stats.relocate.calls, 0);
 	}
 	fx_free(&f);
+}
+
+/*
+ * A pv guest maps and unmaps each page it gives back or gets back with
+ * one update_va_mapping (Linux's xenmem_reservation_va_mapping_*); the
+ * multicall knob batches an operation's updates 32 to a call. 1000 pages
+ * go in two batches (512 + 488) and come back in two: 2000 updates, in
+ * 2000 calls, or 16 + 16 + 16 + 16 multicalls. hvm guests issue none.
+ */
+static void va_mapping_round_trip(enum xb_guest_type type, bool multicall,
+				  uint64_t calls, uint64_t updates)
+{
+	struct fx f;
+	struct xb_policy_knobs k = xb_policy_find("linux")->defaults;
+
+	k.multicall = multicall;
+	fx_knobs(&f, type, "linux", &k);
+	xb_driver_set_target(&f.d, GUEST - 1000);
+	settle(&f);
+	xb_driver_set_target(&f.d, GUEST);
+	settle(&f);
+	cr_assert_eq(f.d.current_pages, GUEST);
+	cr_assert_eq(f.be->stats.decrease.calls, 2);
+	cr_assert_eq(f.be->stats.populate.calls, 2);
+	cr_assert_eq(f.be->stats.update_va_mapping.calls, calls);
+	cr_assert_eq(f.be->stats.update_va_mapping.extents, updates);
+	fx_free(&f);
+}
+
+Test(driver, pv_maps_each_page_it_moves)
+{
+	va_mapping_round_trip(XB_GUEST_PV, false, 2000, 2000);
+}
+
+Test(driver, pv_multicall_batches_the_mapping_updates)
+{
+	va_mapping_round_trip(XB_GUEST_PV, true, 4 * 16, 2000);
+}
+
+Test(driver, hvm_updates_no_mapping)
+{
+	va_mapping_round_trip(XB_GUEST_HVM, true, 0, 0);
 }
 
 Test(driver, migration_moves_by_add_to_physmap_on_hvm)
@@ -454,6 +500,7 @@ static void coalesce(enum xb_guest_type type)
 	fx_setup(&f, type, "huge-first");
 	scatter_small(&f, 700);
 	uint64_t tot = tot_pages(&f), cur = f.d.current_pages;
+	uint64_t va = f.be->stats.update_va_mapping.extents;
 
 	cr_assert(xb_drv_coalesce(&f.d));
 	cr_assert_eq(f.d.huge.nr, 1);
@@ -464,6 +511,8 @@ static void coalesce(enum xb_guest_type type)
 	if (type == XB_GUEST_PV) {
 		cr_assert_eq(f.be->stats.exchange.calls, 1);
 		cr_assert_eq(f.be->stats.exchange.pages, 512);
+		/* The 2 MiB page's 512 frames unmapped, 512 victims mapped. */
+		cr_assert_eq(f.be->stats.update_va_mapping.extents - va, 1024);
 	} else {
 		/* Scattered victims: one batch of 512 entries. */
 		cr_assert_eq(f.be->stats.add_to_physmap.calls, 1);

@@ -38,18 +38,24 @@ typedef uint64_t xb_xen_pfn_t; /* xen_pfn_t: a gfn, a pfn or an mfn */
 
 enum xb_guest_type { XB_GUEST_PV, XB_GUEST_HVM, XB_GUEST_PVH };
 
-/* Hypercall statistics, declared once: (field, report name). */
+/* Hypercall statistics, declared once: (field, report name). The
+ * backends count the memory operations they carry out; update_va_mapping,
+ * a PV guest's update of its own kernel mapping, has no backend op (neither
+ * the mock nor dom0 sees a guest's page tables) and is counted by the
+ * driver where the guest would issue it (docs/driver.md). */
 #define XB_HYPERCALLS(X)                                                       \
 	X(populate, "populate_physmap")                                        \
 	X(decrease, "decrease_reservation")                                    \
 	X(exchange, "exchange")                                                \
 	X(add_to_physmap, "add_to_physmap")                                    \
-	X(relocate, "relocate")
+	X(relocate, "relocate")                                                \
+	X(update_va_mapping, "update_va_mapping")
 
 struct xb_hypercall_stat {
 	uint64_t calls;	  /* calls issued                                  */
 	uint64_t extents; /* extents (exchange: input extents;
-			   * add_to_physmap, relocate: frames moved) done */
+			   * add_to_physmap, relocate: frames moved;
+			   * update_va_mapping: mappings updated) done   */
 	uint64_t pages;	  /* 4 KiB frames those extents covered            */
 	uint64_t failed;  /* calls that did not complete every extent      */
 };

@@ -41,6 +41,8 @@ struct xb_policy_knobs {
 	uint64_t max_schedule_delay; /* seconds                               */
 	uint64_t batch;		     /* frame_list entries per hypercall      */
 	uint64_t proactiveness;	     /* vm.compaction_proactiveness 0..100    */
+	bool multicall;		     /* pv: batch the kernel-mapping updates
+				      * into multicalls of XB_MC_BATCH        */
 };
 
 enum xb_knob_type {
