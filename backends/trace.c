@@ -18,8 +18,8 @@
 
 #include "xballoon/file.h"
 #include "xballoon/mem.h"
-#include "xballoon/scenario.h"
 #include "xballoon/trace.h"
+#include "xballoon/units.h"
 
 /* stdio buffer of the writer and the reader: traces are big. */
 #define TRACE_BUF (1u << 20)

@@ -462,8 +462,8 @@ static const char *const guest_keys[] = {"type",
 					 "watermark_boost_factor",
 					 "kernel_reserved",
 					 NULL};
-/* Indexed by enum xb_guest_type. */
-static const char *const guest_types[] = {
+/* Indexed by enum xb_guest_type; the spelling of xb_guest_type_name(). */
+static const char *const guest_types[XB_GUEST_NR_TYPES] = {
     [XB_GUEST_PV] = "pv", [XB_GUEST_HVM] = "hvm", [XB_GUEST_PVH] = "pvh"};
 
 /*
@@ -560,8 +560,8 @@ static bool parse_guest(struct ctx *c, const struct ynode *m)
 	g->pos = m->pos;
 	g->type = XB_GUEST_HVM;
 	if (ks.val[G_TYPE]) {
-		if (!get_enum(c, ks.val[G_TYPE], "guest type", guest_types, 3,
-			      "hvm, pvh or pv", &type))
+		if (!get_enum(c, ks.val[G_TYPE], "guest type", guest_types,
+			      XB_GUEST_NR_TYPES, "hvm, pvh or pv", &type))
 			return false;
 		g->type = (enum xb_guest_type)type;
 	}
@@ -1190,11 +1190,6 @@ uint64_t xb_scenario_metadata_bytes(const struct xb_scenario *s)
 	for (size_t i = 0; i < s->host.nr_neighbours; i++)
 		p2m += s->host.neighbours[i].frames;
 	return 16 * s->guest.max_frames + 16 * s->host.frames + 4 * p2m;
-}
-
-const char *xb_guest_type_name(enum xb_guest_type t)
-{
-	return (unsigned)t < 3 ? guest_types[t] : "?";
 }
 
 const char *xb_event_type_name(enum xb_event_type t)

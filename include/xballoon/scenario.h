@@ -256,7 +256,6 @@ void xb_scenario_set_error(const struct xb_scenario *s, struct xb_scn_pos pos,
  * an error quoting the user's text stays one line; g_malloc'ed. */
 char *xb_one_line(const char *msg);
 
-const char *xb_guest_type_name(enum xb_guest_type t);
 const char *xb_event_type_name(enum xb_event_type t);
 const char *xb_fault_op_name(enum xb_fault_op op);
 

@@ -24,7 +24,7 @@ typedef uint64_t xb_ns_t;
 #define XB_PPM 1000000u
 
 /*
- * The parsers (scenario/units.c). Each returns 0, -EINVAL for malformed
+ * The parsers (util/units.c). Each returns 0, -EINVAL for malformed
  * text or -ERANGE for a value out of range, and then sets *why to a static
  * explanation. Numbers are decimal, may have a fraction ("1.5GiB") when the
  * result is exact, and never a sign or spaces.

@@ -37,6 +37,18 @@
 typedef uint64_t xb_xen_pfn_t; /* xen_pfn_t: a gfn, a pfn or an mfn */
 
 enum xb_guest_type { XB_GUEST_PV, XB_GUEST_HVM, XB_GUEST_PVH };
+#define XB_GUEST_NR_TYPES 3
+
+/* "pv", "hvm", "pvh" (the scenario and trace spelling); "?" otherwise. */
+static inline const char *xb_guest_type_name(enum xb_guest_type t)
+{
+	static const char *const names[XB_GUEST_NR_TYPES] = {
+	    [XB_GUEST_PV] = "pv",
+	    [XB_GUEST_HVM] = "hvm",
+	    [XB_GUEST_PVH] = "pvh"};
+
+	return (unsigned)t < XB_GUEST_NR_TYPES ? names[t] : "?";
+}
 
 /* Hypercall statistics, declared once: (field, report name). The
  * backends count the memory operations they carry out; update_va_mapping,

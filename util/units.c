@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "xballoon/scenario.h"
+#include "xballoon/units.h"
 
 struct unit {
 	const char *suffix;
