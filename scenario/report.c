@@ -119,6 +119,9 @@ void xb_report_write_json(const struct xb_run_result *r, FILE *out)
 		(unsigned long long)r->seed, r->digest);
 	fprintf(out, "  \"sim_time_s\": %.3f, \"wall_time_s\": %.3f,\n",
 		r->sim_time_s, r->wall_time_s);
+	/* Only an interrupted run says so (reports stay stable). */
+	if (r->partial)
+		fprintf(out, "  \"partial\": true,\n");
 	fprintf(out,
 		"  \"target_reached\": %s, \"target_pages\": %llu, "
 		"\"current_pages\": %llu,\n",
@@ -276,6 +279,10 @@ void xb_report_print_summary(const struct xb_run_result *r, FILE *out)
 		r->scenario, r->policy, (unsigned long long)r->seed,
 		r->target_reached ? "target reached" : "TARGET NOT REACHED",
 		mib(r->current_pages), mib(r->target_pages));
+	if (r->partial)
+		fprintf(out,
+			"  PARTIAL: interrupted at %.3f s of simulated time\n",
+			r->sim_time_s);
 	fprintf(out,
 		"  balloon: %.0f MiB in 2 MiB pages, %.0f MiB in 4 KiB "
 		"pages, %.0f MiB special\n",

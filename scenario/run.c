@@ -486,9 +486,16 @@ static void progress(struct run *r)
 	    now - r->last_progress_ns < XB_NS_PER_S / 4)
 		return;
 	r->last_progress_ns = now;
-	fprintf(stderr, "\rxballoon: %s: %.0fs of %.0fs simulated ",
+	/* The ETA assumes the rest goes as fast as the run so far. */
+	double wall = (double)(now - r->wall_start_ns) / 1e9;
+	double done = (double)r->sim.now / (double)r->duration;
+	double eta = done > 0 ? wall * (1 - done) / done : 0;
+
+	fprintf(stderr,
+		"\rxballoon: %s: %.0fs of %.0fs simulated, about %.0fs "
+		"to go ",
 		r->sc->name, (double)r->sim.now / 1e9,
-		(double)r->duration / 1e9);
+		(double)r->duration / 1e9, eta);
 }
 
 static void ev_sample(struct xb_sim *s, void *arg, uint64_t data)
@@ -990,16 +997,20 @@ bool xb_run(const struct xb_scenario *sc, const struct xb_run_options *opt,
 					  ev_churn, &r, i);
 		r.sim.stop = opt->stop;
 		xb_sim_run_until(&r.sim, r.duration);
-		if (opt->stop && *opt->stop) {
-			g_set_error(error, XB_ERROR, XB_ERROR_INVALID,
-				    "interrupted at %.3f s of simulated time",
-				    (double)r.sim.now / (double)XB_NS_PER_S);
-			ok = false;
-		}
+		if (opt->stop && *opt->stop)
+			res->partial = true;
 	}
 	if (ok) {
 		run_checks(&r);
 		finish(&r);
+		if (res->partial) {
+			/* A trace of a run cut short would not replay as
+			 * one: none is written. */
+			res->sim_time_s = (double)r.sim.now / XB_NS_PER_S;
+			if (r.tw)
+				xb_trace_writer_abort(r.tw);
+			r.tw = NULL;
+		}
 		if (r.tw) {
 			ok = xb_trace_writer_commit(r.tw, error);
 			r.tw = NULL;

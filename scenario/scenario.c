@@ -156,6 +156,23 @@ static bool get_positive_time(struct ctx *c, const struct ynode *n,
 	return true;
 }
 
+/* A period of at least `min`: shorter ones ask for more events than any
+ * run can take (docs/scenarios.md, "How much work a file asks for"). */
+static bool get_min_time(struct ctx *c, const struct ynode *n, const char *what,
+			 xb_ns_t min, xb_ns_t *ns)
+{
+	char b1[32], b2[32];
+
+	if (!get_time(c, n, what, ns))
+		return false;
+	if (*ns < min)
+		return fail(c, n,
+			    "%s %s is shorter than the shortest allowed, %s",
+			    what, xb_format_time(*ns, b1, sizeof(b1)),
+			    xb_format_time(min, b2, sizeof(b2)));
+	return true;
+}
+
 static bool get_share(struct ctx *c, const struct ynode *n, const char *what,
 		      uint32_t *ppm)
 {
@@ -345,8 +362,9 @@ static bool parse_churn(struct ctx *c, const struct ynode *m,
 	    !require(c, m, &ks, CH_PAGES, "churn"))
 		return false;
 	nb->has_churn = true;
-	if (!get_positive_time(c, ks.val[CH_EVERY], "churn.every",
-			       &nb->churn_every) ||
+	nb->churn_pos = ks.val[CH_EVERY]->pos;
+	if (!get_min_time(c, ks.val[CH_EVERY], "churn.every",
+			  XB_MIN_CHURN_EVERY, &nb->churn_every) ||
 	    !get_uint(c, ks.val[CH_PAGES], "churn.pages", 1, XB_MAX_FRAMES,
 		      &nb->churn_pages))
 		return false;
@@ -727,7 +745,7 @@ static bool parse_workload(struct ctx *c, const struct ynode *m,
 	    !require(c, m, &ks, W_SIZE, "workload"))
 		return false;
 	w = new_workload(c);
-	w->pos = m->pos;
+	w->pos = w->churn_pos = m->pos;
 	w->start_event = c->s->nr_events - 1;
 	w->stop_event = -1;
 	w->lifetime = XB_NS_FOREVER;
@@ -771,9 +789,12 @@ static bool parse_workload(struct ctx *c, const struct ynode *m,
 	if (ks.val[W_RAMP] &&
 	    !get_time(c, ks.val[W_RAMP], "workload ramp", &w->ramp))
 		return false;
-	if (ks.val[W_CHURN] &&
-	    !get_rate(c, ks.val[W_CHURN], "workload churn", &w->churn_ppm_s))
-		return false;
+	if (ks.val[W_CHURN]) {
+		w->churn_pos = ks.val[W_CHURN]->pos;
+		if (!get_rate(c, ks.val[W_CHURN], "workload churn",
+			      &w->churn_ppm_s))
+			return false;
+	}
 	if (ks.val[W_LIFETIME] &&
 	    !get_positive_time(c, ks.val[W_LIFETIME], "workload lifetime",
 			       &w->lifetime))
@@ -1031,15 +1052,20 @@ static bool parse_root(struct ctx *c, const struct ynode *root)
 	if (ks.val[R_SEED] &&
 	    !get_uint(c, ks.val[R_SEED], "seed", 0, UINT64_MAX, &s->seed))
 		return false;
+	s->sample_pos = s->duration_pos = root->pos;
 	if (ks.val[R_DURATION]) {
+		s->duration_pos = ks.val[R_DURATION]->pos;
 		if (!get_time(c, ks.val[R_DURATION], "duration", &s->duration))
 			return false;
 		s->duration_given = true;
 	}
 	s->sample = XB_NS_PER_S;
-	if (ks.val[R_SAMPLE] &&
-	    !get_positive_time(c, ks.val[R_SAMPLE], "sample", &s->sample))
-		return false;
+	if (ks.val[R_SAMPLE]) {
+		s->sample_pos = ks.val[R_SAMPLE]->pos;
+		if (!get_min_time(c, ks.val[R_SAMPLE], "sample", XB_MIN_SAMPLE,
+				  &s->sample))
+			return false;
+	}
 	if (!parse_host(c, ks.val[R_HOST]) || !parse_guest(c, ks.val[R_GUEST]))
 		return false;
 	if (ks.val[R_DRIVER] && !parse_driver(c, ks.val[R_DRIVER]))

@@ -62,9 +62,11 @@ int xb_cli_parse(int argc, char **argv, const struct xb_cli_opt *opts,
  * "OPT: unknown policy 'NAME' (known: linux, huge-first, ...)". */
 int xb_cli_check_policy(const char *opt, const char *name);
 int xb_cli_check_backend(const char *opt, const char *name);
-/* Load and validate a scenario (policy override or NULL); prints the one
- * error line and returns NULL on failure. */
-struct xb_scenario *xb_cli_load(const char *path, const char *policy);
+/* Load and validate a scenario (policy override or NULL), refusing one
+ * that asks for more work than XB_WORK_LIMIT_S unless @allow_long
+ * (--allow-long); prints the one error line and returns NULL on failure. */
+struct xb_scenario *xb_cli_load(const char *path, const char *policy,
+				bool allow_long);
 /* Run @sc with @opt (SIGINT/SIGTERM end it cleanly), write DIR/ when @out,
  * print the summary or the JSON report; returns the exit status. */
 struct xb_run_options;

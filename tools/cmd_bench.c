@@ -19,8 +19,8 @@
 
 #define BENCH_USAGE                                                            \
 	"xballoon bench [--policies P,Q] [--seeds N] [--jobs N] [--out DIR] "  \
-	"SCENARIO...\n       xballoon bench --merge [--policies P,Q] "         \
-	"[--out DIR] DIR..."
+	"[--allow-long] SCENARIO...\n       xballoon bench --merge "           \
+	"[--policies P,Q] [--out DIR] DIR..."
 
 /* One replay: run i of (scenario, policy) uses seed = scenario seed + i. */
 struct job {
@@ -35,6 +35,7 @@ struct bench {
 	uint64_t seeds, jobs;
 	const char *out;
 	bool merge;
+	bool allow_long; /* --allow-long                            */
 	GPtrArray *args; /* scenarios, or directories with --merge  */
 };
 
@@ -292,7 +293,8 @@ static int sweep(const struct bench *b)
 	int status = XB_EXIT_OK;
 
 	for (guint i = 0; i < b->args->len; i++) {
-		struct xb_scenario *sc = xb_cli_load(b->args->pdata[i], NULL);
+		struct xb_scenario *sc =
+		    xb_cli_load(b->args->pdata[i], NULL, b->allow_long);
 
 		if (!sc) {
 			status = XB_EXIT_USAGE;
@@ -397,6 +399,8 @@ int cmd_bench(int argc, char **argv)
 
 		if (!strcmp(a, "--merge")) {
 			b.merge = true;
+		} else if (!strcmp(a, "--allow-long")) {
+			b.allow_long = true;
 		} else if (a[0] == '-' && a[1] == '-' && i + 1 >= argc) {
 			xb_cli_error("option '%s' needs a value", a);
 			goto out;

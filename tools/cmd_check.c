@@ -22,9 +22,22 @@ int cmd_check(int argc, char **argv)
 
 		if (s &&
 		    xb_scenario_check_policy(
-			s, &xb_scenario_default_policy_check, NULL, &error))
+			s, &xb_scenario_default_policy_check, NULL, &error)) {
+			struct xb_work_estimate w;
+
+			xb_scenario_estimate(s, &w);
 			printf("%s: ok\n", argv[i]);
-		else
+			printf("  work: about %.0f CPU s%s: %llu events, %llu "
+			       "pages churned, %llu frames checked\n",
+			       w.cpu_s,
+			       w.cpu_s > XB_WORK_LIMIT_S
+				   ? " (over the limit: run needs "
+				     "--allow-long)"
+				   : "",
+			       (unsigned long long)w.events,
+			       (unsigned long long)w.page_ops,
+			       (unsigned long long)w.check_frames);
+		} else
 			status = XB_EXIT_USAGE;
 		if (error) {
 			fprintf(stderr, "%s\n", error->message);

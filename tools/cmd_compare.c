@@ -24,9 +24,11 @@ int cmd_compare(int argc, char **argv)
 {
 	struct xb_run_options opt = {0};
 	const char *path = NULL, *list = "linux,huge-first";
+	bool allow_long = false;
 
 	const struct xb_cli_opt opts[] = {
 	    {"--policies", XB_CLI_STRING, &list, NULL},
+	    {"--allow-long", XB_CLI_FLAG, &allow_long, NULL},
 	    {"--seed", XB_CLI_U64, &opt.seed, &opt.seed_set},
 	    {NULL, XB_CLI_FLAG, NULL, NULL},
 	};
@@ -35,7 +37,7 @@ int cmd_compare(int argc, char **argv)
 		return XB_EXIT_USAGE;
 	if (!path) {
 		xb_cli_error("usage: xballoon compare SCENARIO "
-			     "[--policies P,Q,...] [--seed N]");
+			     "[--policies P,Q,...] [--seed N] [--allow-long]");
 		return XB_EXIT_USAGE;
 	}
 	char **names = g_strsplit(list, ",", -1);
@@ -47,7 +49,7 @@ int cmd_compare(int argc, char **argv)
 			return XB_EXIT_USAGE;
 		}
 	}
-	struct xb_scenario *sc = xb_cli_load(path, NULL);
+	struct xb_scenario *sc = xb_cli_load(path, NULL, allow_long);
 
 	if (!sc) {
 		g_strfreev(names);

@@ -16,7 +16,7 @@ static const char usage[] =
     "usage: xballoon drive SCENARIO (--scratch SIZE --type hvm|pvh|pv |\n"
     "                      --domid N --i-own-this-domain [--allow-running]\n"
     "                      [--type T]) [--policy P] [--seed N] [--out DIR]\n"
-    "                      [--json] [--no-verify-content]\n"
+    "                      [--json] [--no-verify-content] [--allow-long]\n"
     "                      [--fail-after-events N]";
 
 static int parse_type(const char *s, enum xb_guest_type *t)
@@ -68,11 +68,13 @@ int cmd_drive(int argc, char **argv)
 	const char *path = NULL, *out = NULL, *size = NULL, *type_name = NULL;
 	enum xb_guest_type type = XB_GUEST_HVM;
 	bool json = false, confirmed = false, no_verify = false;
+	bool allow_long = false;
 	uint64_t scratch = 0, domid = 0;
 	const struct xb_cli_opt opts[] = {
 	    {"--json", XB_CLI_FLAG, &json, NULL},
 	    {"--i-own-this-domain", XB_CLI_FLAG, &confirmed, NULL},
 	    {"--allow-running", XB_CLI_FLAG, &opt.allow_running, NULL},
+	    {"--allow-long", XB_CLI_FLAG, &allow_long, NULL},
 	    {"--no-verify-content", XB_CLI_FLAG, &no_verify, NULL},
 	    {"--scratch", XB_CLI_STRING, &size, NULL},
 	    {"--type", XB_CLI_STRING, &type_name, NULL},
@@ -135,7 +137,7 @@ int cmd_drive(int argc, char **argv)
 		return XB_EXIT_FAILURE;
 	}
 
-	struct xb_scenario *sc = xb_cli_load(path, opt.policy);
+	struct xb_scenario *sc = xb_cli_load(path, opt.policy, allow_long);
 
 	if (!sc)
 		return XB_EXIT_USAGE;

@@ -128,7 +128,8 @@ int xb_cli_check_backend(const char *opt, const char *name)
 	return check_name(opt, "backend", name, backend_at);
 }
 
-struct xb_scenario *xb_cli_load(const char *path, const char *policy)
+struct xb_scenario *xb_cli_load(const char *path, const char *policy,
+				bool allow_long)
 {
 	GError *err = NULL;
 	struct xb_scenario *sc;
@@ -138,8 +139,9 @@ struct xb_scenario *xb_cli_load(const char *path, const char *policy)
 		return NULL;
 	sc = xb_scenario_load(path, &err);
 
-	if (sc && !xb_scenario_check_policy(
-		      sc, &xb_scenario_default_policy_check, policy, &err)) {
+	if (sc && (!xb_scenario_check_policy(
+		       sc, &xb_scenario_default_policy_check, policy, &err) ||
+		   (!allow_long && !xb_scenario_check_work(sc, &err)))) {
 		xb_scenario_free(sc);
 		sc = NULL;
 	}
@@ -154,9 +156,10 @@ int cmd_run(int argc, char **argv)
 {
 	struct xb_run_options opt = {.progress = isatty(2)};
 	const char *path = NULL, *out = NULL, *map_every = NULL;
-	bool json = false;
+	bool json = false, allow_long = false;
 	const struct xb_cli_opt opts[] = {
 	    {"--json", XB_CLI_FLAG, &json, NULL},
+	    {"--allow-long", XB_CLI_FLAG, &allow_long, NULL},
 	    {"--verify-content", XB_CLI_FLAG, &opt.verify_content, NULL},
 	    {"--policy", XB_CLI_STRING, &opt.policy, NULL},
 	    {"--backend", XB_CLI_STRING, &opt.backend, NULL},
@@ -184,7 +187,7 @@ int cmd_run(int argc, char **argv)
 		xb_cli_error("usage: xballoon run SCENARIO [--policy P] "
 			     "[--seed N] [--backend mock|xen] [--out DIR] "
 			     "[--map-every TIME] [--trace FILE] "
-			     "[--verify-content] [--json]");
+			     "[--verify-content] [--allow-long] [--json]");
 		return XB_EXIT_USAGE;
 	}
 	if (opt.backend && xb_cli_check_backend("--backend", opt.backend) < 0)
@@ -194,7 +197,7 @@ int cmd_run(int argc, char **argv)
 			     "DIR/map.txt)");
 		return XB_EXIT_USAGE;
 	}
-	struct xb_scenario *sc = xb_cli_load(path, opt.policy);
+	struct xb_scenario *sc = xb_cli_load(path, opt.policy, allow_long);
 
 	if (!sc)
 		return XB_EXIT_USAGE;
@@ -241,6 +244,9 @@ int xb_cli_run_report(const struct xb_scenario *sc, struct xb_run_options *opt,
 							 : XB_EXIT_FAILURE;
 		g_error_free(err);
 	} else {
+		/* Interrupted: the partial report, then the signal's status. */
+		if (res.partial)
+			status = 128 + stop_signal;
 		if (out && !xb_report_write_dir(&res, out, &err)) {
 			xb_cli_error("%s", err->message);
 			g_error_free(err);

@@ -34,7 +34,8 @@ struct xb_run_options {
 	bool domid_confirmed;
 	bool allow_running;
 	/* Set asynchronously (a signal) to end the run early: xb_run()
-	 * then tears everything down and fails with "interrupted". */
+	 * stops between two events, reports what it has as a partial run
+	 * (res->partial, no trace written) and tears everything down. */
 	const volatile sig_atomic_t *stop;
 	/* Testing the cleanup paths: fail an assertion (abort) at the first
 	 * workload tick after this many events; 0: never. */
@@ -72,6 +73,8 @@ struct xb_run_result {
 	char digest[65]; /* SHA-256 of the event trace, hex         */
 	double sim_time_s;
 	double wall_time_s;
+	/* Interrupted (opt.stop): the report covers sim_time_s only. */
+	bool partial;
 	bool target_reached;
 	uint64_t target_pages; /* the last target asked for               */
 	uint64_t current_pages;

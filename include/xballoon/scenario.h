@@ -87,6 +87,7 @@ struct xb_neighbour {
 	uint64_t churn_pages;
 	uint32_t order_share_ppm[XB_MAX_ORDER];
 	struct xb_scn_pos pos;
+	struct xb_scn_pos churn_pos; /* churn.every's value */
 };
 
 /*
@@ -134,6 +135,7 @@ struct xb_scn_workload {
 	size_t start_event;
 	long stop_event;
 	struct xb_scn_pos pos;
+	struct xb_scn_pos churn_pos; /* churn's value (pos when absent) */
 };
 
 /* fault: from the event's time for `duration`, each call of `op` fails with
@@ -178,6 +180,8 @@ struct xb_scenario {
 	xb_ns_t duration;
 	bool duration_given;
 	xb_ns_t sample;
+	struct xb_scn_pos sample_pos;	/* sample's value, else the root   */
+	struct xb_scn_pos duration_pos; /* duration's value, else the root */
 
 	struct {
 		uint64_t memory;
@@ -213,6 +217,39 @@ struct xb_scenario {
  * xb_scenario_check_policy() next. Return: the scenario, or NULL.
  */
 struct xb_scenario *xb_scenario_load(const char *path, GError **error);
+
+/*
+ * The work a scenario asks for, estimated before running it, and the
+ * limit above which `run` refuses it without --allow-long. The costs are
+ * measured per unit on the machine of record (docs/scenarios.md):
+ * XB_WORK_NS_CHECK per frame a whole-structure check reads at each sample
+ * (guest and host frames), XB_WORK_NS_PAGE per page a churn frees and
+ * takes again, XB_WORK_NS_EVENT per event.
+ */
+#define XB_WORK_NS_CHECK 5ull
+#define XB_WORK_NS_PAGE	 200ull
+#define XB_WORK_NS_EVENT 1000ull
+#define XB_WORK_LIMIT_S	 1800ull /* half an hour of CPU */
+/* The shortest sample period and churn period a file may ask for. */
+#define XB_MIN_SAMPLE	   XB_NS_PER_MS
+#define XB_MIN_CHURN_EVERY 1000ull /* 1 us */
+
+struct xb_work_estimate {
+	uint64_t events;       /* timeline events, samples, churn ticks      */
+	uint64_t page_ops;     /* pages churns free and take again           */
+	uint64_t check_frames; /* frames the samples' checks read            */
+	double cpu_s;	       /* the weighted sum, in CPU seconds           */
+	const char *blame;     /* the key behind the largest share           */
+	struct xb_scn_pos pos; /* its value's position                       */
+};
+
+/* Estimate the work of a loaded scenario (saturating arithmetic). */
+void xb_scenario_estimate(const struct xb_scenario *s,
+			  struct xb_work_estimate *w);
+
+/* Refuse (false, one FILE:LINE:COL error at the key behind the largest
+ * share) a scenario whose estimate is over XB_WORK_LIMIT_S. */
+bool xb_scenario_check_work(const struct xb_scenario *s, GError **error);
 void xb_scenario_free(struct xb_scenario *s);
 
 /* The caller's knowledge of policies. check_knob returns false and sets

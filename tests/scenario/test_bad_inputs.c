@@ -11,7 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <signal.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "xballoon/scenario.h"
 
@@ -255,8 +257,9 @@ Test(check, good_file_prints_ok_on_stdout_only)
 	char *out = NULL, *err = NULL;
 
 	cr_assert_eq(run_check(args, &out, &err), 0);
-	cr_expect_str_eq(out,
-			 "tests/scenario/good/contract-example.yaml: ok\n");
+	cr_expect(g_str_has_prefix(
+	    out,
+	    "tests/scenario/good/contract-example.yaml: ok\n  work: about "));
 	cr_expect_str_empty(err);
 	g_free(out);
 	g_free(err);
@@ -270,8 +273,9 @@ Test(check, mixed_files_report_each_and_exit_2)
 	char *out = NULL, *err = NULL;
 
 	cr_assert_eq(run_check(args, &out, &err), 2);
-	cr_expect_str_eq(out,
-			 "tests/scenario/good/contract-example.yaml: ok\n");
+	cr_expect(g_str_has_prefix(
+	    out,
+	    "tests/scenario/good/contract-example.yaml: ok\n  work: about "));
 	cr_expect_str_eq(err, "tests/bad/empty.yaml:1:1: error: empty file: a "
 			      "scenario needs at least name, host and guest\n"
 			      "tests/bad/missing.yaml:1:1: error: cannot open: "
@@ -291,4 +295,103 @@ Test(check, no_file_is_a_usage_error)
 	    err, "xballoon: error: usage: xballoon check SCENARIO...\n");
 	g_free(out);
 	g_free(err);
+}
+
+/* A file that check accepts but that asks for more work than a run takes
+ * without --allow-long: check says so under its "ok", and run refuses it
+ * at the key behind most of the work, with exit 2, running nothing. */
+static void run_refuses_long(const char *path, const char *expected)
+{
+	const char *args[] = {path, NULL};
+	char *out = NULL, *err = NULL;
+
+	cr_assert_eq(run_check(args, &out, &err), 0);
+	cr_expect(strstr(out, "(over the limit: run needs --allow-long)"), "%s",
+		  out);
+	g_free(out);
+	g_free(err);
+	cr_assert_eq(run_cmd("run", args, &out, &err), 2);
+	cr_expect_str_empty(out);
+	cr_expect_str_eq(err, expected);
+	g_free(out);
+	g_free(err);
+}
+
+Test(long_runs, sample_every_1ms_for_10000s_is_refused_at_sample)
+{
+	run_refuses_long(
+	    "tests/scenario/long/sample-1ms-for-10000s.yaml",
+	    "tests/scenario/long/sample-1ms-for-10000s.yaml:3:9: error: this "
+	    "file asks for about 65551 CPU seconds of work, mostly from its "
+	    "sample, more than the 1800 s a run takes without --allow-long "
+	    "(13107201310720 frames checked, 25600000 pages churned, 10100002 "
+	    "events)\n");
+}
+
+Test(long_runs, a_neighbour_churning_1gib_every_1ms_is_refused_at_its_period)
+{
+	run_refuses_long(
+	    "tests/scenario/long/churn-1gib-every-1ms.yaml",
+	    "tests/scenario/long/churn-1gib-every-1ms.yaml:9:22: error: this "
+	    "file asks for about 52429807 CPU seconds of work, mostly from its "
+	    "churn.every, more than the 1800 s a run takes without "
+	    "--allow-long (1312030720 frames checked, 262144000000000 pages "
+	    "churned, 1000001002 events)\n");
+}
+
+/* With --allow-long the same file runs; SIGINT then ends it between two
+ * events with the report of what was run, marked partial, and the
+ * signal's exit status. */
+Test(long_runs, sigint_writes_a_partial_report, .timeout = 60)
+{
+	char *dir = g_dir_make_tmp("xb-partial-XXXXXX", NULL);
+	char *out_dir = g_build_filename(dir, "out", NULL);
+	const char *argv[] = {XB_BINARY,
+			      "run",
+			      "tests/scenario/long/sample-1ms-for-10000s.yaml",
+			      "--allow-long",
+			      "--out",
+			      out_dir,
+			      "--json",
+			      NULL};
+	GError *error = NULL;
+	GPid pid;
+	int out_fd, status;
+	GString *out = g_string_new(NULL);
+	char buf[4096];
+	ssize_t n;
+
+	cr_assert(g_spawn_async_with_pipes(
+		      source_dir(), (char **)argv, NULL,
+		      G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDERR_TO_DEV_NULL,
+		      NULL, NULL, &pid, NULL, &out_fd, NULL, &error),
+		  "%s", error ? error->message : "?");
+	g_usleep(1500 * 1000);
+	kill(pid, SIGINT);
+	while ((n = read(out_fd, buf, sizeof(buf))) > 0)
+		g_string_append_len(out, buf, n);
+	close(out_fd);
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 128 + SIGINT,
+		  "status %#x", status);
+	cr_expect(strstr(out->str, "\"partial\": true,"), "%s", out->str);
+	char *report = g_build_filename(out_dir, "report.json", NULL);
+	char *text = NULL;
+
+	cr_assert(g_file_get_contents(report, &text, NULL, NULL));
+	cr_expect(strstr(text, "\"partial\": true,"));
+	/* Less than the 10000 s asked for was simulated. */
+	const char *t = strstr(text, "\"sim_time_s\": ");
+
+	cr_assert_not_null(t);
+	cr_expect_lt(g_ascii_strtod(t + strlen("\"sim_time_s\": "), NULL),
+		     10000.0);
+	g_free(text);
+	g_free(report);
+	g_string_free(out, TRUE);
+	g_spawn_close_pid(pid);
+	g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", dir);
+	cr_assert_eq(system(cmd), 0);
+	g_free(out_dir);
+	g_free(dir);
 }
