@@ -6,6 +6,7 @@
 #include <glib.h>
 
 #include "xballoon/buddy.h"
+#include "xballoon/mem.h"
 
 #define N 4096
 
@@ -193,4 +194,33 @@ Test(buddy, checker_sees_bad_summaries)
 	b.list_pages[0]++;
 	b.nonempty[1] = 1;
 	cr_assert_not(xb__buddy_is_valid(&b));
+}
+
+/* The checker reads no page of records the kernel never backed (it would
+ * back it, where reads of untouched memory do), and still sees a head
+ * inside a block in a page that is backed. */
+Test(buddy_mapped, checker_skips_only_never_backed_pages)
+{
+	const uint64_t n = 1u << 16; /* 256 pages of records */
+	struct xb_frame *f = xb_map_zeroed(n * sizeof(*f));
+	struct xb_buddy bb;
+	uint8_t unbacked[256];
+
+	cr_assert_not_null(f);
+	xb__buddy_init(&bb, f, n, 1, false);
+	for (uint64_t p = 0; p < n; p += 1024)
+		xb__buddy_free(&bb, (xb_pfn_t)p, 10, 0, XB_FREE_HEAD);
+	/* One head per 1024 records (16 KiB): every 4th page is backed. */
+	cr_assert(xb_mem_unbacked(f, n * sizeof(*f), unbacked));
+	for (unsigned pg = 0; pg < 256; pg++)
+		cr_assert_eq(unbacked[pg], pg % 4 != 0, "page %u", pg);
+	cr_assert(xb__buddy_is_valid(&bb));
+	cr_assert(xb_mem_unbacked(f, n * sizeof(*f), unbacked));
+	for (unsigned pg = 0; pg < 256; pg++)
+		cr_assert_eq(unbacked[pg], pg % 4 != 0,
+			     "the check backed page %u", pg);
+	/* A head written inside block 0, in its second page of records. */
+	f[300].state = XB_FRAME_ALLOC;
+	cr_assert_not(xb__buddy_is_valid(&bb));
+	xb_unmap(f, n * sizeof(*f));
 }
