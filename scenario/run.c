@@ -488,7 +488,8 @@ static void progress(struct run *r)
 	r->last_progress_ns = now;
 	/* The ETA assumes the rest goes as fast as the run so far. */
 	double wall = (double)(now - r->wall_start_ns) / 1e9;
-	double done = (double)r->sim.now / (double)r->duration;
+	double done =
+	    r->duration ? (double)r->sim.now / (double)r->duration : 1;
 	double eta = done > 0 ? wall * (1 - done) / done : 0;
 
 	fprintf(stderr,
