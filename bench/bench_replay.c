@@ -1,7 +1,8 @@
 /*
  * Scenario replay throughput: the shipped long-churn scenario (or
- * --scenario FILE) replayed once, as `xballoon run` does; reported as wall
+ * --scenario FILE) replayed once, as `xballoon run` does; reported as CPU
  * nanoseconds per simulated event, and events per second in the table.
+ * Then the default scenario's replay rate under each shipped policy.
  */
 #include <glib.h>
 #include <stdio.h>
@@ -10,34 +11,80 @@
 #include "bench/bench.h"
 #include "xballoon/run.h"
 
-/* The source tree's scenario, found from this file's path (the build
- * passes absolute source paths), so that the bench runs from anywhere. */
-static char *default_scenario(void)
+/* A shipped scenario, found from this file's path (the build passes
+ * absolute source paths), so that the bench runs from anywhere. */
+static char *shipped(const char *file)
 {
 	char *dir = g_path_get_dirname(__FILE__);
 	char *root = g_path_get_dirname(dir);
-	char *path =
-	    g_build_filename(root, "scenarios", "long-churn.yaml", NULL);
+	char *path = g_build_filename(root, "scenarios", file, NULL);
 
 	g_free(dir);
 	g_free(root);
 	return path;
 }
 
-void xb_bench_replay(struct xb_bench_ctx *ctx)
+static struct xb_scenario *load(const char *path)
 {
-	char *path =
-	    ctx->scenario ? g_strdup(ctx->scenario) : default_scenario();
 	GError *err = NULL;
 	struct xb_scenario *sc = xb_scenario_load(path, &err);
-	struct xb_run_options opt = {0};
-	struct xb_run_result res;
 
 	if (!sc) {
 		fprintf(stderr, "xb-bench: %s (use --scenario FILE)\n",
 			err->message);
 		exit(1);
 	}
+	return sc;
+}
+
+/*
+ * The replay rate sweeps care about: the default scenario
+ * (fragmented-shrink) under each shipped policy, in simulated seconds per
+ * CPU second (the name); the row's value is CPU nanoseconds per simulated
+ * second, its ratio CPU seconds per simulated second.
+ */
+static void replay_rates(void)
+{
+	static const char *const policies[] = {"linux", "huge-first",
+					       "huge-first-nocompact",
+					       "huge-first-noexchange", "vmw"};
+	static char names[G_N_ELEMENTS(policies)][96];
+	char *path = shipped("fragmented-shrink.yaml");
+	struct xb_scenario *sc = load(path);
+
+	for (size_t i = 0; i < G_N_ELEMENTS(policies); i++) {
+		struct xb_run_options opt = {.policy = policies[i]};
+		struct xb_run_result res;
+		GError *err = NULL;
+		uint64_t t0 = xb_bench_now_ns();
+
+		if (!xb_run(sc, &opt, &res, &err)) {
+			fprintf(stderr, "xb-bench: %s\n", err->message);
+			exit(1);
+		}
+		double cpu_s = (double)(xb_bench_now_ns() - t0) / 1e9;
+
+		snprintf(names[i], sizeof(names[i]),
+			 "replay default, %s: %.0fx real time", policies[i],
+			 res.sim_time_s / cpu_s);
+		xb_bench_report_ref(names[i], (uint64_t)res.sim_time_s,
+				    cpu_s * 1e9 / res.sim_time_s, 1e9,
+				    "1 s: CPU s per simulated s", 0);
+		xb_run_result_clear(&res);
+	}
+	xb_scenario_free(sc);
+	g_free(path);
+}
+
+void xb_bench_replay(struct xb_bench_ctx *ctx)
+{
+	char *path = ctx->scenario ? g_strdup(ctx->scenario)
+				   : shipped("long-churn.yaml");
+	GError *err = NULL;
+	struct xb_scenario *sc = load(path);
+	struct xb_run_options opt = {0};
+	struct xb_run_result res;
+
 	uint64_t t0 = xb_bench_now_ns();
 
 	if (!xb_run(sc, &opt, &res, &err)) {
@@ -58,4 +105,5 @@ void xb_bench_replay(struct xb_bench_ctx *ctx)
 	xb_run_result_clear(&res);
 	xb_scenario_free(sc);
 	g_free(path);
+	replay_rates();
 }
