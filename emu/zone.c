@@ -973,8 +973,9 @@ void xb_zone_set_state(struct xb_zone *z, xb_pfn_t pfn,
 {
 	struct xb_frame *f = &z->frames[pfn];
 
-	xb_assert(f->state >= XB_FRAME_ALLOC && f->state < XB_FRAME_NR_STATES);
-	xb_assert(state >= XB_FRAME_ALLOC && state < XB_FRAME_NR_STATES);
+	/* Not free in either sense: a block on a per-CPU list is free. */
+	xb_assert(f->state >= XB_FRAME_ALLOC && f->state < XB_FRAME_PCP);
+	xb_assert(state >= XB_FRAME_ALLOC && state < XB_FRAME_PCP);
 	account(z, f->state, f->order, -1);
 	account(z, state, f->order, +1);
 	f->state = state;
@@ -987,7 +988,8 @@ uint64_t xb_zone_split(struct xb_zone *z, xb_pfn_t pfn, unsigned order)
 	struct xb_frame *head = &z->frames[pfn];
 	uint64_t n = 1ull << (head->order - order);
 
-	xb_assert(head->state >= XB_FRAME_ALLOC && head->order >= order);
+	xb_assert(head->state >= XB_FRAME_ALLOC && head->state < XB_FRAME_PCP &&
+		  head->order >= order);
 	for (uint64_t i = 1; i < n; i++) {
 		struct xb_frame *f = &z->frames[pfn + (i << order)];
 
