@@ -24,7 +24,8 @@ void xb__buddy_init(struct xb_buddy *b, struct xb_frame *frames,
 	b->nr_lists = nr_lists;
 	b->take_high = take_high;
 	b->isolate_list = XB_MAX_LISTS;
-	for (unsigned o = 0; o < XB_MAX_ORDER; o++)
+	b->max_order = XB_MAX_ORDER;
+	for (unsigned o = 0; o < XB_BUDDY_ORDERS; o++)
 		for (unsigned l = 0; l < XB_MAX_LISTS; l++)
 			b->area[o][l].head = b->area[o][l].tail = XB_NIL;
 }
@@ -34,7 +35,7 @@ static void mark_free(struct xb_buddy *b, xb_pfn_t pfn, unsigned order,
 {
 	struct xb_frame *f = &b->frames[pfn];
 
-	xb_assert_internal(list < b->nr_lists);
+	xb_assert_internal(list < b->nr_lists && order < b->max_order);
 	xb_assert_internal((pfn & ((1u << order) - 1)) == 0);
 	xb_assert_internal(pfn + (1ull << order) <= b->nr_frames);
 	f->state = XB_FRAME_FREE;
@@ -43,12 +44,14 @@ static void mark_free(struct xb_buddy *b, xb_pfn_t pfn, unsigned order,
 	b->area[order][list].nr_free++;
 	b->nr_free_pages += 1ull << order;
 	b->list_pages[list] += 1ull << order;
-	b->nonempty[list] |= (uint16_t)(1u << order);
+	b->nonempty[list] |= 1u << order;
 }
 
 void xb__buddy_list_add(struct xb_buddy *b, xb_pfn_t pfn, unsigned order,
 			unsigned list)
 {
+	if (b->zoned)
+		list = xb_buddy_zone_of(pfn);
 	struct xb_free_list *fl = &b->area[order][list];
 	struct xb_frame *f = &b->frames[pfn];
 
@@ -65,6 +68,8 @@ void xb__buddy_list_add(struct xb_buddy *b, xb_pfn_t pfn, unsigned order,
 void xb__buddy_list_add_tail(struct xb_buddy *b, xb_pfn_t pfn, unsigned order,
 			     unsigned list)
 {
+	if (b->zoned)
+		list = xb_buddy_zone_of(pfn);
 	struct xb_free_list *fl = &b->area[order][list];
 	struct xb_frame *f = &b->frames[pfn];
 
@@ -94,7 +99,7 @@ static void list_unlink(struct xb_buddy *b, xb_pfn_t pfn)
 	fl->nr_free--;
 	b->list_pages[f->type] -= 1ull << f->order;
 	if (!fl->nr_free)
-		b->nonempty[f->type] &= (uint16_t) ~(1u << f->order);
+		b->nonempty[f->type] &= ~(1u << f->order);
 }
 
 void xb__buddy_list_del(struct xb_buddy *b, xb_pfn_t pfn)
@@ -128,6 +133,13 @@ void xb__buddy_list_move(struct xb_buddy *b, xb_pfn_t pfn, unsigned list)
 static inline bool merge_ok(const struct xb_buddy *b, xb_pfn_t pfn,
 			    xb_pfn_t buddy, unsigned order)
 {
+	/* A zoned heap never merges across a zone boundary: Xen keeps
+	 * frame 0 out of the heap so that the block below 2^k, the only
+	 * buddy of [2^k, 2^(k+1)) in another zone, is never free whole
+	 * (init_heap_pages()). */
+	if (b->zoned &&
+	    xb_buddy_zone_of(pfn & buddy) != xb_buddy_zone_of(pfn | buddy))
+		return false;
 	if (!b->pageblock_type || order < XB_PAGEBLOCK_ORDER)
 		return true;
 	bool a = (b->pageblock_type[pfn >> XB_PAGEBLOCK_ORDER] &
@@ -144,7 +156,7 @@ static inline bool merge_ok(const struct xb_buddy *b, xb_pfn_t pfn,
  */
 static bool merge_likely(const struct xb_buddy *b, xb_pfn_t pfn, unsigned order)
 {
-	if (order >= XB_MAX_ORDER - 2)
+	if (order + 2 >= b->max_order)
 		return false;
 	xb_pfn_t parent = pfn & ~(1u << order);
 	xb_pfn_t pbuddy = xb_buddy_pfn(parent, order + 1);
@@ -156,10 +168,10 @@ static bool merge_likely(const struct xb_buddy *b, xb_pfn_t pfn, unsigned order)
 xb_pfn_t xb__buddy_free(struct xb_buddy *b, xb_pfn_t pfn, unsigned order,
 			unsigned list, enum xb_free_place place)
 {
-	xb_assert_internal(order < XB_MAX_ORDER);
+	xb_assert_internal(order < b->max_order);
 	xb_assert_internal((pfn & ((1u << order) - 1)) == 0);
 
-	while (order < XB_MAX_ORDER - 1) {
+	while (order + 1 < b->max_order) {
 		xb_pfn_t buddy = xb_buddy_pfn(pfn, order);
 
 		if (buddy + (1ull << order) > b->nr_frames)
@@ -221,7 +233,7 @@ xb_pfn_t xb__buddy_find_head(const struct xb_buddy *b, xb_pfn_t pfn)
 {
 	if (xb_frame_is_head(&b->frames[pfn]))
 		return pfn;
-	for (unsigned o = 1; o < XB_MAX_ORDER; o++) {
+	for (unsigned o = 1; o < b->max_order; o++) {
 		xb_pfn_t h = pfn & ~((1u << o) - 1);
 		const struct xb_frame *f = &b->frames[h];
 
@@ -274,15 +286,17 @@ bool xb__buddy_is_valid(const struct xb_buddy *b)
 	uint64_t pages = 0;
 	uint64_t list_pages[XB_MAX_LISTS] = {0};
 
-	for (unsigned o = 0; o < XB_MAX_ORDER; o++) {
+	for (unsigned o = 0; o < XB_BUDDY_ORDERS; o++) {
 		for (unsigned l = 0; l < XB_MAX_LISTS; l++) {
 			const struct xb_free_list *fl = &b->area[o][l];
 			uint64_t n = 0;
 			xb_pfn_t prev = XB_NIL;
 
-			XB_CHECK(l < b->nr_lists || fl->nr_free == 0,
-				 "buddy: list %u beyond nr_lists has blocks",
-				 l);
+			XB_CHECK((l < b->nr_lists && o < b->max_order) ||
+				     fl->nr_free == 0,
+				 "buddy: list o%u l%u beyond the lists or "
+				 "orders has blocks",
+				 o, l);
 			for (xb_pfn_t p = fl->head; p != XB_NIL;
 			     p = b->frames[p].next) {
 				const struct xb_frame *f = &b->frames[p];
@@ -293,12 +307,14 @@ bool xb__buddy_is_valid(const struct xb_buddy *b)
 					 "buddy: list o%u l%u longer than "
 					 "nr_free %lu",
 					 o, l, (unsigned long)fl->nr_free);
-				XB_CHECK(f->state == XB_FRAME_FREE &&
-					     f->order == o && f->type == l,
-					 "buddy: pfn %u on list o%u l%u has "
-					 "state %u "
-					 "order %u type %u",
-					 p, o, l, f->state, f->order, f->type);
+				XB_CHECK(
+				    f->state == XB_FRAME_FREE &&
+					f->order == o && f->type == l &&
+					(!b->zoned || l == xb_buddy_zone_of(p)),
+				    "buddy: pfn %u on list o%u l%u has "
+				    "state %u "
+				    "order %u type %u",
+				    p, o, l, f->state, f->order, f->type);
 				XB_CHECK(
 				    (p & ((1u << o) - 1)) == 0,
 				    "buddy: pfn %u misaligned for order %u", p,
@@ -333,7 +349,7 @@ bool xb__buddy_is_valid(const struct xb_buddy *b)
 			 "buddy: list %u holds %lu pages, summary %lu", l,
 			 (unsigned long)list_pages[l],
 			 (unsigned long)b->list_pages[l]);
-		XB_CHECK((b->nonempty[l] >> XB_MAX_ORDER) == 0,
+		XB_CHECK((b->nonempty[l] >> b->max_order) == 0,
 			 "buddy: list %u nonempty bits %#x beyond the orders",
 			 l, b->nonempty[l]);
 	}
@@ -365,7 +381,7 @@ bool xb__buddy_is_valid(const struct xb_buddy *b)
 		XB_CHECK(f->state < XB_FRAME_NR_STATES,
 			 "buddy: pfn %lu has poisoned state",
 			 (unsigned long)pfn);
-		XB_CHECK(f->order < XB_MAX_ORDER, "buddy: pfn %lu order %u",
+		XB_CHECK(f->order < b->max_order, "buddy: pfn %lu order %u",
 			 (unsigned long)pfn, f->order);
 		unsigned o = f->order;
 		uint64_t n = 1ull << o;
@@ -391,7 +407,7 @@ bool xb__buddy_is_valid(const struct xb_buddy *b)
 			    (unsigned long)i, (unsigned long)pfn, o);
 			i++;
 		}
-		if (f->state == XB_FRAME_FREE && o < XB_MAX_ORDER - 1 &&
+		if (f->state == XB_FRAME_FREE && o + 1 < b->max_order &&
 		    f->type != b->isolate_list) {
 			xb_pfn_t bud = xb_buddy_pfn((xb_pfn_t)pfn, o);
 

@@ -119,6 +119,9 @@ struct xb_mock {
 	struct xb_rng rng;
 	struct mock_fault fault[XB_MOCK_OP_NR];
 	unsigned fail_host_order;
+	/* bits_to_zone(dma_bitsize): domain memory comes from the zones
+	 * above it first (alloc_domheap_pages()). */
+	unsigned dma_zone;
 	struct xb_mock_stats stats;
 	GHashTable *content; /* mfn -> XB_PAGE_SIZE bytes written         */
 	/* Output extents of one exchange chunk (at most 2^10). */
@@ -354,15 +357,33 @@ static void adjust_tot_pages(struct xb_mock *m, struct mock_domain *d,
 }
 
 /*
- * alloc_heap_pages() (page_alloc.c): claimed memory is unavailable unless
- * the request comes from a refcounted allocation of a domain whose own
- * claim covers it; then the smallest free block of order >= `order`,
- * split with the lower halves going back (take_high). One zone, one node.
+ * get_free_buddy() (page_alloc.c), one node: from the highest zone down to
+ * zone_lo, the first zone with a free block of order >= `order`, and in it
+ * the smallest such order, its list's first block; alloc_heap_pages()
+ * splits it, the lower halves going back (take_high).
+ */
+static xb_pfn_t get_free_buddy(struct xb_mock *m, unsigned order,
+			       unsigned zone_lo)
+{
+	for (unsigned z = XB_MAX_LISTS; z-- > zone_lo;)
+		if (xb_buddy_orders_from(&m->heap, z, order))
+			return xb__buddy_alloc(&m->heap, order, z);
+	return XB_NIL;
+}
+
+/*
+ * alloc_domheap_pages() -> alloc_heap_pages() (page_alloc.c): claimed
+ * memory is unavailable unless the request comes from a refcounted
+ * allocation of a domain whose own claim covers it; then a block from the
+ * zones above the DMA zone if any fits, else from any zone
+ * (get_free_buddy()). One node; no memflags (the guest passes none).
  * Returns the block's head (state poisoned) or XB_NIL.
  */
 static xb_pfn_t host_alloc(struct xb_mock *m, const struct mock_domain *d,
 			   unsigned order, bool refcount)
 {
+	xb_pfn_t mfn;
+
 	uint64_t request = 1ull << order;
 
 	if (order >= m->fail_host_order) {
@@ -372,7 +393,10 @@ static xb_pfn_t host_alloc(struct xb_mock *m, const struct mock_domain *d,
 	if (m->outstanding_claims + request > m->heap.nr_free_pages &&
 	    (!refcount || !d || d->outstanding < request))
 		return XB_NIL;
-	return xb__buddy_alloc(&m->heap, order, 0);
+	mfn = get_free_buddy(m, order, m->dma_zone + 1);
+	if (mfn == XB_NIL)
+		mfn = get_free_buddy(m, order, 1);
+	return mfn;
 }
 
 /* Give back a block host_alloc() returned, unused (assign_pages() failed). */
@@ -1060,17 +1084,35 @@ static void domain_fini(struct mock_domain *d)
 	d->alive = false;
 }
 
-/* Boot: every frame free, in the largest aligned blocks, added in
- * ascending order so that the highest block heads each list (Xen's
- * init_heap_pages() frees ascending; free_heap_pages() adds at the head). */
+/*
+ * Boot: every frame free, in the largest aligned blocks up to Xen's
+ * MAX_ORDER 20, added in ascending order so that the highest block heads
+ * each list (4.17's _init_heap_pages() frees ascending chunks;
+ * free_heap_pages() adds at the head), each on its zone's lists and never
+ * across two zones (Xen keeps frame 0 out of the heap for that; the
+ * model's heap holds it, in zone 1 with frame 1). The DMA zone is
+ * arch_get_dma_bitsize()'s, the host one node from frame 0: the bits of a
+ * quarter of it, at most 32.
+ */
 static void heap_init(struct xb_mock *m)
 {
-	xb__buddy_init(&m->heap, m->frames, m->host_pages, 1, true);
-	for (uint64_t pfn = 0; pfn < m->host_pages;) {
-		unsigned o = XB_MAX_ORDER - 1;
+	uint64_t quarter = m->host_pages / 4;
+	unsigned bits = (quarter > 1 ? xb_buddy_zone_of(quarter - 1) : 0) + 12;
 
+	if (bits > 32)
+		bits = 32;
+	m->dma_zone = bits < 13 ? 1 : bits - 12; /* bits_to_zone() */
+	xb__buddy_init(&m->heap, m->frames, m->host_pages, XB_MAX_LISTS, true);
+	m->heap.max_order = XB_BUDDY_ORDERS;
+	m->heap.zoned = true;
+	for (uint64_t pfn = 0; pfn < m->host_pages;) {
+		unsigned o = XB_BUDDY_ORDERS - 1;
+
+		/* Aligned, inside the heap, and inside one zone. */
 		while ((pfn & ((1ull << o) - 1)) ||
-		       pfn + (1ull << o) > m->host_pages)
+		       pfn + (1ull << o) > m->host_pages ||
+		       xb_buddy_zone_of(pfn + (1ull << o) - 1) !=
+			   xb_buddy_zone_of(pfn))
 			o--;
 		xb__buddy_list_add(&m->heap, (xb_pfn_t)pfn, o, 0);
 		pfn += 1ull << o;
@@ -1310,7 +1352,7 @@ void xb_mock_clear_faults(struct xb_mock *m)
 {
 	for (unsigned op = 0; op < XB_MOCK_OP_NR; op++)
 		m->fault[op] = (struct mock_fault){.at = XB_MOCK_NEVER};
-	m->fail_host_order = XB_MAX_ORDER;
+	m->fail_host_order = XB_BUDDY_ORDERS;
 }
 
 const struct xb_mock_stats *xb_mock_stats(const struct xb_mock *m)
@@ -1374,11 +1416,14 @@ void xb_mock_host_info(const struct xb_mock *m, struct xb_host_info *info)
 	memset(info, 0, sizeof(*info));
 	info->total_pages = m->host_pages;
 	info->free_pages = m->heap.nr_free_pages;
-	for (unsigned o = 0; o < XB_MAX_ORDER; o++) {
-		info->buddyinfo[o] = xb_buddy_nr_free(&m->heap, o);
+	/* buddyinfo has orders 0..10: a free block of a higher order
+	 * counts as its 4 MiB pieces under 10. */
+	for (unsigned o = 0; o < XB_BUDDY_ORDERS; o++) {
+		uint64_t n = xb_buddy_nr_free(&m->heap, o);
+
+		info->buddyinfo[MIN(o, 10u)] += o > 10 ? n << (o - 10) : n;
 		if (o >= REGION_ORDER)
-			info->free_2m_blocks += info->buddyinfo[o]
-						<< (o - REGION_ORDER);
+			info->free_2m_blocks += n << (o - REGION_ORDER);
 	}
 	info->p2m_superpage_coverage =
 	    xb_mock_p2m_superpage_coverage(m, XB_MOCK_GUEST_DOMID);

@@ -24,13 +24,23 @@
 
 #include "xballoon/debug.h"
 
-/* Orders 0..10, as Linux MAX_ORDER 11 on x86-64 (Xen's heap goes higher; the
- * model caps both at 10, enough for the 2 MiB questions asked here). */
-#define XB_MAX_ORDER	   11
+/* The guest zone's orders 0..10, as Linux MAX_ORDER 11 on x86-64. */
+#define XB_MAX_ORDER 11
+/* The host heap's orders 0..20, as Xen's MAX_ORDER 20 (a buddy's own
+ * max_order says which it has); the arrays are sized for the larger. */
+#define XB_BUDDY_ORDERS	   21
 #define XB_PAGEBLOCK_ORDER 9
 #define XB_PAGEBLOCK_PAGES (1u << XB_PAGEBLOCK_ORDER)
-/* Guest migratetypes plus the isolate type; the host heap uses list 0 only. */
-#define XB_MAX_LISTS 4
+/* The guest zone: its migratetypes plus the isolate type, lists 0..3. The
+ * host heap: one list per Xen zone, the bit width of the head's frame
+ * number (page_to_zone(): fls(mfn), at least 1), lists 1..32. */
+#define XB_MAX_LISTS 33
+
+/* page_to_zone() of a frame of the host heap. */
+static inline unsigned xb_buddy_zone_of(uint64_t pfn)
+{
+	return pfn ? 64u - (unsigned)__builtin_clzll(pfn) : 1u;
+}
 
 /* The pageblock_type bytes keep their list type in these bits; the zone
  * uses the others for hints. */
@@ -102,8 +112,10 @@ struct xb_free_list {
  *   nr_free_pages = sum over (o, l) of nr_free[o][l] * 2^o
  *   list_pages[l] = sum over o of nr_free[o][l] * 2^o     (summary)
  *   bit o of nonempty[l] = (nr_free[o][l] > 0)           (summary)
- *   no FREE block of order o < MAX_ORDER-1 has a FREE buddy of order o that
- *     may merge with it (merge_ok), unless one of them sits in an isolated
+ *   a zoned buddy files each free block under its head's zone
+ *   no FREE block of order o < max_order-1 has a FREE buddy of order o that
+ *     may merge with it (merge_ok: not across two zones of a zoned heap),
+ *     unless one of them sits in an isolated
  *     pageblock (moving pages to the isolate list does not merge them, as
  *     in Linux; unisolating frees them again)
  *   every frame is either a head or a TAIL inside some head's block
@@ -113,6 +125,11 @@ struct xb_buddy {
 	uint64_t nr_frames;
 	uint64_t nr_free_pages;
 	unsigned nr_lists;
+	unsigned max_order; /* orders 0..max_order-1 (XB_MAX_ORDER unless
+			     * set otherwise after xb__buddy_init())       */
+	/* Lists by Xen zone: the list a block goes on is its head's zone,
+	 * whatever the caller names (the host heap). */
+	bool zoned;
 	/* Split policy: Linux's expand() keeps the low half and frees the upper
 	 * halves; Xen's alloc_heap_pages() frees the lower halves and hands out
 	 * the top part. */
@@ -128,16 +145,17 @@ struct xb_buddy {
 	 * walk over the orders (the allocator and the watermark checks ask
 	 * on every allocation). */
 	uint64_t list_pages[XB_MAX_LISTS];
-	uint16_t nonempty[XB_MAX_LISTS];
-	struct xb_free_list area[XB_MAX_ORDER][XB_MAX_LISTS];
+	uint32_t nonempty[XB_MAX_LISTS];
+	struct xb_free_list area[XB_BUDDY_ORDERS][XB_MAX_LISTS];
 };
-static_assert(XB_MAX_ORDER <= 16, "nonempty[] holds one bit per order");
+static_assert(XB_BUDDY_ORDERS <= 32, "nonempty[] holds one bit per order");
+static_assert(XB_MAX_ORDER <= XB_BUDDY_ORDERS, "the guest's orders fit");
 
 /* Orders >= `order` with a free block on list l, as a bit mask. */
 static inline unsigned xb_buddy_orders_from(const struct xb_buddy *b,
 					    unsigned list, unsigned order)
 {
-	return (unsigned)b->nonempty[list] >> order << order;
+	return b->nonempty[list] >> order << order;
 }
 
 /*

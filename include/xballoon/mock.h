@@ -119,7 +119,7 @@ void xb_mock_fail_probability(struct xb_mock *m, enum xb_mock_op op, double p);
  * (0-based) fails until disarmed with XB_MOCK_NEVER. */
 void xb_mock_fail_at(struct xb_mock *m, enum xb_mock_op op, uint64_t k);
 /** xb_mock_fail_host_order() - host allocations of order >= @order fail
- * (XB_MAX_ORDER disarms); applies to every domain. */
+ * (XB_BUDDY_ORDERS disarms); applies to every domain. */
 void xb_mock_fail_host_order(struct xb_mock *m, unsigned order);
 /** xb_mock_clear_faults() - disarm everything (the counters stay). */
 void xb_mock_clear_faults(struct xb_mock *m);

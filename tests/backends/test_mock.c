@@ -91,15 +91,27 @@ static void populate_range(uint64_t first, uint64_t n)
 	g_free(e);
 }
 
-Test(mock, boots_with_four_max_order_blocks)
+/*
+ * Boot: the heap in the largest aligned blocks that stay inside one Xen
+ * zone (the bit width of the frame number): [0, 2) and then [2^k, 2^k+1)
+ * for k = 1..11, the last an order-11 block, which buddyinfo (orders
+ * 0..10) shows as two order-10 pieces. The lowest 2 MiB is split by the
+ * zones: 7 free 2 MiB blocks, not 8.
+ */
+Test(mock, boots_with_a_block_per_zone)
 {
 	struct xb_host_info hi;
+	const struct xb_buddy *h = xb_mock_host_heap(m);
 
 	xb_mock_host_info(m, &hi);
 	cr_assert_eq(hi.total_pages, HOST);
 	cr_assert_eq(hi.free_pages, HOST);
-	cr_assert_eq(hi.buddyinfo[10], 4);
-	cr_assert_eq(hi.free_2m_blocks, 8);
+	cr_assert_eq(xb_buddy_nr_free(h, 1), 2);
+	for (unsigned o = 2; o <= 11; o++)
+		cr_assert_eq(xb_buddy_nr_free(h, o), 1, "order %u", o);
+	cr_assert_eq(h->area[11][12].head, 2048, "zone 12: mfns 2048..4095");
+	cr_assert_eq(hi.buddyinfo[10], 1 + 2);
+	cr_assert_eq(hi.free_2m_blocks, 7);
 	cr_assert_eq(hi.p2m_superpage_coverage, 0);
 	cr_assert_eq(hi.contiguity_2m, 0);
 	struct xb_guest_info gi;
@@ -114,19 +126,21 @@ Test(mock, allocation_splits_smallest_block_and_hands_out_top)
 {
 	xb_xen_pfn_t e[1] = {0};
 
-	/* The highest order-10 block (3072) heads the list; Xen keeps the
+	/* Above the DMA zone (mfns below 1024: a quarter of the host), the
+	 * highest zone's block, order 11 at 2048, is split: Xen keeps the
 	 * lower halves and hands out its top frame. */
 	cr_assert_eq(xb_populate_physmap(be, e, 1, 0), 1);
 	cr_assert_eq(mfn_of(0), 4095);
 	e[0] = 1;
 	cr_assert_eq(xb_populate_physmap(be, e, 1, 0), 1);
 	cr_assert_eq(mfn_of(1), 4094);
-	/* Smallest free block >= 9 is the order-9 half at 3072, not one of
-	 * the three untouched order-10 blocks. */
+	/* The highest zone's smallest free block >= 9 is the order-9 half
+	 * at 3072, not its order-10 half at 2048, nor zone 11's order-10
+	 * block at 1024. */
 	e[0] = 512;
 	cr_assert_eq(xb_populate_physmap(be, e, 1, 9), 1);
 	cr_assert_eq(mfn_of(512), 3072);
-	cr_assert_eq(xb_buddy_nr_free(xb_mock_host_heap(m), 10), 3);
+	cr_assert_eq(xb_buddy_nr_free(xb_mock_host_heap(m), 10), 2);
 	cr_assert_eq(tot(), 514);
 }
 
@@ -143,7 +157,8 @@ Test(mock, frees_merge_back_to_the_boot_shape)
 		cr_assert_eq(xb_decrease_reservation(be, &one, 1, 0), 1);
 	}
 	cr_assert_eq(tot(), 0);
-	cr_assert_eq(xb_buddy_nr_free(xb_mock_host_heap(m), 10), 4);
+	cr_assert_eq(xb_buddy_nr_free(xb_mock_host_heap(m), 11), 1);
+	cr_assert_eq(xb_buddy_nr_free(xb_mock_host_heap(m), 10), 1);
 	cr_assert_eq(host_free(), HOST);
 }
 
@@ -832,8 +847,8 @@ Test(mock, neighbour_churn_fragments_the_host)
 	cr_assert_eq(nb, 2);
 	cr_assert_eq(xb_mock_nr_domains(m), 2);
 	/* The neighbour takes everything, then frees every other frame. */
-	for (unsigned g = 0; g < HOST; g += 1024)
-		cr_assert_eq(xb_mock_domain_populate(m, nb, g, 10), 0);
+	for (unsigned g = 0; g < HOST; g++)
+		cr_assert_eq(xb_mock_domain_populate(m, nb, g, 0), 0);
 	cr_assert_eq(host_free(), 0);
 	for (unsigned g = 0; g < HOST; g += 2)
 		cr_assert_eq(xb_mock_domain_free(m, nb, g, 0), 1);
@@ -952,7 +967,7 @@ Test(mock, contiguity_counts_aligned_contiguous_regions)
 	cr_assert_float_eq(hi.contiguity_2m, 0.5, 1e-12);
 	cr_assert_float_eq(hi.p2m_superpage_coverage, 0.5, 1e-12);
 	cr_assert_eq(hi.free_pages, HOST - 1024);
-	cr_assert_eq(hi.free_2m_blocks, 6);
+	cr_assert_eq(hi.free_2m_blocks, 5, "7 at boot, less the two used");
 	cr_assert_eq(xb_mock_contiguity_2m(m, 77), -1);
 	cr_assert_eq(xb_mock_p2m_superpage_coverage(m, 77), -1);
 }

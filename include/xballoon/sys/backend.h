@@ -91,7 +91,9 @@ struct xb_host_info {
 	uint64_t free_pages;
 	uint64_t free_2m_blocks; /* free blocks of order >= 9,
 				  * counted in 2 MiB units          */
-	uint64_t buddyinfo[11];	 /* free blocks per order 0..10     */
+	uint64_t buddyinfo[11];	 /* free blocks per order 0..10; a
+				  * bigger one counts as its order-10
+				  * pieces (Xen's heap goes to 20) */
 	/*
 	 * Shares of the guest's populated memory (DESIGN.md §6), -1 when
 	 * the backend cannot know: mapped by 2 MiB P2M entries (Xen makes
