@@ -1106,3 +1106,29 @@ Test(mock_pv, populating_a_pfn_twice_keeps_both_frames_freeable)
 	cr_assert_eq(tot(), 0);
 	cr_assert_eq(host_free(), HOST);
 }
+
+/*
+ * get_free_buddy() behind alloc_domheap_pages(): domain memory comes from
+ * above the DMA zone (here mfns below 1024, a quarter of the host) while
+ * any fits, highest zone first; then from the DMA zones, highest first.
+ */
+Test(mock_open, domain_memory_avoids_the_dma_zone_until_it_must)
+{
+	int nb;
+
+	open_mock(XB_GUEST_HVM, HOST);
+	nb = xb_mock_add_domain(m, XB_GUEST_HVM, HOST, HOST);
+	for (unsigned g = 0; g < 1024; g++) {
+		cr_assert_eq(xb_mock_domain_populate(m, nb, g, 0), 0);
+		cr_assert_geq(xb_mock_domain_mfn(m, nb, g), 2048,
+			      "zone 12 first: gfn %u", g);
+	}
+	for (unsigned g = 1024; g < 3072; g++) {
+		cr_assert_eq(xb_mock_domain_populate(m, nb, g, 0), 0);
+		cr_assert_geq(xb_mock_domain_mfn(m, nb, g), 1024,
+			      "then zone 11: gfn %u", g);
+	}
+	/* Above the DMA zone all is taken: the highest DMA zone's top. */
+	cr_assert_eq(xb_mock_domain_populate(m, nb, 3072, 0), 0);
+	cr_assert_eq(xb_mock_domain_mfn(m, nb, 3072), 1023);
+}
