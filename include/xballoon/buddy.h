@@ -1,7 +1,8 @@
 /*
  * The buddy core: frame records and per-order free lists, written once and
  * used by both the guest zone (emu/zone.c, with migratetype lists) and the
- * mock hypervisor's host heap (backends/mock, one list, Xen's split order).
+ * mock hypervisor's host heap (backends/mock: lists by Xen zone, orders up
+ * to 20, Xen's split order).
  *
  * Glossary
  *   frame     one 4 KiB page of guest-physical or machine memory; its record
