@@ -204,6 +204,10 @@ void xb_report_write_json(const struct xb_run_result *r, FILE *out)
 	fprintf(
 	    out, "  \"invariants\": {\"checks\": %llu, \"violations\": %llu",
 	    (unsigned long long)r->checks, (unsigned long long)r->violations);
+	/* Only a level other than full says so (reports stay stable). */
+	if (r->check != XB_CHECK_FULL)
+		fprintf(out, ", \"level\": \"%s\"",
+			r->check == XB_CHECK_SAMPLED ? "sampled" : "end");
 	/* Only runs that verified contents say so (reports stay stable). */
 	if (r->content_verified)
 		fprintf(out,

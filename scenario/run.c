@@ -59,6 +59,8 @@ struct run {
 	uint64_t duration;
 	uint64_t wall_start_ns;
 	uint64_t last_progress_ns;
+	uint64_t check_every; /* check whole every N-th sample; 0: never */
+	uint64_t samples_taken;
 	uint64_t next_map; /* time of the next region map          */
 };
 
@@ -506,7 +508,11 @@ static void ev_sample(struct xb_sim *s, void *arg, uint64_t data)
 	sample(r);
 	if (r->res->maps && s->now >= r->next_map)
 		take_map(r);
-	run_checks(r);
+	/* The check level: every sample, every check_every-th, or none
+	 * (the end's check is always made). */
+	if (r->check_every && r->samples_taken % r->check_every == 0)
+		run_checks(r);
+	r->samples_taken++;
 	progress(r);
 	if (s->now + r->sc->sample <= r->duration)
 		xb_sim_after(s, r->sc->sample, ev_sample, r, 0);
@@ -973,6 +979,11 @@ bool xb_run(const struct xb_scenario *sc, const struct xb_run_options *opt,
 	res->scenario = g_strdup(sc->name);
 	res->seed = opt->seed_set ? opt->seed : sc->seed;
 	r.wall_start_ns = wall_ns();
+	r.check_every = opt->check == XB_CHECK_FULL ? 1
+			: opt->check == XB_CHECK_SAMPLED
+			    ? xb_scenario_check_every(sc)
+			    : 0;
+	res->check = opt->check;
 	r.trace = g_checksum_new(G_CHECKSUM_SHA256);
 	xb_sim_init(&r.sim, res->seed);
 	r.duration = sc->duration;

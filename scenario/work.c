@@ -86,6 +86,21 @@ void xb_scenario_estimate(const struct xb_scenario *s,
 	}
 }
 
+uint64_t xb_scenario_check_every(const struct xb_scenario *s)
+{
+	double frames = (double)s->guest.max_frames + (double)s->host.frames;
+	double samples = (double)(s->duration / s->sample + 1);
+	double check_ns = frames * XB_WORK_NS_CHECK;
+	/* The simulation proper, without the churn the estimate counts:
+	 * the cheapest policy's pace, so that a costlier run only lowers
+	 * the checks' share. */
+	double sim_ns = (double)s->guest.max_frames * XB_WORK_NS_SIM *
+			((double)s->duration / XB_NS_PER_S);
+	double n = ceil(check_ns / (0.1 * (sim_ns > 1 ? sim_ns : 1) / samples));
+
+	return n < 1 ? 1 : n > 1e18 ? (uint64_t)1e18 : (uint64_t)n;
+}
+
 bool xb_scenario_check_work(const struct xb_scenario *s, GError **error)
 {
 	struct xb_work_estimate w;

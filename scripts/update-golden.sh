@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 bin=${XB_BIN:-build/default/xballoon}
 for y in scenarios/*.yaml; do
 	n=$(basename "$y" .yaml)
-	"$bin" run "$y" --json |
+	"$bin" run "$y" --check full --json |
 		sed -E 's/"wall_time_s": [0-9.]+/"wall_time_s": 0.000/' \
 			>"scenarios/$n.expected.json.tmp"
 	mv "scenarios/$n.expected.json.tmp" "scenarios/$n.expected.json"

@@ -19,6 +19,8 @@ struct xb_cmd {
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "xballoon/run.h"
+
 struct xb_scenario;
 
 int cmd_zone(int argc, char **argv);
@@ -62,6 +64,9 @@ int xb_cli_parse(int argc, char **argv, const struct xb_cli_opt *opts,
  * "OPT: unknown policy 'NAME' (known: linux, huge-first, ...)". */
 int xb_cli_check_policy(const char *opt, const char *name);
 int xb_cli_check_backend(const char *opt, const char *name);
+/* --check LEVEL: full, sampled or end; NULL leaves *level (the caller's
+ * default). 0, or -1 after one error line. */
+int xb_cli_check_level(const char *value, enum xb_check_level *level);
 /* Load and validate a scenario (policy override or NULL), refusing one
  * that asks for more work than XB_WORK_LIMIT_S unless @allow_long
  * (--allow-long); prints the one error line and returns NULL on failure. */

@@ -22,22 +22,25 @@ static uint64_t hypercalls(const struct xb_backend_stats *h)
 
 int cmd_compare(int argc, char **argv)
 {
-	struct xb_run_options opt = {0};
-	const char *path = NULL, *list = "linux,huge-first";
+	struct xb_run_options opt = {.check = XB_CHECK_SAMPLED};
+	const char *path = NULL, *list = "linux,huge-first", *check = NULL;
 	bool allow_long = false;
 
 	const struct xb_cli_opt opts[] = {
 	    {"--policies", XB_CLI_STRING, &list, NULL},
 	    {"--allow-long", XB_CLI_FLAG, &allow_long, NULL},
+	    {"--check", XB_CLI_STRING, &check, NULL},
 	    {"--seed", XB_CLI_U64, &opt.seed, &opt.seed_set},
 	    {NULL, XB_CLI_FLAG, NULL, NULL},
 	};
 
-	if (xb_cli_parse(argc, argv, opts, &path, "scenario") < 0)
+	if (xb_cli_parse(argc, argv, opts, &path, "scenario") < 0 ||
+	    xb_cli_check_level(check, &opt.check) < 0)
 		return XB_EXIT_USAGE;
 	if (!path) {
 		xb_cli_error("usage: xballoon compare SCENARIO "
-			     "[--policies P,Q,...] [--seed N] [--allow-long]");
+			     "[--policies P,Q,...] [--seed N] [--check LEVEL] "
+			     "[--allow-long]");
 		return XB_EXIT_USAGE;
 	}
 	char **names = g_strsplit(list, ",", -1);

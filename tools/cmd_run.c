@@ -128,6 +128,24 @@ int xb_cli_check_backend(const char *opt, const char *name)
 	return check_name(opt, "backend", name, backend_at);
 }
 
+int xb_cli_check_level(const char *value, enum xb_check_level *level)
+{
+	static const char *const names[] = {"full", "sampled", "end"};
+
+	if (!value)
+		return 0;
+	for (unsigned i = 0; i < G_N_ELEMENTS(names); i++)
+		if (!strcmp(value, names[i])) {
+			*level = (enum xb_check_level)i;
+			return 0;
+		}
+	char *v = xb_one_line(value);
+
+	xb_cli_error("--check: expected full, sampled or end, got '%s'", v);
+	g_free(v);
+	return -1;
+}
+
 struct xb_scenario *xb_cli_load(const char *path, const char *policy,
 				bool allow_long)
 {
@@ -154,12 +172,14 @@ struct xb_scenario *xb_cli_load(const char *path, const char *policy,
 
 int cmd_run(int argc, char **argv)
 {
-	struct xb_run_options opt = {.progress = isatty(2)};
-	const char *path = NULL, *out = NULL, *map_every = NULL;
+	struct xb_run_options opt = {.progress = isatty(2),
+				     .check = XB_CHECK_SAMPLED};
+	const char *path = NULL, *out = NULL, *map_every = NULL, *check = NULL;
 	bool json = false, allow_long = false;
 	const struct xb_cli_opt opts[] = {
 	    {"--json", XB_CLI_FLAG, &json, NULL},
 	    {"--allow-long", XB_CLI_FLAG, &allow_long, NULL},
+	    {"--check", XB_CLI_STRING, &check, NULL},
 	    {"--verify-content", XB_CLI_FLAG, &opt.verify_content, NULL},
 	    {"--policy", XB_CLI_STRING, &opt.policy, NULL},
 	    {"--backend", XB_CLI_STRING, &opt.backend, NULL},
@@ -170,7 +190,8 @@ int cmd_run(int argc, char **argv)
 	    {NULL, XB_CLI_FLAG, NULL, NULL},
 	};
 
-	if (xb_cli_parse(argc, argv, opts, &path, "scenario") < 0)
+	if (xb_cli_parse(argc, argv, opts, &path, "scenario") < 0 ||
+	    xb_cli_check_level(check, &opt.check) < 0)
 		return XB_EXIT_USAGE;
 	if (map_every) {
 		const char *why = NULL;
@@ -187,7 +208,8 @@ int cmd_run(int argc, char **argv)
 		xb_cli_error("usage: xballoon run SCENARIO [--policy P] "
 			     "[--seed N] [--backend mock|xen] [--out DIR] "
 			     "[--map-every TIME] [--trace FILE] "
-			     "[--verify-content] [--allow-long] [--json]");
+			     "[--verify-content] [--check full|sampled|end] "
+			     "[--allow-long] [--json]");
 		return XB_EXIT_USAGE;
 	}
 	if (opt.backend && xb_cli_check_backend("--backend", opt.backend) < 0)

@@ -12,7 +12,7 @@ static const struct xb_cmd commands[] = {
     {"run", cmd_run, "replay a scenario",
      "xballoon run SCENARIO [--policy P] [--seed N] [--backend mock|xen] "
      "[--out DIR] [--map-every TIME] [--trace FILE] [--verify-content] "
-     "[--allow-long] [--json]"},
+     "[--check full|sampled|end] [--allow-long] [--json]"},
     {"replay", cmd_replay,
      "replay a backend trace and report the first divergence",
      "xballoon replay TRACE [--backend mock|xen] [--domid N "
@@ -20,7 +20,7 @@ static const struct xb_cmd commands[] = {
     {"compare", cmd_compare,
      "replay a scenario under several policies, one row each",
      "xballoon compare SCENARIO [--policies P,Q,...] [--seed N] "
-     "[--allow-long]"},
+     "[--check LEVEL] [--allow-long]"},
     {"bench", cmd_bench, "sweep scenarios x policies x seeds, mean ± 95 % CI",
      "xballoon bench [--policies P,Q] [--seeds N] [--jobs N] [--out DIR] "
      "[--allow-long] SCENARIO... | --merge [--policies P,Q] [--out DIR] "

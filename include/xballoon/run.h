@@ -18,6 +18,13 @@
 #include "xballoon/metrics.h"
 #include "xballoon/scenario.h"
 
+/* How often every structure is checked whole (docs/simulation.md):
+ * FULL at every sample and at the end (the zero value: the library's
+ * default, and the golden reports'); SAMPLED at the end and every N-th
+ * sample, N from xb_scenario_check_every() (the command line's default);
+ * END at the end only. The digest never depends on it. */
+enum xb_check_level { XB_CHECK_FULL = 0, XB_CHECK_SAMPLED, XB_CHECK_END };
+
 struct xb_run_options {
 	const char *policy; /* NULL: the scenario's                       */
 	bool seed_set;	    /* seed overrides the scenario's               */
@@ -43,6 +50,7 @@ struct xb_run_options {
 	/* Stamp in-use frames around every hypercall and read them back
 	 * (include/xballoon/verify.h); needs the backend's data plane. */
 	bool verify_content;
+	enum xb_check_level check;
 	const char *trace; /* write a backend trace here (docs/trace.md);
 			    * NULL: none. Tracing never changes the
 			    * digest; a failed run leaves no file        */
@@ -75,6 +83,8 @@ struct xb_run_result {
 	double wall_time_s;
 	/* Interrupted (opt.stop): the report covers sim_time_s only. */
 	bool partial;
+	enum xb_check_level
+	    check; /* as run (the report names it unless full) */
 	bool target_reached;
 	uint64_t target_pages; /* the last target asked for               */
 	uint64_t current_pages;

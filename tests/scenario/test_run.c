@@ -19,7 +19,9 @@
 #include "support/testutil.h"
 #include "xballoon/run.h"
 
-static void run_policy(const char *policy, struct xb_run_result *res)
+/* tests/scenario/shrink-grow-roomy.yaml, loaded; skipped at XB_DEBUG=3.
+ */
+static struct xb_scenario *load_roomy(void)
 {
 	/* Whole 4 GiB runs, as in test_golden.c: at level 3 the checkers
 	 * run after every zone operation and a run takes hours. */
@@ -30,9 +32,17 @@ static void run_policy(const char *policy, struct xb_run_result *res)
 	    xbt_source_path("tests/scenario/shrink-grow-roomy.yaml");
 	GError *err = NULL;
 	struct xb_scenario *sc = xb_scenario_load(path, &err);
-	struct xb_run_options opt = {.policy = policy};
 
 	cr_assert_not_null(sc, "%s: %s", path, err ? err->message : "");
+	return sc;
+}
+
+static void run_policy(const char *policy, struct xb_run_result *res)
+{
+	struct xb_scenario *sc = load_roomy();
+	struct xb_run_options opt = {.policy = policy};
+	GError *err = NULL;
+
 	cr_assert(xb_run(sc, &opt, res, &err), "%s", err ? err->message : "");
 	cr_assert_eq(res->violations, 0);
 	cr_assert(res->target_reached);
@@ -188,4 +198,52 @@ Test(run, a_model_too_big_for_the_machine_is_refused_at_its_key)
 	g_rmdir(dir);
 	g_free(path);
 	g_free(dir);
+}
+
+/* The check levels change how often every structure is checked whole,
+ * never what the run does: full checks at every sample and at the end,
+ * end only at the end, sampled in between (every N-th sample, N from
+ * xb_scenario_check_every()); the digest is the same for all three, and
+ * only a level other than full is named in the report. */
+Test(run, check_levels_change_the_checks_not_the_run)
+{
+	struct xb_scenario *sc = load_roomy();
+	GError *err = NULL;
+	struct xb_run_result res[3];
+	const enum xb_check_level levels[3] = {XB_CHECK_FULL, XB_CHECK_SAMPLED,
+					       XB_CHECK_END};
+
+	for (unsigned i = 0; i < 3; i++) {
+		struct xb_run_options opt = {.check = levels[i]};
+
+		cr_assert(xb_run(sc, &opt, &res[i], &err), "%s",
+			  err ? err->message : "");
+		cr_assert_eq(res[i].violations, 0);
+	}
+	uint64_t samples = sc->duration / sc->sample + 1;
+	uint64_t n = xb_scenario_check_every(sc);
+
+	cr_assert_eq(res[0].checks, samples + 1);
+	cr_assert_eq(res[2].checks, 1);
+	cr_assert_gt(n, 1, "a 4 GiB guest on a roomy host: not every sample");
+	cr_assert_eq(res[1].checks, (samples + n - 1) / n + 1);
+	cr_assert_str_eq(res[0].digest, res[1].digest);
+	cr_assert_str_eq(res[0].digest, res[2].digest);
+	char *json[3];
+
+	for (unsigned i = 0; i < 3; i++) {
+		size_t len = 0;
+		FILE *f = open_memstream(&json[i], &len);
+
+		xb_report_write_json(&res[i], f);
+		fclose(f);
+	}
+	cr_assert_null(strstr(json[0], "\"level\""));
+	cr_assert(strstr(json[1], "\"level\": \"sampled\""));
+	cr_assert(strstr(json[2], "\"level\": \"end\""));
+	for (unsigned i = 0; i < 3; i++) {
+		free(json[i]);
+		xb_run_result_clear(&res[i]);
+	}
+	xb_scenario_free(sc);
 }

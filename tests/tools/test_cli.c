@@ -58,6 +58,11 @@ static const struct cli_case cases[] = {
     {"compare scenarios/boot-shrink.yaml --seed -1",
      "xballoon: error: --seed: expected an integer in "
      "0..18446744073709551615, got '-1'\n"},
+    {"run scenarios/boot-shrink.yaml --check some",
+     "xballoon: error: --check: expected full, sampled or end, got "
+     "'some'\n"},
+    {"compare scenarios/boot-shrink.yaml --check",
+     "xballoon: error: option '--check' needs a value\n"},
     {"zone --seed -5", "xballoon: error: --seed: expected an integer in "
 		       "0..18446744073709551615, got '-5'\n"},
     {"zone --frames 0", "xballoon: error: --frames: expected an integer in "
