@@ -92,7 +92,7 @@ struct xb_zone *xb_zone_create(uint64_t nr_frames)
 	/* The boot pageset (BOOT_PAGESET_HIGH 0, BOOT_PAGESET_BATCH 1): every
 	 * block passes straight through until the marks are set. */
 	for (unsigned i = 0; i < XB_PCP_LISTS; i++)
-		z->pcp.lists[i].head = z->pcp.lists[i].tail = XB_NIL;
+		xb_flist_init(&z->pcp.lists[i]);
 	z->pcp.batch = 1;
 	z->watermark_scale_factor = XB_WATERMARK_SCALE_FACTOR_DEFAULT;
 	z->watermark_boost_factor = XB_WATERMARK_BOOST_FACTOR_DEFAULT;
@@ -200,27 +200,12 @@ static unsigned pindex_to_order(unsigned pindex)
  * (list_add_tail). */
 static void pcp_list_add(struct xb_zone *z, unsigned i, xb_pfn_t pfn, bool tail)
 {
-	struct xb_free_list *l = &z->pcp.lists[i];
 	struct xb_frame *f = &z->frames[pfn];
 
-	if (tail) {
-		f->prev = l->tail;
-		f->next = XB_NIL;
-		if (l->tail != XB_NIL)
-			z->frames[l->tail].next = pfn;
-		else
-			l->head = pfn;
-		l->tail = pfn;
-	} else {
-		f->next = l->head;
-		f->prev = XB_NIL;
-		if (l->head != XB_NIL)
-			z->frames[l->head].prev = pfn;
-		else
-			l->tail = pfn;
-		l->head = pfn;
-	}
-	l->nr_free++;
+	if (tail)
+		xb_flist_push_tail(&z->pcp.lists[i], z->frames, pfn);
+	else
+		xb_flist_push(&z->pcp.lists[i], z->frames, pfn);
 	z->pcp.count += 1ull << f->order;
 	z->nr_state[XB_FRAME_PCP] += 1ull << f->order;
 }
@@ -229,21 +214,12 @@ static void pcp_list_add(struct xb_zone *z, unsigned i, xb_pfn_t pfn, bool tail)
  * the non-empty list i; its head keeps state PCP for the caller to set. */
 static xb_pfn_t pcp_list_pop(struct xb_zone *z, unsigned i, bool tail)
 {
-	struct xb_free_list *l = &z->pcp.lists[i];
+	struct xb_flist *l = &z->pcp.lists[i];
 	xb_pfn_t pfn = tail ? l->tail : l->head;
 	struct xb_frame *f = &z->frames[pfn];
 
 	xb_assert_internal(pfn != XB_NIL && f->state == XB_FRAME_PCP);
-	if (f->prev != XB_NIL)
-		z->frames[f->prev].next = f->next;
-	else
-		l->head = f->next;
-	if (f->next != XB_NIL)
-		z->frames[f->next].prev = f->prev;
-	else
-		l->tail = f->prev;
-	f->next = f->prev = XB_NIL;
-	l->nr_free--;
+	xb_flist_remove(l, z->frames, pfn);
 	z->pcp.count -= 1ull << f->order;
 	z->nr_state[XB_FRAME_PCP] -= 1ull << f->order;
 	return pfn;
@@ -958,13 +934,12 @@ void xb_zone_free(struct xb_zone *z, xb_pfn_t pfn)
 	xb_assert(f->state == XB_FRAME_ALLOC || f->state == XB_FRAME_BALLOON ||
 		  f->state == XB_FRAME_ISOLATED);
 	z->stats.pgfree += 1ull << order;
-	if (!xb_pcp_allowed_order(order) || mt == XB_MT_ISOLATE) {
-		free_to_buddy(z, pfn);
-	} else {
-		account(z, f->state, order, -1);
-		f->flags = 0;
+	account(z, f->state, order, -1);
+	f->flags = 0;
+	if (!xb_pcp_allowed_order(order) || mt == XB_MT_ISOLATE)
+		free_block(z, pfn, order, mt, XB_FREE_LIKELY);
+	else
 		pcp_free(z, pfn, order, mt);
-	}
 	xb__zone_check(z);
 }
 
@@ -1275,7 +1250,7 @@ static bool pcp_is_valid(const struct xb_zone *z)
 	uint64_t pages = 0;
 
 	for (unsigned i = 0; i < XB_PCP_LISTS; i++) {
-		const struct xb_free_list *l = &z->pcp.lists[i];
+		const struct xb_flist *l = &z->pcp.lists[i];
 		unsigned order = pindex_to_order(i);
 		uint64_t n = 0;
 		xb_pfn_t prev = XB_NIL;
@@ -1302,9 +1277,9 @@ static bool pcp_is_valid(const struct xb_zone *z)
 			prev = p;
 			n++;
 		}
-		XB_CHECK(prev == l->tail && n == l->nr_free,
+		XB_CHECK(prev == l->tail && n == l->nr,
 			 "zone: pcp list %u has %lu blocks, counts %lu", i,
-			 (unsigned long)n, (unsigned long)l->nr_free);
+			 (unsigned long)n, (unsigned long)l->nr);
 		pages += n << order;
 	}
 	XB_CHECK(pages == z->pcp.count && pages == z->nr_state[XB_FRAME_PCP],

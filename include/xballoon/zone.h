@@ -13,6 +13,7 @@
 
 #include "xballoon/buddy.h"
 #include "xballoon/compact_result.h"
+#include "xballoon/flist.h"
 
 /* Linux's enum migratetype, the subset modeled (no HIGHATOMIC, no CMA). */
 enum xb_migratetype {
@@ -151,7 +152,7 @@ struct xb_pcp {
 	/* pcp->free_factor: doubles the drain chunk on each drain with no
 	 * allocation in between; halved by every allocation. */
 	unsigned free_factor;
-	struct xb_free_list lists[XB_PCP_LISTS];
+	struct xb_flist lists[XB_PCP_LISTS];
 };
 
 /* pcp_allowed_order(): orders that go through the per-CPU lists (Debian's

@@ -910,9 +910,9 @@ Test(zone_pcp, thp_blocks_share_one_list_of_two)
 
 	cr_assert_neq(h, XB_NIL);
 	cr_assert_eq(z->pcp.count, 512);
-	cr_assert_eq(z->pcp.lists[XB_PCP_LOWORDER_LISTS].nr_free, 1);
+	cr_assert_eq(z->pcp.lists[XB_PCP_LOWORDER_LISTS].nr, 1);
 	xb_zone_free(z, h);
-	cr_assert_eq(z->pcp.lists[XB_PCP_LOWORDER_LISTS].nr_free, 2);
+	cr_assert_eq(z->pcp.lists[XB_PCP_LOWORDER_LISTS].nr, 2);
 	cr_assert_eq(xb_zone_alloc(z, 9, XB_MT_UNMOVABLE, 0, 1, 0), h,
 		     "an unmovable request takes the movable block");
 	cr_assert(xb__zone_is_valid(z));
