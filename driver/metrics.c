@@ -17,17 +17,41 @@ static void classify(uint64_t unpop, uint64_t size, uint64_t *populated,
 		(*mixed)++;
 }
 
+/* Add the unpopulated block [pfn, pfn + n) to the eighths of `nr` frames
+ * it overlaps: eighth k is [ceil(k * nr / 8), ceil((k + 1) * nr / 8)). */
+static void add_eighths(uint64_t eighths[XB_METRICS_EIGHTHS], uint64_t nr,
+			uint64_t pfn, uint64_t n)
+{
+	const uint64_t k = XB_METRICS_EIGHTHS;
+
+	while (n) {
+		uint64_t e = pfn * k / nr;
+		uint64_t end = ((e + 1) * nr + k - 1) / k;
+		uint64_t take = end - pfn < n ? end - pfn : n;
+
+		eighths[e] += take;
+		pfn += take;
+		n -= take;
+	}
+}
+
 void xb_metrics_regions(const struct xb_zone *z, uint64_t *populated,
-			uint64_t *ballooned, uint64_t *mixed)
+			uint64_t *ballooned, uint64_t *mixed,
+			uint64_t eighths[XB_METRICS_EIGHTHS])
 {
 	const uint64_t rsize = XB_PAGEBLOCK_PAGES;
 	uint64_t unpop = 0, region = 0;
 
 	*populated = *ballooned = *mixed = 0;
+	if (eighths)
+		memset(eighths, 0, XB_METRICS_EIGHTHS * sizeof(*eighths));
 	for (uint64_t pfn = 0; pfn < z->nr_frames;) {
 		const struct xb_frame *f = &z->frames[pfn];
 		uint64_t n = 1ull << f->order;
 		bool un = f->state == XB_FRAME_UNPOPULATED;
+
+		if (un && eighths)
+			add_eighths(eighths, z->nr_frames, pfn, n);
 
 		if (n >= rsize) {
 			/* Whole regions (order >= 9 blocks are aligned). */
@@ -65,7 +89,7 @@ void xb_metrics_guest(const struct xb_driver *d, struct xb_guest_metrics *m)
 	m->fu9 = xb_zone_unusable_index(z, 9);
 	m->frag_index9 = xb_zone_frag_index(z, 9);
 	xb_metrics_regions(z, &m->regions_populated, &m->regions_ballooned,
-			   &m->regions_mixed);
+			   &m->regions_mixed, m->unpopulated_eighths);
 	for (unsigned o = 0; o < XB_MAX_ORDER; o++)
 		m->buddyinfo[o] = xb_buddy_nr_free(&z->buddy, o);
 }

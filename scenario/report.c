@@ -148,7 +148,9 @@ void xb_report_write_json(const struct xb_run_result *r, FILE *out)
 	    (unsigned long long)g->regions_populated,
 	    (unsigned long long)g->regions_ballooned,
 	    (unsigned long long)g->regions_mixed);
-	fprintf(out, "    \"buddyinfo\": ");
+	fprintf(out, "    \"unpopulated_eighths\": ");
+	json_u64_array(out, g->unpopulated_eighths, XB_METRICS_EIGHTHS);
+	fprintf(out, ",\n    \"buddyinfo\": ");
 	json_u64_array(out, g->buddyinfo, XB_MAX_ORDER);
 	fprintf(out, "\n  },\n");
 	fprintf(out,

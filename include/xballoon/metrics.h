@@ -9,6 +9,8 @@
 
 #include "xballoon/driver.h"
 
+#define XB_METRICS_EIGHTHS 8
+
 struct xb_guest_metrics {
 	uint64_t pages;		/* guest frames (maxmem)                     */
 	uint64_t populated;	/* frames backed by the hypervisor           */
@@ -21,16 +23,22 @@ struct xb_guest_metrics {
 	uint64_t regions_populated; /* 2 MiB regions wholly populated        */
 	uint64_t regions_ballooned; /* ... wholly unpopulated                 */
 	uint64_t regions_mixed;
+	/* Unpopulated frames in each eighth of the gfn space, lowest first:
+	 * where the balloon took its pages (a real guest's census from dom0
+	 * compares with it, tests/xen/domu). */
+	uint64_t unpopulated_eighths[XB_METRICS_EIGHTHS];
 	uint64_t buddyinfo[XB_MAX_ORDER];
 };
 
 void xb_metrics_guest(const struct xb_driver *d, struct xb_guest_metrics *m);
 
 /* Count 2 MiB regions that are wholly populated, wholly unpopulated or
- * mixed (a region cut short by the end of the zone counts by its frames).
- * O(blocks). */
+ * mixed (a region cut short by the end of the zone counts by its frames),
+ * and the unpopulated frames of each eighth of the zone (`eighths`, may be
+ * NULL). O(blocks). */
 void xb_metrics_regions(const struct xb_zone *z, uint64_t *populated,
-			uint64_t *ballooned, uint64_t *mixed);
+			uint64_t *ballooned, uint64_t *mixed,
+			uint64_t eighths[XB_METRICS_EIGHTHS]);
 
 /*
  * The state of one 2 MiB guest-physical region, for maps (map.txt and the

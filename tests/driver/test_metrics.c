@@ -192,3 +192,55 @@ Test(region_map, letters)
 {
 	cr_assert_str_eq(xb_region_chars, "fmuHsSx");
 }
+
+/* guest.unpopulated_eighths: the never-booted top half is the upper four
+ * eighths, 2048 frames each; 4 KiB pages ballooned later add to the eighth
+ * that holds each of them. */
+Test(unpopulated_eighths, boot_then_4k_balloon)
+{
+	struct fx f = {0};
+	struct xb_guest_metrics m;
+	uint64_t done = 0, want[XB_METRICS_EIGHTHS] = {0,    0,	   0,	 0,
+						       2048, 2048, 2048, 2048};
+
+	fx_setup(&f, "linux");
+	xb_metrics_guest(&f.d, &m);
+	for (unsigned e = 0; e < XB_METRICS_EIGHTHS; e++)
+		cr_assert_eq(m.unpopulated_eighths[e], want[e], "eighth %u", e);
+	cr_assert_eq(xb_drv_decrease_small(&f.d, 5, false, &done), XB_BP_DONE);
+	cr_assert_eq(done, 5);
+	for (uint64_t p = 0; p < BOOTED; p++)
+		if (f.z->frames[p].state == XB_FRAME_UNPOPULATED)
+			want[p / (GUEST / XB_METRICS_EIGHTHS)]++;
+	xb_metrics_guest(&f.d, &m);
+	uint64_t sum = 0;
+
+	for (unsigned e = 0; e < XB_METRICS_EIGHTHS; e++) {
+		cr_assert_eq(m.unpopulated_eighths[e], want[e], "eighth %u", e);
+		sum += m.unpopulated_eighths[e];
+	}
+	cr_assert_eq(sum, GUEST - BOOTED + 5);
+	fx_free(&f);
+}
+
+/* Eighths of a zone that is not a multiple of 8 frames: eighth k is
+ * [ceil(k n / 8), ceil((k + 1) n / 8)), and a block across a boundary is
+ * split between the two. */
+Test(unpopulated_eighths, odd_sized_zone)
+{
+	struct xb_zone *z = xb_zone_create(1001);
+	uint64_t pop, bal, mix, e8[XB_METRICS_EIGHTHS];
+	uint64_t sum = 0;
+
+	/* Nothing booted: every frame is unpopulated. */
+	xb_metrics_regions(z, &pop, &bal, &mix, e8);
+	for (unsigned e = 0; e < XB_METRICS_EIGHTHS; e++) {
+		uint64_t lo = (e * 1001 + 7) / 8, hi = ((e + 1) * 1001 + 7) / 8;
+
+		cr_assert_eq(e8[e], hi - lo, "eighth %u: %llu", e,
+			     (unsigned long long)e8[e]);
+		sum += e8[e];
+	}
+	cr_assert_eq(sum, 1001);
+	xb_zone_destroy(z);
+}
