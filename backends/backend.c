@@ -207,6 +207,7 @@ int xb_exchange(struct xb_backend *be, struct xb_exchange *x,
 				 .out = x->out,
 				 .nr_out = x->nr_out,
 				 .out_order = x->out_order,
+				 .out_address_bits = x->out_address_bits,
 				 .result = -EOPNOTSUPP,
 				 .in = in,
 				 .out_in = in ? in + x->nr_in : NULL};

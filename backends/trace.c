@@ -50,6 +50,7 @@
 struct call {
 	enum xb_trace_op op;
 	unsigned order, out_order; /* exchange: order is the input order */
+	unsigned out_bits;	   /* exchange: out's address bits, or 0 */
 	uint64_t nr, nr_out;
 	xb_xen_pfn_t src, dst; /* relocate; add_to_physmap idx, gpfn  */
 	unsigned space;	       /* add_to_physmap(_batch)              */
@@ -465,6 +466,7 @@ void xb_trace_writer_call(void *writer, const struct xb_trace_rec *rec)
 	    .op = rec->op,
 	    .order = rec->order,
 	    .out_order = rec->out_order,
+	    .out_bits = rec->out_address_bits,
 	    .nr = rec->nr,
 	    .nr_out = rec->nr_out,
 	    .src = rec->src,
@@ -501,7 +503,10 @@ void xb_trace_writer_call(void *writer, const struct xb_trace_rec *rec)
 	case XB_TRACE_EXCHANGE:
 		fprintf(w->f, " %u %" PRIu64, c.order, c.nr);
 		write_list(w->f, c.in, c.nr, c.order);
-		fprintf(w->f, " %u %" PRIu64, c.out_order, c.nr_out);
+		fprintf(w->f, " %u", c.out_order);
+		if (c.out_bits)
+			fprintf(w->f, "/%u", c.out_bits);
+		fprintf(w->f, " %" PRIu64, c.nr_out);
 		write_list(w->f, c.out_in, c.nr_out, c.out_order);
 		fprintf(w->f, " = %ld %" PRIu64 " %" PRIu64, c.result,
 			c.progress, c.tot_pages);
@@ -810,6 +815,27 @@ static bool hex(struct replay *rp, const char *what, uint64_t *v)
 
 	return token(rp, what, &t, &n) &&
 	       number_at(rp, what, t, n, 16, UINT64_MAX, v);
+}
+
+/* An exchange's OUT_ORDER, or OUT_ORDER/BITS when out carries address
+ * bits (XENMEMF_address_bits; docs/trace.md). */
+static bool out_order(struct replay *rp, struct call *c)
+{
+	const char *t, *slash;
+	size_t n, k;
+	uint64_t v, bits = 0;
+
+	if (!token(rp, "out order", &t, &n))
+		return false;
+	slash = memchr(t, '/', n);
+	k = slash ? (size_t)(slash - t) : n;
+	if (!number_at(rp, "out order", t, k, 10, TRACE_MAX_ORDER, &v) ||
+	    (slash && !number_at(rp, "address bits", slash + 1, n - k - 1, 10,
+				 64, &bits)))
+		return false;
+	c->out_order = (unsigned)v;
+	c->out_bits = (unsigned)bits;
+	return true;
 }
 
 /* A result: a count or a negative errno, within [min, max]. */
@@ -1131,9 +1157,8 @@ static bool parse_call(struct replay *rp, enum xb_trace_op op, struct call *c)
 		return false;
 	c->in = (const xb_xen_pfn_t *)rp->a_in->data;
 	if (op == XB_TRACE_EXCHANGE) {
-		if (!dec(rp, "out order", TRACE_MAX_ORDER, &v))
+		if (!out_order(rp, c))
 			return false;
-		c->out_order = (unsigned)v;
 		at = rp->p + 1;
 		if (!dec(rp, "out nr", rp->h.gfn_space, &c->nr_out) ||
 		    !extent_count(rp, at, c->nr_out, c->out_order) ||
@@ -1440,6 +1465,7 @@ static int replay_call(struct replay *rp, const struct call *c)
 		    .out = rout,
 		    .nr_out = c->nr_out,
 		    .out_order = c->out_order,
+		    .out_address_bits = c->out_bits,
 		};
 
 		rc = xb_exchange(rp->be, &x, &done);

@@ -363,9 +363,9 @@ static void adjust_tot_pages(struct xb_mock *m, struct mock_domain *d,
  * splits it, the lower halves going back (take_high).
  */
 static xb_pfn_t get_free_buddy(struct xb_mock *m, unsigned order,
-			       unsigned zone_lo)
+			       unsigned zone_lo, unsigned zone_hi)
 {
-	for (unsigned z = XB_MAX_LISTS; z-- > zone_lo;)
+	for (unsigned z = zone_hi + 1; z-- > zone_lo;)
 		if (xb_buddy_orders_from(&m->heap, z, order))
 			return xb__buddy_alloc(&m->heap, order, z);
 	return XB_NIL;
@@ -374,15 +374,18 @@ static xb_pfn_t get_free_buddy(struct xb_mock *m, unsigned order,
 /*
  * alloc_domheap_pages() -> alloc_heap_pages() (page_alloc.c): claimed
  * memory is unavailable unless the request comes from a refcounted
- * allocation of a domain whose own claim covers it; then a block from the
- * zones above the DMA zone if any fits, else from any zone
- * (get_free_buddy()). One node; no memflags (the guest passes none).
- * Returns the block's head (state poisoned) or XB_NIL.
+ * allocation of a domain whose own claim covers it. memflags' address
+ * bits (MEMF_bits; 0: none) cap the zones: zone_hi = bits_to_zone(bits),
+ * bits - PAGE_SHIFT, a zone holding the frames below 2^zone. Then a block
+ * from the zones above the DMA zone if any of them is allowed and fits,
+ * else from any allowed zone (get_free_buddy()). One node. Returns the
+ * block's head (state poisoned) or XB_NIL.
  */
 static xb_pfn_t host_alloc(struct xb_mock *m, const struct mock_domain *d,
-			   unsigned order, bool refcount)
+			   unsigned order, bool refcount, unsigned bits)
 {
-	xb_pfn_t mfn;
+	unsigned zone_hi = XB_MAX_LISTS - 1;
+	xb_pfn_t mfn = XB_NIL;
 
 	uint64_t request = 1ull << order;
 
@@ -393,9 +396,13 @@ static xb_pfn_t host_alloc(struct xb_mock *m, const struct mock_domain *d,
 	if (m->outstanding_claims + request > m->heap.nr_free_pages &&
 	    (!refcount || !d || d->outstanding < request))
 		return XB_NIL;
-	mfn = get_free_buddy(m, order, m->dma_zone + 1);
+	/* bits_to_zone(): 1 for a width of a page or less. */
+	if (bits && bits - XB_PAGE_SHIFT < zone_hi)
+		zone_hi = bits <= XB_PAGE_SHIFT ? 1 : bits - XB_PAGE_SHIFT;
+	if (m->dma_zone < zone_hi)
+		mfn = get_free_buddy(m, order, m->dma_zone + 1, zone_hi);
 	if (mfn == XB_NIL)
-		mfn = get_free_buddy(m, order, 1);
+		mfn = get_free_buddy(m, order, 1, zone_hi);
 	return mfn;
 }
 
@@ -490,7 +497,7 @@ static int populate_extent(struct xb_mock *m, struct mock_domain *d,
 	 * the guest's address width. Deliberately an extent failure. */
 	if (gfn >= d->gfn_space || n > d->gfn_space - gfn)
 		return -EINVAL;
-	xb_pfn_t mfn = host_alloc(m, d, order, true);
+	xb_pfn_t mfn = host_alloc(m, d, order, true, 0);
 
 	if (mfn == XB_NIL)
 		return -ENOMEM;
@@ -713,7 +720,8 @@ static int mock_exchange(struct xb_backend *be, struct xb_exchange *x,
 		}
 		for (uint64_t j = 0; !rc && j < (1ull << out_chunk_order);
 		     j++) {
-			xb_pfn_t mfn = host_alloc(m, d, x->out_order, false);
+			xb_pfn_t mfn = host_alloc(m, d, x->out_order, false,
+						  x->out_address_bits);
 
 			if (mfn == XB_NIL) {
 				rc = -ENOMEM;

@@ -392,6 +392,7 @@ static int xen_exchange(struct xb_backend *be, struct xb_exchange *xe,
 	set_xen_guest_handle_raw(ex->out.extent_start, out);
 	ex->out.nr_extents = xe->nr_out;
 	ex->out.extent_order = xe->out_order;
+	ex->out.mem_flags = XENMEMF_address_bits(xe->out_address_bits);
 	ex->out.domid = (domid_t)x->domid;
 	rc = xencall2(x->xcall, __HYPERVISOR_memory_op, XENMEM_exchange,
 		      (uint64_t)(uintptr_t)ex);

@@ -231,7 +231,7 @@ static char *exchange_refused_for_hvm_and_pvh(struct xb_backend *be,
 					      enum xb_guest_type type)
 {
 	xb_xen_pfn_t in[1], out[1] = {40};
-	struct xb_exchange x = {in, 1, 0, out, 1, 0};
+	struct xb_exchange x = {in, 1, 0, out, 1, 0, 0};
 	uint64_t done = 7;
 
 	CHECK_EQ(populate_run(be, in, 30, 1), 1);
@@ -247,7 +247,7 @@ static char *exchange_sizes_must_match(struct xb_backend *be,
 				       enum xb_guest_type type)
 {
 	xb_xen_pfn_t in[1], out[2] = {40, 41};
-	struct xb_exchange x = {in, 1, 0, out, 2, 0};
+	struct xb_exchange x = {in, 1, 0, out, 2, 0, 0};
 	uint64_t done;
 
 	CHECK_EQ(populate_run(be, in, 30, 1), 1);
@@ -262,7 +262,7 @@ static char *pv_exchange_to_order9(struct xb_backend *be,
 				   enum xb_guest_type type)
 {
 	xb_xen_pfn_t *in = g_new(xb_xen_pfn_t, 512), out[1] = {1024};
-	struct xb_exchange x = {in, 512, 0, out, 1, 9};
+	struct xb_exchange x = {in, 512, 0, out, 1, 9, 0};
 	uint64_t done = 0;
 	char *fail = NULL;
 	long n = populate_run(be, in, 1024, 512);
@@ -293,7 +293,7 @@ static char *pv_exchange_reports_progress(struct xb_backend *be,
 					  enum xb_guest_type type)
 {
 	xb_xen_pfn_t in[4], out[4] = {100, 101, 102, 103};
-	struct xb_exchange x = {in, 4, 0, out, 4, 0};
+	struct xb_exchange x = {in, 4, 0, out, 4, 0, 0};
 	uint64_t done = 0;
 	xb_xen_pfn_t kept;
 
@@ -308,6 +308,37 @@ static char *pv_exchange_reports_progress(struct xb_backend *be,
 	/* (in[0] may come back as out[1]: chunks free their inputs.) */
 	CHECK_EQ(populated(be, kept), 1);
 	CHECK_EQ(populated(be, in[3]), 1);
+	return NULL;
+}
+
+/* XENMEMF_address_bits on exchange's output (memory_exchange() passes
+ * MEMF_bits to alloc_domheap_pages(), which caps the zones at
+ * bits_to_zone()): a plain exchange takes its frame from the highest zone
+ * with memory (get_free_buddy()); capped one zone lower, the frame lies
+ * below that zone. */
+static char *pv_exchange_address_bits(struct xb_backend *be,
+				      enum xb_guest_type type)
+{
+	xb_xen_pfn_t in[2], out[2] = {100, 101};
+	struct xb_exchange x = {in, 1, 0, out, 1, 0, 0};
+	uint64_t done = 0;
+	unsigned top;
+
+	CHECK_EQ(populate_run(be, in, 0, 2), 2);
+	CHECK_EQ(xb_exchange(be, &x, &done), 0);
+	CHECK_EQ(done, 1);
+	/* The zone of a plain allocation: fls(mfn) (page_to_zone()). */
+	top = 64 - (unsigned)__builtin_clzll(out[0] | 1);
+	CHECK(top > 2);
+	struct xb_exchange y = {
+	    in + 1, 1, 0, out + 1, 1, 0, top - 1 + XB_PAGE_SHIFT};
+
+	CHECK_EQ(xb_exchange(be, &y, &done), 0);
+	CHECK_EQ(done, 1);
+	CHECK(out[1] < (1ull << (top - 1)));
+	CHECK_EQ(populated(be, out[1]), 1);
+	CHECK_EQ(populated(be, in[1]), 0);
+	CHECK_EQ(tot(be), 2);
 	return NULL;
 }
 
@@ -629,6 +660,7 @@ const struct xb_conf_case xb_conf_cases[] = {
     {"exchange_sizes_must_match", ALL, exchange_sizes_must_match, ROOMY},
     {"pv_exchange_to_order9", PV, pv_exchange_to_order9, 512},
     {"pv_exchange_reports_progress", PV, pv_exchange_reports_progress, ROOMY},
+    {"pv_exchange_address_bits", PV, pv_exchange_address_bits, ROOMY},
     {"add_to_physmap_refused_on_pv", PV, add_to_physmap_refused_on_pv, ROOMY},
     {"add_to_physmap_moves_frame_and_content", HVMS,
      add_to_physmap_moves_frame_and_content, ROOMY},

@@ -155,7 +155,7 @@ Test(backend, optional_hooks_answer_eopnotsupp_and_count)
 {
 	struct xb_backend *be = xb_backend_open(&min_ops, &cfg, NULL);
 	xb_xen_pfn_t in[2] = {0, 1}, out[1] = {0};
-	struct xb_exchange x = {in, 2, 0, out, 1, 1};
+	struct xb_exchange x = {in, 2, 0, out, 1, 1, 0};
 	uint64_t done = 99;
 	uint8_t buf[XB_PAGE_SIZE];
 	bool populated;
@@ -235,7 +235,7 @@ Test(backend, mock_exchange_and_relocate_are_counted_in_their_units)
 	cr_assert_not_null(xb_mock_from_backend(be));
 	cr_assert_eq(xb_populate_physmap(be, e, 4, 0), 4);
 	/* 4 order-0 inputs -> 2 order-1 outputs: chunks of 2 inputs. */
-	struct xb_exchange x = {e, 4, 0, out, 2, 1};
+	struct xb_exchange x = {e, 4, 0, out, 2, 1, 0};
 
 	cr_assert_eq(xb_exchange(be, &x, &done), 0);
 	cr_assert_eq(done, 4);

@@ -67,7 +67,7 @@ Test(conformance, covers_every_type)
 		for (unsigned t = 0; t <= XB_GUEST_PVH; t++)
 			per_type[t] += !!(xb_conf_cases[i].types & (1u << t));
 	}
-	cr_assert_eq(per_type[XB_GUEST_PV], 15);
+	cr_assert_eq(per_type[XB_GUEST_PV], 16);
 	cr_assert_eq(per_type[XB_GUEST_HVM], 21);
 	cr_assert_eq(per_type[XB_GUEST_PVH], 21);
 }

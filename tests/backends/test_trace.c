@@ -603,6 +603,44 @@ Test(trace, writer_records_pv_calls_exactly)
 	g_free(path);
 }
 
+/* An exchange whose output carries address bits (XENMEMF_address_bits)
+ * writes OUT_ORDER/BITS, and replays with them: capped at 2^24 bytes (zone
+ * 12), its output lands below mfn 0x1000, where the plain allocations of
+ * this 8192-frame host (zone 13) never go. */
+Test(trace, exchange_address_bits_are_recorded)
+{
+	char *path = in_tmp("bits.trace");
+	struct xb_backend *be = open_mock(XB_GUEST_PV);
+	GError *err = NULL;
+	struct xb_trace_writer *w =
+	    xb_trace_writer_open(path, &pv_header, be, &err);
+	xb_xen_pfn_t in[1] = {0x400}, out[1] = {0x500};
+	struct xb_exchange x = {.in = in,
+				.nr_in = 1,
+				.out = out,
+				.nr_out = 1,
+				.out_address_bits = 24};
+	uint64_t done = 0;
+	char *text;
+
+	cr_assert_not_null(w, "%s", err ? err->message : "");
+	be->trace = xb_trace_writer_call;
+	be->trace_priv = w;
+	cr_assert_eq(xb_populate_physmap(be, in, 1, 0), 1);
+	cr_assert_geq(in[0], 0x1000);
+	cr_assert_eq(xb_exchange(be, &x, &done), 0);
+	cr_assert_eq(done, 1);
+	cr_assert_lt(out[0], 0x1000);
+	cr_assert(xb_trace_writer_commit(w, &err), "%s",
+		  err ? err->message : "");
+	xb_backend_close(be);
+	text = read_text(path);
+	cr_assert_not_null(strstr(text, " 0/24 1 500 = 0 1 1 "), "%s", text);
+	replay_clean(path, (struct counts){2, 2, 2, 0, 0});
+	g_free(text);
+	g_free(path);
+}
+
 Test(trace, pv_mfns_are_translated)
 {
 	char *path = in_tmp("pv.trace");

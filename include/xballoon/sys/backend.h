@@ -32,7 +32,8 @@
 
 #define XB_BACKEND_VERSION 1
 
-#define XB_PAGE_SIZE 4096u
+#define XB_PAGE_SIZE  4096u
+#define XB_PAGE_SHIFT 12u
 
 typedef uint64_t xb_xen_pfn_t; /* xen_pfn_t: a gfn, a pfn or an mfn */
 
@@ -113,6 +114,10 @@ struct xb_exchange {
 			    * pv: machine frames written back         */
 	uint64_t nr_out;
 	unsigned out_order;
+	/* XENMEMF_address_bits() of `out`: every output frame below
+	 * 2^out_address_bits bytes (Linux's xen_create_contiguous_region()
+	 * asks for DMA-able memory so); 0: anywhere. */
+	unsigned out_address_bits;
 };
 
 /*
@@ -284,6 +289,7 @@ struct xb_trace_rec {
 				  * gpfns (nr_out = nr), else NULL      */
 	uint64_t nr_out;
 	unsigned out_order;
+	unsigned out_address_bits;  /* exchange: of out, 0 for none     */
 	xb_xen_pfn_t src, dst;	    /* relocate; add_to_physmap idx, gpfn (nr:
 				     * its size, 1 for XB_MAPSPACE_GMFN)    */
 	unsigned space;		    /* add_to_physmap(_batch): enum
