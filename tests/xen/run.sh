@@ -64,7 +64,8 @@ done
 # --- 1. Packages (Debian 12) ------------------------------------------------
 xen_packages=(
 	qemu-system-x86 xen-hypervisor-4.17-amd64 libxen-dev busybox-static
-	linux-image-amd64 cpio gzip xz-utils time binutils
+	linux-image-amd64 cpio gzip xz-utils time binutils xen-utils-4.17
+	xenstore-utils python3
 )
 scripts/deps.sh || die "scripts/deps.sh failed"
 missing=()
@@ -194,7 +195,21 @@ copy_in() { # a file or directory of the repository, to the same path in /x
 	fi
 }
 
+copy_sys() { # a file of this machine, to the same absolute path in dom0
+	local p=$1
+	case "$p" in /*) ;; *) die "%sysfile paths must be absolute: $p" ;; esac
+	[ -f "$p" ] || die "no such file: $p (is its package installed?)"
+	[ -e "$rootfs$p" ] && return 0
+	mkdir -p "$rootfs$(dirname "$p")"
+	cp -L "$p" "$rootfs$p"
+	if [ -x "$p" ] && head -c 4 "$p" | grep -q ELF; then
+		copy_libs "$p"
+	fi
+}
+
 names=()
+host_names=()
+host_cmds=()
 secs=$test_timeout
 : >"$rootfs/x/plan"
 lineno=0
@@ -212,6 +227,24 @@ while IFS= read -r line || [ -n "$line" ]; do
 		;;
 	%file)
 		for f in "${w[@]:1}"; do copy_in "$f"; done
+		continue
+		;;
+	%sysfile)
+		for f in "${w[@]:1}"; do copy_sys "$f"; done
+		continue
+		;;
+	%kernel)
+		[[ "${w[1]:-}" == /* ]] || die "$plan:$lineno: %kernel needs an absolute path"
+		mkdir -p "$rootfs$(dirname "${w[1]}")"
+		cp "$work/vmlinuz" "$rootfs${w[1]}"
+		continue
+		;;
+	%host)
+		if ! [[ "${w[1]:-}" =~ ^[A-Za-z0-9_.-]+$ ]] || [ ${#w[@]} -lt 3 ]; then
+			die "$plan:$lineno: %host needs a name and a command"
+		fi
+		host_names+=("${w[1]}")
+		host_cmds+=("${line#*"${w[1]}"}")
 		continue
 		;;
 	%*) die "$plan:$lineno: unknown directive ${w[0]}" ;;
@@ -249,11 +282,12 @@ say "initramfs: $(du -k "$work/initrd.gz" | cut -f1) KiB, kernel $kver," \
 	"modules ${load_order[*]}, ${#names[@]} test(s): ${names[*]}"
 
 # --- 6. Boot ----------------------------------------------------------------
-# Xen: serial console, a fixed 256 MiB dom0 (the rest of -m for test
-# domains), no boot-time scrub (slow under TCG), smap=0 (without it dom0
+# Xen: serial console, a fixed 512 MiB dom0 (the rest of -m for test
+# domains; xl needs about 100 MiB to build the reference domU), no boot-time
+# scrub (slow under TCG), smap=0 (without it dom0
 # crashes at once under TCG's -cpu max). QEMU's multiboot loader boots the
 # gunzipped Xen; in -initrd a comma inside an argument is written twice.
-xen_args="console=com1 com1=115200,8n1 dom0_mem=256M,max:256M bootscrub=false smap=0"
+xen_args="console=com1 com1=115200,8n1 dom0_mem=512M,max:512M bootscrub=false smap=0"
 dom0_args="console=hvc0 quiet"
 abs_work=$(cd "$work" && pwd)
 [[ "$abs_work" != *[,\ ]* ]] || die "the work path must not contain ',' or ' ': $abs_work"
@@ -312,6 +346,21 @@ for n in "${names[@]}"; do
 	fi
 	printf '%-24s %-8s %s\n' "$n" "$v" "$d"
 	[ "$v" = pass ] || reasons+=("test $n: $v")
+done
+
+# Checks on this machine, after the boot: each reads the serial log
+# ($SERIAL) and passes with exit status 0.
+for i in "${!host_names[@]}"; do
+	n=${host_names[$i]}
+	echo
+	say "host check $n:${host_cmds[$i]}"
+	set +e
+	SERIAL=$serial bash -c "${host_cmds[$i]}"
+	hrc=$?
+	set -e
+	if [ $hrc -eq 0 ]; then v=pass; else v=fail; fi
+	printf '%-24s %-8s %s\n' "$n" "$v" "host check, rc=$hrc"
+	[ "$v" = pass ] || reasons+=("host check $n: fail")
 done
 
 # /usr/bin/time's last line: "PEAK_RSS_KIB SECONDS" (none after a timeout).

@@ -342,6 +342,30 @@ static char *slurp(const char *path)
 	return buf;
 }
 
+/*
+ * The zone the snapshot describes: Normal (UML has no other), or the zone
+ * named by XBPAT_ZONE (a Xen domU of less than 4 GiB has DMA and DMA32).
+ */
+static const char *snap_zone(void)
+{
+	const char *z = getenv("XBPAT_ZONE");
+
+	return z && *z ? z : "Normal";
+}
+
+/* Does the zone name at `p` (after "zone", blanks first) match? */
+static int zone_is(const char *p)
+{
+	size_t n = strlen(snap_zone());
+
+	p += strspn(p, " ");
+	return !strncmp(p, snap_zone(), n) && (!p[n] || strchr(" ,\t", p[n]));
+}
+
+/*
+ * <phase>.buddy.<order> of the snapshot's zone, and <phase>.zbuddy.<zone>.
+ * <order> of every zone, for figures over the whole node.
+ */
 static void snap_buddyinfo(const char *phase)
 {
 	char *s = slurp("/proc/buddyinfo"), *l, *save = NULL;
@@ -351,11 +375,11 @@ static void snap_buddyinfo(const char *phase)
 	for (l = strtok_r(s, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
 		char *p = strstr(l, "zone");
 		char zone[32];
-		int off;
+		int off, mine;
 
-		if (!p || sscanf(p, "zone %31s%n", zone, &off) != 1 ||
-		    strcmp(zone, "Normal"))
+		if (!p || sscanf(p, "zone %31s%n", zone, &off) != 1)
 			continue;
+		mine = !strcmp(zone, snap_zone());
 		p += off;
 		for (int o = 0; o < NR_ORDERS; o++) {
 			long long n;
@@ -363,14 +387,19 @@ static void snap_buddyinfo(const char *phase)
 			if (sscanf(p, "%lld%n", &n, &off) != 1)
 				xb_die("/proc/buddyinfo: short line");
 			p += off;
+			snprintf(key, sizeof(key), "%s.zbuddy.%s.%d", phase,
+				 zone, o);
+			xb_out(key, "%lld", n);
+			if (!mine)
+				continue;
 			snprintf(key, sizeof(key), "%s.buddy.%d", phase, o);
 			xb_out(key, "%lld", n);
 		}
-		found = 1;
+		found |= mine;
 	}
 	free(s);
 	if (!found)
-		xb_die("/proc/buddyinfo: no Normal zone");
+		xb_die("/proc/buddyinfo: no %s zone", snap_zone());
 }
 
 static void snap_zoneinfo(const char *phase)
@@ -387,7 +416,8 @@ static void snap_zoneinfo(const char *phase)
 		long long v;
 
 		if (!strncmp(l, "Node", 4)) {
-			in = strstr(l, "zone") && strstr(l, "Normal");
+			in =
+			    strstr(l, "zone") && zone_is(strstr(l, "zone") + 4);
 			continue;
 		}
 		if (!in)
@@ -439,7 +469,7 @@ static void snap_pagetypeinfo(const char *phase)
 			}
 			continue;
 		}
-		if (!strstr(l, "Normal"))
+		if (!strstr(l, "zone") || !zone_is(strstr(l, "zone") + 4))
 			continue;
 		p = strstr(l, ", type");
 		if (p) { /* free pages per type and order */
@@ -461,7 +491,7 @@ static void snap_pagetypeinfo(const char *phase)
 			continue;
 		}
 		if (ntypes) { /* blocks per type */
-			p = strstr(l, "Normal") + 6;
+			p = strstr(l, snap_zone()) + strlen(snap_zone());
 			for (int t = 0; t < ntypes; t++) {
 				long long n;
 
@@ -497,13 +527,26 @@ static void snap_vmstat(const char *phase)
  * mem.c), so the file stops at pfn == managed pages: it shows the reserved
  * gap at the bottom of the zone but not the memblock allocations at its top.
  */
+/* <phase>.kpf.reserved_hist.K: the reserved pfns in 16 MiB of pfns
+ * (pfn >> 12 = K), where the kernel's own memory sits. */
+#define HIST_PAGES 4096u
+static void reserved_hist(const char *phase, uint64_t k, uint64_t n)
+{
+	char key[96];
+
+	snprintf(key, sizeof(key), "%s.kpf.reserved_hist.%llu", phase,
+		 (unsigned long long)k);
+	xb_out(key, "%llu", (unsigned long long)n);
+}
+
 static void snap_kpageflags(const char *phase)
 {
 	int fd = open("/proc/kpageflags", O_RDONLY);
 	enum { CHUNK = 4096 };
 	static uint64_t buf[CHUNK];
 	uint64_t pfn = 0, reserved = 0, bottom = 0, slab = 0, lru = 0,
-		 buddy = 0, pgtable = 0, anon = 0, nopage = 0, compound = 0;
+		 buddy = 0, pgtable = 0, anon = 0, nopage = 0, compound = 0,
+		 bin = 0;
 	int in_bottom = 1;
 	char key[96];
 
@@ -520,6 +563,11 @@ static void snap_kpageflags(const char *phase)
 			uint64_t f = buf[i];
 			int res = (f >> KPF_RESERVED) & 1;
 
+			if (pfn && !(pfn & (HIST_PAGES - 1))) {
+				reserved_hist(phase, pfn / HIST_PAGES - 1, bin);
+				bin = 0;
+			}
+			bin += res;
 			reserved += res;
 			if (in_bottom && res)
 				bottom++;
@@ -537,6 +585,8 @@ static void snap_kpageflags(const char *phase)
 		}
 	}
 	close(fd);
+	if (pfn)
+		reserved_hist(phase, (pfn - 1) / HIST_PAGES, bin);
 #define OUT(name, v)                                                           \
 	do {                                                                   \
 		snprintf(key, sizeof(key), "%s.kpf.%s", phase, name);          \
