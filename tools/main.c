@@ -63,8 +63,18 @@ static const struct xb_cmd commands[] = {
      "fill|fragmenter|random]"},
     {"check", cmd_check, "validate scenario files",
      "xballoon check SCENARIO..."},
-    {"plot", cmd_plot, "draw runs' curves and memory maps (PNG, SVG)",
-     "xballoon plot DIR... [--out PREFIX] [--last]"},
+    {"plot", cmd_plot,
+     "draw runs' curves and memory maps, or a sweep's metrics (PNG, SVG)",
+     "xballoon plot DIR... [--out PREFIX] [--last]\n"
+     "       xballoon plot BENCHDIR... [--policies P,Q] [--out PREFIX]\n\n"
+     "  DIR       a run's out dir (run --out): curves, and maps with "
+     "map.txt\n"
+     "  BENCHDIR  a sweep's directory (bench --out, a cluster job's OUT, "
+     "or parts\n"
+     "            of it): each metric's mean and 95 % interval per "
+     "policy, one\n"
+     "            panel per scenario, PREFIX-METRIC.png and .svg\n"
+     "  --out PREFIX  default: the first directory's plot"},
 };
 
 #define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))
