@@ -28,24 +28,13 @@ seeds=3
 chunk=2
 timeout_s=120
 
-say() { echo "cluster-tests: $*" >&2; }
-die() {
-	say "error: $*"
-	exit 2
-}
+harness=cluster-tests
+usage_lines=11,15
+# shellcheck source=tests/support/harness.sh
+. tests/support/harness.sh
 fail() {
 	say "FAILED: $*"
 	exit 1
-}
-skip() {
-	echo
-	echo "SKIPPED: $*"
-	echo
-	exit 77
-}
-usage() {
-	sed -n '11,15p' "$0" | sed 's/^# \{0,1\}//' >&2
-	exit "${1:-2}"
 }
 
 while [ $# -gt 0 ]; do
@@ -65,19 +54,8 @@ done
 t0=$(date +%s)
 
 # --- 1. Packages (Debian 12) ------------------------------------------------
-packages=(slurm-wlm munge parallel)
-missing=()
-for p in "${packages[@]}"; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
-		grep -q 'install ok installed' || missing+=("$p")
-done
-if [ ${#missing[@]} -ne 0 ]; then
-	say "installing ${missing[*]}"
-	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -qq
-	apt-get install -y -qq --no-install-recommends "${missing[@]}" \
-		>/dev/null || die "apt-get install ${missing[*]} failed"
-fi
+scripts/deps.sh slurm-wlm munge parallel ||
+	die "cannot install slurm-wlm, munge and parallel"
 
 # --- 2. The xballoon the jobs run -------------------------------------------
 if [ -z "$bin" ]; then
