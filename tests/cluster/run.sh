@@ -263,6 +263,6 @@ say "parallel: $tasks tasks on -j2; merged results equal the local sweep's"
 
 runs=$(($(wc -l <"$tmp/local/results.csv") - 1))
 say "ok: $runs runs in $tasks tasks, Slurm and GNU parallel agree with the" \
-	"local sweep byte for byte (build $((t_built - t0)) s, cluster up" \
-	"$((t_up - t_built)) s, slurm $((t_slurm - t_up)) s, parallel" \
+	"local sweep byte for byte (packages and build $((t_built - t0)) s," \
+	"cluster up $((t_up - t_built)) s, slurm $((t_slurm - t_up)) s, parallel" \
 	"$((t_end - t_slurm)) s)"
