@@ -15,6 +15,8 @@
 # (printed as "SKIPPED: ...").
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+# The daemons and mungekey live in sbin, which not every root PATH has.
+export PATH=$PATH:/usr/sbin:/sbin
 jobs=1
 build=build/cluster
 bin=
