@@ -110,10 +110,11 @@ static char *script(const struct emit *e, const char *q_out, char *preamble,
 	const struct bench *b = e->b;
 	char *text = g_strdup_printf(
 	    "#!/bin/bash\n"
-	    "# xballoon bench: %u scenarios x %zu policies (%s) x %llu seeds "
-	    "= %llu runs,\n# in %zu tasks of at most %llu runs each.\n"
+	    "# xballoon bench: scenarios x policies (%s) x seeds = "
+	    "%u x %zu x %llu\n# = %llu runs in %zu tasks, runs a task: at "
+	    "most %llu.\n"
 	    "%sset -euo pipefail\nout=%s\n%s",
-	    e->scenarios->len, e->nr_policies, e->policies,
+	    e->policies, e->scenarios->len, e->nr_policies,
 	    (unsigned long long)b->seeds, (unsigned long long)e->runs, e->tasks,
 	    (unsigned long long)b->chunk, preamble, q_out, commands);
 
@@ -329,8 +330,8 @@ int xb_bench_emit(const struct bench *b, GPtrArray *scenarios)
 	g_clear_pointer(&tmp, g_free);
 	status = XB_EXIT_OK;
 	q_out = shell_word(e.out);
-	printf("%s: %zu tasks (%u scenarios x %zu policies x %llu chunks of "
-	       "at most %llu seeds)\n",
+	printf("%s: %zu tasks (scenarios x policies x chunks of seeds = %u x "
+	       "%zu x %llu; seeds a task: at most %llu)\n",
 	       q_out, e.tasks, scenarios->len, e.nr_policies,
 	       (unsigned long long)chunks, (unsigned long long)b->chunk);
 	if (b->emit == XB_EMIT_SLURM)

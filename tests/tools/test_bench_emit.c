@@ -93,8 +93,9 @@ Test(emit, slurm_array_has_one_task_per_scenario_policy_and_chunk)
 	/* 2 scenarios x 2 policies x 3 chunks (seeds 0-1, 2-3, 4). */
 	cr_assert_eq(xbt_xballoon(tmp, args, &out, NULL), 0);
 	char *want = g_strdup_printf(
-	    "%s: 12 tasks (2 scenarios x 2 policies x 3 chunks of at most 2 "
-	    "seeds)\nrun:  sbatch %s/job.sbatch\nthen: %s/merge.sh\n",
+	    "%s: 12 tasks (scenarios x policies x chunks of seeds = 2 x 2 x 3; "
+	    "seeds a task: at most 2)\nrun:  sbatch %s/job.sbatch\nthen: "
+	    "%s/merge.sh\n",
 	    job, job, job);
 
 	cr_assert_str_eq(out, want);
