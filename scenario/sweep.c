@@ -1,7 +1,8 @@
 /*
  * `xballoon bench` results: parse report.json (json-glib) into one record
- * per run, and print the per-scenario tables and results.csv. The direct
- * sweep and --merge both go through here, so they print the same tables.
+ * per run, gather them from directories, and print the per-scenario tables
+ * and results.csv. The direct sweep, --merge and the sweep pictures all go
+ * through here, so they read the same values.
  */
 #include <json-glib/json-glib.h>
 #include <string.h>
@@ -194,9 +195,7 @@ void xb_sweep_run_clear(struct xb_sweep_run *run)
 	run->scenario = run->policy = NULL;
 }
 
-/* Sort key of a policy: its place in the given list, else after them in
- * registry order, else after all of those (then by name). */
-static size_t policy_rank(const char *name, char **given)
+size_t xb_sweep_policy_rank(const char *name, char **given)
 {
 	size_t base = 0;
 
@@ -219,8 +218,8 @@ static gint compare_runs(gconstpointer pa, gconstpointer pb)
 
 	if (c)
 		return c;
-	size_t ra = policy_rank(a->policy, sort_policies);
-	size_t rb = policy_rank(b->policy, sort_policies);
+	size_t ra = xb_sweep_policy_rank(a->policy, sort_policies);
+	size_t rb = xb_sweep_policy_rank(b->policy, sort_policies);
 
 	if (ra != rb)
 		return ra < rb ? -1 : 1;
@@ -235,6 +234,120 @@ void xb_sweep_sort(GArray *runs, char **policies)
 	sort_policies = policies;
 	g_array_sort(runs, compare_runs);
 	sort_policies = NULL;
+}
+
+/* Every report.json below @dir (recursively), in directory order. */
+static void find_reports(const char *dir, GPtrArray *found)
+{
+	GDir *d = g_dir_open(dir, 0, NULL);
+	const char *ent;
+
+	if (!d)
+		return;
+	while ((ent = g_dir_read_name(d))) {
+		char *p = g_build_filename(dir, ent, NULL);
+
+		if (g_file_test(p, G_FILE_TEST_IS_DIR) &&
+		    !g_file_test(p, G_FILE_TEST_IS_SYMLINK)) {
+			find_reports(p, found);
+			g_free(p);
+		} else if (!strcmp(ent, "report.json")) {
+			g_ptr_array_add(found, p);
+		} else {
+			g_free(p);
+		}
+	}
+	g_dir_close(d);
+}
+
+static bool listed(char **list, const char *name)
+{
+	for (; list && *list; list++)
+		if (!strcmp(*list, name))
+			return true;
+	return false;
+}
+
+/* Parse every report of @paths into @runs, leaving out other policies. */
+static bool parse_all(GPtrArray *paths, char **policies, GArray *runs,
+		      GError **error)
+{
+	for (guint i = 0; i < paths->len; i++) {
+		struct xb_sweep_run r;
+
+		if (!xb_sweep_parse_report(paths->pdata[i], &r, error))
+			return false;
+		if (policies && !listed(policies, r.policy))
+			xb_sweep_run_clear(&r);
+		else
+			g_array_append_val(runs, r);
+	}
+	return true;
+}
+
+/* Sorted @runs: false when two neighbours are the same run. */
+static bool all_distinct(GArray *runs, GError **error)
+{
+	const struct xb_sweep_run *r = (struct xb_sweep_run *)runs->data;
+
+	for (guint i = 1; i < runs->len; i++) {
+		if (!strcmp(r[i - 1].scenario, r[i].scenario) &&
+		    !strcmp(r[i - 1].policy, r[i].policy) &&
+		    r[i - 1].seed == r[i].seed) {
+			g_set_error(error, XB_ERROR, XB_ERROR_INVALID,
+				    "two reports of %s, policy %s, seed %llu",
+				    r[i].scenario, r[i].policy,
+				    (unsigned long long)r[i].seed);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* Empty @runs, clearing each. */
+static void clear_runs(GArray *runs)
+{
+	for (guint i = 0; i < runs->len; i++)
+		xb_sweep_run_clear(
+		    &g_array_index(runs, struct xb_sweep_run, i));
+	g_array_set_size(runs, 0);
+}
+
+bool xb_sweep_load_dirs(char *const *dirs, size_t n, char **policies,
+			GArray *runs, GError **error)
+{
+	GPtrArray *paths = g_ptr_array_new_with_free_func(g_free);
+	bool ok = true;
+
+	for (size_t i = 0; i < n && ok; i++) {
+		ok = g_file_test(dirs[i], G_FILE_TEST_IS_DIR);
+		if (ok)
+			find_reports(dirs[i], paths);
+		else
+			g_set_error(error, XB_ERROR, XB_ERROR_INVALID,
+				    "'%s' is not a directory", dirs[i]);
+	}
+	ok = ok && parse_all(paths, policies, runs, error);
+	if (ok && !runs->len) {
+		g_set_error(error, XB_ERROR, XB_ERROR_INVALID,
+			    "no report.json found%s",
+			    paths->len ? " of the given policies" : "");
+		ok = false;
+	}
+	if (ok) {
+		xb_sweep_sort(runs, policies);
+		ok = all_distinct(runs, error);
+	}
+	if (!ok)
+		clear_runs(runs);
+	g_ptr_array_free(paths, TRUE);
+	return ok;
+}
+
+void xb_sweep_runs_free(GArray *runs)
+{
+	clear_runs(runs);
+	g_array_free(runs, TRUE);
 }
 
 /* "mean ± half", or the mean alone for one run (no interval). */
@@ -254,10 +367,16 @@ static char *cell(const struct xb_stats *s, const char *fmt)
 
 #define NR_COLS (XB_SWEEP_NR_METRICS + 2) /* policy, runs, metrics */
 
-static void print_row(FILE *out, char **cells, const size_t *width,
-		      bool markdown)
+/* The metrics written: all, or all but the wall time (the last one). */
+static size_t nr_metrics(unsigned format)
 {
-	for (size_t c = 0; c < NR_COLS; c++) {
+	return format & XB_SWEEP_NO_WALL ? XB_SWEEP_WALL : XB_SWEEP_NR_METRICS;
+}
+
+static void print_row(FILE *out, char **cells, const size_t *width,
+		      size_t nr_cols, bool markdown)
+{
+	for (size_t c = 0; c < nr_cols; c++) {
 		size_t len = g_utf8_strlen(cells[c], -1);
 		int pad = (int)(width[c] - len);
 
@@ -273,17 +392,19 @@ static void print_row(FILE *out, char **cells, const size_t *width,
 
 /* One scenario's table: runs[0..n) are its runs, grouped by policy. */
 static void write_table(const struct xb_sweep_run *runs, size_t n,
-			bool markdown, FILE *out)
+			unsigned format, FILE *out)
 {
 	GPtrArray *rows = g_ptr_array_new();
 	char **head = g_new0(char *, NR_COLS + 1);
 	size_t width[NR_COLS];
+	size_t nr_m = nr_metrics(format), nr_cols = nr_m + 2;
+	bool markdown = format & XB_SWEEP_MARKDOWN;
 	uint64_t violations = 0;
 	double *v = g_new(double, n);
 
 	head[0] = g_strdup("policy");
 	head[1] = g_strdup("runs");
-	for (size_t m = 0; m < XB_SWEEP_NR_METRICS; m++)
+	for (size_t m = 0; m < nr_m; m++)
 		head[m + 2] = g_strdup(metrics[m].head);
 	for (size_t i = 0, j; i < n; i = j) {
 		char **row = g_new0(char *, NR_COLS + 1);
@@ -293,7 +414,7 @@ static void write_table(const struct xb_sweep_run *runs, size_t n,
 			violations += runs[j].violations;
 		row[0] = g_strdup(runs[i].policy);
 		row[1] = g_strdup_printf("%zu", j - i);
-		for (size_t m = 0; m < XB_SWEEP_NR_METRICS; m++) {
+		for (size_t m = 0; m < nr_m; m++) {
 			struct xb_stats s;
 
 			for (size_t k = i; k < j; k++)
@@ -303,7 +424,7 @@ static void write_table(const struct xb_sweep_run *runs, size_t n,
 		}
 		g_ptr_array_add(rows, row);
 	}
-	for (size_t c = 0; c < NR_COLS; c++) {
+	for (size_t c = 0; c < nr_cols; c++) {
 		width[c] = g_utf8_strlen(head[c], -1);
 		for (guint r = 0; r < rows->len; r++) {
 			char **row = rows->pdata[r];
@@ -316,15 +437,15 @@ static void write_table(const struct xb_sweep_run *runs, size_t n,
 		fprintf(out, "## %s\n\n", runs[0].scenario);
 	else
 		fprintf(out, "%s\n\n", runs[0].scenario);
-	print_row(out, head, width, markdown);
+	print_row(out, head, width, nr_cols, markdown);
 	if (markdown) {
 		fputs("|:---", out);
-		for (size_t c = 1; c < NR_COLS; c++)
+		for (size_t c = 1; c < nr_cols; c++)
 			fputs("|---:", out);
 		fputs("|\n", out);
 	}
 	for (guint r = 0; r < rows->len; r++) {
-		print_row(out, rows->pdata[r], width, markdown);
+		print_row(out, rows->pdata[r], width, nr_cols, markdown);
 		g_strfreev(rows->pdata[r]);
 	}
 	if (violations)
@@ -337,13 +458,13 @@ static void write_table(const struct xb_sweep_run *runs, size_t n,
 }
 
 void xb_sweep_write_tables(const struct xb_sweep_run *runs, size_t n,
-			   bool markdown, FILE *out)
+			   unsigned format, FILE *out)
 {
 	for (size_t i = 0, j; i < n; i = j) {
 		for (j = i;
 		     j < n && !strcmp(runs[j].scenario, runs[i].scenario); j++)
 			;
-		write_table(runs + i, j - i, markdown, out);
+		write_table(runs + i, j - i, format, out);
 	}
 	fputs("Each cell: mean ± 95 % confidence interval over the runs "
 	      "(Student t), or the value of a single run.\n"
@@ -358,10 +479,13 @@ void xb_sweep_write_tables(const struct xb_sweep_run *runs, size_t n,
 	      out);
 }
 
-void xb_sweep_write_csv(const struct xb_sweep_run *runs, size_t n, FILE *out)
+void xb_sweep_write_csv(const struct xb_sweep_run *runs, size_t n,
+			unsigned format, FILE *out)
 {
+	size_t nr_m = nr_metrics(format);
+
 	fputs("scenario,policy,seed,digest,violations", out);
-	for (size_t m = 0; m < XB_SWEEP_NR_METRICS; m++)
+	for (size_t m = 0; m < nr_m; m++)
 		fprintf(out, ",%s", metrics[m].csv);
 	fputc('\n', out);
 	for (size_t i = 0; i < n; i++) {
@@ -371,7 +495,7 @@ void xb_sweep_write_csv(const struct xb_sweep_run *runs, size_t n, FILE *out)
 			(unsigned long long)r->seed, r->digest,
 			(unsigned long long)r->violations);
 		/* Full precision: the CSV feeds further analysis. */
-		for (size_t m = 0; m < XB_SWEEP_NR_METRICS; m++)
+		for (size_t m = 0; m < nr_m; m++)
 			fprintf(out, ",%.17g", r->v[m]);
 		fputc('\n', out);
 	}

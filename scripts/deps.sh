@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Install the Debian 12 packages xballoon needs to build and test, if any is
-# missing. Needs root (apt-get) only when something must be installed.
+# missing; with arguments, those packages instead (a harness's own, e.g.
+# tests/cluster/run.sh's Slurm). Needs root (apt-get) only when something
+# must be installed.
+#   scripts/deps.sh [PACKAGE...]
 set -euo pipefail
 
 packages=(
@@ -9,6 +12,7 @@ packages=(
 	libjson-glib-dev
 	libxen-dev
 )
+[ $# -eq 0 ] || packages=("$@")
 
 missing=()
 for p in "${packages[@]}"; do

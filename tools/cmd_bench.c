@@ -12,15 +12,19 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "tools/bench.h"
 #include "tools/cmd.h"
 #include "xballoon/policy.h"
 #include "xballoon/run.h"
 #include "xballoon/sweep.h"
 
 #define BENCH_USAGE                                                            \
-	"xballoon bench [--policies P,Q] [--seeds N] [--jobs N] [--out DIR] "  \
-	"[--allow-long] SCENARIO...\n       xballoon bench --merge "           \
-	"[--policies P,Q] [--out DIR] DIR..."
+	"xballoon bench [--policies P,Q] [--seeds N] [--seed-offset I] "       \
+	"[--jobs N] [--out DIR] [--no-wall] [--allow-long] SCENARIO...\n"      \
+	"       xballoon bench --merge [--policies P,Q] [--out DIR] "          \
+	"[--no-wall] DIR...\n"                                                 \
+	"       xballoon bench --emit slurm|parallel OUT [--policies P,Q] "    \
+	"[--seeds N] [--chunk K] [--jobs N] [--allow-long] SCENARIO..."
 
 /* One replay: run i of (scenario, policy) uses seed = scenario seed + i. */
 struct job {
@@ -28,15 +32,6 @@ struct job {
 	const char *policy;
 	uint64_t seed;
 	char *dir; /* WORK/<scenario>/<policy>/seed-<seed> */
-};
-
-struct bench {
-	char **policies; /* NULL: all registered (direct sweep)     */
-	uint64_t seeds, jobs;
-	const char *out;
-	bool merge;
-	bool allow_long; /* --allow-long                            */
-	GPtrArray *args; /* scenarios, or directories with --merge  */
 };
 
 /* The child: replay one job into its directory. Exit 0, or 1 with the
@@ -120,7 +115,7 @@ static bool run_jobs(const struct job *jobs, size_t n, uint64_t max)
 	return ok && done == n;
 }
 
-static void rm_tree(const char *path)
+void xb_bench_rm_tree(const char *path)
 {
 	GDir *d = g_dir_open(path, 0, NULL);
 	const char *ent;
@@ -129,7 +124,7 @@ static void rm_tree(const char *path)
 		while ((ent = g_dir_read_name(d))) {
 			char *p = g_build_filename(path, ent, NULL);
 
-			rm_tree(p);
+			xb_bench_rm_tree(p);
 			g_free(p);
 		}
 		g_dir_close(d);
@@ -139,32 +134,8 @@ static void rm_tree(const char *path)
 	}
 }
 
-/* Every report.json below @dir (recursively), in directory order. */
-static void find_reports(const char *dir, GPtrArray *found)
-{
-	GDir *d = g_dir_open(dir, 0, NULL);
-	const char *ent;
-
-	if (!d)
-		return;
-	while ((ent = g_dir_read_name(d))) {
-		char *p = g_build_filename(dir, ent, NULL);
-
-		if (g_file_test(p, G_FILE_TEST_IS_DIR) &&
-		    !g_file_test(p, G_FILE_TEST_IS_SYMLINK)) {
-			find_reports(p, found);
-			g_free(p);
-		} else if (!strcmp(ent, "report.json")) {
-			g_ptr_array_add(found, p);
-		} else {
-			g_free(p);
-		}
-	}
-	g_dir_close(d);
-}
-
 static bool write_file(const char *dir, const char *name, GArray *runs,
-		       bool csv)
+		       unsigned format, bool csv)
 {
 	char *path = g_build_filename(dir, name, NULL);
 	FILE *f;
@@ -177,10 +148,10 @@ static bool write_file(const char *dir, const char *name, GArray *runs,
 	}
 	if (csv)
 		xb_sweep_write_csv((struct xb_sweep_run *)runs->data, runs->len,
-				   f);
+				   format, f);
 	else
 		xb_sweep_write_tables((struct xb_sweep_run *)runs->data,
-				      runs->len, true, f);
+				      runs->len, format | XB_SWEEP_MARKDOWN, f);
 	ok = !ferror(f);
 	ok = (fclose(f) == 0) && ok;
 	if (!ok)
@@ -191,14 +162,14 @@ static bool write_file(const char *dir, const char *name, GArray *runs,
 
 /* Print the tables and write results.{csv,md}; the one path for a direct
  * sweep and a merge. */
-static int report(GArray *runs, const char *out)
+static int report(GArray *runs, const char *out, unsigned format)
 {
 	const struct xb_sweep_run *r = (struct xb_sweep_run *)runs->data;
 	uint64_t violations = 0;
 
-	xb_sweep_write_tables(r, runs->len, false, stdout);
-	if (out && (!write_file(out, "results.csv", runs, true) ||
-		    !write_file(out, "results.md", runs, false)))
+	xb_sweep_write_tables(r, runs->len, format, stdout);
+	if (out && (!write_file(out, "results.csv", runs, format, true) ||
+		    !write_file(out, "results.md", runs, format, false)))
 		return XB_EXIT_FAILURE;
 	for (guint i = 0; i < runs->len; i++)
 		violations += r[i].violations;
@@ -210,99 +181,35 @@ static int report(GArray *runs, const char *out)
 	return XB_EXIT_OK;
 }
 
-static void free_runs(GArray *runs)
-{
-	for (guint i = 0; i < runs->len; i++)
-		xb_sweep_run_clear(
-		    &g_array_index(runs, struct xb_sweep_run, i));
-	g_array_free(runs, TRUE);
-}
-
-static bool listed(char **list, const char *name)
-{
-	for (; list && *list; list++)
-		if (!strcmp(*list, name))
-			return true;
-	return false;
-}
-
 static int merge(const struct bench *b)
 {
-	GPtrArray *paths = g_ptr_array_new_with_free_func(g_free);
 	GArray *runs = g_array_new(FALSE, TRUE, sizeof(struct xb_sweep_run));
-	int status = XB_EXIT_OK;
+	GError *err = NULL;
+	int status;
 
-	for (guint i = 0; i < b->args->len; i++) {
-		const char *dir = b->args->pdata[i];
-
-		if (!g_file_test(dir, G_FILE_TEST_IS_DIR)) {
-			xb_cli_error("--merge: '%s' is not a directory", dir);
-			status = XB_EXIT_USAGE;
-			goto out;
-		}
-		find_reports(dir, paths);
-	}
-	for (guint i = 0; i < paths->len; i++) {
-		struct xb_sweep_run r;
-		GError *err = NULL;
-
-		if (!xb_sweep_parse_report(paths->pdata[i], &r, &err)) {
-			xb_cli_error("%s", err->message);
-			g_error_free(err);
-			status = XB_EXIT_USAGE;
-			goto out;
-		}
-		if (b->policies && !listed(b->policies, r.policy))
-			xb_sweep_run_clear(&r);
-		else
-			g_array_append_val(runs, r);
-	}
-	if (!runs->len) {
-		xb_cli_error("--merge: no report.json found");
+	if (xb_sweep_load_dirs((char **)b->args->pdata, b->args->len,
+			       b->policies, runs, &err)) {
+		status = report(runs, b->out, b->format);
+	} else {
+		xb_cli_error("--merge: %s", err->message);
+		g_error_free(err);
 		status = XB_EXIT_USAGE;
-		goto out;
 	}
-	xb_sweep_sort(runs, b->policies);
-	for (guint i = 1; i < runs->len; i++) {
-		const struct xb_sweep_run *p =
-		    &g_array_index(runs, struct xb_sweep_run, i - 1);
-		const struct xb_sweep_run *r =
-		    &g_array_index(runs, struct xb_sweep_run, i);
-
-		if (!strcmp(p->scenario, r->scenario) &&
-		    !strcmp(p->policy, r->policy) && p->seed == r->seed) {
-			xb_cli_error("--merge: two reports of %s, policy %s, "
-				     "seed %llu",
-				     r->scenario, r->policy,
-				     (unsigned long long)r->seed);
-			status = XB_EXIT_USAGE;
-			goto out;
-		}
-	}
-	status = report(runs, b->out);
-out:
-	free_runs(runs);
-	g_ptr_array_free(paths, TRUE);
+	xb_sweep_runs_free(runs);
 	return status;
 }
 
-static int sweep(const struct bench *b)
+/* Load the scenarios of @b into @scs and check them against the policies:
+ * the part of a sweep that --emit does too. 0, or the exit status after
+ * the one error line. */
+static int load_scenarios(const struct bench *b, GPtrArray *scs)
 {
-	GPtrArray *scs =
-	    g_ptr_array_new_with_free_func((GDestroyNotify)xb_scenario_free);
-	GArray *jobs = g_array_new(FALSE, TRUE, sizeof(struct job));
-	GArray *runs = g_array_new(FALSE, TRUE, sizeof(struct xb_sweep_run));
-	char *work = NULL;
-	int status = XB_EXIT_OK;
-
 	for (guint i = 0; i < b->args->len; i++) {
 		struct xb_scenario *sc =
 		    xb_cli_load(b->args->pdata[i], NULL, b->allow_long);
 
-		if (!sc) {
-			status = XB_EXIT_USAGE;
-			goto out;
-		}
+		if (!sc)
+			return XB_EXIT_USAGE;
 		g_ptr_array_add(scs, sc);
 		for (guint k = 0; k < i; k++) {
 			const struct xb_scenario *o = scs->pdata[k];
@@ -310,8 +217,7 @@ static int sweep(const struct bench *b)
 			if (!strcmp(o->name, sc->name)) {
 				xb_cli_error("two scenarios named '%s'",
 					     sc->name);
-				status = XB_EXIT_USAGE;
-				goto out;
+				return XB_EXIT_USAGE;
 			}
 		}
 		for (char **p = b->policies; *p; p++) {
@@ -322,10 +228,27 @@ static int sweep(const struct bench *b)
 				&err)) {
 				fprintf(stderr, "%s\n", err->message);
 				g_error_free(err);
-				status = XB_EXIT_USAGE;
-				goto out;
+				return XB_EXIT_USAGE;
 			}
 		}
+	}
+	return XB_EXIT_OK;
+}
+
+static int sweep(const struct bench *b)
+{
+	GPtrArray *scs =
+	    g_ptr_array_new_with_free_func((GDestroyNotify)xb_scenario_free);
+	GArray *jobs = g_array_new(FALSE, TRUE, sizeof(struct job));
+	GArray *runs = g_array_new(FALSE, TRUE, sizeof(struct xb_sweep_run));
+	char *work = NULL;
+	int status = load_scenarios(b, scs);
+
+	if (status != XB_EXIT_OK)
+		goto out;
+	if (b->emit != XB_EMIT_NONE) {
+		status = xb_bench_emit(b, scs);
+		goto out;
 	}
 	if (b->out) {
 		work = g_strdup(b->out);
@@ -344,7 +267,8 @@ static int sweep(const struct bench *b)
 		const struct xb_scenario *sc = scs->pdata[s];
 
 		for (char **p = b->policies; *p; p++) {
-			for (uint64_t i = 0; i < b->seeds; i++) {
+			for (uint64_t i = b->seed_offset;
+			     i < b->seed_offset + b->seeds; i++) {
 				struct job j = {sc, *p, sc->seed + i, NULL};
 				char *leaf = g_strdup_printf(
 				    "seed-%llu", (unsigned long long)j.seed);
@@ -376,24 +300,70 @@ static int sweep(const struct bench *b)
 		}
 		g_array_append_val(runs, r);
 	}
-	status = report(runs, b->out);
+	/* In --merge's order, so that a merge of the runs' directories (or
+	 * of a cluster job's parts) prints the same bytes. */
+	xb_sweep_sort(runs, b->policies);
+	status = report(runs, b->out, b->format);
 out:
 	if (work && !b->out)
-		rm_tree(work);
+		xb_bench_rm_tree(work);
 	g_free(work);
 	for (guint i = 0; i < jobs->len; i++)
 		g_free(g_array_index(jobs, struct job, i).dir);
 	g_array_free(jobs, TRUE);
-	free_runs(runs);
+	xb_sweep_runs_free(runs);
 	g_ptr_array_free(scs, TRUE);
 	return status;
 }
 
+/* The options that do not go together, or only with --emit: one error
+ * line and false. */
+static bool options_agree(const struct bench *b, bool offset_set,
+			  bool chunk_set)
+{
+	const char *bad = NULL;
+
+	if (b->merge && b->emit != XB_EMIT_NONE)
+		bad = "--merge and --emit do not go together";
+	else if (b->emit != XB_EMIT_NONE && b->out)
+		bad = "--emit writes the job into its own OUT: drop --out";
+	else if (b->emit != XB_EMIT_NONE && (b->format & XB_SWEEP_NO_WALL))
+		bad = "--no-wall goes with a sweep or --merge (give it to "
+		      "the job's merge.sh)";
+	else if (b->emit == XB_EMIT_NONE && chunk_set)
+		bad = "--chunk goes with --emit";
+	else if (b->emit != XB_EMIT_NONE && offset_set)
+		bad = "--seed-offset goes with a sweep (the job's tasks set "
+		      "their own)";
+	else if (b->merge && offset_set)
+		bad = "--seed-offset goes with a sweep, not --merge";
+	if (bad)
+		xb_cli_error("%s", bad);
+	return !bad;
+}
+
+/* --emit KIND: 0, or -1 after the one error line. */
+static int parse_emit(const char *kind, enum xb_bench_emit *emit)
+{
+	if (!strcmp(kind, "slurm"))
+		*emit = XB_EMIT_SLURM;
+	else if (!strcmp(kind, "parallel"))
+		*emit = XB_EMIT_PARALLEL;
+	else {
+		xb_cli_error("--emit: expected slurm or parallel, got '%s'",
+			     kind);
+		return -1;
+	}
+	return 0;
+}
+
 int cmd_bench(int argc, char **argv)
 {
-	struct bench b = {.seeds = 5, .args = g_ptr_array_new()};
+	struct bench b = {.seeds = 5, .chunk = 1, .args = g_ptr_array_new()};
 	const char *list = NULL;
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	bool offset_set = false, chunk_set = false, jobs_set = false;
+	const char *emit_dir = NULL;
 	int status = XB_EXIT_USAGE;
 
 	b.jobs = cores > 0 ? (uint64_t)cores : 1;
@@ -404,6 +374,25 @@ int cmd_bench(int argc, char **argv)
 			b.merge = true;
 		} else if (!strcmp(a, "--allow-long")) {
 			b.allow_long = true;
+		} else if (!strcmp(a, "--no-wall")) {
+			b.format |= XB_SWEEP_NO_WALL;
+		} else if (!strcmp(a, "--emit")) {
+			if (i + 2 >= argc) {
+				xb_cli_error("option '--emit' needs a kind "
+					     "(slurm or parallel) and a "
+					     "directory");
+				goto out;
+			}
+			if (parse_emit(argv[i + 1], &b.emit))
+				goto out;
+			emit_dir = argv[i + 2];
+			if (emit_dir[0] == '-') {
+				xb_cli_error("--emit: expected a directory "
+					     "after '%s', got '%s'",
+					     argv[i + 1], emit_dir);
+				goto out;
+			}
+			i += 2;
 		} else if (a[0] == '-' && a[1] == '-' && i + 1 >= argc) {
 			xb_cli_error("option '%s' needs a value", a);
 			goto out;
@@ -411,10 +400,20 @@ int cmd_bench(int argc, char **argv)
 			list = argv[++i];
 		} else if (!strcmp(a, "--out")) {
 			b.out = argv[++i];
-		} else if (!strcmp(a, "--seeds") || !strcmp(a, "--jobs")) {
-			uint64_t *v = a[2] == 's' ? &b.seeds : &b.jobs;
+		} else if (!strcmp(a, "--seeds") || !strcmp(a, "--jobs") ||
+			   !strcmp(a, "--chunk")) {
+			uint64_t *v = a[2] == 's'   ? &b.seeds
+				      : a[2] == 'j' ? &b.jobs
+						    : &b.chunk;
 
+			chunk_set = chunk_set || a[2] == 'c';
+			jobs_set = jobs_set || a[2] == 'j';
 			if (xb_cli_parse_u64(a, argv[++i], 1, 100000, v))
+				goto out;
+		} else if (!strcmp(a, "--seed-offset")) {
+			offset_set = true;
+			if (xb_cli_parse_u64(a, argv[++i], 0, 1000000000,
+					     &b.seed_offset))
 				goto out;
 		} else if (a[0] == '-') {
 			xb_cli_error("unknown option '%s'", a);
@@ -426,6 +425,14 @@ int cmd_bench(int argc, char **argv)
 	if (!b.args->len) {
 		xb_cli_error("usage: %s", BENCH_USAGE);
 		goto out;
+	}
+	if (!options_agree(&b, offset_set, chunk_set))
+		goto out;
+	if (b.emit != XB_EMIT_NONE) {
+		b.out = emit_dir;
+		/* A task is one scheduler slot: one worker unless told. */
+		if (!jobs_set)
+			b.jobs = 1;
 	}
 	if (list) {
 		b.policies = g_strsplit(list, ",", -1);

@@ -22,9 +22,32 @@ static const struct xb_cmd commands[] = {
      "xballoon compare SCENARIO [--policies P,Q,...] [--seed N] "
      "[--check LEVEL] [--allow-long]"},
     {"bench", cmd_bench, "sweep scenarios x policies x seeds, mean ± 95 % CI",
-     "xballoon bench [--policies P,Q] [--seeds N] [--jobs N] [--out DIR] "
-     "[--allow-long] SCENARIO... | --merge [--policies P,Q] [--out DIR] "
-     "DIR..."},
+     "xballoon bench [--policies P,Q] [--seeds N] [--seed-offset I] "
+     "[--jobs N] [--out DIR] [--no-wall] [--allow-long] SCENARIO...\n"
+     "       xballoon bench --merge [--policies P,Q] [--out DIR] [--no-wall] "
+     "DIR...\n"
+     "       xballoon bench --emit slurm|parallel OUT [--policies P,Q] "
+     "[--seeds N] [--chunk K] [--jobs N] [--allow-long] SCENARIO...\n\n"
+     "  --seeds N        runs per scenario and policy (default 5): seeds "
+     "S+I ... S+I+N-1,\n"
+     "                   S the scenario's seed, I the --seed-offset "
+     "(default 0)\n"
+     "  --jobs N         worker processes (default: the cores; with --emit "
+     "1 a task)\n"
+     "  --out DIR        keep every run's report and write "
+     "DIR/results.{csv,md}\n"
+     "  --no-wall        leave the wall-time column out: the rest compares "
+     "with cmp\n"
+     "  --merge DIR...   the tables of every report.json below the DIRs\n"
+     "  --emit KIND OUT  write a cluster job into the new directory OUT "
+     "instead of\n"
+     "                   running: KIND slurm (OUT/job.sbatch, an array) "
+     "or parallel\n"
+     "                   (OUT/run-parallel.sh, GNU parallel); one task per "
+     "scenario,\n"
+     "                   policy and --chunk K seeds (default 1); then "
+     "OUT/merge.sh\n"
+     "                   (docs/bench.md)"},
     {"policies", cmd_policies, "list the balloon policies",
      "xballoon policies [--knobs]"},
     {"backends", cmd_backends, "list the backends", "xballoon backends"},
@@ -40,8 +63,18 @@ static const struct xb_cmd commands[] = {
      "fill|fragmenter|random]"},
     {"check", cmd_check, "validate scenario files",
      "xballoon check SCENARIO..."},
-    {"plot", cmd_plot, "draw runs' curves and memory maps (PNG, SVG)",
-     "xballoon plot DIR... [--out PREFIX] [--last]"},
+    {"plot", cmd_plot,
+     "draw runs' curves and memory maps, or a sweep's metrics (PNG, SVG)",
+     "xballoon plot DIR... [--out PREFIX] [--last]\n"
+     "       xballoon plot BENCHDIR... [--policies P,Q] [--out PREFIX]\n\n"
+     "  DIR       a run's out dir (run --out): curves, and maps with "
+     "map.txt\n"
+     "  BENCHDIR  a sweep's directory (bench --out, a cluster job's OUT, "
+     "or parts\n"
+     "            of it): each metric's mean and 95 % interval per "
+     "policy, one\n"
+     "            panel per scenario, PREFIX-METRIC.png and .svg\n"
+     "  --out PREFIX  default: the first directory's plot"},
 };
 
 #define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))

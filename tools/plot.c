@@ -3,7 +3,6 @@
  * map.txt), then drawing the metric curves and the guest memory maps with
  * cairo, once on an image surface (PNG) and once on an SVG surface.
  */
-#include <cairo-svg.h>
 #include <cairo.h>
 #include <errno.h>
 #include <math.h>
@@ -11,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tools/draw.h"
 #include "tools/plot.h"
 #include "xballoon/file.h"
 #include "xballoon/metrics.h"
@@ -226,28 +226,15 @@ void xb_plot_run_clear(struct xb_plot_run *run)
 
 /* ---- drawing helpers ---------------------------------------------------- */
 
-struct rgb {
-	double r, g, b;
-};
-
-#define RGB(x)                                                                 \
-	{                                                                      \
-		((x) >> 16 & 0xff) / 255.0, ((x) >> 8 & 0xff) / 255.0,         \
-		    ((x)&0xff) / 255.0                                         \
-	}
-
-/* One colour per run (colour-blind-safe "Okabe-Ito" order). */
-static const struct rgb run_colours[] = {
-    RGB(0x0072b2), RGB(0xd55e00), RGB(0x009e73), RGB(0xcc79a7),
-    RGB(0xe69f00), RGB(0x56b4e9), RGB(0x000000), RGB(0xf0e442),
-};
-
 /* By enum xb_region_state: populated in colours, ballooned in greys. */
-static const struct rgb region_colours[XB_REGION_NR] = {
-    [XB_REGION_FREE] = RGB(0xd9f0d3),	   [XB_REGION_MOVABLE] = RGB(0x4393c3),
-    [XB_REGION_UNMOVABLE] = RGB(0xb2182b), [XB_REGION_HUGE] = RGB(0x252525),
-    [XB_REGION_SMALL] = RGB(0xa0a0a0),	   [XB_REGION_SPECIAL] = RGB(0x8e44ad),
-    [XB_REGION_MIXED] = RGB(0xf4a621),
+static const struct xb_rgb region_colours[XB_REGION_NR] = {
+    [XB_REGION_FREE] = XB_RGB(0xd9f0d3),
+    [XB_REGION_MOVABLE] = XB_RGB(0x4393c3),
+    [XB_REGION_UNMOVABLE] = XB_RGB(0xb2182b),
+    [XB_REGION_HUGE] = XB_RGB(0x252525),
+    [XB_REGION_SMALL] = XB_RGB(0xa0a0a0),
+    [XB_REGION_SPECIAL] = XB_RGB(0x8e44ad),
+    [XB_REGION_MIXED] = XB_RGB(0xf4a621),
 };
 
 static const char *const region_names[XB_REGION_NR] = {
@@ -259,47 +246,6 @@ static const char *const region_names[XB_REGION_NR] = {
     [XB_REGION_SPECIAL] = "taken for foreign maps",
     [XB_REGION_MIXED] = "mixed (part ballooned)",
 };
-
-static void set_rgb(cairo_t *cr, struct rgb c)
-{
-	cairo_set_source_rgb(cr, c.r, c.g, c.b);
-}
-
-static void font(cairo_t *cr, double size, bool bold)
-{
-	cairo_select_font_face(cr, "sans", CAIRO_FONT_SLANT_NORMAL,
-			       bold ? CAIRO_FONT_WEIGHT_BOLD
-				    : CAIRO_FONT_WEIGHT_NORMAL);
-	cairo_set_font_size(cr, size);
-}
-
-/* Text with its reference point placed by (ax, ay) in [0, 1] of its box:
- * (0, 1) left baseline-ish bottom, (0.5, 0.5) centred. */
-static void text(cairo_t *cr, double x, double y, double ax, double ay,
-		 const char *s)
-{
-	cairo_text_extents_t e;
-
-	cairo_text_extents(cr, s, &e);
-	cairo_move_to(cr, x - e.x_bearing - ax * e.width,
-		      y - e.y_bearing - ay * e.height);
-	cairo_show_text(cr, s);
-}
-
-/* A "nice" tick step (1, 2 or 5 times a power of ten) for about n ticks. */
-static double nice_step(double range, int n)
-{
-	double raw = range / n, p = pow(10, floor(log10(raw))), f = raw / p;
-
-	return (f < 1.5 ? 1 : f < 3.5 ? 2 : f < 7.5 ? 5 : 10) * p;
-}
-
-static void fmt_tick(char *buf, size_t len, double v, double step)
-{
-	int dec = step >= 1 ? 0 : (int)ceil(-log10(step) - 1e-9);
-
-	snprintf(buf, len, "%.*f", dec, fabs(v) < step / 1e6 ? 0.0 : v);
-}
 
 /* ---- curves ------------------------------------------------------------- */
 
@@ -357,48 +303,29 @@ static void draw_panel(cairo_t *cr, const struct panel *p, double x0, double y0,
 	}
 	if (tmax <= 0)
 		tmax = 1;
-	double ystep = p->unit_range ? 0.2 : nice_step(ymax > 0 ? ymax : 1, 5);
-
-	ymax = p->unit_range ? 1 : ystep * ceil((ymax > 0 ? ymax : 1) / ystep);
-	double xstep = nice_step(tmax, 6);
+	const struct xb_draw_box box = {x0, y0, PANEL_W, PANEL_H};
+	const struct xb_draw_scale ys = xb_draw_scale_for(ymax, p->unit_range);
+	double xstep = xb_draw_nice_step(tmax, 6);
 
 	tmax = xstep * ceil(tmax / xstep);
 
 #define PX(t) (x0 + (t) / tmax * PANEL_W)
-#define PY(v) (y0 + PANEL_H - (v) / ymax * PANEL_H)
+#define PY(v) xb_draw_y(&box, &ys, (v))
 	/* Grid and ticks. */
-	font(cr, 12, false);
-	cairo_set_line_width(cr, 1);
-	for (double v = 0; v <= ymax + ystep / 2; v += ystep) {
-		cairo_set_source_rgb(cr, 0.88, 0.88, 0.88);
-		cairo_move_to(cr, x0, floor(PY(v)) + 0.5);
-		cairo_line_to(cr, x0 + PANEL_W, floor(PY(v)) + 0.5);
-		cairo_stroke(cr);
-		cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
-		fmt_tick(buf, sizeof(buf), v, ystep);
-		text(cr, x0 - 6, PY(v), 1, 0.5, buf);
-	}
+	xb_draw_y_grid(cr, &box, &ys);
 	for (double t = 0; t <= tmax + xstep / 2; t += xstep) {
 		cairo_set_source_rgb(cr, 0.88, 0.88, 0.88);
 		cairo_move_to(cr, floor(PX(t)) + 0.5, y0);
 		cairo_line_to(cr, floor(PX(t)) + 0.5, y0 + PANEL_H);
 		cairo_stroke(cr);
 		cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
-		fmt_tick(buf, sizeof(buf), t, xstep);
-		text(cr, PX(t), y0 + PANEL_H + 6, 0.5, 0, buf);
+		xb_draw_tick_label(buf, sizeof(buf), t, xstep);
+		xb_draw_text(cr, PX(t), y0 + PANEL_H + 6, 0.5, 0, buf);
 	}
-	cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
-	cairo_rectangle(cr, x0 + 0.5, y0 + 0.5, PANEL_W, PANEL_H);
-	cairo_stroke(cr);
-	text(cr, x0 + PANEL_W / 2, y0 + PANEL_H + 24, 0.5, 0,
-	     "simulated time (s)");
-	cairo_save(cr);
-	cairo_translate(cr, x0 - 56, y0 + PANEL_H / 2);
-	cairo_rotate(cr, -M_PI / 2);
-	text(cr, 0, 0, 0.5, 0.5, p->ylabel);
-	cairo_restore(cr);
-	font(cr, 14, true);
-	text(cr, x0 - 56, y0 - 12, 0, 1, p->title);
+	xb_draw_frame(cr, &box, p->title, p->ylabel);
+	xb_draw_font(cr, 12, false);
+	xb_draw_text(cr, x0 + PANEL_W / 2, y0 + PANEL_H + 24, 0.5, 0,
+		     "simulated time (s)");
 
 	/* The lines, clipped to the plot area. */
 	cairo_save(cr);
@@ -417,7 +344,7 @@ static void draw_panel(cairo_t *cr, const struct panel *p, double x0, double y0,
 		for (size_t i = 0; i < n; i++) {
 			bool pen = false;
 
-			set_rgb(cr, run_colours[i % G_N_ELEMENTS(run_colours)]);
+			xb_draw_rgb(cr, xb_draw_series_colour(i));
 			for (size_t k = 0; k < runs[i].nr_rows; k++) {
 				double t = g_array_index(runs[i].col[XB_COL_T],
 							 double, k);
@@ -447,17 +374,17 @@ static void draw_panel(cairo_t *cr, const struct panel *p, double x0, double y0,
 static void draw_run_legend(cairo_t *cr, double x, double y,
 			    struct xb_plot_run *runs, size_t n)
 {
-	font(cr, 14, false);
+	xb_draw_font(cr, 14, false);
 	for (size_t i = 0; i < n; i++) {
 		cairo_text_extents_t e;
 
-		set_rgb(cr, run_colours[i % G_N_ELEMENTS(run_colours)]);
+		xb_draw_rgb(cr, xb_draw_series_colour(i));
 		cairo_set_line_width(cr, 3);
 		cairo_move_to(cr, x, y);
 		cairo_line_to(cr, x + 30, y);
 		cairo_stroke(cr);
 		cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
-		text(cr, x + 38, y, 0, 0.5, runs[i].label);
+		xb_draw_text(cr, x + 38, y, 0, 0.5, runs[i].label);
 		cairo_text_extents(cr, runs[i].label, &e);
 		x += 38 + e.x_advance + 30;
 	}
@@ -485,8 +412,8 @@ static void draw_curves(cairo_t *cr, struct xb_plot_run *runs, size_t n)
 	cairo_set_source_rgb(cr, 1, 1, 1);
 	cairo_paint(cr);
 	cairo_set_source_rgb(cr, 0, 0, 0);
-	font(cr, 20, true);
-	text(cr, 30, 22, 0, 0, title);
+	xb_draw_font(cr, 20, true);
+	xb_draw_text(cr, 30, 22, 0, 0, title);
 	draw_run_legend(cr, 34, 66, runs, n);
 	for (int k = 0; k < 4; k++)
 		draw_panel(cr, &panels[k], PANEL_X0 + (k % 2) * PANEL_DX,
@@ -584,10 +511,10 @@ static void draw_one_map(cairo_t *cr, const struct map_layout *L, double x,
 	size_t count[XB_REGION_NR] = {0};
 	char buf[128];
 
-	font(cr, 13, true);
+	xb_draw_font(cr, 13, true);
 	cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
 	snprintf(buf, sizeof(buf), "t = %.0f s", m->t_s);
-	text(cr, x, y, 0, 0, buf);
+	xb_draw_text(cr, x, y, 0, 0, buf);
 	y += 22;
 	/* One rectangle per run of equal cells in a row (small SVGs). */
 	for (size_t k = 0, len; m->letters[k]; k += len) {
@@ -599,7 +526,7 @@ static void draw_one_map(cairo_t *cr, const struct map_layout *L, double x,
 		     len++)
 			;
 		count[s] += len;
-		set_rgb(cr, region_colours[s]);
+		xb_draw_rgb(cr, region_colours[s]);
 		cairo_rectangle(cr, x + (double)(k % MAP_COLS) * L->cell,
 				y + (double)(k / MAP_COLS) * L->cell,
 				(double)len * L->cell, L->cell);
@@ -609,14 +536,14 @@ static void draw_one_map(cairo_t *cr, const struct map_layout *L, double x,
 	cairo_set_line_width(cr, 1);
 	cairo_rectangle(cr, x - 0.5, y - 0.5, L->map_w + 1, L->map_h + 1);
 	cairo_stroke(cr);
-	font(cr, 11, false);
+	xb_draw_font(cr, 11, false);
 	cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
 	snprintf(buf, sizeof(buf), "ballooned as 2 MiB: %zu, as 4 KiB: %zu",
 		 count[XB_REGION_HUGE], count[XB_REGION_SMALL]);
-	text(cr, x, y + L->map_h + 6, 0, 0, buf);
+	xb_draw_text(cr, x, y + L->map_h + 6, 0, 0, buf);
 	snprintf(buf, sizeof(buf), "mixed: %zu, used unmovable: %zu",
 		 count[XB_REGION_MIXED], count[XB_REGION_UNMOVABLE]);
-	text(cr, x, y + L->map_h + 22, 0, 0, buf);
+	xb_draw_text(cr, x, y + L->map_h + 22, 0, 0, buf);
 }
 
 static void draw_maps(cairo_t *cr, struct xb_plot_run *runs, size_t n,
@@ -631,28 +558,28 @@ static void draw_maps(cairo_t *cr, struct xb_plot_run *runs, size_t n,
 	cairo_set_source_rgb(cr, 1, 1, 1);
 	cairo_paint(cr);
 	cairo_set_source_rgb(cr, 0, 0, 0);
-	font(cr, 20, true);
+	xb_draw_font(cr, 20, true);
 	snprintf(buf, sizeof(buf), "xballoon: guest physical memory, %s", scn);
-	text(cr, 30, 20, 0, 0, buf);
-	font(cr, 13, false);
+	xb_draw_text(cr, 30, 20, 0, 0, buf);
+	xb_draw_font(cr, 13, false);
 	snprintf(buf, sizeof(buf),
 		 "One cell per 2 MiB region; %d regions (%d MiB) per row, "
 		 "addresses from top left to bottom right. One row of maps per "
 		 "policy.",
 		 MAP_COLS, MAP_COLS * 2);
-	text(cr, 30, 52, 0, 0, buf);
+	xb_draw_text(cr, 30, 52, 0, 0, buf);
 	for (size_t i = 0; i < n; i++) {
 		double y = MAP_TOP + (double)i * L.block_h;
 		size_t nm = pick_maps(&runs[i], last_only, idx);
 
-		font(cr, 15, true);
-		set_rgb(cr, run_colours[i % G_N_ELEMENTS(run_colours)]);
-		text(cr, 30, y + 22, 0, 0, runs[i].label);
+		xb_draw_font(cr, 15, true);
+		xb_draw_rgb(cr, xb_draw_series_colour(i));
+		xb_draw_text(cr, 30, y + 22, 0, 0, runs[i].label);
 		if (!nm) {
-			font(cr, 13, false);
+			xb_draw_font(cr, 13, false);
 			cairo_set_source_rgb(cr, 0.3, 0.3, 0.3);
-			text(cr, MAP_LABEL_W, y + 22, 0, 0,
-			     "no map.txt (run with --map-every TIME)");
+			xb_draw_text(cr, MAP_LABEL_W, y + 22, 0, 0,
+				     "no map.txt (run with --map-every TIME)");
 		}
 		for (size_t k = 0; k < nm; k++)
 			draw_one_map(cr, &L,
@@ -663,91 +590,57 @@ static void draw_maps(cairo_t *cr, struct xb_plot_run *runs, size_t n,
 	/* The colour legend, two rows. */
 	double ly = MAP_TOP + (double)n * L.block_h + 20;
 
-	font(cr, 13, false);
+	xb_draw_font(cr, 13, false);
 	for (unsigned s = 0; s < XB_REGION_NR; s++) {
 		double x = 30 + (s % 4) * 240.0, y = ly + (s / 4) * 28.0;
 
-		set_rgb(cr, region_colours[s]);
+		xb_draw_rgb(cr, region_colours[s]);
 		cairo_rectangle(cr, x, y, 18, 18);
 		cairo_fill_preserve(cr);
 		cairo_set_source_rgb(cr, 0.3, 0.3, 0.3);
 		cairo_set_line_width(cr, 1);
 		cairo_stroke(cr);
 		cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
-		text(cr, x + 26, y + 9, 0, 0.5, region_names[s]);
+		xb_draw_text(cr, x + 26, y + 9, 0, 0.5, region_names[s]);
 	}
-	font(cr, 11, false);
+	xb_draw_font(cr, 11, false);
 	cairo_set_source_rgb(cr, 0.3, 0.3, 0.3);
-	text(cr, 30, ly + 64, 0, 0,
-	     "Populated regions in colours by use (a region with an "
-	     "unmovable page cannot be freed whole for a 2 MiB page); "
-	     "ballooned regions (given back to Xen) in greys. Counts are "
-	     "of 2 MiB regions.");
+	xb_draw_text(
+	    cr, 30, ly + 64, 0, 0,
+	    "Populated regions in colours by use (a region with an "
+	    "unmovable page cannot be freed whole for a 2 MiB page); "
+	    "ballooned regions (given back to Xen) in greys. Counts are "
+	    "of 2 MiB regions.");
 	g_free(scn);
 }
 
 /* ---- output ------------------------------------------------------------- */
 
-typedef void (*draw_fn)(cairo_t *cr, struct xb_plot_run *runs, size_t n,
-			bool last_only);
+/* What one picture of runs is drawn from. */
+struct runs_picture {
+	struct xb_plot_run *runs;
+	size_t n;
+	bool last_only;
+};
 
-static void curves_fn(cairo_t *cr, struct xb_plot_run *runs, size_t n,
-		      bool last_only)
+static void curves_fn(cairo_t *cr, const void *ctx)
 {
-	draw_curves(cr, runs, n);
+	const struct runs_picture *p = ctx;
+
+	draw_curves(cr, p->runs, p->n);
 }
 
-static bool surface_ok(cairo_surface_t *s, const char *path, GError **error)
+static void maps_fn(cairo_t *cr, const void *ctx)
 {
-	cairo_status_t st = cairo_surface_status(s);
+	const struct runs_picture *p = ctx;
 
-	if (st == CAIRO_STATUS_SUCCESS)
-		return true;
-	g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "%s: %s", path,
-		    cairo_status_to_string(st));
-	return false;
-}
-
-/* Draw once as PNG and once as SVG: PREFIX-NAME.png, PREFIX-NAME.svg. */
-static bool render(draw_fn fn, int w, int h, struct xb_plot_run *runs, size_t n,
-		   bool last_only, const char *prefix, const char *name,
-		   GError **error)
-{
-	char *png = g_strdup_printf("%s-%s.png", prefix, name);
-	char *svg = g_strdup_printf("%s-%s.svg", prefix, name);
-	cairo_surface_t *s =
-	    cairo_image_surface_create(CAIRO_FORMAT_RGB24, w, h);
-	cairo_t *cr = cairo_create(s);
-	cairo_status_t st;
-	bool ok;
-
-	fn(cr, runs, n, last_only);
-	cairo_destroy(cr);
-	st = cairo_surface_write_to_png(s, png);
-	ok = surface_ok(s, png, error);
-	if (ok && st != CAIRO_STATUS_SUCCESS) {
-		g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "%s: %s",
-			    png, cairo_status_to_string(st));
-		ok = false;
-	}
-	cairo_surface_destroy(s);
-	if (ok) {
-		s = cairo_svg_surface_create(svg, w, h);
-		cr = cairo_create(s);
-		fn(cr, runs, n, last_only);
-		cairo_destroy(cr);
-		cairo_surface_finish(s);
-		ok = surface_ok(s, svg, error);
-		cairo_surface_destroy(s);
-	}
-	g_free(png);
-	g_free(svg);
-	return ok;
+	draw_maps(cr, p->runs, p->n, p->last_only);
 }
 
 bool xb_plot_write(struct xb_plot_run *runs, size_t n, const char *prefix,
 		   bool last_only, GError **error)
 {
+	const struct runs_picture pic = {runs, n, last_only};
 	bool maps = false;
 	int w, h;
 
@@ -767,12 +660,10 @@ bool xb_plot_write(struct xb_plot_run *runs, size_t n, const char *prefix,
 		maps = maps || runs[i].maps->len;
 	}
 	xb_plot_curves_size(&w, &h);
-	if (!render(curves_fn, w, h, runs, n, last_only, prefix, "curves",
-		    error))
+	if (!xb_draw_render(curves_fn, &pic, w, h, prefix, "curves", error))
 		return false;
 	if (!maps)
 		return true;
 	xb_plot_map_size(runs, n, last_only, &w, &h);
-	return render(draw_maps, w, h, runs, n, last_only, prefix, "map",
-		      error);
+	return xb_draw_render(maps_fn, &pic, w, h, prefix, "map", error);
 }

@@ -1,6 +1,8 @@
 /*
  * Pictures of runs (tools/plot.c): metric curves from series.csv and maps of
- * guest physical memory from map.txt, drawn with cairo to PNG and SVG.
+ * guest physical memory from map.txt; and of sweeps (tools/plot_bench.c):
+ * each metric per policy with its 95 % interval. Drawn with cairo to PNG
+ * and SVG (tools/draw.c).
  */
 #ifndef XB_TOOLS_PLOT_H
 #define XB_TOOLS_PLOT_H
@@ -49,6 +51,20 @@ void xb_plot_run_clear(struct xb_plot_run *run);
  */
 bool xb_plot_write(struct xb_plot_run *runs, size_t n, const char *prefix,
 		   bool last_only, GError **error);
+
+/*
+ * Pictures of a sweep (tools/plot_bench.c): one per metric group, the mean
+ * and 95 % interval of every policy, one panel per scenario. @runs as
+ * xb_sweep_load_dirs() gives them with @policies (grouped and ordered).
+ * Writes PREFIX-GROUP.{png,svg} for every group and adds each
+ * "PREFIX-GROUP" to @written.
+ */
+struct xb_sweep_run;
+bool xb_plot_bench_write(const struct xb_sweep_run *runs, size_t n,
+			 char **policies, const char *prefix,
+			 GPtrArray *written, GError **error);
+/* The pixel size of a sweep's pictures with @scenarios panels. */
+void xb_plot_bench_size(size_t scenarios, int *w, int *h);
 
 /* Pixel sizes of the pictures (the PNGs; SVGs use the same units). */
 void xb_plot_curves_size(int *w, int *h);

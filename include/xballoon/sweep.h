@@ -64,14 +64,44 @@ void xb_sweep_run_clear(struct xb_sweep_run *run);
  * a merge prints the same tables.
  */
 void xb_sweep_sort(GArray *runs, char **policies);
+/* The sort key of policy @name: its place in @given (NULL: none), else
+ * after them in registry order, else after all of those. */
+size_t xb_sweep_policy_rank(const char *name, char **given);
+
+/**
+ * xb_sweep_load_dirs() - the runs of every report.json found below the
+ * directories @dirs[0..@n) (recursively, not through symbolic links),
+ * appended to @runs (struct xb_sweep_run) and ordered by xb_sweep_sort();
+ * a run whose policy is not in @policies is left out (NULL: none is).
+ * The directory names mean nothing: scenario, policy and seed come from
+ * each report.
+ * Return: false with @error (XB_ERROR_INVALID) when a name is not a
+ * directory, a report does not parse, no report is found, or two reports
+ * are of the same (scenario, policy, seed); @runs is then left empty.
+ */
+bool xb_sweep_load_dirs(char *const *dirs, size_t n, char **policies,
+			GArray *runs, GError **error);
+/* Clear every run of @runs and free the array. */
+void xb_sweep_runs_free(GArray *runs);
+
+/* How the tables and results.csv are written. */
+enum xb_sweep_format {
+	XB_SWEEP_MARKDOWN = 1 << 0, /* tables as Markdown (results.md)   */
+	/* Leave the wall-time column out: what remains is a function of
+	 * (scenario, policy, seed) only, so two sweeps compare with cmp. */
+	XB_SWEEP_NO_WALL = 1 << 1,
+};
 
 /*
  * The tables. @runs must be grouped: each scenario's runs consecutive, and
  * within them each policy's; one table per scenario, one row per policy.
+ * @format: enum xb_sweep_format flags.
  */
 void xb_sweep_write_tables(const struct xb_sweep_run *runs, size_t n,
-			   bool markdown, FILE *out);
-/* results.csv: a header and one row per run, wall_time_s last. */
-void xb_sweep_write_csv(const struct xb_sweep_run *runs, size_t n, FILE *out);
+			   unsigned format, FILE *out);
+/* results.csv: a header and one row per run, wall_time_s last (unless
+ * XB_SWEEP_NO_WALL is in @format). */
+void xb_sweep_write_csv(const struct xb_sweep_run *runs, size_t n,
+			unsigned format, FILE *out);
 
 #endif

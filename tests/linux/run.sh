@@ -22,21 +22,10 @@ names=()
 work=build/linux
 t0=$(date +%s)
 
-say() { echo "linux-tests: $*" >&2; }
-die() {
-	say "error: $*"
-	exit 2
-}
-skip() {
-	echo
-	echo "SKIPPED: $*"
-	echo
-	exit 77
-}
-usage() {
-	sed -n '7,14p' "$0" | sed 's/^# \{0,1\}//' >&2
-	exit "${1:-2}"
-}
+harness=linux-tests
+usage_lines=7,13
+# shellcheck source=tests/support/harness.sh
+. tests/support/harness.sh
 
 while [ $# -gt 0 ]; do
 	case "$1" in

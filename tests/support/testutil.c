@@ -1,8 +1,12 @@
 /*
- * Test helpers: zones in known shapes.
+ * Test helpers: zones in known shapes, and running the xballoon binary.
  */
+#include <criterion/criterion.h>
+#include <glib.h>
+#include <glib/gstdio.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 
 #include "support/testutil.h"
 
@@ -35,4 +39,63 @@ const char *xbt_source_path(const char *rel)
 
 	snprintf(buf, sizeof(buf), "%s/%s", root ? root : XB_SOURCE_DIR, rel);
 	return buf;
+}
+
+int xbt_xballoon(const char *cwd, const char *const *args, char **out,
+		 char **err)
+{
+	GPtrArray *argv = g_ptr_array_new();
+	GError *error = NULL;
+	char *o = NULL, *e = NULL;
+	int status = 0;
+	bool ok;
+
+	g_ptr_array_add(argv, (char *)XB_BINARY);
+	for (; *args; args++)
+		g_ptr_array_add(argv, (char *)*args);
+	g_ptr_array_add(argv, NULL);
+	ok = g_spawn_sync(cwd ? cwd : xbt_source_path(""), (char **)argv->pdata,
+			  NULL, G_SPAWN_DEFAULT, NULL, NULL, &o, &e, &status,
+			  &error);
+	g_ptr_array_free(argv, TRUE);
+	cr_assert(ok, "cannot run %s: %s", XB_BINARY,
+		  error ? error->message : "?");
+	if (out)
+		*out = o;
+	else
+		g_free(o);
+	if (err)
+		*err = e;
+	else
+		g_free(e);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+char *xbt_slurp(const char *dir, const char *name)
+{
+	char *path = g_build_filename(dir, name, NULL);
+	char *text = NULL;
+
+	cr_assert(g_file_get_contents(path, &text, NULL, NULL), "no %s", path);
+	g_free(path);
+	return text;
+}
+
+void xbt_rm_tree(const char *path)
+{
+	GDir *d = g_dir_open(path, 0, NULL);
+	const char *ent;
+
+	if (!d) {
+		g_unlink(path);
+		return;
+	}
+	while ((ent = g_dir_read_name(d))) {
+		char *p = g_build_filename(path, ent, NULL);
+
+		xbt_rm_tree(p);
+		g_free(p);
+	}
+	g_dir_close(d);
+	g_rmdir(path);
 }

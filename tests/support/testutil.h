@@ -22,4 +22,17 @@ struct xb_zone *xbt_zone_online_nowmark(uint64_t nr_frames);
 /* Path of a file under the source tree (static buffer). */
 const char *xbt_source_path(const char *rel);
 
+/* The tests that run the xballoon binary (XB_BINARY) as a user would. */
+
+/* Run xballoon with @args (NULL-terminated) in @cwd (NULL: the source
+ * tree); its stdout into *@out and its stderr into *@err where not NULL
+ * (g_free them). Fails the test if it cannot start; returns its exit
+ * status, or -1 when it died of a signal. */
+int xbt_xballoon(const char *cwd, const char *const *args, char **out,
+		 char **err);
+/* The whole of @dir/@name (g_free); fails the test if it cannot be read. */
+char *xbt_slurp(const char *dir, const char *name);
+/* Remove @path and everything below it. */
+void xbt_rm_tree(const char *path);
+
 #endif

@@ -11,17 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 
+#include "support/testutil.h"
 #include "xballoon/stats.h"
 #include "xballoon/sweep.h"
-
-static const char *source_dir(void)
-{
-	const char *root = getenv("XB_SOURCE_DIR");
-
-	return root ? root : XB_SOURCE_DIR;
-}
 
 Test(bench_stats, t_quantiles_match_the_table)
 {
@@ -72,7 +65,7 @@ static char *capture_tables(const struct xb_sweep_run *runs, size_t n,
 	FILE *f = open_memstream(&buf, &len);
 
 	cr_assert(f);
-	xb_sweep_write_tables(runs, n, markdown, f);
+	xb_sweep_write_tables(runs, n, markdown ? XB_SWEEP_MARKDOWN : 0, f);
 	fclose(f);
 	return buf;
 }
@@ -227,29 +220,6 @@ Test(bench_parse, a_missing_field_is_named)
 	g_free(text);
 }
 
-/* Run `xballoon bench ARGS...` in the source tree; returns the exit
- * status and the captured stdout. */
-static int bench(const char *const *args, char **out)
-{
-	GPtrArray *argv = g_ptr_array_new();
-	GError *error = NULL;
-	char *err = NULL;
-	int status = 0;
-
-	g_ptr_array_add(argv, (char *)XB_BINARY);
-	g_ptr_array_add(argv, (char *)"bench");
-	for (; *args; args++)
-		g_ptr_array_add(argv, (char *)*args);
-	g_ptr_array_add(argv, NULL);
-	cr_assert(g_spawn_sync(source_dir(), (char **)argv->pdata, NULL,
-			       G_SPAWN_DEFAULT, NULL, NULL, out, &err, &status,
-			       &error),
-		  "cannot run %s: %s", XB_BINARY, error ? error->message : "?");
-	g_ptr_array_free(argv, TRUE);
-	g_free(err);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 /* @text without the last column (wall time) of every CSV line or table
  * row: the one value that differs between identical sweeps. */
 static char *strip_wall(const char *text)
@@ -290,33 +260,21 @@ static char *strip_wall(const char *text)
 	return g_string_free(s, FALSE);
 }
 
-static char *slurp(const char *dir, const char *name)
+/* Run `xballoon bench ARGS...` in the source tree; returns the exit
+ * status and the captured stdout. */
+static int bench(const char *const *args, char **out)
 {
-	char *path = g_build_filename(dir, name, NULL);
-	char *text = NULL;
+	GPtrArray *argv = g_ptr_array_new();
+	int status;
 
-	cr_assert(g_file_get_contents(path, &text, NULL, NULL), "no %s", path);
-	g_free(path);
-	return text;
-}
-
-static void rm_tree(const char *path)
-{
-	GDir *d = g_dir_open(path, 0, NULL);
-	const char *ent;
-
-	if (!d) {
-		g_unlink(path);
-		return;
-	}
-	while ((ent = g_dir_read_name(d))) {
-		char *p = g_build_filename(path, ent, NULL);
-
-		rm_tree(p);
-		g_free(p);
-	}
-	g_dir_close(d);
-	g_rmdir(path);
+	g_ptr_array_add(argv, (char *)"bench");
+	for (; *args; args++)
+		g_ptr_array_add(argv, (char *)*args);
+	g_ptr_array_add(argv, NULL);
+	status =
+	    xbt_xballoon(NULL, (const char *const *)argv->pdata, out, NULL);
+	g_ptr_array_free(argv, TRUE);
+	return status;
 }
 
 Test(bench_binary, jobs_do_not_change_results_and_merge_matches)
@@ -353,9 +311,12 @@ Test(bench_binary, jobs_do_not_change_results_and_merge_matches)
 			cr_assert(g_file_test(f, G_FILE_TEST_EXISTS), "%s", f);
 			g_free(f);
 		}
-	char *csv1 = slurp(a, "results.csv"), *csv2 = slurp(b, "results.csv");
-	char *md1 = slurp(a, "results.md"), *md2 = slurp(b, "results.md");
-	char *csv3 = slurp(c, "results.csv"), *md3 = slurp(c, "results.md");
+	char *csv1 = xbt_slurp(a, "results.csv"),
+	     *csv2 = xbt_slurp(b, "results.csv");
+	char *md1 = xbt_slurp(a, "results.md"),
+	     *md2 = xbt_slurp(b, "results.md");
+	char *csv3 = xbt_slurp(c, "results.csv"),
+	     *md3 = xbt_slurp(c, "results.md");
 
 	/* 1 header + 2 policies x 3 seeds, in policy then seed order. */
 	char **rows = g_strsplit(csv1, "\n", -1);
@@ -393,7 +354,7 @@ Test(bench_binary, jobs_do_not_change_results_and_merge_matches)
 	g_free(csv1), g_free(csv2), g_free(csv3);
 	g_free(md1), g_free(md2), g_free(md3);
 	g_free(out1), g_free(out2), g_free(out3);
-	rm_tree(tmp);
+	xbt_rm_tree(tmp);
 	g_free(a), g_free(b), g_free(c), g_free(tmp);
 }
 
@@ -418,4 +379,107 @@ Test(bench_binary, bad_arguments_exit_2)
 	g_free(out);
 	g_rmdir(tmp);
 	g_free(tmp);
+}
+
+/* bench-tiny under another name, which sorts before it: aaa-tiny. */
+static char *write_aaa_tiny(const char *dir)
+{
+	char *text =
+	    xbt_slurp(xbt_source_path("tests/tools"), "bench-tiny.yaml");
+	char *path = g_build_filename(dir, "aaa.yaml", NULL);
+	char *name = strstr(text, "name: bench-tiny");
+
+	cr_assert(name);
+	memcpy(name, "name: aaa--tiny ", 16);
+	cr_assert(g_file_set_contents(path, text, -1, NULL));
+	g_free(text);
+	return path;
+}
+
+Test(bench_binary, no_wall_leaves_the_column_out_and_scenarios_sort_by_name)
+{
+	char *tmp = g_dir_make_tmp("xb-test-bench-XXXXXX", NULL);
+	char *a = g_build_filename(tmp, "a", NULL);
+	char *m = g_build_filename(tmp, "m", NULL);
+	char *aaa = write_aaa_tiny(tmp);
+	/* bench-tiny first on the command line: the tables still put
+	 * aaa--tiny first, as --merge does. */
+	const char *sweep[] = {"--seeds",
+			       "2",
+			       "--policies",
+			       "vmw",
+			       "--jobs",
+			       "2",
+			       "--no-wall",
+			       "--out",
+			       a,
+			       "tests/tools/bench-tiny.yaml",
+			       aaa,
+			       NULL};
+	const char *merge[] = {"--merge", "--no-wall", "--out", m, a, NULL};
+	char *out, *out2;
+
+	cr_assert_eq(bench(sweep, &out), 0, "%s", out);
+	cr_assert_eq(bench(merge, &out2), 0, "%s", out2);
+	char *csv = xbt_slurp(a, "results.csv"),
+	     *md = xbt_slurp(a, "results.md");
+	char **rows = g_strsplit(csv, "\n", -1);
+
+	/* 1 header + 2 scenarios x 2 seeds, and the trailing newline. */
+	cr_assert_eq(g_strv_length(rows), 6);
+	cr_assert(g_str_has_suffix(rows[0], ",exchanges_moves,sim_time_s"),
+		  "%s", rows[0]);
+	cr_assert(g_str_has_prefix(rows[1], "aaa--tiny,vmw,3,"), "%s", rows[1]);
+	cr_assert(g_str_has_prefix(rows[4], "bench-tiny,vmw,4,"), "%s",
+		  rows[4]);
+	/* 5 leading columns + 11 metrics: 15 commas, no wall time. */
+	for (int r = 0; r < 5; r++) {
+		char **f = g_strsplit(rows[r], ",", -1);
+
+		cr_assert_eq(g_strv_length(f), 16, "%s", rows[r]);
+		g_strfreev(f);
+	}
+	g_strfreev(rows);
+	cr_assert_null(strstr(md, "wall"), "%s", md);
+	cr_assert_null(strstr(out, "wall-s"), "%s", out);
+	cr_assert(strstr(md, "| sim-s |\n"), "%s", md);
+	cr_assert_lt(strstr(out, "aaa--tiny\n"), strstr(out, "bench-tiny\n"));
+	/* Without wall times a merge is the sweep to the byte. */
+	char *csv2 = xbt_slurp(m, "results.csv"),
+	     *md2 = xbt_slurp(m, "results.md");
+
+	cr_assert_str_eq(csv2, csv);
+	cr_assert_str_eq(md2, md);
+	cr_assert_str_eq(out2, out);
+	g_free(csv), g_free(md), g_free(csv2), g_free(md2);
+	g_free(out), g_free(out2);
+	xbt_rm_tree(tmp);
+	g_free(a), g_free(m), g_free(aaa), g_free(tmp);
+}
+
+Test(bench_binary, merge_refuses_two_reports_of_one_run)
+{
+	char *tmp = g_dir_make_tmp("xb-test-bench-XXXXXX", NULL);
+	char *a = g_build_filename(tmp, "a", NULL);
+	char *b = g_build_filename(tmp, "b", NULL);
+	const char *sweep[] = {"--seeds",
+			       "1",
+			       "--policies",
+			       "vmw",
+			       "--out",
+			       a,
+			       "tests/tools/bench-tiny.yaml",
+			       NULL};
+	const char *merge[] = {"bench", "--merge", a, b, NULL};
+	char *err;
+
+	cr_assert_eq(bench(sweep, NULL), 0);
+	sweep[5] = b;
+	cr_assert_eq(bench(sweep, NULL), 0);
+	cr_assert_eq(xbt_xballoon(NULL, merge, NULL, &err), 2);
+	cr_assert_str_eq(err, "xballoon: error: --merge: two reports of "
+			      "bench-tiny, policy vmw, seed 3\n");
+	g_free(err);
+	xbt_rm_tree(tmp);
+	g_free(a), g_free(b), g_free(tmp);
 }

@@ -7,7 +7,8 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <string.h>
-#include <sys/wait.h>
+
+#include "support/testutil.h"
 
 /* boot-shrink at 1/64 scale: 64 MiB (32 regions) down to 16 MiB at 1 s,
  * back at 3 s; small enough for the checker-heavy debug builds. */
@@ -38,28 +39,9 @@ static void setup(void)
 	cr_assert_not_null(tmp);
 }
 
-static void rm_rf(const char *path)
-{
-	GDir *d = g_dir_open(path, 0, NULL);
-	const char *name;
-
-	while (d && (name = g_dir_read_name(d))) {
-		char *p = g_build_filename(path, name, NULL);
-
-		if (g_file_test(p, G_FILE_TEST_IS_DIR))
-			rm_rf(p);
-		else
-			g_unlink(p);
-		g_free(p);
-	}
-	if (d)
-		g_dir_close(d);
-	g_rmdir(path);
-}
-
 static void teardown(void)
 {
-	rm_rf(tmp);
+	xbt_rm_tree(tmp);
 	g_free(tmp);
 }
 
@@ -68,28 +50,7 @@ TestSuite(plot, .init = setup, .fini = teardown);
 /* Run the binary with args in the temp dir; returns its exit status. */
 static int xb(const char *const *args, char **out)
 {
-	GPtrArray *argv = g_ptr_array_new();
-	GError *error = NULL;
-	char *discard = NULL, *err = NULL;
-	int status = 0;
-	bool ok;
-
-	g_ptr_array_add(argv, (char *)XB_BINARY);
-	for (; *args; args++)
-		g_ptr_array_add(argv, (char *)*args);
-	g_ptr_array_add(argv, NULL);
-	ok =
-	    g_spawn_sync(tmp, (char **)argv->pdata, NULL, G_SPAWN_DEFAULT, NULL,
-			 NULL, out ? out : &discard, &err, &status, &error);
-	g_free(discard);
-	g_ptr_array_free(argv, TRUE);
-	cr_assert(ok, "cannot run %s: %s", XB_BINARY,
-		  error ? error->message : "?");
-	cr_assert(WIFEXITED(status));
-	if (WEXITSTATUS(status) && err)
-		cr_log_info("%s", err);
-	g_free(err);
-	return WEXITSTATUS(status);
+	return xbt_xballoon(tmp, args, out, NULL);
 }
 
 static void run_policy(const char *policy, const char *dir)
