@@ -65,7 +65,7 @@ done
 xen_packages=(
 	qemu-system-x86 xen-hypervisor-4.17-amd64 libxen-dev busybox-static
 	linux-image-amd64 cpio gzip xz-utils time binutils xen-utils-4.17
-	xenstore-utils python3
+	xenstore-utils python3 qemu-system-xen
 )
 scripts/deps.sh || die "scripts/deps.sh failed"
 missing=()

@@ -2,7 +2,7 @@
 """The real Linux 6.1 balloon driver on real Xen against xballoon's `linux`
 policy: one line per comparison (tests/xen/domu/README.md).
 
-    compare.py --xballoon BIN --type pv|pvh [--model-out DIR] SERIAL_LOG
+    compare.py --xballoon BIN --type pv|pvh|hvm [--model-out DIR] SERIAL_LOG
 
 SERIAL_LOG is the console of a tests/xen/run.sh boot whose plan ran
 tests/xen/domu/reference.sh: its "XB-REF-TYPE key value" lines hold the
@@ -182,7 +182,7 @@ def lower_share(eighths):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--xballoon", required=True)
-    ap.add_argument("--type", required=True, choices=("pv", "pvh"))
+    ap.add_argument("--type", required=True, choices=("pv", "pvh", "hvm"))
     ap.add_argument("--model-out", default=None)
     ap.add_argument("--known-gaps", default=os.path.join(HERE, "known-gaps"))
     ap.add_argument("log")
@@ -193,6 +193,8 @@ def main():
     global NAME
     NAME = args.type + "-shrink"
     t = lc.Table(lc.read_known_gaps(args.known_gaps))
+    if not os.path.exists(args.log):
+        sys.exit("compare.py: no serial log %s" % args.log)
     domu, dom0 = read_ref(args.log, "XB-REF-" + args.type)
     if "error" in dom0:
         t.fail(NAME, "real run", "reference.sh: " + dom0["error"])

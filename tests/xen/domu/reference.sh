@@ -8,7 +8,7 @@
 #
 #   reference.sh TYPE INITRD SIZE_MIB FREE_PCT TARGET_MIB STALL_MIB [MEM_MIB]
 #
-# TYPE is pv or pvh; every line printed starts "XB-REF-TYPE ".
+# TYPE is pv, pvh or hvm; every line printed starts "XB-REF-TYPE ".
 #
 # Two targets: TARGET_MIB, which the guest can reach (the domU snapshots
 # "after" once there), then STALL_MIB, below what it can give: the driver
@@ -33,12 +33,15 @@ say() { echo "$tag $*"; }
 fail() {
 	say "error $*"
 	[ -f "$log" ] && tail -n 40 "$log" | sed "s/^/$tag console /"
+	# An hvm domain's device model logs here.
+	dm=/var/log/xen/qemu-dm-$name.log
+	[ -f "$dm" ] && tail -n 20 "$dm" | sed "s/^/$tag qemu-dm /"
 	exit 1
 }
-# dom0's census of the domain's populated pfns; a pvh domain's are its
-# gfns below 4 GiB, as many as it has RAM.
+# dom0's census of the domain's populated pfns; a pvh or hvm domain's are
+# its first gfns, as many as it has RAM.
 census() { # PHASE [--settle SECS]
-	if [ "$type" = pvh ]; then
+	if [ "$type" != pv ]; then
 		$census_bin "$domid" "$@" --gfns $((mem * 256))
 	else
 		$census_bin "$domid" "$@"
@@ -90,17 +93,35 @@ name = "$name"
 type = "$type"
 kernel = "/boot/vmlinuz"
 ramdisk = "$initrd"
-extra = "console=hvc0 quiet xbsize=$size xbfree=$free"
 memory = $mem
 maxmem = $mem
 vcpus = 1
 on_crash = "preserve"
 CFG
-# pvh under QEMU's emulated SVM: the CPU saves no next-RIP, so Xen decodes
-# each intercepted instruction itself, and its decoder for an intercepted
-# RDTSC does not take the RDTSCP the kernel issues ("SVM Insn len emulation
-# failed", the vCPU retries forever). A native TSC is not intercepted.
-[ "$type" = pvh ] && echo 'tsc_mode = "native"' >>"/tmp/$name.cfg"
+if [ "$type" = hvm ]; then
+	# QEMU (Debian's qemu-system-xen) as the device model boots the kernel
+	# itself (SeaBIOS with its linuxboot option ROM); the console is the
+	# emulated serial port, written to the log xenconsoled would write.
+	# Booted through its decompressor, the kernel would pick a random
+	# physical place (KASLR: pfns 80-144 MiB in one boot); nokaslr keeps it
+	# at 16 MiB, as pv and pvh boots (no decompressor) and the model have.
+	cat >>"/tmp/$name.cfg" <<CFG
+cmdline = "console=ttyS0 quiet nokaslr xbsize=$size xbfree=$free"
+vga = "none"
+vnc = 0
+sdl = 0
+serial = "file:$log"
+CFG
+else
+	echo "extra = \"console=hvc0 quiet xbsize=$size xbfree=$free\"" \
+		>>"/tmp/$name.cfg"
+fi
+# pvh and hvm under QEMU's emulated SVM: the CPU saves no next-RIP, so Xen
+# decodes each intercepted instruction itself, and its decoder for an
+# intercepted RDTSC does not take the RDTSCP the kernel issues ("SVM Insn
+# len emulation failed", the vCPU retries forever). A native TSC is not
+# intercepted.
+[ "$type" != pv ] && echo 'tsc_mode = "native"' >>"/tmp/$name.cfg"
 t0=$(date +%s)
 $bin/xl create "/tmp/$name.cfg" >/tmp/xl.out 2>&1 || {
 	sed "s/^/$tag xl /" /tmp/xl.out
