@@ -75,7 +75,8 @@ void xb_metrics_regions(const struct xb_zone *z, uint64_t *populated,
 	}
 }
 
-void xb_metrics_guest(const struct xb_driver *d, struct xb_guest_metrics *m)
+void xb_metrics_guest_counters(const struct xb_driver *d,
+			       struct xb_guest_metrics *m)
 {
 	const struct xb_zone *z = d->zone;
 
@@ -88,10 +89,16 @@ void xb_metrics_guest(const struct xb_driver *d, struct xb_guest_metrics *m)
 	m->balloon_special = d->special.nr;
 	m->fu9 = xb_zone_unusable_index(z, 9);
 	m->frag_index9 = xb_zone_frag_index(z, 9);
-	xb_metrics_regions(z, &m->regions_populated, &m->regions_ballooned,
-			   &m->regions_mixed, m->unpopulated_eighths);
 	for (unsigned o = 0; o < XB_MAX_ORDER; o++)
 		m->buddyinfo[o] = xb_buddy_nr_free(&z->buddy, o);
+}
+
+void xb_metrics_guest(const struct xb_driver *d, struct xb_guest_metrics *m)
+{
+	xb_metrics_guest_counters(d, m);
+	xb_metrics_regions(d->zone, &m->regions_populated,
+			   &m->regions_ballooned, &m->regions_mixed,
+			   m->unpopulated_eighths);
 }
 
 const char xb_region_chars[XB_REGION_NR + 1] = "fmuHsSx";

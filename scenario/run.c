@@ -442,7 +442,7 @@ static void sample(struct run *r)
 				 .contiguity_2m = -1};
 	struct xb_run_sample row;
 
-	xb_metrics_guest(&r->drv, &g);
+	xb_metrics_guest_counters(&r->drv, &g);
 	xb_host_info(r->be, &h);
 	row = (struct xb_run_sample){
 	    .t_s = (double)r->sim.now / (double)XB_NS_PER_S,

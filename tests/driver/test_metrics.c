@@ -244,3 +244,27 @@ Test(unpopulated_eighths, odd_sized_zone)
 	cr_assert_eq(sum, 1001);
 	xb_zone_destroy(z);
 }
+
+/* The per-sample metrics are the full ones without the region walk. */
+Test(unpopulated_eighths, counters_skip_only_the_region_walk)
+{
+	struct fx f = {0};
+	struct xb_guest_metrics full, fast;
+	uint64_t done = 0;
+
+	fx_setup(&f, "linux");
+	cr_assert_eq(xb_drv_decrease_small(&f.d, 7, false, &done), XB_BP_DONE);
+	xb_metrics_guest(&f.d, &full);
+	xb_metrics_guest_counters(&f.d, &fast);
+	cr_assert_eq(fast.regions_populated + fast.regions_ballooned +
+			 fast.regions_mixed,
+		     0);
+	for (unsigned e = 0; e < XB_METRICS_EIGHTHS; e++)
+		cr_assert_eq(fast.unpopulated_eighths[e], 0);
+	cr_assert_gt(full.regions_mixed, 0);
+	full.regions_populated = full.regions_ballooned = full.regions_mixed =
+	    0;
+	memset(full.unpopulated_eighths, 0, sizeof(full.unpopulated_eighths));
+	cr_assert_eq(memcmp(&full, &fast, sizeof(full)), 0);
+	fx_free(&f);
+}
