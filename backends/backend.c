@@ -213,7 +213,11 @@ int xb_exchange(struct xb_backend *be, struct xb_exchange *x,
 				 .out_in = in ? in + x->nr_in : NULL};
 
 	before(be, &t);
-	if (be->ops->exchange)
+	/* XENMEMF_address_bits() is an 8-bit field of mem_flags: a wider
+	 * value would spill into the node bits. Refused, not issued. */
+	if (x->out_address_bits > 255)
+		t.result = -EINVAL;
+	else if (be->ops->exchange)
 		t.result = be->ops->exchange(be, x, &t.progress);
 	/* Progress is in input extents, also on failure. */
 	count(&be->stats.exchange, x->nr_in, t.progress, x->in_order, t.result);

@@ -831,7 +831,7 @@ static bool out_order(struct replay *rp, struct call *c)
 	k = slash ? (size_t)(slash - t) : n;
 	if (!number_at(rp, "out order", t, k, 10, TRACE_MAX_ORDER, &v) ||
 	    (slash && !number_at(rp, "address bits", slash + 1, n - k - 1, 10,
-				 64, &bits)))
+				 255, &bits)))
 		return false;
 	c->out_order = (unsigned)v;
 	c->out_bits = (unsigned)bits;

@@ -396,9 +396,13 @@ static xb_pfn_t host_alloc(struct xb_mock *m, const struct mock_domain *d,
 	if (m->outstanding_claims + request > m->heap.nr_free_pages &&
 	    (!refcount || !d || d->outstanding < request))
 		return XB_NIL;
-	/* bits_to_zone(): 1 for a width of a page or less. */
-	if (bits && bits - XB_PAGE_SHIFT < zone_hi)
-		zone_hi = bits <= XB_PAGE_SHIFT ? 1 : bits - XB_PAGE_SHIFT;
+	/* bits_to_zone(): zone 1 for a width of a page or less. */
+	if (bits) {
+		unsigned z = bits <= XB_PAGE_SHIFT ? 1 : bits - XB_PAGE_SHIFT;
+
+		if (z < zone_hi)
+			zone_hi = z;
+	}
 	if (m->dma_zone < zone_hi)
 		mfn = get_free_buddy(m, order, m->dma_zone + 1, zone_hi);
 	if (mfn == XB_NIL)

@@ -1132,3 +1132,33 @@ Test(mock_open, domain_memory_avoids_the_dma_zone_until_it_must)
 	cr_assert_eq(xb_mock_domain_populate(m, nb, 3072, 0), 0);
 	cr_assert_eq(xb_mock_domain_mfn(m, nb, 3072), 1023);
 }
+
+/*
+ * Address bits of a page or less: bits_to_zone() gives zone 1, the frames
+ * below 2 (page_alloc.c), so such an exchange gets mfn 1 or nothing - the
+ * same for 1 as for 12 bits. Above the field's 8 bits: refused.
+ */
+Test(mock_pv, exchange_address_bits_of_a_page_or_less)
+{
+	xb_xen_pfn_t in[3] = {0x10, 0x11, 0x12}, out[1];
+	uint64_t done = 0;
+	unsigned bits[2] = {1, XB_PAGE_SHIFT};
+
+	cr_assert_eq(xb_populate_physmap(be, in, 3, 0), 3);
+	for (unsigned i = 0; i < 2; i++) {
+		struct xb_exchange x = {in + i, 1, 0, out, 1, 0, bits[i]};
+		int rc;
+
+		out[0] = 0x20 + i;
+		rc = xb_exchange(be, &x, &done);
+		if (rc == 0)
+			cr_assert_lt(out[0], 2, "%u bits: mfn %#lx", bits[i],
+				     (unsigned long)out[0]);
+		else
+			cr_assert_eq(rc, -ENOMEM, "%u bits: %d", bits[i], rc);
+	}
+	struct xb_exchange wide = {in + 2, 1, 0, out, 1, 0, 256};
+
+	cr_assert_eq(xb_exchange(be, &wide, &done), -EINVAL);
+	cr_assert_eq(done, 0);
+}

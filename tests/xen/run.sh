@@ -243,15 +243,19 @@ while IFS= read -r line || [ -n "$line" ]; do
 		if ! [[ "${w[1]:-}" =~ ^[A-Za-z0-9_.-]+$ ]] || [ ${#w[@]} -lt 3 ]; then
 			die "$plan:$lineno: %host needs a name and a command"
 		fi
+		for n in "${names[@]}" "${host_names[@]}"; do
+			[ "$n" = "${w[1]}" ] && die "$plan:$lineno: test '$n' twice"
+		done
 		host_names+=("${w[1]}")
-		host_cmds+=("${line#*"${w[1]}"}")
+		# The words after the name, as written (quotes are for bash -c).
+		host_cmds+=("${w[*]:2}")
 		continue
 		;;
 	%*) die "$plan:$lineno: unknown directive ${w[0]}" ;;
 	esac
 	name=${w[0]}
 	[[ "$name" =~ ^[A-Za-z0-9_.-]+$ ]] || die "$plan:$lineno: bad test name '$name'"
-	for n in "${names[@]}"; do
+	for n in "${names[@]}" "${host_names[@]}"; do
 		[ "$n" = "$name" ] && die "$plan:$lineno: test '$name' twice"
 	done
 	[ ${#w[@]} -ge 2 ] || die "$plan:$lineno: test '$name' has no command"
@@ -349,13 +353,13 @@ for n in "${names[@]}"; do
 done
 
 # Checks on this machine, after the boot: each reads the serial log
-# ($SERIAL) and passes with exit status 0.
+# ($SERIAL) and passes with exit status 0, within the per-test timeout.
 for i in "${!host_names[@]}"; do
 	n=${host_names[$i]}
 	echo
-	say "host check $n:${host_cmds[$i]}"
+	say "host check $n: ${host_cmds[$i]}"
 	set +e
-	SERIAL=$serial bash -c "${host_cmds[$i]}"
+	SERIAL=$serial timeout -k 5 "$test_timeout" bash -c "${host_cmds[$i]}"
 	hrc=$?
 	set -e
 	if [ $hrc -eq 0 ]; then v=pass; else v=fail; fi
@@ -381,4 +385,4 @@ if [ ${#reasons[@]} -ne 0 ]; then
 	exit 1
 fi
 [ $keep -eq 1 ] || rm -rf "$rootfs"
-say "PASS: ${#names[@]} test(s) on Xen 4.17 in QEMU"
+say "PASS: ${#names[@]} test(s) on Xen 4.17 in QEMU, ${#host_names[@]} host check(s)"

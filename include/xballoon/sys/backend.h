@@ -116,7 +116,8 @@ struct xb_exchange {
 	unsigned out_order;
 	/* XENMEMF_address_bits() of `out`: every output frame below
 	 * 2^out_address_bits bytes (Linux's xen_create_contiguous_region()
-	 * asks for DMA-able memory so); 0: anywhere. */
+	 * asks for DMA-able memory so); 0: anywhere; above 255 (the
+	 * field's 8 bits) xb_exchange() refuses with -EINVAL. */
 	unsigned out_address_bits;
 };
 
