@@ -818,7 +818,8 @@ static bool hex(struct replay *rp, const char *what, uint64_t *v)
 }
 
 /* An exchange's OUT_ORDER, or OUT_ORDER/BITS when out carries address
- * bits (XENMEMF_address_bits; docs/trace.md). */
+ * bits (XENMEMF_address_bits; docs/trace.md). Any 32-bit value reads:
+ * a call the wrappers refused (above 255) replays as refused. */
 static bool out_order(struct replay *rp, struct call *c)
 {
 	const char *t, *slash;
@@ -831,7 +832,7 @@ static bool out_order(struct replay *rp, struct call *c)
 	k = slash ? (size_t)(slash - t) : n;
 	if (!number_at(rp, "out order", t, k, 10, TRACE_MAX_ORDER, &v) ||
 	    (slash && !number_at(rp, "address bits", slash + 1, n - k - 1, 10,
-				 255, &bits)))
+				 UINT32_MAX, &bits)))
 		return false;
 	c->out_order = (unsigned)v;
 	c->out_bits = (unsigned)bits;
