@@ -198,6 +198,7 @@ def main():
     global NAME
     NAME = args.type + "-shrink"
     t = lc.Table(lc.read_known_gaps(args.known_gaps))
+    t.skipped = 0
     if not os.path.exists(args.log):
         sys.exit("compare.py: no serial log %s" % args.log)
     domu, dom0 = read_ref(args.log, "XB-REF-" + args.type)
@@ -205,7 +206,7 @@ def main():
         t.fail(NAME, "real run", "reference.sh: " + dom0["error"])
     elif "end" not in dom0:
         t.fail(NAME, "real run", "no end of reference.sh in %s" % args.log)
-    elif "error" in domu or "exit" in domu:
+    elif "error" in domu or ("exit" in domu and "done" not in domu):
         t.fail(NAME, "real run", "the domU's workload ended: %s"
                % domu.get("error", "exit " + domu.get("exit", "?")))
     elif domu.get("after.balloon.current_kb") != domu.get("after.balloon.target_kb"):
@@ -220,7 +221,9 @@ def main():
     if t.xfailed or t.xpassed:
         print("known gaps (tests/xen/domu/known-gaps): %d failed as expected "
               "(XFAIL), %d passed (XPASS)" % (t.xfailed, t.xpassed))
-    print("%d passed, %d failed" % (t.passed, t.failed))
+    print("%d passed, %d failed%s" % (t.passed, t.failed,
+                                      ", %d SKIPPED" % t.skipped
+                                      if t.skipped else ""))
     sys.exit(1 if t.failed else 0)
 
 
@@ -272,6 +275,16 @@ def compare(t, domu, dom0, args, out):
     where(t, "", dom0, "after", at_target)
 
     # The second target, below what the guest can give: where it stalls.
+    # At the min mark any other allocation can fail, and now and then the
+    # OOM killer ends the workload there (once in about twelve boots); the
+    # driver then takes its memory too, and the stall is not this guest's.
+    # Said loudly, compared nowhere; the first target stands.
+    if "exit" in domu:
+        t.skipped += 1
+        print("%-10s %-30s SKIPPED: the OOM killer or a signal ended the "
+              "domU's workload (exit %s) after the first target; the stall "
+              "figures are not compared" % (NAME, "stall", domu["exit"]))
+        return
     # Pages given back, not pages left: the real guest's RAM has holes
     # (hvm: 32 pfns) the model's has not.
     t.check(NAME, "ballooned at the stall",
