@@ -116,6 +116,43 @@ static void one_policy(struct xb_bench_ctx *ctx, const char *policy,
 	rig_close(&r);
 }
 
+/*
+ * The coalescing worker (huge-first): balloon a quarter of the guest out
+ * as 4 KiB movable pages, then let xb_drv_coalesce() turn them into 2 MiB
+ * balloon pages until it cannot. Per 4 KiB frame coalesced: picking the
+ * victims, one 2 MiB allocation and one add_to_physmap per 2 MiB page.
+ * A victim search that walked the balloon would cost O(balloon) per 2 MiB
+ * page, so this row would grow with N.
+ */
+static void bench_coalesce(struct xb_bench_ctx *ctx)
+{
+	struct rig r;
+	uint64_t n = ctx->frames, want = n / 4, out = 0, made = 0, t0;
+
+	rig_open(&r, n, "huge-first");
+	while (out < want) {
+		uint64_t k = 0;
+
+		xb_drv_decrease_small(&r.d, want - out, true, &k);
+		if (k == 0)
+			break;
+		out += k;
+	}
+	t0 = xb_bench_now_ns();
+	while (xb_drv_coalesce(&r.d))
+		made++;
+	if (made == 0) {
+		fprintf(stderr, "xb-bench: nothing to coalesce\n");
+		exit(1);
+	}
+	xb_bench_report(ctx, "driver huge-first: coalesce (4 KiB -> 2 MiB)",
+			made * XB_HUGE_PAGES,
+			(double)(xb_bench_now_ns() - t0) /
+			    (double)(made * XB_HUGE_PAGES),
+			0);
+	rig_close(&r);
+}
+
 void xb_bench_driver(struct xb_bench_ctx *ctx)
 {
 	one_policy(ctx, "linux", 15, "driver linux: inflate (4 KiB)",
@@ -125,4 +162,5 @@ void xb_bench_driver(struct xb_bench_ctx *ctx)
 	one_policy(ctx, "huge-first", 1, "driver huge-first: inflate (2 MiB)",
 		   "driver huge-first: deflate (2 MiB)", NULL,
 		   "memory: B/frame after the 2 MiB cycle");
+	bench_coalesce(ctx);
 }

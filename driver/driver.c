@@ -98,12 +98,6 @@ static void release_to_guest(struct xb_driver *d, xb_pfn_t pfn)
 	xb_zone_free(d->zone, pfn);
 }
 
-/* 2 MiB regions of the guest, the last one possibly partial. */
-static uint64_t nr_regions(const struct xb_driver *d)
-{
-	return (d->nr_frames + XB_HUGE_PAGES - 1) >> XB_HUGE_ORDER;
-}
-
 int xb_driver_init(struct xb_driver *d, struct xb_zone *z,
 		   struct xb_backend *be, const struct xb_policy_ops *policy,
 		   const struct xb_policy_knobs *knobs)
@@ -138,8 +132,9 @@ int xb_driver_init(struct xb_driver *d, struct xb_zone *z,
 		if (!d->p2m)
 			return -ENOMEM;
 	}
-	d->region_count = xb_map_zeroed(nr_regions(d) * sizeof(uint16_t));
-	if (!d->region_count) {
+	/* Only the coalescing worker needs the balloon's pages by region. */
+	if (xb_driver_has_worker(d) &&
+	    xb_balloon_dev_track_regions(&d->small) < 0) {
 		xb_driver_fini(d);
 		return -ENOMEM;
 	}
@@ -151,9 +146,7 @@ void xb_driver_fini(struct xb_driver *d)
 	if (d->p2m)
 		xb_unmap(d->p2m, d->nr_frames * sizeof(*d->p2m));
 	d->p2m = NULL;
-	if (d->region_count)
-		xb_unmap(d->region_count, nr_regions(d) * sizeof(uint16_t));
-	d->region_count = NULL;
+	xb_balloon_dev_fini(&d->small);
 }
 
 /* ---- boot ------------------------------------------------------------ */
@@ -755,46 +748,13 @@ int xb_drv_migratepage(struct xb_balloon_dev *b, xb_pfn_t newpage,
 /*
  * Pick the 512 small balloon pages to coalesce: whole 2 MiB regions first,
  * the regions holding the most small balloon pages first, so that giving
- * them back completes populated 2 MiB regions of the guest. Counting sort
- * over regions; O(small pages + regions).
+ * them back completes populated 2 MiB regions of the guest. The balloon
+ * device keeps its pages by region (struct xb_balloon_regions), so this
+ * costs O(512) per 2 MiB page, not a walk of the balloon.
  */
 static uint64_t pick_coalesce_victims(struct xb_driver *d, xb_pfn_t *out)
 {
-	struct xb_zone *z = d->zone;
-	uint16_t *count = d->region_count;
-	/* Regions holding exactly c small balloon pages, c >= 1, kept as
-	 * the counts grow: no pass over every region of the guest. */
-	uint64_t bucket_len[XB_HUGE_PAGES + 1] = {0};
-	uint64_t n = 0;
-
-	for (xb_pfn_t p = d->small.head; p != XB_NIL; p = z->frames[p].next) {
-		uint16_t *c = &count[p >> XB_HUGE_ORDER];
-
-		if (*c)
-			bucket_len[*c]--;
-		bucket_len[++*c]++;
-	}
-	/* Smallest count still needed to make up 512 pages. */
-	unsigned floor = XB_HUGE_PAGES;
-	uint64_t acc = 0;
-
-	while (floor > 0) {
-		acc += bucket_len[floor] * floor;
-		if (acc >= XB_HUGE_PAGES)
-			break;
-		floor--;
-	}
-	for (xb_pfn_t p = d->small.head; p != XB_NIL && n < XB_HUGE_PAGES;
-	     p = z->frames[p].next)
-		if (count[p >> XB_HUGE_ORDER] > floor)
-			out[n++] = p;
-	for (xb_pfn_t p = d->small.head; p != XB_NIL && n < XB_HUGE_PAGES;
-	     p = z->frames[p].next)
-		if (count[p >> XB_HUGE_ORDER] == floor && floor > 0)
-			out[n++] = p;
-	for (xb_pfn_t p = d->small.head; p != XB_NIL; p = z->frames[p].next)
-		count[p >> XB_HUGE_ORDER] = 0;
-	return n;
+	return xb_balloon_dev_pick_regions(&d->small, out, XB_HUGE_PAGES);
 }
 
 static int cmp_pfn(const void *a, const void *b)
@@ -1037,11 +997,6 @@ bool xb__driver_is_valid(struct xb_driver *d)
 
 	if (!xb__balloon_dev_is_valid(&d->small) || !queues_ok(d, &b))
 		return false;
-	for (uint64_t r = 0; r < nr_regions(d); r++)
-		XB_CHECK(d->region_count[r] == 0,
-			 "driver: coalescing count of region %lu is %u between "
-			 "wakes",
-			 (unsigned long)r, d->region_count[r]);
 	XB_CHECK(d->balloon_low == d->huge.nr * XB_HUGE_PAGES +
 				       d->small.nr_pages +
 				       d->small.isolated_pages,

@@ -10,6 +10,52 @@
 #include "xballoon/balloon_dev.h"
 #include "xballoon/movable.h"
 #include "xballoon/check.h"
+#include "xballoon/mem.h"
+
+/* ---- listed pages by 2 MiB region (struct xb_balloon_regions) -------- */
+
+static void bucket_unlink(struct xb_balloon_regions *rg, uint64_t r)
+{
+	uint32_t n = rg->next[r], p = rg->prev[r];
+
+	if (p)
+		rg->next[p - 1] = n;
+	else
+		rg->head[rg->count[r]] = n;
+	if (n)
+		rg->prev[n - 1] = p;
+	rg->next[r] = rg->prev[r] = 0;
+}
+
+static void bucket_push(struct xb_balloon_regions *rg, uint64_t r)
+{
+	uint32_t *h = &rg->head[rg->count[r]];
+
+	rg->prev[r] = 0;
+	rg->next[r] = *h;
+	if (*h)
+		rg->prev[*h - 1] = (uint32_t)(r + 1);
+	*h = (uint32_t)(r + 1);
+	if (rg->count[r] > rg->top)
+		rg->top = rg->count[r];
+}
+
+/* pfn joins (+1) or leaves (-1) the list: move its region one bucket. */
+static void region_note(struct xb_balloon_regions *rg, xb_pfn_t pfn, int d)
+{
+	uint64_t r = pfn >> XB_BALLOON_REGION_ORDER;
+	uint64_t *w = &rg->bits[r * XB_BALLOON_REGION_WORDS +
+				(pfn % XB_BALLOON_REGION_PAGES) / 64];
+	uint64_t bit = 1ull << (pfn % 64);
+
+	xb_assert(!(*w & bit) == (d > 0));
+	*w ^= bit;
+	if (rg->count[r])
+		bucket_unlink(rg, r);
+	rg->count[r] = (uint16_t)(rg->count[r] + d);
+	if (rg->count[r])
+		bucket_push(rg, r);
+}
 
 /* ---- the page list, threaded through frame next/prev ------------------ */
 
@@ -25,6 +71,8 @@ static void list_add_head(struct xb_balloon_dev *b, xb_pfn_t pfn)
 		b->tail = pfn;
 	b->head = pfn;
 	b->nr_pages++;
+	if (b->regions)
+		region_note(b->regions, pfn, +1);
 }
 
 static void list_unlink(struct xb_balloon_dev *b, xb_pfn_t pfn)
@@ -41,6 +89,8 @@ static void list_unlink(struct xb_balloon_dev *b, xb_pfn_t pfn)
 		b->tail = f->prev;
 	f->next = f->prev = XB_NIL;
 	b->nr_pages--;
+	if (b->regions)
+		region_note(b->regions, pfn, -1);
 }
 
 /* Is pfn a page on our list (balloon_page_isolate()'s sanity checks)? */
@@ -177,6 +227,128 @@ void xb_balloon_page_remove(struct xb_balloon_dev *b, xb_pfn_t pfn)
 	    (uint8_t) ~(XB_FRAME_MOVABLE_BALLOON | XB_FRAME_PINNED_BALLOON);
 }
 
+static size_t regions_bytes(uint64_t nr)
+{
+	return sizeof(struct xb_balloon_regions) +
+	       nr * (sizeof(uint16_t) + 2 * sizeof(uint32_t) +
+		     XB_BALLOON_REGION_WORDS * sizeof(uint64_t));
+}
+
+int xb_balloon_dev_track_regions(struct xb_balloon_dev *b)
+{
+	uint64_t nr = (b->zone->nr_frames + XB_BALLOON_REGION_PAGES - 1) >>
+		      XB_BALLOON_REGION_ORDER;
+	/* One lazily mapped block: untouched regions cost no memory. The
+	 * 64-bit words first, then the 32- and 16-bit arrays, each aligned. */
+	struct xb_balloon_regions *rg = xb_map_zeroed(regions_bytes(nr));
+
+	if (!rg)
+		return -ENOMEM;
+	rg->nr = nr;
+	rg->bits = (uint64_t *)(rg + 1);
+	rg->next = (uint32_t *)(rg->bits + nr * XB_BALLOON_REGION_WORDS);
+	rg->prev = rg->next + nr;
+	rg->count = (uint16_t *)(rg->prev + nr);
+	for (xb_pfn_t p = b->head; p != XB_NIL; p = b->zone->frames[p].next)
+		region_note(rg, p, +1);
+	b->regions = rg;
+	return 0;
+}
+
+void xb_balloon_dev_fini(struct xb_balloon_dev *b)
+{
+	if (b->regions)
+		xb_unmap(b->regions, regions_bytes(b->regions->nr));
+	b->regions = NULL;
+}
+
+uint64_t xb_balloon_dev_pick_regions(struct xb_balloon_dev *b, xb_pfn_t *out,
+				     uint64_t n)
+{
+	struct xb_balloon_regions *rg = b->regions;
+	uint64_t got = 0;
+
+	xb_assert(rg && n <= XB_BALLOON_REGION_PAGES);
+	/* top only ever bounds the counts from above: lower it to the first
+	 * bucket that is not empty on the way down. */
+	while (rg->top > 0 && !rg->head[rg->top])
+		rg->top--;
+	for (unsigned c = rg->top; c > 0 && got < n; c--) {
+		for (uint32_t r1 = rg->head[c]; r1 && got < n;
+		     r1 = rg->next[r1 - 1]) {
+			uint64_t r = r1 - 1;
+			const uint64_t *w =
+			    &rg->bits[r * XB_BALLOON_REGION_WORDS];
+
+			for (unsigned i = 0;
+			     i < XB_BALLOON_REGION_WORDS && got < n; i++) {
+				for (uint64_t m = w[i]; m && got < n;
+				     m &= m - 1)
+					out[got++] =
+					    (xb_pfn_t)((r
+							<< XB_BALLOON_REGION_ORDER) +
+						       i * 64u +
+						       (unsigned)
+							   __builtin_ctzll(m));
+			}
+		}
+	}
+	return got;
+}
+
+/* The region index against the list (O(regions + listed pages)). */
+static bool regions_are_valid(const struct xb_balloon_dev *b)
+{
+	const struct xb_balloon_regions *rg = b->regions;
+	uint64_t nonzero = 0, linked = 0, bits = 0;
+
+	for (uint64_t r = 0; r < rg->nr; r++) {
+		unsigned pop = 0;
+
+		for (unsigned i = 0; i < XB_BALLOON_REGION_WORDS; i++)
+			pop += (unsigned)__builtin_popcountll(
+			    rg->bits[r * XB_BALLOON_REGION_WORDS + i]);
+		XB_CHECK(rg->count[r] == pop,
+			 "balloon: region %lu counts %u pages, its bits %u",
+			 (unsigned long)r, rg->count[r], pop);
+		XB_CHECK(rg->count[r] <= rg->top,
+			 "balloon: region %lu counts %u above top %u",
+			 (unsigned long)r, rg->count[r], rg->top);
+		nonzero += rg->count[r] > 0;
+		bits += pop;
+	}
+	XB_CHECK(bits == b->nr_pages, "balloon: regions hold %lu, list %lu",
+		 (unsigned long)bits, (unsigned long)b->nr_pages);
+	for (xb_pfn_t p = b->head; p != XB_NIL; p = b->zone->frames[p].next)
+		XB_CHECK(rg->bits[(p >> XB_BALLOON_REGION_ORDER) *
+				      XB_BALLOON_REGION_WORDS +
+				  (p % XB_BALLOON_REGION_PAGES) / 64] &
+			     (1ull << (p % 64)),
+			 "balloon: listed pfn %u has no region bit", p);
+	XB_CHECK(rg->head[0] == 0, "balloon: a region on bucket 0");
+	for (unsigned c = 1; c <= XB_BALLOON_REGION_PAGES; c++) {
+		uint32_t prev = 0;
+
+		for (uint32_t r1 = rg->head[c]; r1; r1 = rg->next[r1 - 1]) {
+			XB_CHECK(r1 <= rg->nr && linked < nonzero,
+				 "balloon: bucket %u: bad link %u", c, r1);
+			XB_CHECK(rg->count[r1 - 1] == c,
+				 "balloon: region %u with %u pages on bucket "
+				 "%u",
+				 r1 - 1, rg->count[r1 - 1], c);
+			XB_CHECK(rg->prev[r1 - 1] == prev,
+				 "balloon: bucket %u: bad prev at region %u", c,
+				 r1 - 1);
+			prev = r1;
+			linked++;
+		}
+	}
+	XB_CHECK(linked == nonzero,
+		 "balloon: %lu regions on buckets, %lu hold pages",
+		 (unsigned long)linked, (unsigned long)nonzero);
+	return true;
+}
+
 bool xb__balloon_dev_is_valid(const struct xb_balloon_dev *b)
 {
 	const struct xb_zone *z = b->zone;
@@ -222,5 +394,5 @@ bool xb__balloon_dev_is_valid(const struct xb_balloon_dev *b)
 	XB_CHECK(isolated == b->isolated_pages,
 		 "balloon: %lu isolated in the zone, counter %lu",
 		 (unsigned long)isolated, (unsigned long)b->isolated_pages);
-	return true;
+	return !b->regions || regions_are_valid(b);
 }

@@ -59,6 +59,35 @@ struct xb_balloon_dev_stats {
 #undef XB_STAT_FIELD
 };
 
+/*
+ * The listed pages by 2 MiB region, kept for a worker that gives back whole
+ * regions (the driver's coalescing, the seed's Figure 3): updated on every
+ * list change, so that the regions holding the most listed pages are found
+ * in O(1) amortised per page picked, with no walk of the list or of the
+ * regions. Regions are linked into one bucket per count (the bucket lists
+ * hold region + 1; 0 ends a list), newest first.
+ *
+ * Invariants (xb__balloon_dev_is_valid(), when tracked):
+ *   bit i of bits[r] set  <=>  page r * 512 + i is on the list
+ *   count[r] = popcount of bits[r]
+ *   region r is on bucket count[r]'s list, once, iff count[r] > 0; no
+ *     region is on bucket 0
+ *   top >= count[r] for every r
+ */
+#define XB_BALLOON_REGION_ORDER 9
+#define XB_BALLOON_REGION_PAGES (1u << XB_BALLOON_REGION_ORDER)
+#define XB_BALLOON_REGION_WORDS (XB_BALLOON_REGION_PAGES / 64)
+
+struct xb_balloon_regions {
+	uint64_t nr;	 /* regions; the last may be partial        */
+	uint16_t *count; /* listed pages per region                 */
+	uint64_t *bits;	 /* XB_BALLOON_REGION_WORDS per region      */
+	uint32_t *next;	 /* bucket list links, region + 1           */
+	uint32_t *prev;	 /* ... 0: end (or start) of the list       */
+	unsigned top;	 /* no region has more listed pages         */
+	uint32_t head[XB_BALLOON_REGION_PAGES + 1]; /* by count, region+1 */
+};
+
 struct xb_balloon_dev {
 	struct xb_zone *zone;
 	uint32_t owner;		 /* owner id of balloon pages in the zone  */
@@ -68,6 +97,8 @@ struct xb_balloon_dev {
 	/* NULL: pages are enqueued but compaction may not move them. */
 	xb_balloon_migratepage_t migratepage;
 	void *priv; /* the driver's                           */
+	/* NULL unless xb_balloon_dev_track_regions() was called. */
+	struct xb_balloon_regions *regions;
 	struct xb_balloon_dev_stats stats;
 };
 
@@ -91,6 +122,24 @@ xb_pfn_t xb_balloon_page_dequeue(struct xb_balloon_dev *b);
 /* Take a given listed page off the list (the coalescing worker picks the
  * pages that complete a 2 MiB region). */
 void xb_balloon_page_remove(struct xb_balloon_dev *b, xb_pfn_t pfn);
+
+/* Release what xb_balloon_dev_track_regions() took. */
+void xb_balloon_dev_fini(struct xb_balloon_dev *b);
+
+/*
+ * Keep the listed pages by 2 MiB region from now on (struct
+ * xb_balloon_regions). Returns 0, or -ENOMEM with nothing changed.
+ */
+int xb_balloon_dev_track_regions(struct xb_balloon_dev *b);
+
+/*
+ * Up to n listed pages (n <= XB_BALLOON_REGION_PAGES), the regions holding
+ * the most listed pages first (the newest of equal ones first), in pfn
+ * order within a region; the pages stay listed. Needs tracked regions.
+ * O(n + XB_BALLOON_REGION_PAGES) per call. Returns how many it wrote.
+ */
+uint64_t xb_balloon_dev_pick_regions(struct xb_balloon_dev *b, xb_pfn_t *out,
+				     uint64_t n);
 
 /* Whole-device checker (walks the list and the zone). */
 bool xb__balloon_dev_is_valid(const struct xb_balloon_dev *b);

@@ -86,10 +86,6 @@ struct xb_driver {
 
 	/* pv: the pseudo-physical -> machine table (mfn + 1; 0 = invalid) */
 	uint32_t *p2m;
-	/* The coalescing worker's small balloon pages per 2 MiB region: all
-	 * zero between wakes (a lazily touched map, nr_frames / 512 entries).
-	 */
-	uint16_t *region_count;
 	uint64_t nr_frames;
 
 	xb_xen_pfn_t frame_list[XB_FRAME_LIST]; /* hypercall argument         */
@@ -145,6 +141,7 @@ xb_xen_pfn_t xb_driver_frame(const struct xb_driver *d, xb_pfn_t pfn);
 
 /* Whole-driver checker (queries the backend for every ballooned frame). */
 bool xb__driver_is_valid(struct xb_driver *d);
+
 
 /* ---- mechanism steps for policies ---------------------------------- */
 

@@ -50,6 +50,7 @@ static void setup(void)
 
 static void teardown(void)
 {
+	xb_balloon_dev_fini(&b);
 	xb_zone_destroy(z);
 }
 
@@ -239,4 +240,76 @@ Test(balloon_dev, checker_counts_isolated_pages)
 	b.isolated_pages++;
 	cr_assert_not(xb__balloon_dev_is_valid(&b));
 	b.isolated_pages--;
+}
+
+/* Inflate n pages of 2 MiB region r, from its first frame on; every other
+ * frame of the zone is freed. */
+static void fill_regions(const unsigned *n, unsigned nr)
+{
+	for (xb_pfn_t p = 0; p < NR_FRAMES; p++)
+		cr_assert_eq(xb_balloon_page_alloc(&b, XB_ALLOC_NOWMARK), p);
+	for (xb_pfn_t p = 0; p < NR_FRAMES; p++) {
+		unsigned r = p / XB_BALLOON_REGION_PAGES;
+
+		if (r < nr && p % XB_BALLOON_REGION_PAGES < n[r])
+			inflate(p);
+		else
+			xb_zone_free(z, p);
+	}
+}
+
+Test(balloon_dev, regions_give_the_fullest_regions_first)
+{
+	/* Regions 0..5: 3, 500, 100, 0, 7, 100 listed pages; region 5 is
+	 * filled after region 2, so it is the newer of the two 100s. */
+	static const unsigned n[] = {3, 500, 100, 0, 7, 100};
+	xb_pfn_t out[XB_BALLOON_REGION_PAGES];
+
+	cr_assert_eq(xb_balloon_dev_track_regions(&b), 0);
+	fill_regions(n, 6);
+	cr_assert(xb__balloon_dev_is_valid(&b));
+	cr_assert_eq(b.regions->count[1], 500);
+	cr_assert_eq(b.regions->count[3], 0);
+	cr_assert_eq(xb_balloon_dev_pick_regions(&b, out, 512), 512);
+	for (unsigned i = 0; i < 500; i++)
+		cr_assert_eq(out[i], 512 + i);
+	for (unsigned i = 500; i < 512; i++)
+		cr_assert_eq(out[i], 5 * 512 + (i - 500), "out[%u] = %u", i,
+			     out[i]);
+	/* Picking leaves the pages listed. */
+	cr_assert_eq(b.nr_pages, 3 + 500 + 100 + 7 + 100);
+	/* Taking region 1's pages off moves region 2 and 5 to the front. */
+	for (unsigned i = 0; i < 500; i++)
+		xb_balloon_page_remove(&b, 512 + i);
+	cr_assert(xb__balloon_dev_is_valid(&b));
+	cr_assert_eq(xb_balloon_dev_pick_regions(&b, out, 512), 210);
+	cr_assert_eq(out[0], 5 * 512);
+	cr_assert_eq(out[100], 2 * 512);
+	cr_assert_eq(out[200], 4 * 512);
+	cr_assert_eq(out[207], 0);
+}
+
+Test(balloon_dev, regions_follow_compaction_and_catch_corruption)
+{
+	scatter();
+	/* Tracking starts from the pages already listed. */
+	cr_assert_eq(xb_balloon_dev_track_regions(&b), 0);
+	cr_assert_eq(b.regions->count[0], 8);
+	cr_assert(xb__balloon_dev_is_valid(&b));
+	/* Compaction moves every page to the zone's end: isolate, migrate
+	 * and putback keep the index. */
+	xb_compact_zone_full(&c);
+	cr_assert(xb__balloon_dev_is_valid(&b));
+	cr_assert_eq(b.regions->count[NR_FRAMES / 512 - 1], 128);
+	cr_assert_eq(b.regions->count[0], 0);
+	/* A count off by one, a lost bit, a region on the wrong bucket. */
+	b.regions->count[15]--;
+	cr_assert_not(xb__balloon_dev_is_valid(&b));
+	b.regions->count[15]++;
+	b.regions->bits[15 * XB_BALLOON_REGION_WORDS + 7] ^= 1ull << 63;
+	cr_assert_not(xb__balloon_dev_is_valid(&b));
+	b.regions->bits[15 * XB_BALLOON_REGION_WORDS + 7] ^= 1ull << 63;
+	cr_assert(xb__balloon_dev_is_valid(&b));
+	b.regions->head[128] = 0;
+	cr_assert_not(xb__balloon_dev_is_valid(&b));
 }
