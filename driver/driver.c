@@ -249,7 +249,7 @@ int xb_driver_boot(struct xb_driver *d, uint64_t memory, unsigned extent_order)
 	}
 	d->current_pages = memory;
 	d->target_pages = memory;
-	xb_assert_expensive(xb__driver_is_valid(d));
+	xb__driver_check(d);
 	return 0;
 }
 
@@ -638,7 +638,7 @@ uint64_t xb_driver_process(struct xb_driver *d)
 		if (credit != 0 && state == XB_BP_DONE && done == 0)
 			state = XB_BP_EAGAIN;
 		state = update_schedule(d, state);
-		xb_assert_expensive(xb__driver_is_valid(d));
+		xb__driver_check(d);
 	} while (credit != 0 && state == XB_BP_DONE);
 	d->state = state;
 	return state == XB_BP_EAGAIN ? d->schedule_delay : 0;
@@ -680,7 +680,7 @@ int xb_driver_alloc_special(struct xb_driver *d, uint64_t nr)
 		d->balloon_low--;
 	}
 	d->stats.special_taken += nr;
-	xb_assert_expensive(xb__driver_is_valid(d));
+	xb__driver_check(d);
 	return 0;
 }
 
@@ -698,7 +698,7 @@ void xb_driver_free_special(struct xb_driver *d, uint64_t nr)
 		d->balloon_low++;
 		d->stats.special_returned++;
 	}
-	xb_assert_expensive(xb__driver_is_valid(d));
+	xb__driver_check(d);
 }
 
 /* ---- the seed: migration callback and exchange worker ------------------ */
@@ -876,7 +876,7 @@ bool xb_drv_coalesce(struct xb_driver *d)
 	if (nmoved == XB_HUGE_PAGES) {
 		huge_enqueue(d, g);
 		d->stats.huge.coalesced++;
-		xb_assert_expensive(xb__driver_is_valid(d));
+		xb__driver_check(d);
 		return true;
 	}
 	/* Partial: the moved frames of g are now unpopulated (4 KiB balloon
@@ -889,7 +889,7 @@ bool xb_drv_coalesce(struct xb_driver *d)
 		else
 			xb_zone_free(d->zone, g + (xb_pfn_t)i);
 	}
-	xb_assert_expensive(xb__driver_is_valid(d));
+	xb__driver_check(d);
 	return false;
 }
 

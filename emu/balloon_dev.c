@@ -79,14 +79,24 @@ static void list_unlink(struct xb_balloon_dev *b, xb_pfn_t pfn)
 {
 	struct xb_frame *f = &b->zone->frames[pfn];
 
-	if (f->prev != XB_NIL)
+	/* Incremental invariants, O(1), at every debug level: the list is
+	 * not empty, and the page's neighbours (or the list's ends) point
+	 * back at it. */
+	xb_assert(b->nr_pages > 0);
+	if (f->prev != XB_NIL) {
+		xb_assert(b->zone->frames[f->prev].next == pfn);
 		b->zone->frames[f->prev].next = f->next;
-	else
+	} else {
+		xb_assert(b->head == pfn);
 		b->head = f->next;
-	if (f->next != XB_NIL)
+	}
+	if (f->next != XB_NIL) {
+		xb_assert(b->zone->frames[f->next].prev == pfn);
 		b->zone->frames[f->next].prev = f->prev;
-	else
+	} else {
+		xb_assert(b->tail == pfn);
 		b->tail = f->prev;
+	}
 	f->next = f->prev = XB_NIL;
 	b->nr_pages--;
 	if (b->regions)

@@ -88,14 +88,25 @@ static void list_unlink(struct xb_buddy *b, xb_pfn_t pfn)
 	struct xb_frame *f = &b->frames[pfn];
 	struct xb_free_list *fl = &b->area[f->order][f->type];
 
-	if (f->prev != XB_NIL)
+	/* Incremental invariants, O(1), at every debug level: the list the
+	 * block leaves is not empty, and its neighbours (or the list's ends)
+	 * point back at it. A corrupted link or count is caught at the first
+	 * unlink that passes it, not at the next whole walk. */
+	xb_assert(fl->nr_free > 0);
+	if (f->prev != XB_NIL) {
+		xb_assert(b->frames[f->prev].next == pfn);
 		b->frames[f->prev].next = f->next;
-	else
+	} else {
+		xb_assert(fl->head == pfn);
 		fl->head = f->next;
-	if (f->next != XB_NIL)
+	}
+	if (f->next != XB_NIL) {
+		xb_assert(b->frames[f->next].prev == pfn);
 		b->frames[f->next].prev = f->prev;
-	else
+	} else {
+		xb_assert(fl->tail == pfn);
 		fl->tail = f->prev;
+	}
 	fl->nr_free--;
 	b->list_pages[f->type] -= 1ull << f->order;
 	if (!fl->nr_free)
@@ -281,10 +292,40 @@ uint64_t xb_buddy_nr_free(const struct xb_buddy *b, unsigned order)
 	return n;
 }
 
-bool xb__buddy_is_valid(const struct xb_buddy *b)
+bool xb__buddy_summaries_ok(const struct xb_buddy *b)
 {
 	uint64_t pages = 0;
-	uint64_t list_pages[XB_MAX_LISTS] = {0};
+
+	for (unsigned l = 0; l < XB_MAX_LISTS; l++) {
+		uint64_t on_list = 0;
+
+		for (unsigned o = 0; o < b->max_order; o++) {
+			uint64_t n = b->area[o][l].nr_free;
+
+			XB_CHECK(!!(b->nonempty[l] & (1u << o)) == (n > 0),
+				 "buddy: list o%u l%u has %lu blocks, "
+				 "nonempty bit %u",
+				 o, l, (unsigned long)n,
+				 !!(b->nonempty[l] & (1u << o)));
+			on_list += n << o;
+		}
+		XB_CHECK(on_list == b->list_pages[l],
+			 "buddy: list %u holds %lu pages, summary %lu", l,
+			 (unsigned long)on_list,
+			 (unsigned long)b->list_pages[l]);
+		XB_CHECK((b->nonempty[l] >> b->max_order) == 0,
+			 "buddy: list %u nonempty bits %#x beyond the orders",
+			 l, b->nonempty[l]);
+		pages += on_list;
+	}
+	XB_CHECK(pages == b->nr_free_pages,
+		 "buddy: lists hold %lu pages, nr_free_pages %lu",
+		 (unsigned long)pages, (unsigned long)b->nr_free_pages);
+	return true;
+}
+
+bool xb__buddy_is_valid(const struct xb_buddy *b)
+{
 
 	for (unsigned o = 0; o < XB_BUDDY_ORDERS; o++) {
 		for (unsigned l = 0; l < XB_MAX_LISTS; l++) {
@@ -335,27 +376,11 @@ bool xb__buddy_is_valid(const struct xb_buddy *b)
 			    n == fl->nr_free,
 			    "buddy: list o%u l%u has %lu blocks, nr_free %lu",
 			    o, l, (unsigned long)n, (unsigned long)fl->nr_free);
-			XB_CHECK(!!(b->nonempty[l] & (1u << o)) == (n > 0),
-				 "buddy: list o%u l%u has %lu blocks, "
-				 "nonempty bit %u",
-				 o, l, (unsigned long)n,
-				 !!(b->nonempty[l] & (1u << o)));
-			pages += n << o;
-			list_pages[l] += n << o;
 		}
 	}
-	for (unsigned l = 0; l < XB_MAX_LISTS; l++) {
-		XB_CHECK(list_pages[l] == b->list_pages[l],
-			 "buddy: list %u holds %lu pages, summary %lu", l,
-			 (unsigned long)list_pages[l],
-			 (unsigned long)b->list_pages[l]);
-		XB_CHECK((b->nonempty[l] >> b->max_order) == 0,
-			 "buddy: list %u nonempty bits %#x beyond the orders",
-			 l, b->nonempty[l]);
-	}
-	XB_CHECK(pages == b->nr_free_pages,
-		 "buddy: lists hold %lu pages, nr_free_pages %lu",
-		 (unsigned long)pages, (unsigned long)b->nr_free_pages);
+	/* The counts are the lists' lengths: their summaries follow. */
+	if (!xb__buddy_summaries_ok(b))
+		return false;
 
 	/* Walk heads: tails must fill each block exactly; free buddies merged.
 	 * A page of records the kernel never backed holds zeros, all TAIL:

@@ -1289,6 +1289,31 @@ static bool pcp_is_valid(const struct xb_zone *z)
 	return true;
 }
 
+bool xb__zone_summaries_ok(const struct xb_zone *z)
+{
+	const struct xb_buddy *b = &z->buddy;
+	uint64_t total = 0;
+
+	XB_CHECK(xb__zone_counters_ok(z),
+		 "zone: counters disagree: free %lu/%lu, pcp %lu/%lu, "
+		 "managed %lu + unpopulated %lu of %lu",
+		 (unsigned long)z->nr_state[XB_FRAME_FREE],
+		 (unsigned long)b->nr_free_pages,
+		 (unsigned long)z->nr_state[XB_FRAME_PCP],
+		 (unsigned long)z->pcp.count, (unsigned long)z->managed,
+		 (unsigned long)z->nr_state[XB_FRAME_UNPOPULATED],
+		 (unsigned long)z->nr_frames);
+	for (unsigned s = 0; s < XB_FRAME_NR_STATES; s++)
+		total += z->nr_state[s];
+	XB_CHECK(total == z->nr_frames, "zone: states sum to %lu of %lu frames",
+		 (unsigned long)total, (unsigned long)z->nr_frames);
+	XB_CHECK(z->reserved <= z->nr_state[XB_FRAME_ALLOC],
+		 "zone: %lu reserved of %lu allocated",
+		 (unsigned long)z->reserved,
+		 (unsigned long)z->nr_state[XB_FRAME_ALLOC]);
+	return xb__buddy_summaries_ok(b);
+}
+
 bool xb__zone_is_valid(const struct xb_zone *z)
 {
 	uint64_t by_state[XB_FRAME_NR_STATES] = {0};

@@ -509,9 +509,16 @@ static void ev_sample(struct xb_sim *s, void *arg, uint64_t data)
 	if (r->res->maps && s->now >= r->next_map)
 		take_map(r);
 	/* The check level: every sample, every check_every-th, or none
-	 * (the end's check is always made). */
+	 * (the end's check is always made). The counters that add up over
+	 * every state and list, and the driver's books, are checked at
+	 * every sample whatever the level: O(states + lists), not a walk
+	 * (each counter is also checked against its mirror as it changes,
+	 * xb__zone_check()). */
 	if (r->check_every && r->samples_taken % r->check_every == 0)
 		run_checks(r);
+	else if (!xb__zone_summaries_ok(r->zone) ||
+		 !xb__driver_books_ok(&r->drv))
+		r->res->violations++;
 	r->samples_taken++;
 	progress(r);
 	if (s->now + r->sc->sample <= r->duration)

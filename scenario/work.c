@@ -96,7 +96,8 @@ uint64_t xb_scenario_check_every(const struct xb_scenario *s)
 	 * the checks' share. */
 	double sim_ns = (double)s->guest.max_frames * XB_WORK_NS_SIM *
 			((double)s->duration / XB_NS_PER_S);
-	double n = ceil(check_ns / (0.1 * (sim_ns > 1 ? sim_ns : 1) / samples));
+	double n = ceil(check_ns / (XB_CHECK_WALK_SHARE *
+				    (sim_ns > 1 ? sim_ns : 1) / samples));
 
 	return n < 1 ? 1 : n > 1e18 ? (uint64_t)1e18 : (uint64_t)n;
 }

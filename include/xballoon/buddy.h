@@ -244,5 +244,8 @@ uint64_t xb_buddy_nr_free(const struct xb_buddy *b, unsigned order);
 /* Whole-structure checker; returns false and logs (g_warning) the first
  * violation. O(nr_frames). */
 bool xb__buddy_is_valid(const struct xb_buddy *b);
+/* The summaries against the per-list counts, without walking a list
+ * (O(lists x orders)): nonempty bits, list_pages, nr_free_pages. */
+bool xb__buddy_summaries_ok(const struct xb_buddy *b);
 
 #endif

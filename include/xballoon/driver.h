@@ -142,6 +142,28 @@ xb_xen_pfn_t xb_driver_frame(const struct xb_driver *d, xb_pfn_t pfn);
 /* Whole-driver checker (queries the backend for every ballooned frame). */
 bool xb__driver_is_valid(struct xb_driver *d);
 
+/*
+ * The driver's books against the queues and the zone, O(1): the
+ * incremental half of xb__driver_is_valid() (which also walks every queue
+ * and asks the backend), asserted after every step at every debug level.
+ */
+static inline bool xb__driver_books_ok(const struct xb_driver *d)
+{
+	return d->balloon_low == d->huge.nr * XB_HUGE_PAGES +
+				     d->small.nr_pages +
+				     d->small.isolated_pages &&
+	       d->zone->nr_state[XB_FRAME_UNPOPULATED] ==
+		   d->balloon_low + d->special.nr &&
+	       d->current_pages == d->zone->managed;
+}
+
+/* After every driver step: the books always (XB_DEBUG >= 1), the whole
+ * walk at XB_DEBUG >= 3. */
+#define xb__driver_check(d)                                                    \
+	do {                                                                   \
+		xb_assert(xb__driver_books_ok(d));                             \
+		xb_assert_expensive(xb__driver_is_valid(d));                   \
+	} while (0)
 
 /* ---- mechanism steps for policies ---------------------------------- */
 

@@ -415,7 +415,33 @@ const char *xb_frame_state_name(unsigned state);
 /* Whole-zone checker (O(nr_frames)); false + g_warning on violation. */
 bool xb__zone_is_valid(const struct xb_zone *z);
 
-/* Checked after every zone operation at XB_DEBUG >= 3. */
-#define xb__zone_check(z) xb_assert_expensive(xb__zone_is_valid(z))
+/*
+ * Each counter an operation moves against the counter that mirrors it, in
+ * O(1): the incremental half of xb__zone_is_valid(), true or false without
+ * a word, asserted after every zone operation at every debug level (the
+ * free-list links and counts are checked as each block leaves its list, in
+ * emu/buddy.c). A counter that drifts is caught at the operation that made
+ * it drift, where a whole walk every N-th sample would catch it late.
+ * What spans every state (their sum is nr_frames) is
+ * xb__zone_summaries_ok(), checked at every sample.
+ */
+static inline bool xb__zone_counters_ok(const struct xb_zone *z)
+{
+	return z->nr_state[XB_FRAME_FREE] == z->buddy.nr_free_pages &&
+	       z->nr_state[XB_FRAME_PCP] == z->pcp.count &&
+	       z->managed + z->nr_state[XB_FRAME_UNPOPULATED] == z->nr_frames;
+}
+
+/* The counters that add up over every state and every list, in
+ * O(states + lists); false + g_warning on violation. */
+bool xb__zone_summaries_ok(const struct xb_zone *z);
+
+/* After every zone operation: the O(1) counters always (XB_DEBUG >= 1),
+ * the whole walk at XB_DEBUG >= 3. */
+#define xb__zone_check(z)                                                      \
+	do {                                                                   \
+		xb_assert(xb__zone_counters_ok(z));                            \
+		xb_assert_expensive(xb__zone_is_valid(z));                     \
+	} while (0)
 
 #endif

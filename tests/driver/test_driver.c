@@ -236,6 +236,33 @@ Test(driver, increase_repopulates_2m_extents)
 	fx_free(&f);
 }
 
+/* The books, checked in O(1) after every step at every debug level: a
+ * count that drifts from the queues or the zone is caught. */
+Test(driver, books_check_sees_each_drift)
+{
+	struct fx f;
+
+	fx_setup(&f, XB_GUEST_HVM, "huge-first");
+	xb_driver_set_target(&f.d, GUEST / 2);
+	xb_driver_process(&f.d);
+	cr_assert(xb__driver_books_ok(&f.d));
+	f.d.balloon_low++;
+	cr_assert_not(xb__driver_books_ok(&f.d));
+	cr_assert_not(xb__driver_is_valid(&f.d));
+	f.d.balloon_low--;
+	f.d.current_pages--;
+	cr_assert_not(xb__driver_books_ok(&f.d));
+	f.d.current_pages++;
+	f.d.small.isolated_pages++;
+	cr_assert_not(xb__driver_books_ok(&f.d));
+	f.d.small.isolated_pages--;
+	f.d.special.nr++;
+	cr_assert_not(xb__driver_books_ok(&f.d));
+	f.d.special.nr--;
+	cr_assert(xb__driver_books_ok(&f.d));
+	fx_free(&f);
+}
+
 /* The checker asks the backend's P2M about every ballooned gfn (in
  * batches): a frame moved under a ballooned gfn behind the driver's back
  * is caught, with tot_pages unchanged. */

@@ -4,6 +4,7 @@
  */
 #include <criterion/criterion.h>
 #include <glib.h>
+#include <signal.h>
 
 #include "xballoon/buddy.h"
 #include "xballoon/mem.h"
@@ -223,4 +224,20 @@ Test(buddy_mapped, checker_skips_only_never_backed_pages)
 	f[300].state = XB_FRAME_ALLOC;
 	cr_assert_not(xb__buddy_is_valid(&bb));
 	xb_unmap(f, n * sizeof(*f));
+}
+
+/* The incremental checks: a block leaving its list checks its neighbours
+ * and the list's count in O(1), at every debug level, so a corrupted link
+ * or count aborts at the first operation that passes it. The head block
+ * (pfn 0) is unlinked by the next order-10 allocation. */
+Test(buddy, unlink_catches_a_broken_link, .signal = SIGABRT)
+{
+	frames[1024].prev = 2048; /* should point back at pfn 0 */
+	xb__buddy_alloc(&b, 10, 0);
+}
+
+Test(buddy, unlink_catches_an_empty_count, .signal = SIGABRT)
+{
+	b.area[10][0].nr_free = 0;
+	xb__buddy_list_del(&b, 0);
 }

@@ -5,6 +5,7 @@
  */
 #include <criterion/criterion.h>
 #include <glib.h>
+#include <signal.h>
 #include <stdlib.h>
 
 #include "support/testutil.h"
@@ -235,6 +236,64 @@ Test(zone, checker_sees_bad_counter)
 	z->nr_state[XB_FRAME_ALLOC] += 1;
 	cr_assert_not(xb__zone_is_valid(z));
 	xb_zone_destroy(z);
+}
+
+/* The O(1) half of the checker, asserted after every zone operation:
+ * each counter an operation moves is caught drifting from its mirror; the
+ * sums over every state and list are caught by the summaries, checked at
+ * every sample; the whole checker sees every one of them. */
+Test(zone, counters_and_summaries_see_each_drift)
+{
+	struct xb_zone *z = xbt_zone_online_nowmark(1024);
+	uint64_t *const mirrored[] = {
+	    &z->nr_state[XB_FRAME_FREE],
+	    &z->nr_state[XB_FRAME_PCP],
+	    &z->nr_state[XB_FRAME_UNPOPULATED],
+	    &z->pcp.count,
+	    &z->managed,
+	    &z->buddy.nr_free_pages,
+	};
+	uint64_t *const summed[] = {
+	    &z->nr_state[XB_FRAME_ALLOC],
+	    &z->nr_state[XB_FRAME_BALLOON],
+	    &z->buddy.list_pages[XB_MT_MOVABLE],
+	    &z->buddy.area[3][XB_MT_UNMOVABLE].nr_free,
+	};
+
+	cr_assert(xb__zone_counters_ok(z));
+	cr_assert(xb__zone_summaries_ok(z));
+	for (unsigned i = 0; i < sizeof(mirrored) / sizeof(mirrored[0]); i++) {
+		*mirrored[i] += 1;
+		cr_assert_not(xb__zone_counters_ok(z), "field %u", i);
+		cr_assert_not(xb__zone_summaries_ok(z), "field %u", i);
+		cr_assert_not(xb__zone_is_valid(z), "field %u", i);
+		*mirrored[i] -= 1;
+	}
+	for (unsigned i = 0; i < sizeof(summed) / sizeof(summed[0]); i++) {
+		*summed[i] += 1;
+		cr_assert(xb__zone_counters_ok(z), "field %u", i);
+		cr_assert_not(xb__zone_summaries_ok(z), "field %u", i);
+		cr_assert_not(xb__zone_is_valid(z), "field %u", i);
+		*summed[i] -= 1;
+	}
+	z->reserved = z->nr_state[XB_FRAME_ALLOC] + 1;
+	cr_assert_not(xb__zone_summaries_ok(z));
+	z->reserved = 0;
+	z->buddy.nonempty[XB_MT_MOVABLE] ^= 1u << 10;
+	cr_assert_not(xb__zone_summaries_ok(z));
+	z->buddy.nonempty[XB_MT_MOVABLE] ^= 1u << 10;
+	cr_assert(xb__zone_summaries_ok(z));
+	cr_assert(xb__zone_is_valid(z));
+	xb_zone_destroy(z);
+}
+
+/* ... and the operation after a drift aborts, whatever XB_DEBUG. */
+Test(zone, operation_after_a_drift_aborts, .signal = SIGABRT)
+{
+	struct xb_zone *z = xbt_zone_online_nowmark(1024);
+
+	z->nr_state[XB_FRAME_FREE] += 1;
+	xb_zone_alloc(z, 0, XB_MT_MOVABLE, XB_ALLOC_NOWMARK, 1, 0);
 }
 
 Test(zone, checker_sees_free_block_on_wrong_isolate_list)
