@@ -231,7 +231,7 @@ static char *exchange_refused_for_hvm_and_pvh(struct xb_backend *be,
 					      enum xb_guest_type type)
 {
 	xb_xen_pfn_t in[1], out[1] = {40};
-	struct xb_exchange x = {in, 1, 0, out, 1, 0, 0};
+	struct xb_exchange x = {in, 1, 0, out, 1, 0, 0, 0};
 	uint64_t done = 7;
 
 	CHECK_EQ(populate_run(be, in, 30, 1), 1);
@@ -247,7 +247,7 @@ static char *exchange_sizes_must_match(struct xb_backend *be,
 				       enum xb_guest_type type)
 {
 	xb_xen_pfn_t in[1], out[2] = {40, 41};
-	struct xb_exchange x = {in, 1, 0, out, 2, 0, 0};
+	struct xb_exchange x = {in, 1, 0, out, 2, 0, 0, 0};
 	uint64_t done;
 
 	CHECK_EQ(populate_run(be, in, 30, 1), 1);
@@ -262,7 +262,7 @@ static char *pv_exchange_to_order9(struct xb_backend *be,
 				   enum xb_guest_type type)
 {
 	xb_xen_pfn_t *in = g_new(xb_xen_pfn_t, 512), out[1] = {1024};
-	struct xb_exchange x = {in, 512, 0, out, 1, 9, 0};
+	struct xb_exchange x = {in, 512, 0, out, 1, 9, 0, 0};
 	uint64_t done = 0;
 	char *fail = NULL;
 	long n = populate_run(be, in, 1024, 512);
@@ -293,7 +293,7 @@ static char *pv_exchange_reports_progress(struct xb_backend *be,
 					  enum xb_guest_type type)
 {
 	xb_xen_pfn_t in[4], out[4] = {100, 101, 102, 103};
-	struct xb_exchange x = {in, 4, 0, out, 4, 0, 0};
+	struct xb_exchange x = {in, 4, 0, out, 4, 0, 0, 0};
 	uint64_t done = 0;
 	xb_xen_pfn_t kept;
 
@@ -320,7 +320,7 @@ static char *pv_exchange_address_bits(struct xb_backend *be,
 				      enum xb_guest_type type)
 {
 	xb_xen_pfn_t in[2], out[2] = {100, 101};
-	struct xb_exchange x = {in, 1, 0, out, 1, 0, 0};
+	struct xb_exchange x = {in, 1, 0, out, 1, 0, 0, 0};
 	uint64_t done = 0;
 	unsigned top;
 
@@ -331,7 +331,7 @@ static char *pv_exchange_address_bits(struct xb_backend *be,
 	top = 64 - (unsigned)__builtin_clzll(out[0] | 1);
 	CHECK(top > 2);
 	struct xb_exchange y = {
-	    in + 1, 1, 0, out + 1, 1, 0, top - 1 + XB_PAGE_SHIFT};
+	    in + 1, 1, 0, out + 1, 1, 0, top - 1 + XB_PAGE_SHIFT, 0};
 
 	CHECK_EQ(xb_exchange(be, &y, &done), 0);
 	CHECK_EQ(done, 1);
