@@ -332,14 +332,16 @@ void xb_report_print_summary(const struct xb_run_result *r, FILE *out)
 	fprintf(out, ", %llu free 2 MiB blocks\n",
 		(unsigned long long)r->host.free_2m_blocks);
 	for (unsigned n = 0; r->numa && n < r->host.nr_nodes; n++) {
-		fprintf(out,
-			"  host node %u: %llu free pages, %llu free 2 MiB "
-			"blocks",
-			n, (unsigned long long)r->host.nodes[n].free_pages,
-			(unsigned long long)r->host.nodes[n].free_2m_blocks);
+		fprintf(out, "  host node %u: %llu free pages", n,
+			(unsigned long long)r->host.nodes[n].free_pages);
+		/* Only the mock knows a node's blocks and the guest's frames
+		 * there (the xen backend: XEN_SYSCTL_numainfo's free memory).
+		 */
 		if (r->host.nodes[n].guest_pages >= 0)
-			fprintf(out, ", %lld guest pages",
-				(long long)r->host.nodes[n].guest_pages);
+			fprintf(
+			    out, ", %llu free 2 MiB blocks, %lld guest pages",
+			    (unsigned long long)r->host.nodes[n].free_2m_blocks,
+			    (long long)r->host.nodes[n].guest_pages);
 		fprintf(out, "\n");
 	}
 	for (unsigned v = 0; v < r->nr_vnodes; v++) {

@@ -754,7 +754,12 @@ static int xen_set_vnuma(struct xb_backend *be, const struct xb_vnuma *v)
 	if (xc_domain_getinfolist(x->xch, x->domid, 1, &di) != 1 ||
 	    di.domain != x->domid)
 		return -ESRCH;
-	unsigned nr_vcpus = di.max_vcpu_id + 1;
+	/* vnuma_init() wants d->max_vcpus entries. A domain whose vcpus
+	 * were never created (a scratch domain: createdomain's max_vcpus
+	 * is 1, and only XEN_DOMCTL_max_vcpus creates them) reports
+	 * XEN_INVALID_MAX_VCPU_ID. */
+	unsigned nr_vcpus =
+	    di.max_vcpu_id == XEN_INVALID_MAX_VCPU_ID ? 1 : di.max_vcpu_id + 1;
 	g_autofree unsigned *vcpu = g_new0(unsigned, nr_vcpus);
 
 	for (unsigned i = 0; i < v->nr_vnodes; i++) {
