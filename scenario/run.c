@@ -814,9 +814,15 @@ static bool setup_vnuma(struct run *r, GError **error)
 		affinity |= 1ull << g->vnodes[i].pnode;
 	}
 	rc = xb_set_vnuma(r->be, &v);
-	if (rc == 0 && r->mock)
+	if (r->tw)
+		xb_trace_writer_vnuma(r->tw, &v, rc);
+	if (rc == 0 && r->mock) {
 		rc = xb_mock_set_node_affinity(r->mock, XB_MOCK_GUEST_DOMID,
 					       affinity);
+		if (r->tw)
+			xb_trace_writer_affinity(r->tw, XB_MOCK_GUEST_DOMID,
+						 affinity, rc);
+	}
 	if (rc == 0)
 		rc = xb_driver_set_vnuma(&r->drv, v.nr_vnodes, v.vnode_pages);
 	if (rc < 0) {
@@ -890,8 +896,10 @@ static bool setup(struct run *r, GError **error)
 		    .policy = policy->name,
 		    .neighbours =
 			r->mock ? (unsigned)sc->host.nr_neighbours : 0,
+		    .nr_nodes = cfg.nr_nodes,
 		};
 
+		memcpy(th.node_pages, cfg.node_pages, sizeof(th.node_pages));
 		r->tw = xb_trace_writer_open(r->opt->trace, &th, r->be, error);
 		if (!r->tw)
 			return false;
@@ -921,9 +929,14 @@ static bool setup(struct run *r, GError **error)
 		n->domid = (unsigned)rc;
 		/* A placed neighbour: libxl's NUMA placement narrows its
 		 * node affinity (through vcpu soft affinity) to its node. */
-		if (n->spec->pnode >= 0)
-			xb_mock_set_node_affinity(r->mock, n->domid,
-						  1ull << n->spec->pnode);
+		if (n->spec->pnode >= 0) {
+			uint64_t mask = 1ull << n->spec->pnode;
+
+			rc = xb_mock_set_node_affinity(r->mock, n->domid, mask);
+			if (r->tw)
+				xb_trace_writer_affinity(r->tw, n->domid, mask,
+							 rc);
+		}
 		for (unsigned o = 0; o < XB_MAX_ORDER; o++)
 			n->free_gfns[o] =
 			    g_array_new(FALSE, FALSE, sizeof(uint64_t));
