@@ -165,11 +165,18 @@ int xb_driver_set_vnuma(struct xb_driver *d, unsigned nr, const uint64_t *pages)
 	if (nr == 0 || nr > XB_MAX_NODES)
 		return -EINVAL;
 	for (unsigned v = 0; v < nr; v++) {
+		/* Multiples of 4 MiB: no extent, no buddy block crosses. */
+		if (!pages[v] || pages[v] % 1024)
+			return -EINVAL;
 		end += pages[v];
-		d->vnode_end[v] = end;
 	}
 	if (end != d->nr_frames)
 		return -EINVAL;
+	end = 0;
+	for (unsigned v = 0; v < nr; v++) {
+		end += pages[v];
+		d->vnode_end[v] = end;
+	}
 	d->nr_vnodes = nr;
 	return 0;
 }
@@ -1100,6 +1107,13 @@ bool xb__driver_is_valid(struct xb_driver *d)
 
 	if (!xb__balloon_dev_is_valid(&d->small) || !queues_ok(d, &b))
 		return false;
+	for (unsigned v = 0; v < d->nr_vnodes; v++)
+		XB_CHECK(d->vnode_end[v] % 1024 == 0 &&
+			     d->vnode_end[v] > (v ? d->vnode_end[v - 1] : 0) &&
+			     (v + 1 < d->nr_vnodes ||
+			      d->vnode_end[v] == d->nr_frames),
+			 "driver: vnode %u ends at pfn %lu", v,
+			 (unsigned long)d->vnode_end[v]);
 	for (uint64_t r = 0; r < nr_regions(d); r++)
 		XB_CHECK(d->region_count[r] == 0,
 			 "driver: coalescing count of region %lu is %u between "

@@ -93,7 +93,9 @@ struct xb_driver {
 	uint64_t nr_frames;
 
 	/* vNUMA: vnode v holds the pfns [vnode_end[v - 1], vnode_end[v])
-	 * (vnode_end[-1] = 0); nr_vnodes 0: none. */
+	 * (vnode_end[-1] = 0); nr_vnodes 0: none. Invariants (checked by
+	 * xb__driver_is_valid()): vnode_end strictly increasing, multiples
+	 * of 1024 (4 MiB), vnode_end[nr_vnodes - 1] = nr_frames. */
 	unsigned nr_vnodes;
 	uint64_t vnode_end[XB_MAX_NODES];
 
@@ -104,8 +106,8 @@ struct xb_driver {
 
 /*
  * xb_driver_set_vnuma() - the guest's virtual nodes, in pfn order from 0
- * (@pages[v] frames each, adding up to the zone). From then on the boot
- * populates each extent on its vnode's node exactly, as the domain
+ * (@pages[v] frames each, multiples of 1024, adding up to the zone). From then
+ * on the boot populates each extent on its vnode's node exactly, as the domain
  * builder does with vNUMA (libxenguest meminit: XENMEMF_exact_node), and
  * so does the balloon when knobs.numa_exact is on. Returns 0 or -EINVAL.
  */
