@@ -335,12 +335,14 @@ struct xb_backend_ops {
 	int (*host_info)(struct xb_backend *be, struct xb_host_info *info);
 	/* OPTIONAL. XEN_DOMCTL_setvnumainfo (domctl.c, vnuma_init()): give
 	 * the guest domain this vNUMA topology, replacing any earlier one.
-	 * -EINVAL for 0 or more than XB_MAX_NODES vnodes, a pnode that is
-	 * not a host node, or vmemranges that do not fit the gfn space.
-	 * Xen 4.17 keeps the topology for XENMEMF_vnode translation and the
-	 * guest's XENMEM_get_vnumainfo only: it does not change the
-	 * domain's node affinity (libxl does that through vcpu soft
-	 * affinity, set_vnuma_affinity()). */
+	 * -EINVAL for 0 or more than XB_MAX_NODES vnodes (the core refuses
+	 * them), -E2BIG for a pnode of MAX_NUMNODES (64) or more; a node id
+	 * below that without memory is accepted, and so are vmemranges past
+	 * the gfn space (Xen checks only their flags). Xen 4.17 keeps the
+	 * topology for XENMEMF_vnode translation and the guest's
+	 * XENMEM_get_vnumainfo only: it does not change the domain's node
+	 * affinity (libxl does that through vcpu soft affinity,
+	 * set_vnuma_affinity()). */
 	int (*set_vnuma)(struct xb_backend *be, const struct xb_vnuma *vnuma);
 };
 
