@@ -160,20 +160,29 @@ static const xb_xen_pfn_t *save_inputs(struct xb_backend *be,
 /* populate and decrease: the same shape of call, counted and traced. */
 static long reservation_op(struct xb_backend *be, enum xb_trace_op op,
 			   struct xb_hypercall_stat *st, xb_xen_pfn_t *extents,
-			   uint64_t nr, unsigned order)
+			   uint64_t nr, unsigned order, unsigned mem_flags)
 {
 	struct xb_trace_rec t = {
 	    .op = op,
 	    .extents = extents,
 	    .nr = nr,
 	    .order = order,
+	    .mem_flags = mem_flags,
 	    .in = tracing_inputs(be) ? save_inputs(be, extents, nr, NULL, 0)
 				     : NULL};
 
 	before(be, &t);
-	t.result = op == XB_TRACE_POPULATE
-		       ? be->ops->populate_physmap(be, extents, nr, order)
-		       : be->ops->decrease_reservation(be, extents, nr, order);
+	/* Only the node bits are the caller's to give (address bits and
+	 * populate-on-demand are not modeled): others are refused, not
+	 * issued. */
+	if (mem_flags & ~XB_MEMF_NODE_MASK)
+		t.result = -EINVAL;
+	else if (op == XB_TRACE_POPULATE)
+		t.result = be->ops->populate_physmap(be, extents, nr, order,
+						     mem_flags);
+	else
+		t.result =
+		    be->ops->decrease_reservation(be, extents, nr, order);
 	count(st, nr, t.result > 0 ? (uint64_t)t.result : 0, order, t.result);
 	trace(be, &t);
 	return t.result;
@@ -183,14 +192,21 @@ long xb_populate_physmap(struct xb_backend *be, xb_xen_pfn_t *extents,
 			 uint64_t nr, unsigned order)
 {
 	return reservation_op(be, XB_TRACE_POPULATE, &be->stats.populate,
-			      extents, nr, order);
+			      extents, nr, order, 0);
+}
+
+long xb_populate_physmap_flags(struct xb_backend *be, xb_xen_pfn_t *extents,
+			       uint64_t nr, unsigned order, unsigned mem_flags)
+{
+	return reservation_op(be, XB_TRACE_POPULATE, &be->stats.populate,
+			      extents, nr, order, mem_flags);
 }
 
 long xb_decrease_reservation(struct xb_backend *be, xb_xen_pfn_t *extents,
 			     uint64_t nr, unsigned order)
 {
 	return reservation_op(be, XB_TRACE_DECREASE, &be->stats.decrease,
-			      extents, nr, order);
+			      extents, nr, order, 0);
 }
 
 int xb_exchange(struct xb_backend *be, struct xb_exchange *x,
@@ -208,6 +224,7 @@ int xb_exchange(struct xb_backend *be, struct xb_exchange *x,
 				 .nr_out = x->nr_out,
 				 .out_order = x->out_order,
 				 .out_address_bits = x->out_address_bits,
+				 .mem_flags = x->out_mem_flags,
 				 .result = -EOPNOTSUPP,
 				 .in = in,
 				 .out_in = in ? in + x->nr_in : NULL};
@@ -215,7 +232,8 @@ int xb_exchange(struct xb_backend *be, struct xb_exchange *x,
 	before(be, &t);
 	/* XENMEMF_address_bits() is an 8-bit field of mem_flags: a wider
 	 * value would spill into the node bits. Refused, not issued. */
-	if (x->out_address_bits > 255)
+	if (x->out_address_bits > 255 ||
+	    (x->out_mem_flags & ~XB_MEMF_NODE_MASK))
 		t.result = -EINVAL;
 	else if (be->ops->exchange)
 		t.result = be->ops->exchange(be, x, &t.progress);
@@ -359,4 +377,11 @@ int xb_query_frames(struct xb_backend *be, const xb_xen_pfn_t *frames,
 int xb_host_info(struct xb_backend *be, struct xb_host_info *info)
 {
 	return be->ops->host_info ? be->ops->host_info(be, info) : -EOPNOTSUPP;
+}
+
+int xb_set_vnuma(struct xb_backend *be, const struct xb_vnuma *vnuma)
+{
+	if (!vnuma || vnuma->nr_vnodes == 0 || vnuma->nr_vnodes > XB_MAX_NODES)
+		return -EINVAL;
+	return be->ops->set_vnuma ? be->ops->set_vnuma(be, vnuma) : -EOPNOTSUPP;
 }

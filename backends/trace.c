@@ -51,6 +51,7 @@ struct call {
 	enum xb_trace_op op;
 	unsigned order, out_order; /* exchange: order is the input order */
 	unsigned out_bits;	   /* exchange: out's address bits, or 0 */
+	unsigned flags; /* populate, exchange out: XENMEMF node bits, or 0 */
 	uint64_t nr, nr_out;
 	xb_xen_pfn_t src, dst; /* relocate; add_to_physmap idx, gpfn  */
 	unsigned space;	       /* add_to_physmap(_batch)              */
@@ -327,13 +328,17 @@ struct xb_trace_writer *xb_trace_writer_open(const char *path,
 		"memop_max_order %u\n"
 		"host_pages %" PRIu64 "\n"
 		"seed %" PRIu64 "\n"
-		"neighbours %u\n"
-		"calls\n",
+		"neighbours %u\n",
 		XB_TRACE_VERSION,
 		h->scenario && *h->scenario ? h->scenario : "-",
 		h->policy && *h->policy ? h->policy : "-",
 		xb_guest_type_name(h->type), h->max_pages, h->gfn_space,
 		h->memop_max_order, h->host_pages, h->seed, h->neighbours);
+	/* Optional: a NUMA host's node sizes (traces before it have none). */
+	for (unsigned n = 0; n < h->nr_nodes; n++)
+		fprintf(w->f, "%s%" PRIu64, n ? "," : "nodes ",
+			h->node_pages[n]);
+	fprintf(w->f, "%scalls\n", h->nr_nodes ? "\n" : "");
 	g_free(scenario);
 	g_free(policy);
 	return w;
@@ -467,6 +472,7 @@ void xb_trace_writer_call(void *writer, const struct xb_trace_rec *rec)
 	    .order = rec->order,
 	    .out_order = rec->out_order,
 	    .out_bits = rec->out_address_bits,
+	    .flags = rec->mem_flags,
 	    .nr = rec->nr,
 	    .nr_out = rec->nr_out,
 	    .src = rec->src,
@@ -494,7 +500,10 @@ void xb_trace_writer_call(void *writer, const struct xb_trace_rec *rec)
 	switch (c.op) {
 	case XB_TRACE_POPULATE:
 	case XB_TRACE_DECREASE:
-		fprintf(w->f, " %u %" PRIu64, c.order, c.nr);
+		fprintf(w->f, " %u", c.order);
+		if (c.flags)
+			fprintf(w->f, ":%x", c.flags);
+		fprintf(w->f, " %" PRIu64, c.nr);
 		write_list(w->f, c.in, c.nr, c.order);
 		fprintf(w->f, " = %ld %" PRIu64, c.result, c.tot_pages);
 		if (c.op == XB_TRACE_POPULATE)
@@ -506,6 +515,8 @@ void xb_trace_writer_call(void *writer, const struct xb_trace_rec *rec)
 		fprintf(w->f, " %u", c.out_order);
 		if (c.out_bits)
 			fprintf(w->f, "/%u", c.out_bits);
+		if (c.flags)
+			fprintf(w->f, ":%x", c.flags);
 		fprintf(w->f, " %" PRIu64, c.nr_out);
 		write_list(w->f, c.out_in, c.nr_out, c.out_order);
 		fprintf(w->f, " = %ld %" PRIu64 " %" PRIu64, c.result,
@@ -545,6 +556,22 @@ void xb_trace_writer_domain(struct xb_trace_writer *w, int rc,
 {
 	fprintf(w->f, "domain %d %s %" PRIu64 " %" PRIu64 "\n", rc,
 		xb_guest_type_name(type), max_pages, gfn_space);
+}
+
+void xb_trace_writer_vnuma(struct xb_trace_writer *w, const struct xb_vnuma *v,
+			   int rc)
+{
+	fprintf(w->f, "vnuma %u", v->nr_vnodes);
+	for (unsigned i = 0; i < v->nr_vnodes; i++)
+		fprintf(w->f, "%c%u/%" PRIu64, i ? ',' : ' ',
+			v->vnode_to_pnode[i], v->vnode_pages[i]);
+	fprintf(w->f, " = %d\n", rc);
+}
+
+void xb_trace_writer_affinity(struct xb_trace_writer *w, unsigned domid,
+			      uint64_t mask, int rc)
+{
+	fprintf(w->f, "affinity %u %" PRIx64 " = %d\n", domid, mask, rc);
 }
 
 void xb_trace_writer_host_populate(struct xb_trace_writer *w, unsigned domid,
@@ -627,9 +654,11 @@ void xb_trace_writer_abort(struct xb_trace_writer *w)
 
 static const char *const header_keys[] = {
     "scenario",	       "policy",     "guest", "max_pages",  "gfn_space",
-    "memop_max_order", "host_pages", "seed",  "neighbours",
+    "memop_max_order", "host_pages", "seed",  "neighbours", "nodes",
 };
 #define NR_HEADER_KEYS G_N_ELEMENTS(header_keys)
+/* The keys every header has: all but the last, "nodes" (NUMA hosts). */
+#define NR_REQUIRED_KEYS (NR_HEADER_KEYS - 1)
 
 /*
  * A replay in progress: the trace being read, the backend replayed on,
@@ -817,16 +846,50 @@ static bool hex(struct replay *rp, const char *what, uint64_t *v)
 	       number_at(rp, what, t, n, 16, UINT64_MAX, v);
 }
 
+/* ":FLAGS" at the end of a token (t, *n): the XENMEMF node bits in hex,
+ * cut off *n; none: 0 (traces before NUMA have none). Any 32-bit value
+ * reads: a call the wrappers refused replays as refused. */
+static bool mem_flags(struct replay *rp, const char *t, size_t *n,
+		      unsigned *flags)
+{
+	const char *colon = memchr(t, ':', *n);
+	uint64_t v = 0;
+
+	if (colon &&
+	    !number_at(rp, "memory flags", colon + 1,
+		       *n - (size_t)(colon - t) - 1, 16, UINT32_MAX, &v))
+		return false;
+	if (colon)
+		*n = (size_t)(colon - t);
+	*flags = (unsigned)v;
+	return true;
+}
+
+/* populate's and decrease's ORDER, or ORDER:FLAGS (docs/trace.md). */
+static bool order_flags(struct replay *rp, struct call *c)
+{
+	const char *t;
+	size_t n;
+	uint64_t v;
+
+	if (!token(rp, "order", &t, &n) || !mem_flags(rp, t, &n, &c->flags) ||
+	    !number_at(rp, "order", t, n, 10, TRACE_MAX_ORDER, &v))
+		return false;
+	c->order = (unsigned)v;
+	return true;
+}
+
 /* An exchange's OUT_ORDER, or OUT_ORDER/BITS when out carries address
- * bits (XENMEMF_address_bits; docs/trace.md). Any 32-bit value reads:
- * a call the wrappers refused (above 255) replays as refused. */
+ * bits (XENMEMF_address_bits; docs/trace.md), then :FLAGS when it carries
+ * node bits. Any 32-bit value reads: a call the wrappers refused (above
+ * 255) replays as refused. */
 static bool out_order(struct replay *rp, struct call *c)
 {
 	const char *t, *slash;
 	size_t n, k;
 	uint64_t v, bits = 0;
 
-	if (!token(rp, "out order", &t, &n))
+	if (!token(rp, "out order", &t, &n) || !mem_flags(rp, t, &n, &c->flags))
 		return false;
 	slash = memchr(t, '/', n);
 	k = slash ? (size_t)(slash - t) : n;
@@ -1105,7 +1168,7 @@ count:
 /* Parse a guest call line after its keyword. */
 static bool parse_call(struct replay *rp, enum xb_trace_op op, struct call *c)
 {
-	uint64_t v, limit = rp->pv ? rp->h.host_pages : UINT64_MAX;
+	uint64_t limit = rp->pv ? rp->h.host_pages : UINT64_MAX;
 	const char *at;
 
 	memset(c, 0, sizeof(*c));
@@ -1148,9 +1211,8 @@ static bool parse_call(struct replay *rp, enum xb_trace_op op, struct call *c)
 			return false;
 		goto tail;
 	}
-	if (!dec(rp, "order", TRACE_MAX_ORDER, &v))
+	if (!order_flags(rp, c))
 		return false;
-	c->order = (unsigned)v;
 	at = rp->p + 1;
 	if (!dec(rp, "nr", rp->h.gfn_space, &c->nr) ||
 	    !extent_count(rp, at, c->nr, c->order) ||
@@ -1450,7 +1512,8 @@ static int replay_call(struct replay *rp, const struct call *c)
 	rin = (xb_xen_pfn_t *)rp->r_in->data;
 	switch (c->op) {
 	case XB_TRACE_POPULATE:
-		rc = xb_populate_physmap(rp->be, rin, c->nr, c->order);
+		rc = xb_populate_physmap_flags(rp->be, rin, c->nr, c->order,
+					       c->flags);
 		break;
 	case XB_TRACE_DECREASE:
 		rc = xb_decrease_reservation(rp->be, rin, c->nr, c->order);
@@ -1467,6 +1530,7 @@ static int replay_call(struct replay *rp, const struct call *c)
 		    .nr_out = c->nr_out,
 		    .out_order = c->out_order,
 		    .out_address_bits = c->out_bits,
+		    .out_mem_flags = c->flags,
 		};
 
 		rc = xb_exchange(rp->be, &x, &done);
@@ -1636,6 +1700,108 @@ static int replay_host(struct replay *rp, bool create, bool populate)
 		g_free(what);
 		return 1;
 	}
+	return 0;
+}
+
+/* "nodes P0,P1,...": a NUMA host's node sizes in frames, adding up to
+ * host_pages (checked when the mock opens). */
+static bool node_list(struct replay *rp)
+{
+	const char *t;
+	size_t n;
+
+	if (!token(rp, "nodes", &t, &n))
+		return false;
+	for (const char *end = t + n; t < end;) {
+		const char *comma = memchr(t, ',', (size_t)(end - t));
+		size_t k = comma ? (size_t)(comma - t) : (size_t)(end - t);
+		uint64_t v;
+
+		if (rp->h.nr_nodes == XB_MAX_NODES)
+			return fail(rp, t, "nodes: more than %d", XB_MAX_NODES);
+		if (!number_at(rp, "node pages", t, k, 10, XB_MAX_FRAMES, &v))
+			return false;
+		rp->h.node_pages[rp->h.nr_nodes++] = v;
+		t += k + (comma != NULL);
+	}
+	return true;
+}
+
+/* "vnuma NR P/PAGES,... = RC": the guest's XEN_DOMCTL_setvnumainfo, on
+ * any backend; a different result is a divergence. */
+static int replay_vnuma(struct replay *rp)
+{
+	struct xb_vnuma v = {0};
+	const char *t, *end;
+	size_t n;
+	uint64_t nr;
+	long want;
+	int got;
+
+	if (!dec(rp, "vnodes", XB_MAX_NODES, &nr) ||
+	    !token(rp, "vnode list", &t, &n))
+		return -1;
+	end = t + n;
+	for (;;) {
+		const char *comma = memchr(t, ',', (size_t)(end - t));
+		const char *stop = comma ? comma : end;
+		const char *slash = memchr(t, '/', (size_t)(stop - t));
+		uint64_t pnode, pages;
+
+		if (v.nr_vnodes == XB_MAX_NODES || !slash)
+			return fail(rp, t, "vnuma: expected PNODE/PAGES"), -1;
+		if (!number_at(rp, "pnode", t, (size_t)(slash - t), 10,
+			       UINT32_MAX, &pnode) ||
+		    !number_at(rp, "vnode pages", slash + 1,
+			       (size_t)(stop - slash - 1), 10, XB_MAX_FRAMES,
+			       &pages))
+			return -1;
+		v.vnode_to_pnode[v.nr_vnodes] = (unsigned)pnode;
+		v.vnode_pages[v.nr_vnodes++] = pages;
+		if (!comma)
+			break;
+		t = comma + 1;
+	}
+	if (v.nr_vnodes != nr)
+		return fail(rp, end - n,
+			    "vnuma: %u vnodes listed, %" PRIu64 " announced",
+			    v.nr_vnodes, nr),
+		       -1;
+	if (!literal(rp, "=") ||
+	    !result(rp, "result", -TRACE_MAX_ERRNO, 0, &want) || !line_end(rp))
+		return -1;
+	got = xb_set_vnuma(rp->be, &v);
+	if (got != want)
+		return diverge(rp, "vnuma", "result %ld expected, %d got", want,
+			       got);
+	return 0;
+}
+
+/* "affinity DOMID MASK = RC": a host line, the mock only. */
+static int replay_affinity(struct replay *rp)
+{
+	uint64_t domid, mask;
+	long want;
+
+	if (!dec(rp, "domid", UINT16_MAX, &domid) ||
+	    !hex(rp, "node mask", &mask) || !literal(rp, "=") ||
+	    !result(rp, "result", -TRACE_MAX_ERRNO, 0, &want) || !line_end(rp))
+		return -1;
+	if (!rp->mock) {
+		if (!rp->warned_host)
+			warn(rp,
+			     "the %s backend cannot replay the mock host's "
+			     "neighbour domains: results may diverge",
+			     rp->res->backend);
+		rp->warned_host = true;
+		return 0;
+	}
+	rp->res->host_ops++;
+	int got = xb_mock_set_node_affinity(rp->mock, (unsigned)domid, mask);
+
+	if (got != want)
+		return diverge(rp, "node affinity",
+			       "result %ld expected, %d got", want, got);
 	return 0;
 }
 
@@ -1842,7 +2008,7 @@ static bool read_header(struct replay *rp)
 		if (n == 5 && !memcmp(t, "calls", 5)) {
 			if (!line_end(rp))
 				return false;
-			for (k = 0; k < NR_HEADER_KEYS; k++)
+			for (k = 0; k < NR_REQUIRED_KEYS; k++)
 				if (!seen[k])
 					return fail(rp, t,
 						    "the header lacks '%s'",
@@ -1900,9 +2066,12 @@ static bool read_header(struct replay *rp)
 		case 7:
 			ok = dec(rp, "seed", UINT64_MAX, &rp->h.seed);
 			break;
-		default:
+		case 8:
 			ok = dec(rp, "neighbours", UINT16_MAX, &v);
 			rp->h.neighbours = (unsigned)v;
+			break;
+		default:
+			ok = node_list(rp);
 			break;
 		}
 		if (!ok || !line_end(rp))
@@ -1922,6 +2091,7 @@ static bool open_backend(struct replay *rp, const struct xb_replay_options *o)
 	    .memop_max_order = rp->h.memop_max_order,
 	    .host_pages = rp->h.host_pages,
 	    .seed = rp->h.seed,
+	    .nr_nodes = rp->h.nr_nodes,
 	    /* Never dom0: a zeroed options struct means a scratch domain. */
 	    .domid = o && o->domid > 0 ? o->domid : -1,
 	    /* The command line asked for --i-own-this-domain with --domid. */
@@ -1935,6 +2105,7 @@ static bool open_backend(struct replay *rp, const struct xb_replay_options *o)
 			    name);
 		return false;
 	}
+	memcpy(cfg.node_pages, rp->h.node_pages, sizeof(cfg.node_pages));
 	rp->res->backend = g_strdup(ops->name);
 	rp->be = xb_backend_open(ops, &cfg, rp->error);
 	if (!rp->be)
@@ -2020,6 +2191,10 @@ static int replay_body(struct replay *rp)
 					 is_word(t, n, "hpopulate"));
 		} else if (is_word(t, n, "fault")) {
 			rc = replay_fault(rp);
+		} else if (is_word(t, n, "vnuma")) {
+			rc = replay_vnuma(rp);
+		} else if (is_word(t, n, "affinity")) {
+			rc = replay_affinity(rp);
 		} else if (is_word(t, n, "end")) {
 			rc = replay_end(rp);
 			if (rc == 0)

@@ -149,6 +149,77 @@ void xb_driver_fini(struct xb_driver *d)
 	xb_balloon_dev_fini(&d->small);
 }
 
+/* ---- vNUMA ----------------------------------------------------------- */
+
+int xb_driver_set_vnuma(struct xb_driver *d, unsigned nr, const uint64_t *pages)
+{
+	uint64_t end = 0;
+
+	if (nr == 0 || nr > XB_MAX_NODES)
+		return -EINVAL;
+	for (unsigned v = 0; v < nr; v++) {
+		/* Multiples of 4 MiB: no extent, no buddy block crosses. */
+		if (!pages[v] || pages[v] % 1024)
+			return -EINVAL;
+		end += pages[v];
+	}
+	if (end != d->nr_frames)
+		return -EINVAL;
+	end = 0;
+	for (unsigned v = 0; v < nr; v++) {
+		end += pages[v];
+		d->vnode_end[v] = end;
+	}
+	d->nr_vnodes = nr;
+	return 0;
+}
+
+static unsigned vnode_of(const struct xb_driver *d, uint64_t pfn)
+{
+	unsigned v = 0;
+
+	while (v + 1 < d->nr_vnodes && pfn >= d->vnode_end[v])
+		v++;
+	return v;
+}
+
+/*
+ * XENMEM_populate_physmap of list[0..k), each extent on its vnode's node
+ * exactly when `exact` (and the guest has vNUMA): the list is cut into
+ * one call per run of extents on the same vnode, and the first call that
+ * falls short ends it, so the result reads as one call's: the extents
+ * done before the first failure (or a negative errno when the first call
+ * could not be issued). A failed exact extent is a refused extent like
+ * any other (the callers' 4 KiB fallback and EAGAIN). Extents never
+ * cross a vnode: vnodes are multiples of 4 MiB.
+ */
+static long drv_populate(struct xb_driver *d, uint64_t k, unsigned order,
+			 bool exact)
+{
+	uint64_t done = 0;
+
+	if (!exact || !d->nr_vnodes)
+		return xb_populate_physmap(d->be, d->frame_list, k, order);
+	while (done < k) {
+		/* pv populate writes mfns back: read the run's pfns first. */
+		unsigned v = vnode_of(d, d->frame_list[done]);
+		uint64_t end = done + 1;
+
+		while (end < k && vnode_of(d, d->frame_list[end]) == v)
+			end++;
+		long rc = xb_populate_physmap_flags(d->be, d->frame_list + done,
+						    end - done, order,
+						    XB_MEMF_EXACT_VNODE(v));
+
+		if (rc < 0)
+			return done ? (long)done : rc;
+		done += (uint64_t)rc;
+		if (done < end)
+			break;
+	}
+	return (long)done;
+}
+
 /* ---- boot ------------------------------------------------------------ */
 
 /* Populate [pfn, pfn + n) at order 0 in frame_list batches; returns the
@@ -163,7 +234,7 @@ static uint64_t boot_populate_small(struct xb_driver *d, xb_pfn_t pfn,
 
 		for (uint64_t i = 0; i < k; i++)
 			d->frame_list[i] = pfn + done + i;
-		long rc = xb_populate_physmap(d->be, d->frame_list, k, 0);
+		long rc = drv_populate(d, k, 0, true);
 
 		for (long i = 0; i < rc; i++) {
 			p2m_set(d, (xb_pfn_t)(pfn + done + i), 1,
@@ -198,8 +269,7 @@ int xb_driver_boot(struct xb_driver *d, uint64_t memory, unsigned extent_order)
 				d->frame_list[n] = pfn + n * XB_HUGE_PAGES;
 				n++;
 			}
-			long rc = xb_populate_physmap(d->be, d->frame_list, n,
-						      XB_HUGE_ORDER);
+			long rc = drv_populate(d, n, XB_HUGE_ORDER, true);
 
 			for (long i = 0; i < rc; i++) {
 				xb_pfn_t p =
@@ -464,7 +534,7 @@ enum xb_bp_state xb_drv_increase_small(struct xb_driver *d, uint64_t nr,
 	}
 	if (k == 0)
 		return XB_BP_EAGAIN;
-	long rc = xb_populate_physmap(d->be, d->frame_list, k, 0);
+	long rc = drv_populate(d, k, 0, d->knobs.numa_exact);
 	uint64_t ok = rc > 0 ? (uint64_t)rc : 0;
 
 	for (uint64_t i = 0; i < ok; i++) {
@@ -525,7 +595,7 @@ enum xb_bp_state xb_drv_increase_huge(struct xb_driver *d, uint64_t nr,
 	}
 	if (k == 0)
 		return XB_BP_EAGAIN;
-	long rc = xb_populate_physmap(d->be, d->frame_list, k, XB_HUGE_ORDER);
+	long rc = drv_populate(d, k, XB_HUGE_ORDER, d->knobs.numa_exact);
 	uint64_t ok = rc > 0 ? (uint64_t)rc : 0;
 
 	for (uint64_t i = 0; i < ok; i++) {
@@ -997,6 +1067,13 @@ bool xb__driver_is_valid(struct xb_driver *d)
 
 	if (!xb__balloon_dev_is_valid(&d->small) || !queues_ok(d, &b))
 		return false;
+	for (unsigned v = 0; v < d->nr_vnodes; v++)
+		XB_CHECK(d->vnode_end[v] % 1024 == 0 &&
+			     d->vnode_end[v] > (v ? d->vnode_end[v - 1] : 0) &&
+			     (v + 1 < d->nr_vnodes ||
+			      d->vnode_end[v] == d->nr_frames),
+			 "driver: vnode %u ends at pfn %lu", v,
+			 (unsigned long)d->vnode_end[v]);
 	XB_CHECK(d->balloon_low == d->huge.nr * XB_HUGE_PAGES +
 				       d->small.nr_pages +
 				       d->small.isolated_pages,

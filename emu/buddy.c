@@ -38,6 +38,7 @@ static void mark_free(struct xb_buddy *b, xb_pfn_t pfn, unsigned order,
 	xb_assert_internal(list < b->nr_lists && order < b->max_order);
 	xb_assert_internal((pfn & ((1u << order) - 1)) == 0);
 	xb_assert_internal(pfn + (1ull << order) <= b->nr_frames);
+	xb_assert_internal(pfn >= b->first_frame);
 	f->state = XB_FRAME_FREE;
 	f->order = order;
 	f->type = list;
@@ -173,6 +174,7 @@ static bool merge_likely(const struct xb_buddy *b, xb_pfn_t pfn, unsigned order)
 	xb_pfn_t pbuddy = xb_buddy_pfn(parent, order + 1);
 
 	return pbuddy + (2ull << order) <= b->nr_frames &&
+	       pbuddy >= b->first_frame &&
 	       xb_buddy_is_free_head(b, pbuddy, order + 1);
 }
 
@@ -185,7 +187,8 @@ xb_pfn_t xb__buddy_free(struct xb_buddy *b, xb_pfn_t pfn, unsigned order,
 	while (order + 1 < b->max_order) {
 		xb_pfn_t buddy = xb_buddy_pfn(pfn, order);
 
-		if (buddy + (1ull << order) > b->nr_frames)
+		if (buddy + (1ull << order) > b->nr_frames ||
+		    buddy < b->first_frame)
 			break;
 		if (!xb_buddy_is_free_head(b, buddy, order))
 			break;
@@ -342,7 +345,8 @@ bool xb__buddy_is_valid(const struct xb_buddy *b)
 			     p = b->frames[p].next) {
 				const struct xb_frame *f = &b->frames[p];
 
-				XB_CHECK(p < b->nr_frames,
+				XB_CHECK(p < b->nr_frames &&
+					     p >= b->first_frame,
 					 "buddy: link %u out of range", p);
 				XB_CHECK(n <= fl->nr_free,
 					 "buddy: list o%u l%u longer than "
@@ -386,15 +390,17 @@ bool xb__buddy_is_valid(const struct xb_buddy *b)
 	 * A page of records the kernel never backed holds zeros, all TAIL:
 	 * it is not read, or the check alone would make a 1 TiB guest's
 	 * whole frame array resident (xb_mem_unbacked()). */
-	const uintptr_t base_page = (uintptr_t)b->frames / 4096;
+	const struct xb_frame *first = b->frames + b->first_frame;
+	const uintptr_t base_page = (uintptr_t)first / 4096;
 	size_t npages =
 	    ((uintptr_t)(b->frames + b->nr_frames) + 4095) / 4096 - base_page;
-	g_autofree uint8_t *unbacked = g_malloc(npages);
+	g_autofree uint8_t *unbacked = g_malloc(npages ? npages : 1);
 
-	if (!xb_mem_unbacked(b->frames, b->nr_frames * sizeof(*b->frames),
+	if (!xb_mem_unbacked(first,
+			     (b->nr_frames - b->first_frame) * sizeof(*first),
 			     unbacked))
 		memset(unbacked, 0, npages);
-	uint64_t pfn = 0;
+	uint64_t pfn = b->first_frame;
 
 	while (pfn < b->nr_frames) {
 		const struct xb_frame *f = &b->frames[pfn];
@@ -437,6 +443,7 @@ bool xb__buddy_is_valid(const struct xb_buddy *b)
 			xb_pfn_t bud = xb_buddy_pfn((xb_pfn_t)pfn, o);
 
 			XB_CHECK(!(bud + n <= b->nr_frames &&
+				   bud >= b->first_frame &&
 				   xb_buddy_is_free_head(b, bud, o) &&
 				   b->frames[bud].type != b->isolate_list &&
 				   merge_ok(b, (xb_pfn_t)pfn, bud, o)),

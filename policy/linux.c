@@ -32,6 +32,7 @@ const struct xb_policy_ops xb_policy_linux = {
 	    .max_schedule_delay = 32,
 	    .batch = XB_FRAME_LIST,
 	    .proactiveness = 20,
+	    .numa_exact = true,
 	},
     .decrease = linux_decrease,
     .increase = linux_increase,

@@ -63,6 +63,8 @@ static const struct xb_knob_desc knobs[] = {
 	 "vm.compaction_proactiveness of the guest"),
     KNOB("multicall", XB_KNOB_BOOL, multicall, 0, 1,
 	 "pv: batch kernel-mapping updates into multicalls"),
+    KNOB("numa_exact", XB_KNOB_BOOL, numa_exact, 0, 1,
+	 "vNUMA guest: populate on the vnode's own node or fail"),
     {0},
 };
 

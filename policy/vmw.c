@@ -31,6 +31,7 @@ const struct xb_policy_ops xb_policy_vmw = {
 	    .max_schedule_delay = 32,
 	    .batch = XB_FRAME_LIST,
 	    .proactiveness = 20,
+	    .numa_exact = true,
 	},
     .decrease = vmw_decrease,
     .increase = xb__huge_first_increase,

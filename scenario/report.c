@@ -152,6 +152,19 @@ void xb_report_write_json(const struct xb_run_result *r, FILE *out)
 	json_u64_array(out, g->unpopulated_eighths, XB_METRICS_EIGHTHS);
 	fprintf(out, ",\n    \"buddyinfo\": ");
 	json_u64_array(out, g->buddyinfo, XB_MAX_ORDER);
+	for (unsigned v = 0; v < r->nr_vnodes; v++) {
+		const struct xb_run_vnode *rv = &r->vnodes[v];
+
+		fprintf(out,
+			"%s\n      {\"vnode\": %u, \"pnode\": %u, "
+			"\"pages\": %llu, \"populated\": %lld, "
+			"\"local\": %lld, \"locality\": %.6f}",
+			v ? "," : ",\n    \"vnodes\": [", v, rv->pnode,
+			(unsigned long long)rv->pages, (long long)rv->populated,
+			(long long)rv->local, rv->locality);
+	}
+	if (r->nr_vnodes)
+		fprintf(out, "]");
 	fprintf(out, "\n  },\n");
 	fprintf(out,
 		"  \"host\": {\"free_pages\": %llu, \"free_2m_blocks\": %llu, "
@@ -161,6 +174,18 @@ void xb_report_write_json(const struct xb_run_result *r, FILE *out)
 		(unsigned long long)h->free_2m_blocks,
 		h->p2m_superpage_coverage, h->contiguity_2m);
 	json_u64_array(out, h->buddyinfo, XB_MAX_ORDER);
+	for (unsigned n = 0; r->numa && n < h->nr_nodes; n++)
+		fprintf(out,
+			"%s\n             {\"node\": %u, \"total_pages\": "
+			"%llu, \"free_pages\": %llu, \"free_2m_blocks\": "
+			"%llu, \"guest_pages\": %lld}",
+			n ? "," : ",\n           \"nodes\": [", n,
+			(unsigned long long)h->nodes[n].total_pages,
+			(unsigned long long)h->nodes[n].free_pages,
+			(unsigned long long)h->nodes[n].free_2m_blocks,
+			(long long)h->nodes[n].guest_pages);
+	if (r->numa && h->nr_nodes)
+		fprintf(out, "]");
 	fprintf(out, "},\n  \"hypercalls\": {\n");
 	bool first = true;
 	/* Every counter of XB_HYPERCALLS, in its order. */
@@ -306,6 +331,30 @@ void xb_report_print_summary(const struct xb_run_result *r, FILE *out)
 	print_share(out, r->host.contiguity_2m);
 	fprintf(out, ", %llu free 2 MiB blocks\n",
 		(unsigned long long)r->host.free_2m_blocks);
+	for (unsigned n = 0; r->numa && n < r->host.nr_nodes; n++) {
+		fprintf(out, "  host node %u: %llu free pages", n,
+			(unsigned long long)r->host.nodes[n].free_pages);
+		/* Only the mock knows a node's blocks and the guest's frames
+		 * there (the xen backend: XEN_SYSCTL_numainfo's free memory).
+		 */
+		if (r->host.nodes[n].guest_pages >= 0)
+			fprintf(
+			    out, ", %llu free 2 MiB blocks, %lld guest pages",
+			    (unsigned long long)r->host.nodes[n].free_2m_blocks,
+			    (long long)r->host.nodes[n].guest_pages);
+		fprintf(out, "\n");
+	}
+	for (unsigned v = 0; v < r->nr_vnodes; v++) {
+		fprintf(out, "  vnode %u (pnode %u): ", v, r->vnodes[v].pnode);
+		if (r->vnodes[v].populated < 0) {
+			fprintf(out, "locality unknown\n");
+			continue;
+		}
+		fprintf(out, "%lld pages populated, locality ",
+			(long long)r->vnodes[v].populated);
+		print_share(out, r->vnodes[v].locality);
+		fprintf(out, "\n");
+	}
 	fprintf(out,
 		"  hypercalls: populate %llu, decrease %llu, exchange "
 		"%llu, add_to_physmap %llu, relocate %llu",

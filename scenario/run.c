@@ -464,6 +464,43 @@ static void sample(struct run *r)
 			h.free_2m_blocks};
 
 	trace_words(r, w, G_N_ELEMENTS(w));
+	/* Where the memory is, node by node: only NUMA runs hash it, so
+	 * the digests of the others stay as they were. */
+	for (unsigned n = 0; r->res->numa && n < h.nr_nodes; n++) {
+		uint64_t nw[] = {h.nodes[n].free_pages,
+				 (uint64_t)h.nodes[n].guest_pages};
+
+		trace_words(r, nw, G_N_ELEMENTS(nw));
+	}
+}
+
+/* Each vnode's populated frames and the share on its own pnode (the mock
+ * knows the node of every frame; other backends leave them unknown). */
+static void vnode_locality(struct run *r)
+{
+	const struct xb_guest *g = &r->sc->guest;
+	uint64_t gfn = 0;
+
+	r->res->nr_vnodes = g->nr_vnodes;
+	for (unsigned v = 0; v < g->nr_vnodes; v++) {
+		struct xb_run_vnode *rv = &r->res->vnodes[v];
+		uint64_t pages[XB_MAX_NODES], pop = 0;
+
+		rv->pnode = g->vnodes[v].pnode;
+		rv->pages = g->vnodes[v].frames;
+		rv->populated = rv->local = -1;
+		rv->locality = -1;
+		if (r->mock && xb_mock_gfn_nodes(r->mock, XB_MOCK_GUEST_DOMID,
+						 gfn, rv->pages, pages) == 0) {
+			for (unsigned n = 0; n < XB_MAX_NODES; n++)
+				pop += pages[n];
+			rv->populated = (int64_t)pop;
+			rv->local = (int64_t)pages[rv->pnode];
+			rv->locality =
+			    pop ? (double)pages[rv->pnode] / (double)pop : 0;
+		}
+		gfn += rv->pages;
+	}
 }
 
 /* Maps only read the zone: they feed neither the digest nor the events. */
@@ -765,6 +802,45 @@ static void reserve_kernel(struct run *r)
 	xb_zone_setup_watermarks(r->zone);
 }
 
+/*
+ * The guest's vNUMA, as libxl sets it up: XEN_DOMCTL_setvnumainfo, then
+ * the vcpus' soft affinity on the pnodes' cpus (set_vnuma_affinity()),
+ * which makes Xen's node affinity of the domain the union of its pnodes
+ * (domain_update_node_affinity()). The driver learns its vnodes.
+ */
+static bool setup_vnuma(struct run *r, GError **error)
+{
+	const struct xb_guest *g = &r->sc->guest;
+	struct xb_vnuma v = {.nr_vnodes = g->nr_vnodes};
+	uint64_t affinity = 0;
+	int rc;
+
+	for (unsigned i = 0; i < g->nr_vnodes; i++) {
+		v.vnode_to_pnode[i] = g->vnodes[i].pnode;
+		v.vnode_pages[i] = g->vnodes[i].frames;
+		affinity |= 1ull << g->vnodes[i].pnode;
+	}
+	rc = xb_set_vnuma(r->be, &v);
+	if (r->tw)
+		xb_trace_writer_vnuma(r->tw, &v, rc);
+	if (rc == 0 && r->mock) {
+		rc = xb_mock_set_node_affinity(r->mock, XB_MOCK_GUEST_DOMID,
+					       affinity);
+		if (r->tw)
+			xb_trace_writer_affinity(r->tw, XB_MOCK_GUEST_DOMID,
+						 affinity, rc);
+	}
+	if (rc == 0)
+		rc = xb_driver_set_vnuma(&r->drv, v.nr_vnodes, v.vnode_pages);
+	if (rc < 0) {
+		xb_scenario_set_error(r->sc, g->pos, error,
+				      "cannot give the guest its vNUMA: %s",
+				      g_strerror(-rc));
+		return false;
+	}
+	return true;
+}
+
 static bool setup(struct run *r, GError **error)
 {
 	const struct xb_scenario *sc = r->sc;
@@ -802,8 +878,11 @@ static bool setup(struct run *r, GError **error)
 	    .domid = r->opt->domid_set ? r->opt->domid : -1,
 	    .domid_confirmed = r->opt->domid_confirmed,
 	    .allow_running = r->opt->allow_running,
+	    .nr_nodes = sc->host.nr_nodes,
 	};
 
+	for (unsigned n = 0; n < sc->host.nr_nodes; n++)
+		cfg.node_pages[n] = sc->host.nodes[n].frames;
 	r->be = xb_backend_open(bops, &cfg, error);
 	if (!r->be)
 		return false;
@@ -824,8 +903,10 @@ static bool setup(struct run *r, GError **error)
 		    .policy = policy->name,
 		    .neighbours =
 			r->mock ? (unsigned)sc->host.nr_neighbours : 0,
+		    .nr_nodes = cfg.nr_nodes,
 		};
 
+		memcpy(th.node_pages, cfg.node_pages, sizeof(th.node_pages));
 		r->tw = xb_trace_writer_open(r->opt->trace, &th, r->be, error);
 		if (!r->tw)
 			return false;
@@ -853,6 +934,16 @@ static bool setup(struct run *r, GError **error)
 			return false;
 		}
 		n->domid = (unsigned)rc;
+		/* A placed neighbour: libxl's NUMA placement narrows its
+		 * node affinity (through vcpu soft affinity) to its node. */
+		if (n->spec->pnode >= 0) {
+			uint64_t mask = 1ull << n->spec->pnode;
+
+			rc = xb_mock_set_node_affinity(r->mock, n->domid, mask);
+			if (r->tw)
+				xb_trace_writer_affinity(r->tw, n->domid, mask,
+							 rc);
+		}
 		for (unsigned o = 0; o < XB_MAX_ORDER; o++)
 			n->free_gfns[o] =
 			    g_array_new(FALSE, FALSE, sizeof(uint64_t));
@@ -882,6 +973,8 @@ static bool setup(struct run *r, GError **error)
 		return false;
 	}
 	r->drv_ready = true;
+	if (sc->guest.nr_vnodes && !setup_vnuma(r, error))
+		return false;
 	if (r->opt->verify_content) {
 		r->verify = g_new(struct xb_verifier, 1);
 		xb_verify_init(r->verify, &r->drv, is_workload_owner, r);
@@ -951,6 +1044,7 @@ static void finish(struct run *r)
 	res->host.p2m_superpage_coverage = -1;
 	res->host.contiguity_2m = -1;
 	xb_host_info(r->be, &res->host);
+	vnode_locality(r);
 	res->hypercalls = r->be->stats;
 	res->driver = r->drv.stats;
 	res->compaction = r->comp.stats;
@@ -985,6 +1079,7 @@ bool xb_run(const struct xb_scenario *sc, const struct xb_run_options *opt,
 	res->series = g_array_new(FALSE, FALSE, sizeof(struct xb_run_sample));
 	res->scenario = g_strdup(sc->name);
 	res->seed = opt->seed_set ? opt->seed : sc->seed;
+	res->numa = sc->host.nr_nodes || sc->guest.nr_vnodes;
 	r.wall_start_ns = wall_ns();
 	r.check_every = opt->check == XB_CHECK_FULL ? 1
 			: opt->check == XB_CHECK_SAMPLED

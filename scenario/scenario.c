@@ -381,8 +381,92 @@ static bool parse_churn(struct ctx *c, const struct ynode *m,
 	return parse_orders(c, ks.val[CH_ORDERS], nb);
 }
 
-enum { NB_NAME, NB_MEMORY, NB_CHURN };
-static const char *const neighbour_keys[] = {"name", "memory", "churn", NULL};
+/* A node number: below the host's nodes (only 0 on a host without
+ * host.nodes). */
+static bool get_pnode(struct ctx *c, const struct ynode *n, const char *what,
+		      unsigned *pnode)
+{
+	unsigned nr = c->s->host.nr_nodes ? c->s->host.nr_nodes : 1;
+	uint64_t v;
+
+	if (!get_uint(c, n, what, 0, XB_MAX_NODES - 1, &v))
+		return false;
+	if (v >= nr)
+		return fail(c, n,
+			    "%s %llu is not a host node (the host has %u%s)",
+			    what, (unsigned long long)v, nr,
+			    c->s->host.nr_nodes ? "" : ": no host.nodes");
+	*pnode = (unsigned)v;
+	return true;
+}
+
+/*
+ * host.nodes and guest.vnuma: a sequence of 1..XB_MAX_NODES mappings of
+ * `memory` (and `pnode` for vnodes) that adds up to `total`; vnode sizes
+ * a multiple of `unit` bytes.
+ */
+enum { ND_MEMORY, ND_PNODE };
+static const char *const host_node_keys[] = {"memory", NULL};
+static const char *const vnode_keys[] = {"memory", "pnode", NULL};
+
+static bool parse_nodes(struct ctx *c, const struct ynode *sq, const char *what,
+			bool vnodes, uint64_t total, const char *total_what,
+			uint64_t unit, struct xb_scn_node *nodes, unsigned *nr)
+{
+	uint64_t sum = 0;
+	char b1[SZ], b2[SZ];
+
+	if (!seq(c, sq, what))
+		return false;
+	if (sq->nr == 0 || sq->nr > XB_MAX_NODES)
+		return fail(c, sq, "%s must list 1 to %d nodes, not %u", what,
+			    XB_MAX_NODES, sq->nr);
+	for (uint32_t i = 0; i < sq->nr; i++) {
+		const struct ynode *m = sq->kids[i];
+		struct keyset ks = {.keys =
+					vnodes ? vnode_keys : host_node_keys};
+		struct xb_scn_node *nd = &nodes[i];
+
+		if (!map(c, m, vnodes ? "a vnode" : "a host node") ||
+		    !read_keys(c, m, vnodes ? "a vnode" : "a host node", &ks) ||
+		    !require(c, m, &ks, ND_MEMORY,
+			     vnodes ? "a vnode" : "a host node") ||
+		    (vnodes && !require(c, m, &ks, ND_PNODE, "a vnode")))
+			return false;
+		nd->pos = m->pos;
+		if (!get_frames(c, ks.val[ND_MEMORY],
+				vnodes ? "vnode memory" : "node memory",
+				&nd->memory, &nd->frames))
+			return false;
+		if (nd->memory % unit)
+			return fail(c, ks.val[ND_MEMORY],
+				    "vnode memory %s is not a multiple of "
+				    "%s (a buddy block must not cross a "
+				    "vnode)",
+				    xb_format_size(nd->memory, b1, sizeof(b1)),
+				    xb_format_size(unit, b2, sizeof(b2)));
+		if (vnodes &&
+		    !get_pnode(c, ks.val[ND_PNODE], "vnode pnode", &nd->pnode))
+			return false;
+		sum += nd->memory;
+		if (sum > total)
+			return fail(c, ks.val[ND_MEMORY],
+				    "the %s memory (%s so far) exceeds %s %s",
+				    what, xb_format_size(sum, b1, sizeof(b1)),
+				    total_what,
+				    xb_format_size(total, b2, sizeof(b2)));
+	}
+	if (sum != total)
+		return fail(c, sq, "the %s memory adds up to %s, not %s %s",
+			    what, xb_format_size(sum, b1, sizeof(b1)),
+			    total_what, xb_format_size(total, b2, sizeof(b2)));
+	*nr = sq->nr;
+	return true;
+}
+
+enum { NB_NAME, NB_MEMORY, NB_CHURN, NB_PNODE };
+static const char *const neighbour_keys[] = {"name", "memory", "churn", "pnode",
+					     NULL};
 
 static bool parse_neighbours(struct ctx *c, const struct ynode *sq)
 {
@@ -429,12 +513,21 @@ static bool parse_neighbours(struct ctx *c, const struct ynode *sq)
 			    xb_format_size(s->host.memory, b2, sizeof(b2)));
 		if (ks.val[NB_CHURN] && !parse_churn(c, ks.val[NB_CHURN], nb))
 			return false;
+		nb->pnode = -1;
+		if (ks.val[NB_PNODE]) {
+			unsigned pn;
+
+			if (!get_pnode(c, ks.val[NB_PNODE], "neighbour pnode",
+				       &pn))
+				return false;
+			nb->pnode = (int)pn;
+		}
 	}
 	return true;
 }
 
-enum { HOST_MEMORY, HOST_NEIGHBOURS };
-static const char *const host_keys[] = {"memory", "neighbours", NULL};
+enum { HOST_MEMORY, HOST_NEIGHBOURS, HOST_NODES };
+static const char *const host_keys[] = {"memory", "neighbours", "nodes", NULL};
 
 static bool parse_host(struct ctx *c, const struct ynode *m)
 {
@@ -447,6 +540,12 @@ static bool parse_host(struct ctx *c, const struct ynode *m)
 	s->host.memory_pos = ks.val[HOST_MEMORY]->pos;
 	if (!get_frames(c, ks.val[HOST_MEMORY], "host.memory", &s->host.memory,
 			&s->host.frames))
+		return false;
+	/* Nodes first: neighbours name them. */
+	if (ks.val[HOST_NODES] &&
+	    !parse_nodes(c, ks.val[HOST_NODES], "host.nodes", false,
+			 s->host.memory, "host.memory", XB_FRAME_BYTES,
+			 s->host.nodes, &s->host.nr_nodes))
 		return false;
 	if (ks.val[HOST_NEIGHBOURS])
 		return parse_neighbours(c, ks.val[HOST_NEIGHBOURS]);
@@ -467,6 +566,7 @@ enum {
 	G_WMARK_SCALE,
 	G_WMARK_BOOST,
 	G_KERNEL_RESERVED,
+	G_VNUMA,
 };
 static const char *const guest_keys[] = {"type",
 					 "memory",
@@ -479,6 +579,7 @@ static const char *const guest_keys[] = {"type",
 					 "watermark_scale_factor",
 					 "watermark_boost_factor",
 					 "kernel_reserved",
+					 "vnuma",
 					 NULL};
 /* Indexed by enum xb_guest_type; the spelling of xb_guest_type_name(). */
 static const char *const guest_types[XB_GUEST_NR_TYPES] = {
@@ -637,6 +738,10 @@ static bool parse_guest(struct ctx *c, const struct ynode *m)
 			return false;
 		g->memop_max_order = (unsigned)order;
 	}
+	if (ks.val[G_VNUMA] &&
+	    !parse_nodes(c, ks.val[G_VNUMA], "guest.vnuma", true, g->maxmem,
+			 "guest.maxmem", 4ull << 20, g->vnodes, &g->nr_vnodes))
+		return false;
 	return parse_guest_mm(c, &ks);
 }
 

@@ -3,7 +3,10 @@
  * order, domains with a P2M, tot/max pages and claims, XENMEM semantics as
  * Xen 4.17 implements them, fault injection, host metrics and the checker.
  * Modeled on xen/common/memory.c, xen/common/page_alloc.c,
- * xen/arch/x86/mm/p2m.c and xen/arch/x86/hvm/dm.c; the frame moves on
+ * xen/arch/x86/mm/p2m.c and xen/arch/x86/hvm/dm.c; NUMA (one heap per
+ * node, node affinity, XENMEMF node flags, vNUMA) on page_alloc.c's
+ * get_free_buddy() and memory.c's construct_memop_from_reservation() and
+ * propagate_node(); the frame moves on
  * memory.c's xenmem_add_to_physmap() and xenmem_add_to_physmap_batch()
  * and p2m.c's xenmem_add_to_physmap_one().
  */
@@ -24,6 +27,11 @@
 /* Default memop max order of a domU (xen/common/memory.c: max_order(),
  * domU_max_order = 9). */
 #define DOMU_MAX_ORDER 9u
+
+/* Xen's MAX_NUMNODES on x86 (CONFIG_NR_NUMA_NODES): node ids a privileged
+ * caller may name; those at or above the host's nr_nodes have no memory. */
+#define MAX_NUMNODES 64u
+#define NO_NODE	     XB_MEMF_NO_NODE /* NUMA_NO_NODE */
 
 /*
  * One domain, Xen's struct domain reduced to memory.
@@ -65,6 +73,11 @@
  *               P2M entry points to (hvm: populate over a populated gfn;
  *               pv: a pfn populated twice)
  *   tot_pages <= max_pages
+ *   node_pages[n] = #{host frames owned by the domain on node n},
+ *                   sum over n = tot_pages
+ *   node_affinity != 0, only bits of host nodes
+ *   nr_vnodes = 0 (no vNUMA) or every vnode_to_pnode[v] < MAX_NUMNODES
+ *     (vnuma_init() accepts a node without memory)
  */
 struct mock_domain {
 	bool alive;
@@ -80,6 +93,17 @@ struct mock_domain {
 	uint16_t *region;
 	uint32_t *sp;	/* superpage entries, per region (mfn + 1)   */
 	uint64_t nr_sp; /* #{r : sp[r] != 0}                       */
+	/* NUMA. d->node_affinity: the nodes its allocations without a
+	 * node prefer (all host nodes unless set: Xen computes it from the
+	 * vcpus' affinity, and a domain's vcpus may run anywhere);
+	 * d->last_alloc_node: the node of its last allocation, 0 at
+	 * creation (struct domain is zeroed), where get_free_buddy()'s
+	 * round robin starts from; d->vnuma: its vNUMA topology. */
+	uint64_t node_affinity;
+	unsigned last_alloc_node;
+	unsigned nr_vnodes;
+	unsigned vnode_to_pnode[XB_MAX_NODES];
+	uint64_t node_pages[XB_MAX_NODES];
 };
 
 /* Fault injection for one operation. */
@@ -104,13 +128,31 @@ struct mock_fault {
  * every question the same way; the compact one costs one record write
  * per 2 MiB instead of 512 and keeps the tails' memory unbacked.
  *
+ * NUMA: the host has nr_nodes nodes, node n the machine frames
+ * [node_start[n], node_start[n + 1]) (an SRAT range; node 0 from frame 0),
+ * each with its own buddy heap over the shared frame array, as Xen's
+ * heap is per node (heap(node, zone, order), avail[node][zone]): a block
+ * never spans two nodes, and free_heap_pages() never merges across them.
+ * One node (the default) is the whole host.
+ *
  * Invariants:
- *   heap.nr_free_pages + sum over domains of tot_pages = host_pages
+ *   node_start[0] = 0 < node_start[1] < ... < node_start[nr_nodes]
+ *     = host_pages
+ *   heap[n] manages exactly [node_start[n], node_start[n + 1])
+ *   free_pages = sum over n of heap[n].nr_free_pages  (total_avail_pages)
+ *   free_pages + sum over domains of tot_pages = host_pages
  *   outstanding_claims = sum over domains of outstanding
  *   every key of `content` is an allocated frame
  */
 struct xb_mock {
-	struct xb_buddy heap;
+	struct xb_buddy heap[XB_MAX_NODES];
+	unsigned nr_nodes;
+	uint64_t node_start[XB_MAX_NODES + 1];
+	uint64_t free_pages;
+	/* The caller of the backend ops is dom0 or the toolstack
+	 * (is_hardware_domain() || is_control_domain(): propagate_node()
+	 * honours a physical node), not the guest itself (the default). */
+	bool privileged;
 	struct xb_frame *frames;
 	uint64_t host_pages;
 	uint64_t outstanding_claims;
@@ -157,6 +199,24 @@ static inline void p2m_clear(struct mock_domain *d, uint64_t gfn)
 		d->region[gfn >> REGION_ORDER]--;
 		d->p2m[gfn] = 0;
 	}
+}
+
+/* phys_to_nid(): the node whose range holds mfn. */
+static inline unsigned node_of(const struct xb_mock *m, uint64_t mfn)
+{
+	unsigned n = 0;
+
+	while (n + 1 < m->nr_nodes && mfn >= m->node_start[n + 1])
+		n++;
+	return n;
+}
+
+/* free_heap_pages(): the block goes back to its node's heap, merging
+ * there only (at the list head). */
+static void heap_free(struct xb_mock *m, xb_pfn_t mfn, unsigned order)
+{
+	xb__buddy_free(&m->heap[node_of(m, mfn)], mfn, order, 0, XB_FREE_HEAD);
+	m->free_pages += 1ull << order;
 }
 
 static inline struct mock_domain *dom(const struct xb_mock *m, unsigned id)
@@ -284,7 +344,8 @@ static void free_superpage(struct xb_mock *m, struct mock_domain *d, uint64_t r)
 			g_hash_table_remove(m->content,
 					    GUINT_TO_POINTER(base + j));
 	adjust_tot_pages(m, d, -(int64_t)REGION_PAGES);
-	xb__buddy_free(&m->heap, base, REGION_ORDER, 0, XB_FREE_HEAD);
+	d->node_pages[node_of(m, base)] -= REGION_PAGES;
+	heap_free(m, base, REGION_ORDER);
 }
 
 /*
@@ -362,13 +423,104 @@ static void adjust_tot_pages(struct xb_mock *m, struct mock_domain *d,
  * the smallest such order, its list's first block; alloc_heap_pages()
  * splits it, the lower halves going back (take_high).
  */
-static xb_pfn_t get_free_buddy(struct xb_mock *m, unsigned order,
-			       unsigned zone_lo, unsigned zone_hi)
+static xb_pfn_t get_free_buddy_node(struct xb_mock *m, unsigned node,
+				    unsigned order, unsigned zone_lo,
+				    unsigned zone_hi)
 {
+	struct xb_buddy *h = &m->heap[node];
+
 	for (unsigned z = zone_hi + 1; z-- > zone_lo;)
-		if (xb_buddy_orders_from(&m->heap, z, order))
-			return xb__buddy_alloc(&m->heap, order, z);
+		if (xb_buddy_orders_from(h, z, order)) {
+			m->free_pages -= 1ull << order;
+			return xb__buddy_alloc(h, order, z);
+		}
 	return XB_NIL;
+}
+
+/* next_node() / first_node() over a node mask: MAX_NUMNODES when none. */
+static unsigned next_node(unsigned n, uint64_t mask)
+{
+	mask = n + 1 >= 64 ? 0 : mask >> (n + 1) << (n + 1);
+	return mask ? (unsigned)__builtin_ctzll(mask) : MAX_NUMNODES;
+}
+
+static unsigned first_node(uint64_t mask)
+{
+	return mask ? (unsigned)__builtin_ctzll(mask) : MAX_NUMNODES;
+}
+
+/*
+ * get_free_buddy() (page_alloc.c) over the nodes. The preferred set is the
+ * domain's node affinity clamped to the online nodes. With no node asked
+ * for, the search starts at cycle_node(d->last_alloc_node, affinity): the
+ * next node after the last one used, a round robin (no domain: node 0,
+ * the model's one CPU). Each node is searched as one heap (highest zone
+ * first, smallest order); a node without memory (an id at or above
+ * nr_nodes) has nothing. MEMF_exact_node with a node asked for stops after
+ * that node. Otherwise the next node of the set, wrapping; a starting
+ * node outside the set moves to the set's first node; once the set is
+ * exhausted, the online nodes outside it (again unless exact), then
+ * nothing. The caller sets last_alloc_node on success (alloc_heap_pages()).
+ */
+static xb_pfn_t get_free_buddy(struct xb_mock *m, unsigned order,
+			       unsigned zone_lo, unsigned zone_hi,
+			       unsigned req_node, bool exact,
+			       const struct mock_domain *d, unsigned *got_node)
+{
+	uint64_t online =
+	    (m->nr_nodes >= 64 ? ~0ull : (1ull << m->nr_nodes) - 1);
+	uint64_t mask = online;
+	unsigned node = req_node, first;
+	bool retried = false;
+
+	if (d && (mask & d->node_affinity))
+		mask &= d->node_affinity;
+	if (node == NO_NODE) {
+		if (d) {
+			/* cycle_node() */
+			node = next_node(d->last_alloc_node, mask);
+			if (node >= MAX_NUMNODES)
+				node = first_node(mask);
+		}
+		if (node >= MAX_NUMNODES)
+			node = 0; /* cpu_to_node(smp_processor_id()) */
+	} else if (node >= MAX_NUMNODES) {
+		return XB_NIL;
+	}
+	first = node;
+	for (;;) {
+		if (node < m->nr_nodes) {
+			xb_pfn_t mfn = get_free_buddy_node(m, node, order,
+							   zone_lo, zone_hi);
+
+			if (mfn != XB_NIL) {
+				*got_node = node;
+				return mfn;
+			}
+		}
+		if (exact && req_node != NO_NODE)
+			return XB_NIL;
+		/* Pick the next node. */
+		if (!(node < 64 && (mask >> node & 1))) {
+			/* The first node may be the caller's, outside
+			 * the set. */
+			first = node = first_node(mask);
+			if (node < MAX_NUMNODES)
+				continue;
+		} else if ((node = next_node(node, mask)) >= MAX_NUMNODES) {
+			node = first_node(mask);
+		}
+		if (node == first) {
+			/* The set is exhausted: the others, once. */
+			if (exact || retried)
+				return XB_NIL;
+			retried = true;
+			mask = online & ~mask;
+			first = node = first_node(mask);
+			if (node >= MAX_NUMNODES)
+				return XB_NIL;
+		}
+	}
 }
 
 /*
@@ -378,13 +530,17 @@ static xb_pfn_t get_free_buddy(struct xb_mock *m, unsigned order,
  * bits (MEMF_bits; 0: none) cap the zones: zone_hi = bits_to_zone(bits),
  * bits - PAGE_SHIFT, a zone holding the frames below 2^zone. Then a block
  * from the zones above the DMA zone if any of them is allowed and fits,
- * else from any allowed zone (get_free_buddy()). One node. Returns the
- * block's head (state poisoned) or XB_NIL.
+ * else from any allowed zone (get_free_buddy(), each search over the
+ * nodes from the same start). `node` is MEMF_node's (NO_NODE: none) and
+ * `exact` MEMF_exact_node. The domain's last_alloc_node becomes the
+ * node the block came from. Returns the block's head (state poisoned)
+ * or XB_NIL.
  */
-static xb_pfn_t host_alloc(struct xb_mock *m, const struct mock_domain *d,
-			   unsigned order, bool refcount, unsigned bits)
+static xb_pfn_t host_alloc(struct xb_mock *m, struct mock_domain *d,
+			   unsigned order, bool refcount, unsigned bits,
+			   unsigned node, bool exact)
 {
-	unsigned zone_hi = XB_MAX_LISTS - 1;
+	unsigned zone_hi = XB_MAX_LISTS - 1, got = 0;
 	xb_pfn_t mfn = XB_NIL;
 
 	uint64_t request = 1ull << order;
@@ -393,7 +549,7 @@ static xb_pfn_t host_alloc(struct xb_mock *m, const struct mock_domain *d,
 		m->stats.fault_host_alloc++;
 		return XB_NIL;
 	}
-	if (m->outstanding_claims + request > m->heap.nr_free_pages &&
+	if (m->outstanding_claims + request > m->free_pages &&
 	    (!refcount || !d || d->outstanding < request))
 		return XB_NIL;
 	/* bits_to_zone(): zone 1 for a width of a page or less. */
@@ -404,16 +560,20 @@ static xb_pfn_t host_alloc(struct xb_mock *m, const struct mock_domain *d,
 			zone_hi = z;
 	}
 	if (m->dma_zone < zone_hi)
-		mfn = get_free_buddy(m, order, m->dma_zone + 1, zone_hi);
+		mfn = get_free_buddy(m, order, m->dma_zone + 1, zone_hi, node,
+				     exact, d, &got);
 	if (mfn == XB_NIL)
-		mfn = get_free_buddy(m, order, 1, zone_hi);
+		mfn =
+		    get_free_buddy(m, order, 1, zone_hi, node, exact, d, &got);
+	if (mfn != XB_NIL && d)
+		d->last_alloc_node = got;
 	return mfn;
 }
 
 /* Give back a block host_alloc() returned, unused (assign_pages() failed). */
 static void host_unalloc(struct xb_mock *m, xb_pfn_t mfn, unsigned order)
 {
-	xb__buddy_free(&m->heap, mfn, order, 0, XB_FREE_HEAD);
+	heap_free(m, mfn, order);
 }
 
 /* free_heap_pages() of one 4 KiB frame: its content goes (Xen scrubs). */
@@ -421,7 +581,7 @@ static void host_free_frame(struct xb_mock *m, xb_pfn_t mfn)
 {
 	if (g_hash_table_size(m->content))
 		g_hash_table_remove(m->content, GUINT_TO_POINTER(mfn));
-	xb__buddy_free(&m->heap, mfn, 0, 0, XB_FREE_HEAD);
+	heap_free(m, mfn, 0);
 }
 
 /*
@@ -441,6 +601,8 @@ static void physmap_add(struct xb_mock *m, struct mock_domain *d,
 {
 	uint64_t n = 1ull << order;
 
+	/* A block never spans two nodes (one heap each). */
+	d->node_pages[node_of(m, mfn)] += n;
 	if (d->type != XB_GUEST_PV && order >= REGION_ORDER &&
 	    (gfn & (n - 1)) == 0) {
 		xb_assert_internal((mfn & (n - 1)) == 0);
@@ -483,6 +645,7 @@ static void remove_frame(struct xb_mock *m, struct mock_domain *d, xb_pfn_t mfn,
 		p2m_clear(d, gfn);
 	if (refcount)
 		adjust_tot_pages(m, d, -1);
+	d->node_pages[node_of(m, mfn)]--;
 	host_free_frame(m, mfn);
 }
 
@@ -493,7 +656,7 @@ static void remove_frame(struct xb_mock *m, struct mock_domain *d, xb_pfn_t mfn,
  */
 static int populate_extent(struct xb_mock *m, struct mock_domain *d,
 			   unsigned domid, uint64_t gfn, unsigned order,
-			   xb_pfn_t *mfn_out)
+			   unsigned node, bool exact, xb_pfn_t *mfn_out)
 {
 	uint64_t n = 1ull << order;
 
@@ -501,7 +664,7 @@ static int populate_extent(struct xb_mock *m, struct mock_domain *d,
 	 * the guest's address width. Deliberately an extent failure. */
 	if (gfn >= d->gfn_space || n > d->gfn_space - gfn)
 		return -EINVAL;
-	xb_pfn_t mfn = host_alloc(m, d, order, true, 0);
+	xb_pfn_t mfn = host_alloc(m, d, order, true, 0, node, exact);
 
 	if (mfn == XB_NIL)
 		return -ENOMEM;
@@ -524,18 +687,72 @@ static inline struct xb_mock *mock(struct xb_backend *be)
 }
 
 /*
+ * propagate_node() (memory.c): a physical node in XENMEMF flags. Only a
+ * privileged caller's node counts (a node id of MAX_NUMNODES or more is
+ * refused), with MEMF_exact_node when asked; a guest's own node is
+ * ignored, and its exact request refused. False: refused.
+ */
+static bool propagate_node(const struct xb_mock *m, unsigned xmf,
+			   unsigned *node, bool *exact)
+{
+	unsigned n = XB_MEMF_GET_NODE(xmf);
+
+	if (n == NO_NODE)
+		return true;
+	if (m->privileged) {
+		if (n >= MAX_NUMNODES)
+			return false;
+		*node = n;
+		*exact = xmf & XB_MEMF_EXACT_NODE_REQUEST;
+	} else if (xmf & XB_MEMF_EXACT_NODE_REQUEST) {
+		return false;
+	}
+	return true;
+}
+
+/*
+ * construct_memop_from_reservation() (memory.c), its node part: with
+ * XENMEMF_vnode and a domain that has vNUMA, the vnode must be below
+ * nr_vnodes (else the call is refused) and becomes MEMF_node of its
+ * pnode, exact when asked; without vNUMA the vnode is ignored. Without
+ * XENMEMF_vnode, propagate_node(). False: refused.
+ */
+static bool memop_node(const struct xb_mock *m, const struct mock_domain *d,
+		       unsigned xmf, unsigned *node, bool *exact)
+{
+	*node = NO_NODE;
+	*exact = false;
+	if (!(xmf & XB_MEMF_VNODE))
+		return propagate_node(m, xmf, node, exact);
+	if (!d->nr_vnodes)
+		return true;
+	unsigned v = XB_MEMF_GET_NODE(xmf);
+
+	if (v >= d->nr_vnodes)
+		return false;
+	*node = d->vnode_to_pnode[v];
+	*exact = xmf & XB_MEMF_EXACT_NODE_REQUEST;
+	return true;
+}
+
+/*
  * populate_physmap() (memory.c): an extent order above the caller's
  * max_order() makes the loop not run (nr_done = 0, not an error); the
  * first extent that fails ends the call; pv guests get the machine frame
- * of each extent written back into the array.
+ * of each extent written back into the array. Flags Xen refuses make
+ * do_memory_op() return start_extent: 0 extents, nothing done.
  */
 static long mock_populate(struct xb_backend *be, xb_xen_pfn_t *extents,
-			  uint64_t nr, unsigned order)
+			  uint64_t nr, unsigned order, unsigned mem_flags)
 {
 	struct xb_mock *m = mock(be);
 	struct mock_domain *d = guest(m);
 	uint64_t i = 0;
+	unsigned node;
+	bool exact;
 
+	if (!memop_node(m, d, mem_flags, &node, &exact))
+		return 0;
 	if (order > d->memop_max_order || fault_call(m, XB_MOCK_OP_POPULATE))
 		return 0;
 	for (; i < nr; i++) {
@@ -544,7 +761,7 @@ static long mock_populate(struct xb_backend *be, xb_xen_pfn_t *extents,
 		if (fault_extent(m, XB_MOCK_OP_POPULATE, i))
 			break;
 		if (populate_extent(m, d, XB_MOCK_GUEST_DOMID, extents[i],
-				    order, &mfn))
+				    order, node, exact, &mfn))
 			break;
 		if (d->type == XB_GUEST_PV)
 			extents[i] = mfn;
@@ -592,7 +809,8 @@ static bool decrease_block(struct xb_mock *m, struct mock_domain *d,
 	}
 	m->frames[base].order = (uint8_t)order;
 	adjust_tot_pages(m, d, -(int64_t)n);
-	xb__buddy_free(&m->heap, base, order, 0, XB_FREE_HEAD);
+	d->node_pages[node_of(m, base)] -= n;
+	heap_free(m, base, order);
 	return true;
 }
 
@@ -655,7 +873,8 @@ static void unsteal(struct xb_mock *m, const struct xb_exchange *x,
 
 /*
  * memory_exchange() (memory.c). Order of the checks as in Xen: the memop
- * max order (-EPERM), then matching sizes (-EINVAL). Work goes in chunks
+ * max order (-EPERM), then matching sizes (-EINVAL), then the outputs'
+ * node flags (propagate_node(), -EINVAL). Work goes in chunks
  * of max(in, out) order: steal the chunk's inputs (steal_page(), which
  * refuses translated guests with -EOPNOTSUPP since XSA-217), allocate its
  * outputs (MEMF_no_owner, hence no refcount: not counted against
@@ -670,6 +889,8 @@ static int mock_exchange(struct xb_backend *be, struct xb_exchange *x,
 	struct mock_domain *d = guest(m);
 	unsigned in_chunk_order = 0, out_chunk_order = 0;
 	uint64_t i = 0;
+	unsigned node = NO_NODE;
+	bool exact = false;
 	int rc = 0;
 
 	*nr_exchanged = 0;
@@ -678,6 +899,9 @@ static int mock_exchange(struct xb_backend *be, struct xb_exchange *x,
 	if ((UINT64_MAX >> x->in_order) < x->nr_in ||
 	    (UINT64_MAX >> x->out_order) < x->nr_out ||
 	    (x->nr_in << x->in_order) != (x->nr_out << x->out_order))
+		return -EINVAL;
+	/* propagate_node() only: XENMEMF_vnode means nothing here. */
+	if (!propagate_node(m, x->out_mem_flags, &node, &exact))
 		return -EINVAL;
 	/* steal_page() refuses translated guests (paging_mode_external):
 	 * the first chunk's first input fails with nothing taken. Matching
@@ -724,8 +948,9 @@ static int mock_exchange(struct xb_backend *be, struct xb_exchange *x,
 		}
 		for (uint64_t j = 0; !rc && j < (1ull << out_chunk_order);
 		     j++) {
-			xb_pfn_t mfn = host_alloc(m, d, x->out_order, false,
-						  x->out_address_bits);
+			xb_pfn_t mfn =
+			    host_alloc(m, d, x->out_order, false,
+				       x->out_address_bits, node, exact);
 
 			if (mfn == XB_NIL) {
 				rc = -ENOMEM;
@@ -964,8 +1189,8 @@ static int claim(struct xb_mock *m, struct mock_domain *d, uint64_t pages)
 		return -EINVAL;
 	if (pages <= d->tot_pages || pages > d->max_pages)
 		return -EINVAL;
-	uint64_t avail = m->heap.nr_free_pages > m->outstanding_claims
-			     ? m->heap.nr_free_pages - m->outstanding_claims
+	uint64_t avail = m->free_pages > m->outstanding_claims
+			     ? m->free_pages - m->outstanding_claims
 			     : 0;
 	uint64_t c = pages - d->tot_pages;
 
@@ -1057,13 +1282,37 @@ static int mock_host_info(struct xb_backend *be, struct xb_host_info *info)
 }
 
 /*
+ * XEN_DOMCTL_setvnumainfo (domctl.c: vnuma_init(), then the old topology
+ * is replaced): a pnode of MAX_NUMNODES or more is -E2BIG; a node
+ * without memory is accepted (allocations for it then fall back, or fail
+ * when exact). The vmemranges are kept by Xen for the guest to read and
+ * checked only for flags, so the mock keeps none. The node affinity is
+ * left alone, as 4.17 does.
+ */
+static int mock_set_vnuma(struct xb_backend *be, const struct xb_vnuma *v)
+{
+	struct mock_domain *d = guest(mock(be));
+
+	if (v->nr_vnodes == 0 || v->nr_vnodes > XB_MAX_NODES)
+		return -EINVAL;
+	for (unsigned i = 0; i < v->nr_vnodes; i++)
+		if (v->vnode_to_pnode[i] >= MAX_NUMNODES)
+			return -E2BIG;
+	d->nr_vnodes = v->nr_vnodes;
+	memcpy(d->vnode_to_pnode, v->vnode_to_pnode,
+	       v->nr_vnodes * sizeof(*v->vnode_to_pnode));
+	return 0;
+}
+
+/*
  * Creation and teardown.
  */
 static int domain_init(struct mock_domain *d, enum xb_guest_type type,
 		       uint64_t max_pages, uint64_t gfn_space,
-		       unsigned memop_max_order)
+		       unsigned memop_max_order, unsigned nr_nodes)
 {
 	memset(d, 0, sizeof(*d));
+	d->node_affinity = (1ull << nr_nodes) - 1; /* NODE_MASK_ALL, online */
 	d->type = type;
 	d->max_pages = max_pages;
 	d->gfn_space = gfn_space;
@@ -1100,35 +1349,45 @@ static void domain_fini(struct mock_domain *d)
  * Boot: every frame free, in the largest aligned blocks up to Xen's
  * MAX_ORDER 20, added in ascending order so that the highest block heads
  * each list (4.17's _init_heap_pages() frees ascending chunks;
- * free_heap_pages() adds at the head), each on its zone's lists and never
- * across two zones (Xen keeps frame 0 out of the heap for that; the
- * model's heap holds it, in zone 1 with frame 1). The DMA zone is
- * arch_get_dma_bitsize()'s, the host one node from frame 0: the bits of a
- * quarter of it, at most 32.
+ * free_heap_pages() adds at the head), each on its node's heap and its
+ * zone's lists, never across two zones (Xen keeps frame 0 out of the heap
+ * for that; the model's heap holds it, in zone 1 with frame 1) nor two
+ * nodes (init_heap_pages() frees node by node). The DMA zone is
+ * arch_get_dma_bitsize()'s: the bits of the first node's start plus a
+ * quarter of its span (node 0 from frame 0), at most 32. Xen 4.17 uses
+ * it only on a host of more than one node; on one node it changes
+ * nothing (see host_alloc()).
  */
 static void heap_init(struct xb_mock *m)
 {
-	uint64_t quarter = m->host_pages / 4;
+	uint64_t quarter = m->node_start[1] / 4;
 	unsigned bits = (quarter > 1 ? xb_buddy_zone_of(quarter - 1) : 0) + 12;
 
 	if (bits > 32)
 		bits = 32;
 	m->dma_zone = bits < 13 ? 1 : bits - 12; /* bits_to_zone() */
-	xb__buddy_init(&m->heap, m->frames, m->host_pages, XB_MAX_LISTS, true);
-	m->heap.max_order = XB_BUDDY_ORDERS;
-	m->heap.zoned = true;
-	for (uint64_t pfn = 0; pfn < m->host_pages;) {
-		unsigned o = XB_BUDDY_ORDERS - 1;
+	for (unsigned n = 0; n < m->nr_nodes; n++) {
+		struct xb_buddy *h = &m->heap[n];
+		uint64_t end = m->node_start[n + 1];
 
-		/* Aligned, inside the heap, and inside one zone. */
-		while ((pfn & ((1ull << o) - 1)) ||
-		       pfn + (1ull << o) > m->host_pages ||
-		       xb_buddy_zone_of(pfn + (1ull << o) - 1) !=
-			   xb_buddy_zone_of(pfn))
-			o--;
-		xb__buddy_list_add(&m->heap, (xb_pfn_t)pfn, o, 0);
-		pfn += 1ull << o;
+		xb__buddy_init(h, m->frames, end, XB_MAX_LISTS, true);
+		h->first_frame = m->node_start[n];
+		h->max_order = XB_BUDDY_ORDERS;
+		h->zoned = true;
+		for (uint64_t pfn = m->node_start[n]; pfn < end;) {
+			unsigned o = XB_BUDDY_ORDERS - 1;
+
+			/* Aligned, inside the node, inside one zone. */
+			while ((pfn & ((1ull << o) - 1)) ||
+			       pfn + (1ull << o) > end ||
+			       xb_buddy_zone_of(pfn + (1ull << o) - 1) !=
+				   xb_buddy_zone_of(pfn))
+				o--;
+			xb__buddy_list_add(h, (xb_pfn_t)pfn, o, 0);
+			pfn += 1ull << o;
+		}
 	}
+	m->free_pages = m->host_pages;
 }
 
 static void mock_close(struct xb_backend *be)
@@ -1164,6 +1423,26 @@ static int mock_open(struct xb_backend *be, const struct xb_backend_config *cfg,
 			    (unsigned long long)cfg->gfn_space);
 		return -EINVAL;
 	}
+	uint64_t node_sum = 0;
+
+	for (unsigned n = 0; n < cfg->nr_nodes && n < XB_MAX_NODES; n++)
+		node_sum += cfg->node_pages[n];
+	if (cfg->nr_nodes > XB_MAX_NODES ||
+	    (cfg->nr_nodes && node_sum != cfg->host_pages)) {
+		g_set_error(error, XB_ERROR, XB_ERROR_INVALID,
+			    "mock: %u NUMA nodes (at most %u) of %llu frames "
+			    "in all, not the host's %llu",
+			    cfg->nr_nodes, XB_MAX_NODES,
+			    (unsigned long long)node_sum,
+			    (unsigned long long)cfg->host_pages);
+		return -EINVAL;
+	}
+	for (unsigned n = 0; n < cfg->nr_nodes; n++)
+		if (!cfg->node_pages[n]) {
+			g_set_error(error, XB_ERROR, XB_ERROR_INVALID,
+				    "mock: NUMA node %u has no memory", n);
+			return -EINVAL;
+		}
 	if (order >= XB_MAX_ORDER || cfg->type > XB_GUEST_PVH) {
 		g_set_error(error, XB_ERROR, XB_ERROR_INVALID,
 			    "mock: memop max order %u above %u or bad guest "
@@ -1176,13 +1455,18 @@ static int mock_open(struct xb_backend *be, const struct xb_backend_config *cfg,
 
 	be->priv = m;
 	m->host_pages = cfg->host_pages;
+	m->nr_nodes = cfg->nr_nodes ? cfg->nr_nodes : 1;
+	for (unsigned n = 0; n < m->nr_nodes; n++)
+		m->node_start[n + 1] =
+		    m->node_start[n] +
+		    (cfg->nr_nodes ? cfg->node_pages[n] : cfg->host_pages);
 	m->frames = xb_map_zeroed(m->host_pages * sizeof(*m->frames));
 	m->nr_doms = XB_MOCK_GUEST_DOMID + 1;
 	m->doms = g_new0(struct mock_domain, m->nr_doms);
 	m->content =
 	    g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
 	if (!m->frames || domain_init(guest(m), cfg->type, cfg->max_pages,
-				      cfg->gfn_space, order)) {
+				      cfg->gfn_space, order, m->nr_nodes)) {
 		g_set_error(error, XB_ERROR, XB_ERROR_BACKEND,
 			    "mock: cannot map metadata for %llu host frames",
 			    (unsigned long long)cfg->host_pages);
@@ -1214,6 +1498,7 @@ const struct xb_backend_ops xb__mock_backend_ops = {
     .write_frame = mock_write_frame,
     .query = mock_query,
     .host_info = mock_host_info,
+    .set_vnuma = mock_set_vnuma,
 };
 
 /*
@@ -1236,7 +1521,7 @@ int xb_mock_add_domain(struct xb_mock *m, enum xb_guest_type type,
 	m->doms = g_renew(struct mock_domain, m->doms, m->nr_doms + 1);
 
 	int rc = domain_init(&m->doms[m->nr_doms], type, max_pages, gfn_space,
-			     DOMU_MAX_ORDER);
+			     DOMU_MAX_ORDER, m->nr_nodes);
 
 	if (rc)
 		return rc;
@@ -1253,7 +1538,7 @@ int xb_mock_domain_populate(struct xb_mock *m, unsigned domid, uint64_t gfn,
 		return -ESRCH;
 	if (order >= XB_MAX_ORDER)
 		return -EINVAL;
-	int rc = populate_extent(m, d, domid, gfn, order, &mfn);
+	int rc = populate_extent(m, d, domid, gfn, order, NO_NODE, false, &mfn);
 
 	xb_assert_expensive(xb__mock_is_valid(m));
 	return rc;
@@ -1374,7 +1659,74 @@ const struct xb_mock_stats *xb_mock_stats(const struct xb_mock *m)
 
 const struct xb_buddy *xb_mock_host_heap(const struct xb_mock *m)
 {
-	return &m->heap;
+	return &m->heap[0];
+}
+
+const struct xb_buddy *xb_mock_node_heap(const struct xb_mock *m, unsigned node)
+{
+	return node < m->nr_nodes ? &m->heap[node] : NULL;
+}
+
+unsigned xb_mock_nr_nodes(const struct xb_mock *m)
+{
+	return m->nr_nodes;
+}
+
+int xb_mock_node_of(const struct xb_mock *m, uint64_t mfn)
+{
+	return mfn < m->host_pages ? (int)node_of(m, mfn) : -1;
+}
+
+int xb_mock_set_node_affinity(struct xb_mock *m, unsigned domid, uint64_t mask)
+{
+	struct mock_domain *d = dom(m, domid);
+	uint64_t online = (1ull << m->nr_nodes) - 1;
+
+	if (!d)
+		return -ESRCH;
+	/* domain_set_node_affinity(): a mask with no online node is
+	 * -EINVAL; the full online mask means "automatic" again. */
+	if (!(mask & online))
+		return -EINVAL;
+	d->node_affinity = mask & online;
+	return 0;
+}
+
+void xb_mock_set_privileged(struct xb_mock *m, bool privileged)
+{
+	m->privileged = privileged;
+}
+
+int xb_mock_gfn_nodes(const struct xb_mock *m, unsigned domid, uint64_t gfn,
+		      uint64_t n, uint64_t pages[XB_MAX_NODES])
+{
+	const struct mock_domain *d = dom(m, domid);
+
+	if (!d)
+		return -ESRCH;
+	memset(pages, 0, XB_MAX_NODES * sizeof(*pages));
+	if (gfn >= d->gfn_space)
+		return 0;
+	n = MIN(n, d->gfn_space - gfn);
+	for (uint64_t g = gfn; g < gfn + n;) {
+		uint64_t r = g >> REGION_ORDER;
+
+		if (d->region[r] == 0 || d->sp[r]) {
+			/* Empty, or one block on one node. */
+			uint64_t end = MIN((r + 1) << REGION_ORDER, gfn + n);
+
+			if (d->sp[r])
+				pages[node_of(m, d->sp[r] - 1u)] += end - g;
+			g = end;
+			continue;
+		}
+		xb_pfn_t mfn = p2m_get(d, g);
+
+		if (mfn != XB_NIL)
+			pages[node_of(m, mfn)]++;
+		g++;
+	}
+	return 0;
 }
 
 uint64_t xb_mock_nr_written_frames(const struct xb_mock *m)
@@ -1427,16 +1779,30 @@ void xb_mock_host_info(const struct xb_mock *m, struct xb_host_info *info)
 {
 	memset(info, 0, sizeof(*info));
 	info->total_pages = m->host_pages;
-	info->free_pages = m->heap.nr_free_pages;
+	info->free_pages = m->free_pages;
 	/* buddyinfo has orders 0..10: a free block of a higher order
 	 * counts as its 4 MiB pieces under 10. */
-	for (unsigned o = 0; o < XB_BUDDY_ORDERS; o++) {
-		uint64_t n = xb_buddy_nr_free(&m->heap, o);
+	for (unsigned node = 0; node < m->nr_nodes; node++) {
+		const struct xb_buddy *h = &m->heap[node];
 
-		info->buddyinfo[MIN(o, 10u)] += o > 10 ? n << (o - 10) : n;
-		if (o >= REGION_ORDER)
-			info->free_2m_blocks += n << (o - REGION_ORDER);
+		info->nodes[node].total_pages =
+		    m->node_start[node + 1] - m->node_start[node];
+		info->nodes[node].free_pages = h->nr_free_pages;
+		info->nodes[node].guest_pages =
+		    (int64_t)guest(m)->node_pages[node];
+		for (unsigned o = 0; o < XB_BUDDY_ORDERS; o++) {
+			uint64_t n = xb_buddy_nr_free(h, o);
+
+			info->buddyinfo[MIN(o, 10u)] +=
+			    o > 10 ? n << (o - 10) : n;
+			if (o >= REGION_ORDER) {
+				info->free_2m_blocks += n << (o - REGION_ORDER);
+				info->nodes[node].free_2m_blocks +=
+				    n << (o - REGION_ORDER);
+			}
+		}
 	}
+	info->nr_nodes = m->nr_nodes;
 	info->p2m_superpage_coverage =
 	    xb_mock_p2m_superpage_coverage(m, XB_MOCK_GUEST_DOMID);
 	info->contiguity_2m = xb_mock_contiguity_2m(m, XB_MOCK_GUEST_DOMID);
@@ -1450,12 +1816,37 @@ bool xb__mock_is_valid(const struct xb_mock *m)
 {
 	/* Freed on every return: XB_CHECK() returns from the middle. */
 	g_autofree uint64_t *owned = g_new0(uint64_t, m->nr_doms);
-	uint64_t claims = 0, allocated = 0;
+	g_autofree uint64_t *owned_node =
+	    g_new0(uint64_t, (size_t)m->nr_doms * XB_MAX_NODES);
+	uint64_t claims = 0, allocated = 0, free_pages = 0;
 	GHashTableIter it;
 	gpointer key;
 
-	if (!xb__buddy_is_valid(&m->heap))
-		return false;
+	XB_CHECK(m->nr_nodes >= 1 && m->nr_nodes <= XB_MAX_NODES &&
+		     m->node_start[0] == 0 &&
+		     m->node_start[m->nr_nodes] == m->host_pages,
+		 "mock: %u nodes over %lu frames, the last ending at %lu",
+		 m->nr_nodes, (unsigned long)m->host_pages,
+		 (unsigned long)m->node_start[m->nr_nodes]);
+	for (unsigned n = 0; n < m->nr_nodes; n++) {
+		const struct xb_buddy *h = &m->heap[n];
+
+		XB_CHECK(m->node_start[n] < m->node_start[n + 1] &&
+			     h->first_frame == m->node_start[n] &&
+			     h->nr_frames == m->node_start[n + 1],
+			 "mock: node %u heap manages [%lu, %lu), its range "
+			 "is [%lu, %lu)",
+			 n, (unsigned long)h->first_frame,
+			 (unsigned long)h->nr_frames,
+			 (unsigned long)m->node_start[n],
+			 (unsigned long)m->node_start[n + 1]);
+		if (!xb__buddy_is_valid(h))
+			return false;
+		free_pages += h->nr_free_pages;
+	}
+	XB_CHECK(free_pages == m->free_pages,
+		 "mock: the node heaps hold %lu free pages, free_pages %lu",
+		 (unsigned long)free_pages, (unsigned long)m->free_pages);
 	for (uint64_t mfn = 0; mfn < m->host_pages;) {
 		const struct xb_frame *f = &m->frames[mfn];
 
@@ -1484,11 +1875,14 @@ bool xb__mock_is_valid(const struct xb_mock *m)
 				 "its region's entry",
 				 f->owner, (unsigned long)mfn, f->next);
 			owned[f->owner] += REGION_PAGES;
+			owned_node[f->owner * XB_MAX_NODES + node_of(m, mfn)] +=
+			    REGION_PAGES;
 			allocated += REGION_PAGES;
 			mfn += REGION_PAGES;
 			continue;
 		}
 		owned[f->owner]++;
+		owned_node[f->owner * XB_MAX_NODES + node_of(m, mfn)]++;
 		allocated++;
 		/* Translated domains: an M2P entry always points back
 		 * (p2m_add_page() invalidates it when the gfn is retaken). */
@@ -1501,9 +1895,9 @@ bool xb__mock_is_valid(const struct xb_mock *m)
 							: XB_NIL);
 		mfn++;
 	}
-	XB_CHECK(allocated + m->heap.nr_free_pages == m->host_pages,
+	XB_CHECK(allocated + m->free_pages == m->host_pages,
 		 "mock: %lu allocated + %lu free != %lu machine frames",
-		 (unsigned long)allocated, (unsigned long)m->heap.nr_free_pages,
+		 (unsigned long)allocated, (unsigned long)m->free_pages,
 		 (unsigned long)m->host_pages);
 
 	for (unsigned id = 0; id < m->nr_doms; id++) {
@@ -1582,6 +1976,21 @@ bool xb__mock_is_valid(const struct xb_mock *m)
 		XB_CHECK(owned[id] == d->tot_pages,
 			 "mock: d%u tot_pages %lu, owns %lu frames", id,
 			 (unsigned long)d->tot_pages, (unsigned long)owned[id]);
+		for (unsigned n = 0; n < XB_MAX_NODES; n++)
+			XB_CHECK(
+			    owned_node[id * XB_MAX_NODES + n] ==
+				d->node_pages[n],
+			    "mock: d%u counts %lu frames on node %u, owns "
+			    "%lu",
+			    id, (unsigned long)d->node_pages[n], n,
+			    (unsigned long)owned_node[id * XB_MAX_NODES + n]);
+		XB_CHECK(d->node_affinity && !(d->node_affinity >> m->nr_nodes),
+			 "mock: d%u node affinity %#lx outside the %u nodes",
+			 id, (unsigned long)d->node_affinity, m->nr_nodes);
+		for (unsigned v = 0; v < d->nr_vnodes; v++)
+			XB_CHECK(d->vnode_to_pnode[v] < MAX_NUMNODES,
+				 "mock: d%u vnode %u on pnode %u", id, v,
+				 d->vnode_to_pnode[v]);
 		XB_CHECK(d->tot_pages <= d->max_pages,
 			 "mock: d%u tot_pages %lu > max_pages %lu", id,
 			 (unsigned long)d->tot_pages,

@@ -332,7 +332,7 @@ static int xen_open(struct xb_backend *be, const struct xb_backend_config *cfg,
  */
 static long xen_reservation_op(struct xb_backend *be, bool populate,
 			       xb_xen_pfn_t *extents, uint64_t nr,
-			       unsigned order)
+			       unsigned order, unsigned mem_flags)
 {
 	struct xen_be *x = be->priv;
 	xen_pfn_t *e = (xen_pfn_t *)extents;
@@ -340,23 +340,30 @@ static long xen_reservation_op(struct xb_backend *be, bool populate,
 
 	if (order > x->memop_max_order || nr == 0)
 		return 0;
-	rc = populate
-		 ? xc_domain_populate_physmap(x->xch, x->domid, nr, order, 0, e)
-		 : xc_domain_decrease_reservation(x->xch, x->domid, nr, order,
-						  e);
+	rc = populate ? xc_domain_populate_physmap(x->xch, x->domid, nr, order,
+						   mem_flags, e)
+		      : xc_domain_decrease_reservation(x->xch, x->domid, nr,
+						       order, e);
 	return rc < 0 ? -errno : rc;
 }
 
+/*
+ * The XENMEMF node bits go to Xen as they are. dom0 is privileged, so Xen
+ * honours a physical node (propagate_node()), which it would ignore (or,
+ * exact, refuse) for the guest issuing the call on itself: the mock
+ * models the guest unless told otherwise (xb_mock_set_privileged()).
+ * XENMEMF_vnode is translated the same way for both.
+ */
 static long xen_populate(struct xb_backend *be, xb_xen_pfn_t *extents,
-			 uint64_t nr, unsigned order)
+			 uint64_t nr, unsigned order, unsigned mem_flags)
 {
-	return xen_reservation_op(be, true, extents, nr, order);
+	return xen_reservation_op(be, true, extents, nr, order, mem_flags);
 }
 
 static long xen_decrease(struct xb_backend *be, xb_xen_pfn_t *extents,
 			 uint64_t nr, unsigned order)
 {
-	return xen_reservation_op(be, false, extents, nr, order);
+	return xen_reservation_op(be, false, extents, nr, order, 0);
 }
 
 /*
@@ -392,7 +399,8 @@ static int xen_exchange(struct xb_backend *be, struct xb_exchange *xe,
 	set_xen_guest_handle_raw(ex->out.extent_start, out);
 	ex->out.nr_extents = xe->nr_out;
 	ex->out.extent_order = xe->out_order;
-	ex->out.mem_flags = XENMEMF_address_bits(xe->out_address_bits);
+	ex->out.mem_flags =
+	    XENMEMF_address_bits(xe->out_address_bits) | xe->out_mem_flags;
 	ex->out.domid = (domid_t)x->domid;
 	rc = xencall2(x->xcall, __HYPERVISOR_memory_op, XENMEM_exchange,
 		      (uint64_t)(uintptr_t)ex);
@@ -711,6 +719,64 @@ static int xen_host_info(struct xb_backend *be, struct xb_host_info *info)
 	info->free_pages = pi.free_pages;
 	info->p2m_superpage_coverage = x->type == XB_GUEST_PV ? 0 : -1;
 	info->contiguity_2m = -1;
+
+	/* Per node: XEN_SYSCTL_numainfo's memsize and memfree (bytes).
+	 * Which node a frame is on is not something dom0 can ask. */
+	xc_meminfo_t mi[XB_MAX_NODES];
+	unsigned nr = XB_MAX_NODES;
+
+	if (xc_numainfo(x->xch, &nr, mi, NULL) == 0) {
+		info->nr_nodes = MIN(nr, (unsigned)XB_MAX_NODES);
+		for (unsigned n = 0; n < info->nr_nodes; n++) {
+			info->nodes[n].total_pages =
+			    mi[n].memsize >> XB_PAGE_SHIFT;
+			info->nodes[n].free_pages =
+			    mi[n].memfree >> XB_PAGE_SHIFT;
+			info->nodes[n].guest_pages = -1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * xc_domain_setvnuma() (XEN_DOMCTL_setvnumainfo): one vmemrange per vnode
+ * in gfn order from 0, every vcpu on vnode 0, distances 10 local and 20
+ * remote (what libxl writes for a guest that names none).
+ */
+static int xen_set_vnuma(struct xb_backend *be, const struct xb_vnuma *v)
+{
+	struct xen_be *x = be->priv;
+	xen_vmemrange_t range[XB_MAX_NODES];
+	unsigned dist[XB_MAX_NODES * XB_MAX_NODES], pnode[XB_MAX_NODES];
+	xc_domaininfo_t di;
+	uint64_t start = 0;
+
+	if (xc_domain_getinfolist(x->xch, x->domid, 1, &di) != 1 ||
+	    di.domain != x->domid)
+		return -ESRCH;
+	/* vnuma_init() wants d->max_vcpus entries. A domain whose vcpus
+	 * were never created (a scratch domain: createdomain's max_vcpus
+	 * is 1, and only XEN_DOMCTL_max_vcpus creates them) reports
+	 * XEN_INVALID_MAX_VCPU_ID. */
+	unsigned nr_vcpus =
+	    di.max_vcpu_id == XEN_INVALID_MAX_VCPU_ID ? 1 : di.max_vcpu_id + 1;
+	g_autofree unsigned *vcpu = g_new0(unsigned, nr_vcpus);
+
+	for (unsigned i = 0; i < v->nr_vnodes; i++) {
+		range[i] = (xen_vmemrange_t){
+		    .start = start << XB_PAGE_SHIFT,
+		    .end = (start + v->vnode_pages[i]) << XB_PAGE_SHIFT,
+		    .flags = 0,
+		    .nid = i,
+		};
+		start += v->vnode_pages[i];
+		pnode[i] = v->vnode_to_pnode[i];
+		for (unsigned j = 0; j < v->nr_vnodes; j++)
+			dist[i * v->nr_vnodes + j] = i == j ? 10 : 20;
+	}
+	if (xc_domain_setvnuma(x->xch, x->domid, v->nr_vnodes, v->nr_vnodes,
+			       nr_vcpus, range, dist, vcpu, pnode) < 0)
+		return -errno;
 	return 0;
 }
 
@@ -752,4 +818,5 @@ const struct xb_backend_ops xb__xen_backend_ops = {
     .query = xen_query,
     .query_frames = xen_query_frames,
     .host_info = xen_host_info,
+    .set_vnuma = xen_set_vnuma,
 };

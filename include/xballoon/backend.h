@@ -20,6 +20,11 @@ void xb_backend_close(struct xb_backend *be);
 
 long xb_populate_physmap(struct xb_backend *be, xb_xen_pfn_t *extents,
 			 uint64_t nr, unsigned order);
+/* populate with XENMEMF node bits (XB_MEMF_*, sys/backend.h); bits
+ * outside XB_MEMF_NODE_MASK are refused (-EINVAL) and not issued.
+ * xb_populate_physmap() is this with 0. */
+long xb_populate_physmap_flags(struct xb_backend *be, xb_xen_pfn_t *extents,
+			       uint64_t nr, unsigned order, unsigned mem_flags);
 long xb_decrease_reservation(struct xb_backend *be, xb_xen_pfn_t *extents,
 			     uint64_t nr, unsigned order);
 int xb_exchange(struct xb_backend *be, struct xb_exchange *x,
@@ -44,6 +49,9 @@ int xb_query(struct xb_backend *be, xb_xen_pfn_t frame, bool *populated);
 int xb_query_frames(struct xb_backend *be, const xb_xen_pfn_t *frames,
 		    uint64_t n, bool *populated);
 int xb_host_info(struct xb_backend *be, struct xb_host_info *info);
+/* XEN_DOMCTL_setvnumainfo for the guest (sys/backend.h); -EINVAL for 0 or
+ * more than XB_MAX_NODES vnodes, -EOPNOTSUPP without the hook. */
+int xb_set_vnuma(struct xb_backend *be, const struct xb_vnuma *vnuma);
 
 /* The project's one GError domain. */
 #define XB_ERROR xb_error_quark()

@@ -109,7 +109,8 @@ struct xb_free_list {
  * Invariants (checked by xb__buddy_is_valid()):
  *   for every (o, l):  nr_free[o][l] = length of list (o, l)
  *   every block on list (o, l) is a FREE head with order o and type l,
- *     aligned: pfn % 2^o = 0, and pfn + 2^o <= nr_frames
+ *     aligned: pfn % 2^o = 0, and first_frame <= pfn,
+ *     pfn + 2^o <= nr_frames
  *   nr_free_pages = sum over (o, l) of nr_free[o][l] * 2^o
  *   list_pages[l] = sum over o of nr_free[o][l] * 2^o     (summary)
  *   bit o of nonempty[l] = (nr_free[o][l] > 0)           (summary)
@@ -119,11 +120,19 @@ struct xb_free_list {
  *     unless one of them sits in an isolated
  *     pageblock (moving pages to the isolate list does not merge them, as
  *     in Linux; unisolating frees them again)
- *   every frame is either a head or a TAIL inside some head's block
+ *   every frame of [first_frame, nr_frames) is either a head or a TAIL
+ *     inside some head's block that starts at or above first_frame
  */
 struct xb_buddy {
 	struct xb_frame *frames;
 	uint64_t nr_frames;
+	/* The first frame this buddy manages (0 unless set after
+	 * xb__buddy_init()): frames below it belong to someone else -- the
+	 * mock host's other NUMA nodes, each a buddy of its own over the
+	 * same frame array (Xen's heap(node, zone, order)). No block starts
+	 * below it and nothing merges across it, as free_heap_pages() never
+	 * merges with a buddy on another node. */
+	uint64_t first_frame;
 	uint64_t nr_free_pages;
 	unsigned nr_lists;
 	unsigned max_order; /* orders 0..max_order-1 (XB_MAX_ORDER unless

@@ -88,10 +88,27 @@ struct xb_driver {
 	uint32_t *p2m;
 	uint64_t nr_frames;
 
+	/* vNUMA: vnode v holds the pfns [vnode_end[v - 1], vnode_end[v])
+	 * (vnode_end[-1] = 0); nr_vnodes 0: none. Invariants (checked by
+	 * xb__driver_is_valid()): vnode_end strictly increasing, multiples
+	 * of 1024 (4 MiB), vnode_end[nr_vnodes - 1] = nr_frames. */
+	unsigned nr_vnodes;
+	uint64_t vnode_end[XB_MAX_NODES];
+
 	xb_xen_pfn_t frame_list[XB_FRAME_LIST]; /* hypercall argument         */
 	xb_pfn_t pfn_list[XB_FRAME_LIST];	/* the pages behind it        */
 	struct xb_driver_stats stats;
 };
+
+/*
+ * xb_driver_set_vnuma() - the guest's virtual nodes, in pfn order from 0
+ * (@pages[v] frames each, multiples of 1024, adding up to the zone). From then
+ * on the boot populates each extent on its vnode's node exactly, as the domain
+ * builder does with vNUMA (libxenguest meminit: XENMEMF_exact_node), and
+ * so does the balloon when knobs.numa_exact is on. Returns 0 or -EINVAL.
+ */
+int xb_driver_set_vnuma(struct xb_driver *d, unsigned nr,
+			const uint64_t *pages);
 
 /*
  * xb_driver_init() - bind a driver to a zone (spanning the guest's maxmem)

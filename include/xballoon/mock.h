@@ -149,8 +149,45 @@ double xb_mock_p2m_superpage_coverage(const struct xb_mock *m, unsigned domid);
  * -1 for an unknown domid. O(populated regions).
  */
 double xb_mock_contiguity_2m(const struct xb_mock *m, unsigned domid);
-/** The host heap, read-only (tests compare it with expected shapes). */
+/** The host heap, read-only (tests compare it with expected shapes):
+ * node 0's when the host has several NUMA nodes. */
 const struct xb_buddy *xb_mock_host_heap(const struct xb_mock *m);
+
+/*
+ * NUMA (docs/mock.md): the host's nodes are consecutive mfn ranges, node 0
+ * from mfn 0 (struct xb_backend_config's node_pages), each with its own
+ * heap.
+ */
+/** xb_mock_node_heap() - node @node's heap, NULL beyond the host's nodes. */
+const struct xb_buddy *xb_mock_node_heap(const struct xb_mock *m,
+					 unsigned node);
+unsigned xb_mock_nr_nodes(const struct xb_mock *m);
+/** xb_mock_node_of() - the node whose range holds @mfn, -1 past the host. */
+int xb_mock_node_of(const struct xb_mock *m, uint64_t mfn);
+/**
+ * xb_mock_set_node_affinity() - XEN_DOMCTL_setnodeaffinity
+ * (domain_set_node_affinity()): the nodes @domid's allocations without a
+ * node prefer, a bit per node. All nodes at creation (Xen derives it from
+ * vcpus that may run anywhere); libxl narrows it to a vNUMA guest's
+ * pnodes or a placed domain's node through vcpu soft affinity. 0,
+ * -ESRCH, or -EINVAL for a mask without a host node.
+ */
+int xb_mock_set_node_affinity(struct xb_mock *m, unsigned domid, uint64_t mask);
+/**
+ * xb_mock_set_privileged() - who issues the backend ops: the guest on
+ * itself (false, the default) or dom0 / the toolstack (true), as the xen
+ * backend does. Only propagate_node() cares: a privileged caller's
+ * physical node in XENMEMF flags is honoured, a guest's is ignored and
+ * its exact request refused.
+ */
+void xb_mock_set_privileged(struct xb_mock *m, bool privileged);
+/**
+ * xb_mock_gfn_nodes() - count @domid's populated gfns in [@gfn, @gfn + @n)
+ * by the node of the machine frame behind them into @pages (zeroed
+ * first). 0 or -ESRCH. O(n / 512) for superpage and empty regions.
+ */
+int xb_mock_gfn_nodes(const struct xb_mock *m, unsigned domid, uint64_t gfn,
+		      uint64_t n, uint64_t pages[XB_MAX_NODES]);
 /** Frames with data-plane content (written and not freed since). */
 uint64_t xb_mock_nr_written_frames(const struct xb_mock *m);
 
@@ -159,7 +196,9 @@ uint64_t xb_mock_nr_written_frames(const struct xb_mock *m);
  * valid buddy; every populated gfn maps to a distinct machine frame owned
  * by its domain whose M2P points back; free + owned frames = machine
  * memory; tot_pages = owned frames <= max_pages; claims add up; the region
- * counters match the P2M. O(host frames + gfn spaces). Logs (g_warning)
+ * counters match the P2M; each node's heap manages exactly its range and
+ * the per-node free and owned counts add up. O(host frames + gfn
+ * spaces). Logs (g_warning)
  * the first violation.
  */
 bool xb__mock_is_valid(const struct xb_mock *m);

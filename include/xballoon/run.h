@@ -104,6 +104,17 @@ struct xb_run_result {
 	bool content_verified;	  /* verify_content was on             */
 	uint64_t content_checked; /* frames read back around calls     */
 	uint64_t content_mismatches; /* ... that lost their contents      */
+	/* NUMA, only when the scenario has host.nodes or guest.vnuma (the
+	 * report names host.nodes[] and guest.vnodes[] only then). */
+	bool numa;
+	unsigned nr_vnodes;
+	struct xb_run_vnode {
+		unsigned pnode;
+		uint64_t pages;	   /* its gfns                             */
+		int64_t populated; /* of them populated, -1: unknown       */
+		int64_t local;	   /* ... on its pnode, -1: unknown        */
+		double locality;   /* local / populated, -1: unknown       */
+	} vnodes[XB_MAX_NODES];
 	GArray *series;	     /* struct xb_run_sample                    */
 	uint64_t nr_regions; /* 2 MiB regions of the guest              */
 	GArray *maps;	     /* struct xb_run_map; NULL: maps off       */

@@ -88,6 +88,25 @@ struct xb_neighbour {
 	uint32_t order_share_ppm[XB_MAX_ORDER];
 	struct xb_scn_pos pos;
 	struct xb_scn_pos churn_pos; /* churn.every's value */
+	/* pnode: the host node it runs on (its node affinity: allocations
+	 * start there and fall back to the others); -1: not placed. */
+	int pnode;
+};
+
+/*
+ * NUMA (optional; docs/scenarios.md). host.nodes: the physical nodes, node
+ * 0 the lowest machine frames. guest.vnuma: the virtual nodes in gfn
+ * order, vnode v from the end of vnode v - 1.
+ *   host:  nr_nodes = 0 or sum of nodes[].frames = host.frames
+ *   guest: nr_vnodes = 0 or sum of vnodes[].frames = max_frames, each a
+ *          multiple of 4 MiB (1024 frames: no buddy block crosses a
+ *          vnode), pnode < max(host.nr_nodes, 1)
+ */
+struct xb_scn_node {
+	uint64_t memory;
+	uint64_t frames;
+	unsigned pnode; /* vnodes only */
+	struct xb_scn_pos pos;
 };
 
 /*
@@ -113,6 +132,8 @@ struct xb_guest {
 	uint64_t kernel_reserved; /* frames the kernel holds from boot   */
 	struct xb_scn_pos pos;	  /* the guest: mapping                */
 	struct xb_scn_pos maxmem_pos;
+	unsigned nr_vnodes; /* guest.vnuma; 0: none */
+	struct xb_scn_node vnodes[XB_MAX_NODES];
 };
 
 /*
@@ -189,6 +210,8 @@ struct xb_scenario {
 		struct xb_neighbour *neighbours;
 		size_t nr_neighbours;
 		struct xb_scn_pos memory_pos;
+		unsigned nr_nodes;
+		struct xb_scn_node nodes[XB_MAX_NODES];
 	} host;
 
 	struct xb_guest guest;

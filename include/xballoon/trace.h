@@ -30,6 +30,8 @@ struct xb_trace_header {
 	const char *scenario;
 	const char *policy;
 	unsigned neighbours; /* neighbour domains the mock host ran     */
+	unsigned nr_nodes;   /* mock: NUMA nodes (0: one, no "nodes")  */
+	uint64_t node_pages[XB_MAX_NODES];
 };
 
 /* How the runner armed the mock's fault injection (xb_mock_fail_*()). */
@@ -55,6 +57,14 @@ struct xb_trace_writer *xb_trace_writer_open(const char *path,
 					     GError **error);
 /** xb_trace_writer_call() - record one call; a be->trace hook. */
 void xb_trace_writer_call(void *writer, const struct xb_trace_rec *rec);
+/** XEN_DOMCTL_setvnumainfo of the guest (xb_set_vnuma()) and its result:
+ * a "vnuma" line, replayed on any backend. */
+void xb_trace_writer_vnuma(struct xb_trace_writer *w, const struct xb_vnuma *v,
+			   int rc);
+/** xb_mock_set_node_affinity() and its result: an "affinity" line, a host
+ * line (replayed on the mock only). */
+void xb_trace_writer_affinity(struct xb_trace_writer *w, unsigned domid,
+			      uint64_t mask, int rc);
 /** Host activity of the mock outside the guest: xb_mock_add_domain(),
  * xb_mock_domain_populate(), xb_mock_domain_free() and their results. */
 void xb_trace_writer_domain(struct xb_trace_writer *w, int rc,

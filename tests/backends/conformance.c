@@ -231,7 +231,7 @@ static char *exchange_refused_for_hvm_and_pvh(struct xb_backend *be,
 					      enum xb_guest_type type)
 {
 	xb_xen_pfn_t in[1], out[1] = {40};
-	struct xb_exchange x = {in, 1, 0, out, 1, 0, 0};
+	struct xb_exchange x = {in, 1, 0, out, 1, 0, 0, 0};
 	uint64_t done = 7;
 
 	CHECK_EQ(populate_run(be, in, 30, 1), 1);
@@ -247,7 +247,7 @@ static char *exchange_sizes_must_match(struct xb_backend *be,
 				       enum xb_guest_type type)
 {
 	xb_xen_pfn_t in[1], out[2] = {40, 41};
-	struct xb_exchange x = {in, 1, 0, out, 2, 0, 0};
+	struct xb_exchange x = {in, 1, 0, out, 2, 0, 0, 0};
 	uint64_t done;
 
 	CHECK_EQ(populate_run(be, in, 30, 1), 1);
@@ -262,7 +262,7 @@ static char *pv_exchange_to_order9(struct xb_backend *be,
 				   enum xb_guest_type type)
 {
 	xb_xen_pfn_t *in = g_new(xb_xen_pfn_t, 512), out[1] = {1024};
-	struct xb_exchange x = {in, 512, 0, out, 1, 9, 0};
+	struct xb_exchange x = {in, 512, 0, out, 1, 9, 0, 0};
 	uint64_t done = 0;
 	char *fail = NULL;
 	long n = populate_run(be, in, 1024, 512);
@@ -293,7 +293,7 @@ static char *pv_exchange_reports_progress(struct xb_backend *be,
 					  enum xb_guest_type type)
 {
 	xb_xen_pfn_t in[4], out[4] = {100, 101, 102, 103};
-	struct xb_exchange x = {in, 4, 0, out, 4, 0, 0};
+	struct xb_exchange x = {in, 4, 0, out, 4, 0, 0, 0};
 	uint64_t done = 0;
 	xb_xen_pfn_t kept;
 
@@ -320,7 +320,7 @@ static char *pv_exchange_address_bits(struct xb_backend *be,
 				      enum xb_guest_type type)
 {
 	xb_xen_pfn_t in[2], out[2] = {100, 101};
-	struct xb_exchange x = {in, 1, 0, out, 1, 0, 0};
+	struct xb_exchange x = {in, 1, 0, out, 1, 0, 0, 0};
 	uint64_t done = 0;
 	unsigned top;
 
@@ -331,7 +331,7 @@ static char *pv_exchange_address_bits(struct xb_backend *be,
 	top = 64 - (unsigned)__builtin_clzll(out[0] | 1);
 	CHECK(top > 2);
 	struct xb_exchange y = {
-	    in + 1, 1, 0, out + 1, 1, 0, top - 1 + XB_PAGE_SHIFT};
+	    in + 1, 1, 0, out + 1, 1, 0, top - 1 + XB_PAGE_SHIFT, 0};
 
 	CHECK_EQ(xb_exchange(be, &y, &done), 0);
 	CHECK_EQ(done, 1);
@@ -641,46 +641,214 @@ static char *reservation_and_guest_info(struct xb_backend *be,
 	return NULL;
 }
 
+/* ---- NUMA ---------------------------------------------------------------- */
+
+/*
+ * Node-exact populate through vNUMA (XENMEMF_vnode | exact_node_request:
+ * construct_memop_from_reservation() translates the vnode; the same for a
+ * guest and for dom0, unlike a physical node, which only dom0 may name).
+ * vnode v is on pnode v. Real Xen's per-node free memory also moves with
+ * whatever else allocates (dom0, the domain's own structures), so the
+ * checks allow NUMA_SLACK pages of noise; the mock moves by exactly the
+ * extents.
+ */
+#define NUMA_SLACK 256
+
+struct node_free {
+	unsigned nr;
+	uint64_t free[XB_MAX_NODES];
+};
+
+static int node_free(struct xb_backend *be, struct node_free *nf)
+{
+	struct xb_host_info hi;
+	int rc = xb_host_info(be, &hi);
+
+	if (rc < 0)
+		return rc;
+	nf->nr = hi.nr_nodes;
+	for (unsigned n = 0; n < hi.nr_nodes; n++)
+		nf->free[n] = hi.nodes[n].free_pages;
+	return 0;
+}
+
+/* The vNUMA of the NUMA cases, or a skip when the host has one node. */
+static char *numa_setup(struct xb_backend *be, struct node_free *nf)
+{
+	struct xb_vnuma v = {.nr_vnodes = 2,
+			     .vnode_to_pnode = {0, 1},
+			     .vnode_pages = {1u << 19, 1u << 19}};
+	int rc = node_free(be, nf);
+
+	if (rc < 0)
+		return g_strdup_printf("line %d: host_info: %s", __LINE__,
+				       g_strerror(-rc));
+	if (nf->nr < 2)
+		return g_strdup_printf(XB_CONF_SKIP "the host has %u NUMA "
+						    "node(s), the case needs 2",
+				       nf->nr);
+	rc = xb_set_vnuma(be, &v);
+	if (rc < 0)
+		return g_strdup_printf("line %d: set_vnuma: %s", __LINE__,
+				       g_strerror(-rc));
+	return NULL;
+}
+
+/* How many pages node n lost between two readings. */
+static long long node_drop(const struct node_free *a, const struct node_free *b,
+			   unsigned n)
+{
+	return (long long)a->free[n] - (long long)b->free[n];
+}
+
+static char *numa_exact_vnode_lands_on_its_node(struct xb_backend *be,
+						enum xb_guest_type type)
+{
+	struct node_free before, after;
+	xb_xen_pfn_t e[4] = {0, 512, 1024, 1536};
+	char *skip = numa_setup(be, &before);
+
+	if (skip)
+		return skip;
+	/* 8 MiB on vnode 1 = pnode 1, then 8 MiB on vnode 0. */
+	CHECK_EQ(xb_populate_physmap_flags(be, e, 4, 9, XB_MEMF_EXACT_VNODE(1)),
+		 4);
+	CHECK_EQ(node_free(be, &after), 0);
+	CHECK(node_drop(&before, &after, 1) >= 2048 &&
+	      node_drop(&before, &after, 1) < 2048 + NUMA_SLACK);
+	CHECK(node_drop(&before, &after, 0) < NUMA_SLACK);
+	before = after;
+	for (unsigned i = 0; i < 4; i++)
+		e[i] = 2048 + 512 * i;
+	CHECK_EQ(xb_populate_physmap_flags(be, e, 4, 9, XB_MEMF_EXACT_VNODE(0)),
+		 4);
+	CHECK_EQ(node_free(be, &after), 0);
+	CHECK(node_drop(&before, &after, 0) >= 2048 &&
+	      node_drop(&before, &after, 0) < 2048 + NUMA_SLACK);
+	CHECK(node_drop(&before, &after, 1) < NUMA_SLACK);
+	CHECK_EQ(tot(be), 4096);
+	if (type != XB_GUEST_PV)
+		CHECK_EQ(populated(be, 3583), 1);
+	return NULL;
+}
+
+/* Fill pnode 1 through vnode 1 exactly, in 2 MiB extents then 4 KiB ones,
+ * from gfn *next on; returns the pages populated, -1 on a backend error. */
+static long long fill_vnode1(struct xb_backend *be, xb_xen_pfn_t *next,
+			     uint64_t limit)
+{
+	xb_xen_pfn_t e[64];
+	long long pages = 0;
+
+	for (unsigned order = 9;; order = 0) {
+		for (;;) {
+			for (unsigned i = 0; i < G_N_ELEMENTS(e); i++)
+				e[i] = *next + ((uint64_t)i << order);
+			long rc = xb_populate_physmap_flags(
+			    be, e, G_N_ELEMENTS(e), order,
+			    XB_MEMF_EXACT_VNODE(1));
+
+			if (rc < 0)
+				return -1;
+			*next += (uint64_t)rc << order;
+			pages += rc << order;
+			if (rc < (long)G_N_ELEMENTS(e) ||
+			    (uint64_t)pages >= limit)
+				break;
+		}
+		/* After the 2 MiB extents, the 4 KiB frames left. */
+		*next = (*next + 511) & ~(xb_xen_pfn_t)511;
+		if (order == 0)
+			return pages;
+	}
+}
+
+static char *numa_exact_vnode_refused_when_node_full(struct xb_backend *be,
+						     enum xb_guest_type type)
+{
+	struct node_free before, full, after;
+	xb_xen_pfn_t next = 0, e;
+	char *skip = numa_setup(be, &before);
+
+	if (skip)
+		return skip;
+	CHECK(before.free[1] < (1u << 19)); /* the case's max_pages fits it */
+	long long pages = fill_vnode1(be, &next, 1u << 19);
+
+	CHECK(pages > 0);
+	CHECK(pages + NUMA_SLACK >= (long long)before.free[1]);
+	CHECK_EQ(tot(be), pages);
+	CHECK_EQ(node_free(be, &full), 0);
+	CHECK(full.free[1] < NUMA_SLACK);
+	/* Exact: the extent fails, nothing is taken. */
+	e = next;
+	CHECK_EQ(
+	    xb_populate_physmap_flags(be, &e, 1, 0, XB_MEMF_EXACT_VNODE(1)), 0);
+	CHECK_EQ(tot(be), pages);
+	/* Not exact: Xen falls back to the other node. */
+	e = next + 512;
+	CHECK_EQ(xb_populate_physmap_flags(be, &e, 1, 9,
+					   XB_MEMF_NODE(1) | XB_MEMF_VNODE),
+		 1);
+	CHECK_EQ(tot(be), pages + 512);
+	CHECK_EQ(node_free(be, &after), 0);
+	CHECK(node_drop(&full, &after, 0) >= 512);
+	/* A vnode beyond the topology: nothing done, no error. */
+	e = next + 1024;
+	CHECK_EQ(
+	    xb_populate_physmap_flags(be, &e, 1, 0, XB_MEMF_EXACT_VNODE(2)), 0);
+	CHECK_EQ(tot(be), pages + 512);
+	(void)type;
+	return NULL;
+}
+
 const struct xb_conf_case xb_conf_cases[] = {
-    {"populate_order0", ALL, populate_order0, ROOMY},
-    {"populate_order9", ALL, populate_order9, ROOMY},
-    {"populate_stops_at_max_pages", ALL, populate_stops_at_max_pages, 3},
+    {"populate_order0", ALL, populate_order0, ROOMY, 0},
+    {"populate_order9", ALL, populate_order9, ROOMY, 0},
+    {"populate_stops_at_max_pages", ALL, populate_stops_at_max_pages, 3, 0},
     {"order9_past_max_pages_fails_whole", ALL,
-     order9_past_max_pages_fails_whole, 513},
-    {"order_above_memop_max", ALL, order_above_memop_max, ROOMY},
-    {"query_frames_batch", ALL, query_frames_batch, ROOMY},
+     order9_past_max_pages_fails_whole, 513, 0},
+    {"order_above_memop_max", ALL, order_above_memop_max, ROOMY, 0},
+    {"query_frames_batch", ALL, query_frames_batch, ROOMY, 0},
     {"decrease_stops_at_unpopulated", HVMS, decrease_stops_at_unpopulated,
-     ROOMY},
+     ROOMY, 0},
     {"failed_decrease_keeps_earlier_frames_removed", HVMS,
-     failed_decrease_keeps_earlier_frames_removed, ROOMY},
+     failed_decrease_keeps_earlier_frames_removed, ROOMY, 0},
     {"pv_decrease_takes_machine_frames", PV, pv_decrease_takes_machine_frames,
-     ROOMY},
+     ROOMY, 0},
     {"exchange_refused_for_hvm_and_pvh", HVMS, exchange_refused_for_hvm_and_pvh,
-     ROOMY},
-    {"exchange_sizes_must_match", ALL, exchange_sizes_must_match, ROOMY},
-    {"pv_exchange_to_order9", PV, pv_exchange_to_order9, 512},
-    {"pv_exchange_reports_progress", PV, pv_exchange_reports_progress, ROOMY},
-    {"pv_exchange_address_bits", PV, pv_exchange_address_bits, ROOMY},
-    {"add_to_physmap_refused_on_pv", PV, add_to_physmap_refused_on_pv, ROOMY},
+     ROOMY, 0},
+    {"exchange_sizes_must_match", ALL, exchange_sizes_must_match, ROOMY, 0},
+    {"pv_exchange_to_order9", PV, pv_exchange_to_order9, 512, 0},
+    {"pv_exchange_reports_progress", PV, pv_exchange_reports_progress, ROOMY,
+     0},
+    {"pv_exchange_address_bits", PV, pv_exchange_address_bits, ROOMY, 0},
+    {"add_to_physmap_refused_on_pv", PV, add_to_physmap_refused_on_pv, ROOMY,
+     0},
     {"add_to_physmap_moves_frame_and_content", HVMS,
-     add_to_physmap_moves_frame_and_content, ROOMY},
+     add_to_physmap_moves_frame_and_content, ROOMY, 0},
     {"add_to_physmap_frees_the_old_frame", HVMS,
-     add_to_physmap_frees_the_old_frame, ROOMY},
+     add_to_physmap_frees_the_old_frame, ROOMY, 0},
     {"add_to_physmap_range_stops_at_unpopulated", HVMS,
-     add_to_physmap_range_stops_at_unpopulated, ROOMY},
+     add_to_physmap_range_stops_at_unpopulated, ROOMY, 0},
     {"add_to_physmap_batch_per_entry_errors", HVMS,
-     add_to_physmap_batch_per_entry_errors, ROOMY},
+     add_to_physmap_batch_per_entry_errors, ROOMY, 0},
     {"add_to_physmap_batch_stops_at_invalid_gfn", HVMS,
-     add_to_physmap_batch_stops_at_invalid_gfn, ROOMY},
-    {"relocate_refused_on_pv", PV, relocate_refused_on_pv, ROOMY},
+     add_to_physmap_batch_stops_at_invalid_gfn, ROOMY, 0},
+    {"relocate_refused_on_pv", PV, relocate_refused_on_pv, ROOMY, 0},
     {"relocate_moves_frame_and_content", HVMS, relocate_moves_frame_and_content,
-     ROOMY},
-    {"relocate_onto_populated_dst", HVMS, relocate_onto_populated_dst, ROOMY},
+     ROOMY, 0},
+    {"relocate_onto_populated_dst", HVMS, relocate_onto_populated_dst, ROOMY,
+     0},
     {"relocate_stops_at_unpopulated_src", HVMS,
-     relocate_stops_at_unpopulated_src, ROOMY},
-    {"data_plane_round_trip", ALL, data_plane_round_trip, ROOMY},
-    {"claims_follow_xen_rules", ALL, claims_follow_xen_rules, ROOMY},
-    {"reservation_and_guest_info", ALL, reservation_and_guest_info, ROOMY},
+     relocate_stops_at_unpopulated_src, ROOMY, 0},
+    {"data_plane_round_trip", ALL, data_plane_round_trip, ROOMY, 0},
+    {"claims_follow_xen_rules", ALL, claims_follow_xen_rules, ROOMY, 0},
+    {"reservation_and_guest_info", ALL, reservation_and_guest_info, ROOMY, 0},
+    {"numa_exact_vnode_lands_on_its_node", ALL,
+     numa_exact_vnode_lands_on_its_node, ROOMY, 2},
+    {"numa_exact_vnode_refused_when_node_full", HVMS,
+     numa_exact_vnode_refused_when_node_full, 1u << 19, 2},
     {0},
 };
 
@@ -688,7 +856,8 @@ char *xb_conf_run_case(const struct xb_conf_case *c, enum xb_guest_type type,
 		       xb_conf_open_fn open, void *priv)
 {
 	GError *err = NULL;
-	struct xb_backend *be = open(priv, type, c->max_pages, &err);
+	struct xb_backend *be =
+	    open(priv, type, c->max_pages, c->nr_nodes, &err);
 	char *fail;
 
 	if (!be) {

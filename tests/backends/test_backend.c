@@ -39,6 +39,12 @@ static long min_memop(struct xb_backend *be, xb_xen_pfn_t *extents, uint64_t nr,
 	return (long)MIN(nr, limit);
 }
 
+static long min_populate(struct xb_backend *be, xb_xen_pfn_t *extents,
+			 uint64_t nr, unsigned order, unsigned mem_flags)
+{
+	return min_memop(be, extents, nr, order);
+}
+
 static int min_reservation(struct xb_backend *be, uint64_t *tot, uint64_t *max)
 {
 	*tot = 1;
@@ -60,7 +66,7 @@ static const struct xb_backend_ops min_ops = {
     .description = "mandatory hooks only",
     .open = min_open,
     .close = min_close,
-    .populate_physmap = min_memop,
+    .populate_physmap = min_populate,
     .decrease_reservation = min_memop,
     .reservation = min_reservation,
     .guest_info = min_guest_info,
@@ -155,7 +161,7 @@ Test(backend, optional_hooks_answer_eopnotsupp_and_count)
 {
 	struct xb_backend *be = xb_backend_open(&min_ops, &cfg, NULL);
 	xb_xen_pfn_t in[2] = {0, 1}, out[1] = {0};
-	struct xb_exchange x = {in, 2, 0, out, 1, 1, 0};
+	struct xb_exchange x = {in, 2, 0, out, 1, 1, 0, 0};
 	uint64_t done = 99;
 	uint8_t buf[XB_PAGE_SIZE];
 	bool populated;
@@ -235,7 +241,7 @@ Test(backend, mock_exchange_and_relocate_are_counted_in_their_units)
 	cr_assert_not_null(xb_mock_from_backend(be));
 	cr_assert_eq(xb_populate_physmap(be, e, 4, 0), 4);
 	/* 4 order-0 inputs -> 2 order-1 outputs: chunks of 2 inputs. */
-	struct xb_exchange x = {e, 4, 0, out, 2, 1, 0};
+	struct xb_exchange x = {e, 4, 0, out, 2, 1, 0, 0};
 
 	cr_assert_eq(xb_exchange(be, &x, &done), 0);
 	cr_assert_eq(done, 4);

@@ -12,8 +12,10 @@
 #define HOST (1u << 16) /* 256 MiB of machine memory */
 
 static struct xb_backend *open_mock(void *priv, enum xb_guest_type type,
-				    uint64_t max_pages, GError **error)
+				    uint64_t max_pages, unsigned nr_nodes,
+				    GError **error)
 {
+	/* A NUMA case gets two nodes of 128 MiB. */
 	struct xb_backend_config cfg = {
 	    .type = type,
 	    .max_pages = max_pages,
@@ -21,6 +23,8 @@ static struct xb_backend *open_mock(void *priv, enum xb_guest_type type,
 	    .host_pages = HOST,
 	    .seed = 1,
 	    .domid = -1,
+	    .nr_nodes = nr_nodes > 1 ? 2 : 0,
+	    .node_pages = {HOST / 2, HOST / 2},
 	};
 	struct xb_backend *be =
 	    xb_backend_open(&xb__mock_backend_ops, &cfg, error);
@@ -36,7 +40,7 @@ struct param {
 
 ParameterizedTestParameters(conformance, mock)
 {
-	static struct param p[64];
+	static struct param p[80];
 	size_t n = 0;
 
 	for (unsigned i = 0; xb_conf_cases[i].name; i++)
@@ -67,7 +71,7 @@ Test(conformance, covers_every_type)
 		for (unsigned t = 0; t <= XB_GUEST_PVH; t++)
 			per_type[t] += !!(xb_conf_cases[i].types & (1u << t));
 	}
-	cr_assert_eq(per_type[XB_GUEST_PV], 16);
-	cr_assert_eq(per_type[XB_GUEST_HVM], 21);
-	cr_assert_eq(per_type[XB_GUEST_PVH], 21);
+	cr_assert_eq(per_type[XB_GUEST_PV], 17);
+	cr_assert_eq(per_type[XB_GUEST_HVM], 23);
+	cr_assert_eq(per_type[XB_GUEST_PVH], 23);
 }

@@ -205,7 +205,7 @@ Test(mock, order_above_memop_max_is_refused)
 	cr_assert_eq(xb_decrease_reservation(be, e, 1, 10), 0);
 	cr_assert_eq(tot(), 512);
 	xb_xen_pfn_t in[1] = {0}, out[1] = {0};
-	struct xb_exchange x = {in, 1, 10, out, 1, 10, 0};
+	struct xb_exchange x = {in, 1, 10, out, 1, 10, 0, 0};
 	uint64_t done;
 
 	cr_assert_eq(xb_exchange(be, &x, &done), -EPERM);
@@ -311,14 +311,14 @@ Test(mock, exchange_is_refused_for_hvm)
 	populate_range(0, 512);
 	for (unsigned i = 0; i < 512; i++)
 		in[i] = i;
-	struct xb_exchange x = {in, 512, 0, out, 1, 9, 0};
+	struct xb_exchange x = {in, 512, 0, out, 1, 9, 0, 0};
 	xb_pfn_t before = mfn_of(0);
 
 	cr_assert_eq(xb_exchange(be, &x, &done), -EOPNOTSUPP);
 	cr_assert_eq(done, 0);
 	cr_assert_eq(mfn_of(0), before);
 	cr_assert_eq(tot(), 512);
-	struct xb_exchange y = {in, 1, 0, out, 1, 0, 0};
+	struct xb_exchange y = {in, 1, 0, out, 1, 0, 0, 0};
 
 	cr_assert_eq(xb_exchange(be, &y, &done), -EOPNOTSUPP);
 }
@@ -330,7 +330,7 @@ Test(mock_open, exchange_is_refused_for_pvh)
 	uint64_t done;
 
 	populate_range(0, 1);
-	struct xb_exchange x = {in, 1, 0, out, 1, 0, 0};
+	struct xb_exchange x = {in, 1, 0, out, 1, 0, 0, 0};
 
 	cr_assert_eq(xb_exchange(be, &x, &done), -EOPNOTSUPP);
 	cr_assert_eq(done, 0);
@@ -339,7 +339,7 @@ Test(mock_open, exchange_is_refused_for_pvh)
 Test(mock, exchange_checks_sizes_before_guest_type)
 {
 	xb_xen_pfn_t in[2] = {0, 1}, out[1] = {0};
-	struct xb_exchange x = {in, 2, 0, out, 1, 0, 0};
+	struct xb_exchange x = {in, 2, 0, out, 1, 0, 0, 0};
 	uint64_t done;
 
 	cr_assert_eq(xb_exchange(be, &x, &done), -EINVAL);
@@ -396,7 +396,7 @@ Test(mock_pv, exchange_to_order9_gives_aligned_contiguous_frames)
 	uint64_t done;
 
 	pv_populate(in, 0, 512);
-	struct xb_exchange x = {in, 512, 0, out, 1, 9, 0};
+	struct xb_exchange x = {in, 512, 0, out, 1, 9, 0, 0};
 
 	cr_assert_eq(xb_exchange(be, &x, &done), 0);
 	cr_assert_eq(done, 512);
@@ -418,7 +418,7 @@ Test(mock_open, exchange_is_not_counted_against_max_pages)
 	uint64_t done;
 
 	pv_populate(in, 0, 512);
-	struct xb_exchange x = {in, 512, 0, out, 1, 9, 0};
+	struct xb_exchange x = {in, 512, 0, out, 1, 9, 0, 0};
 
 	cr_assert_eq(xb_exchange(be, &x, &done), 0);
 	cr_assert_eq(done, 512);
@@ -433,7 +433,7 @@ Test(mock_pv, exchange_is_atomic_per_chunk_and_reports_progress)
 	pv_populate(in, 0, 1024);
 	memcpy(saved, in, sizeof(in));
 	xb_mock_fail_at(m, XB_MOCK_OP_EXCHANGE, 1);
-	struct xb_exchange x = {in, 1024, 0, out, 2, 9, 0};
+	struct xb_exchange x = {in, 1024, 0, out, 2, 9, 0, 0};
 
 	cr_assert_eq(xb_exchange(be, &x, &done), -ENOMEM);
 	cr_assert_eq(done, 512);
@@ -456,7 +456,7 @@ Test(mock_pv, exchange_gives_stolen_inputs_back_on_a_bad_input)
 
 	pv_populate(in, 0, 4);
 	in[3] = 0; /* not the guest's frame: the second chunk fails */
-	struct xb_exchange x = {in, 4, 0, out, 2, 1, 0};
+	struct xb_exchange x = {in, 4, 0, out, 2, 1, 0, 0};
 
 	cr_assert_eq(xb_exchange(be, &x, &done), -EINVAL);
 	cr_assert_eq(done, 2);
@@ -473,7 +473,7 @@ Test(mock_pv, exchange_fails_without_host_memory_of_the_output_order)
 	pv_populate(in, 0, 512);
 	memcpy(saved, in, sizeof(in));
 	xb_mock_fail_host_order(m, 9);
-	struct xb_exchange x = {in, 512, 0, out, 1, 9, 0};
+	struct xb_exchange x = {in, 512, 0, out, 1, 9, 0, 0};
 
 	cr_assert_eq(xb_exchange(be, &x, &done), -ENOMEM);
 	cr_assert_eq(done, 0);
@@ -491,7 +491,7 @@ Test(mock_pv, exchange_order9_to_order0_needs_the_outputs_first)
 	cr_assert_eq(xb_populate_physmap(be, in, 1, 9), 1);
 	for (unsigned i = 0; i < 512; i++)
 		out[i] = i;
-	struct xb_exchange x = {in, 1, 9, out, 512, 0, 0};
+	struct xb_exchange x = {in, 1, 9, out, 512, 0, 0, 0};
 
 	cr_assert_eq(xb_exchange(be, &x, &done), 0);
 	cr_assert_eq(done, 1);
@@ -1060,7 +1060,7 @@ Test(mock_pv, exchange_outputs_cannot_eat_into_claims)
 	cr_assert_eq(di.outstanding_pages, HOST - 512 - 100);
 	/* MEMF_no_refcount: even the claimant's own claim does not cover
 	 * exchange outputs, and 100 unclaimed frames are too few. */
-	struct xb_exchange x = {in, 512, 0, out, 1, 9, 0};
+	struct xb_exchange x = {in, 512, 0, out, 1, 9, 0, 0};
 
 	cr_assert_eq(xb_exchange(be, &x, &done), -ENOMEM);
 	cr_assert_eq(done, 0);
@@ -1079,7 +1079,7 @@ Test(mock_pv, exchange_output_past_the_gfn_space_fails_its_chunk)
 	uint64_t done;
 
 	pv_populate(in, 0, 2);
-	struct xb_exchange x = {in, 2, 0, out, 2, 0, 0};
+	struct xb_exchange x = {in, 2, 0, out, 2, 0, 0, 0};
 
 	cr_assert_eq(xb_exchange(be, &x, &done), -EINVAL);
 	cr_assert_eq(done, 1);
@@ -1146,7 +1146,7 @@ Test(mock_pv, exchange_address_bits_of_a_page_or_less)
 
 	cr_assert_eq(xb_populate_physmap(be, in, 3, 0), 3);
 	for (unsigned i = 0; i < 2; i++) {
-		struct xb_exchange x = {in + i, 1, 0, out, 1, 0, bits[i]};
+		struct xb_exchange x = {in + i, 1, 0, out, 1, 0, bits[i], 0};
 		int rc;
 
 		out[0] = 0x20 + i;
@@ -1157,7 +1157,7 @@ Test(mock_pv, exchange_address_bits_of_a_page_or_less)
 		else
 			cr_assert_eq(rc, -ENOMEM, "%u bits: %d", bits[i], rc);
 	}
-	struct xb_exchange wide = {in + 2, 1, 0, out, 1, 0, 256};
+	struct xb_exchange wide = {in + 2, 1, 0, out, 1, 0, 256, 0};
 
 	cr_assert_eq(xb_exchange(be, &wide, &done), -EINVAL);
 	cr_assert_eq(done, 0);

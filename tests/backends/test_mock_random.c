@@ -232,7 +232,7 @@ static void op_exchange(struct run *r)
 			    mfn != XB_NIL ? mfn : below(r, HOST);
 		}
 	}
-	struct xb_exchange x = {in, nr_in, 0, out, nr_out, out_order, 0};
+	struct xb_exchange x = {in, nr_in, 0, out, nr_out, out_order, 0, 0};
 	int rc = xb_exchange(r->be, &x, &done);
 
 	cr_assert_eq(guest_tot(r), before);

@@ -722,3 +722,45 @@ Test(written, knob_values_use_the_shared_unit_parsers)
 	cr_assert_eq(xb_policy_set_knob(&k, "compaction", "no", &why), -EINVAL);
 	cr_assert_str_eq(why, "must be on or off");
 }
+
+Test(written, numa_nodes_vnodes_and_neighbour_pnode)
+{
+	GError *error = NULL;
+	char *path;
+	struct xb_scenario *s =
+	    load_text("name: numa\n"
+		      "host:\n"
+		      "  memory: 16GiB\n"
+		      "  nodes: [{memory: 6GiB}, {memory: 10GiB}]\n"
+		      "  neighbours:\n"
+		      "    - {name: a, memory: 1GiB, pnode: 1}\n"
+		      "    - {name: b, memory: 1GiB}\n"
+		      "guest:\n"
+		      "  memory: 2GiB\n"
+		      "  maxmem: 4GiB\n"
+		      "  vnuma:\n"
+		      "    - {memory: 1GiB, pnode: 1}\n"
+		      "    - {memory: 3GiB, pnode: 0}\n",
+		      &path, &error);
+
+	cr_assert_not_null(s, "%s", error ? error->message : "");
+	cr_assert_eq(s->host.nr_nodes, 2);
+	cr_assert_eq(s->host.nodes[0].frames, 6 * GiB / 4096);
+	cr_assert_eq(s->host.nodes[1].memory, 10 * GiB);
+	cr_assert_eq(s->host.neighbours[0].pnode, 1);
+	cr_assert_eq(s->host.neighbours[1].pnode, -1);
+	cr_assert_eq(s->guest.nr_vnodes, 2);
+	cr_assert_eq(s->guest.vnodes[0].frames, GiB / 4096);
+	cr_assert_eq(s->guest.vnodes[0].pnode, 1);
+	cr_assert_eq(s->guest.vnodes[1].pnode, 0);
+	cr_assert_eq(s->guest.vnodes[1].pos.line, 13);
+	xb_scenario_free(s);
+	g_free(path);
+
+	s = load_text(MINIMAL, &path, &error);
+	cr_assert_not_null(s);
+	cr_assert_eq(s->host.nr_nodes, 0);
+	cr_assert_eq(s->guest.nr_vnodes, 0);
+	xb_scenario_free(s);
+	g_free(path);
+}

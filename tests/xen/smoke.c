@@ -196,9 +196,21 @@ static void print_host_memory(xc_interface *xch, const char *when)
 		return;
 	}
 	printf("smoke: %s: Xen has %" PRIu64 " of %" PRIu64
-	       " pages free (%" PRIu64 " MiB), %" PRIu32 " cpus\n",
+	       " pages free (%" PRIu64 " MiB), %" PRIu32 " cpus, %" PRIu32
+	       " NUMA nodes\n",
 	       when, (uint64_t)info.free_pages, (uint64_t)info.total_pages,
-	       (uint64_t)info.free_pages >> 8, info.nr_cpus);
+	       (uint64_t)info.free_pages >> 8, info.nr_cpus, info.nr_nodes);
+
+	/* Each node's memory and free memory (XEN_SYSCTL_numainfo). */
+	xc_meminfo_t mi[8];
+	unsigned nr = 8;
+
+	if (xc_numainfo(xch, &nr, mi, NULL) == 0)
+		for (unsigned n = 0; n < nr && n < 8; n++)
+			printf("smoke: %s: node %u: %" PRIu64 " MiB, %" PRIu64
+			       " MiB free\n",
+			       when, n, (uint64_t)mi[n].memsize >> 20,
+			       (uint64_t)mi[n].memfree >> 20);
 }
 
 int main(void)

@@ -38,6 +38,35 @@
 typedef uint64_t xb_xen_pfn_t; /* xen_pfn_t: a gfn, a pfn or an mfn */
 
 enum xb_guest_type { XB_GUEST_PV, XB_GUEST_HVM, XB_GUEST_PVH };
+
+/*
+ * XENMEMF_* memory flags of a reservation or an exchange's output, in Xen's
+ * encoding (public/memory.h): the low 8 bits are address bits, bits 8..15
+ * a node + 1 (0: no node), then the request flags. What Xen makes of them
+ * (memory.c: construct_memop_from_reservation(), propagate_node()):
+ *   XB_MEMF_VNODE: the node is the domain's virtual node, translated
+ *     through its vnode_to_pnode (XEN_DOMCTL_setvnumainfo); a vnode
+ *     >= nr_vnodes refuses the call; without vNUMA the node is ignored.
+ *   otherwise a physical node, honoured only for a privileged caller
+ *     (dom0, the toolstack); a guest's own physical node is ignored, and
+ *     with XB_MEMF_EXACT_NODE_REQUEST its call is refused.
+ *   XB_MEMF_EXACT_NODE_REQUEST: allocate on that node or fail the extent
+ *     (MEMF_exact_node), instead of falling back to the other nodes.
+ */
+#define XB_MEMF_NODE(n)		   ((((unsigned)(n)) + 1u) << 8)
+#define XB_MEMF_GET_NODE(f)	   (((((unsigned)(f)) >> 8) - 1u) & 0xffu)
+#define XB_MEMF_NO_NODE		   0xffu /* XB_MEMF_GET_NODE(0)           */
+#define XB_MEMF_EXACT_NODE_REQUEST (1u << 17)
+#define XB_MEMF_VNODE		   (1u << 18)
+#define XB_MEMF_EXACT_VNODE(v)                                                 \
+	(XB_MEMF_NODE(v) | XB_MEMF_VNODE | XB_MEMF_EXACT_NODE_REQUEST)
+/* The bits the core wrappers pass on (node, exact, vnode); the others
+ * (address bits, populate-on-demand) are refused with -EINVAL. */
+#define XB_MEMF_NODE_MASK (0xff00u | XB_MEMF_EXACT_NODE_REQUEST | XB_MEMF_VNODE)
+
+/* NUMA nodes the model knows of, host and guest alike (Xen's MAX_NUMNODES
+ * is 64 on x86; a scenario names at most this many). */
+#define XB_MAX_NODES	  8
 #define XB_GUEST_NR_TYPES 3
 
 /* "pv", "hvm", "pvh" (the scenario and trace spelling); "?" otherwise. */
@@ -103,6 +132,32 @@ struct xb_host_info {
 	 */
 	double p2m_superpage_coverage;
 	double contiguity_2m;
+	/*
+	 * Per NUMA node (nr_nodes 0: the backend does not know). The mock
+	 * fills all three; the xen backend free_pages (xc_numainfo()'s
+	 * memfree) and guest_pages -1 (dom0 cannot tell a frame's node).
+	 */
+	unsigned nr_nodes;
+	struct {
+		uint64_t total_pages;
+		uint64_t free_pages;
+		uint64_t free_2m_blocks;
+		int64_t guest_pages; /* the guest's frames there, -1: unknown */
+	} nodes[XB_MAX_NODES];
+};
+
+/*
+ * A domain's virtual NUMA topology, as XEN_DOMCTL_setvnumainfo takes it
+ * (xc_domain_setvnuma()): vnode v covers the next vnode_pages[v] gfns
+ * from gfn 0 (one vmemrange each, in gfn order) and lives on physical
+ * node vnode_to_pnode[v]. Every vcpu is on vnode 0 and the distances are
+ * 10 local, 20 remote (Xen keeps them for the guest to read; they change
+ * nothing in allocation).
+ */
+struct xb_vnuma {
+	unsigned nr_vnodes; /* 1..XB_MAX_NODES */
+	unsigned vnode_to_pnode[XB_MAX_NODES];
+	uint64_t vnode_pages[XB_MAX_NODES];
 };
 
 /* XENMEM_exchange arguments (struct xen_memory_exchange). */
@@ -119,6 +174,11 @@ struct xb_exchange {
 	 * asks for DMA-able memory so); 0: anywhere; above 255 (the
 	 * field's 8 bits) xb_exchange() refuses with -EINVAL. */
 	unsigned out_address_bits;
+	/* The node bits of `out`'s XENMEMF flags (XB_MEMF_NODE_MASK), 0 for
+	 * none. memory_exchange() reads them with propagate_node() only:
+	 * a physical node, XB_MEMF_VNODE not translated; a non-privileged
+	 * caller asking for an exact node gets -EINVAL. */
+	unsigned out_mem_flags;
 };
 
 /*
@@ -151,6 +211,11 @@ struct xb_backend_config {
 	bool domid_confirmed;	  /* xen: the user owns domid
 				   * (--i-own-this-domain)                   */
 	bool allow_running;	  /* xen: act on a domain that is running    */
+	/* mock: the host's NUMA nodes, node 0 from mfn 0 up, each the next
+	 * node_pages[n] machine frames (SRAT ranges); 0: one node of
+	 * host_pages. The node_pages add up to host_pages. */
+	unsigned nr_nodes;
+	uint64_t node_pages[XB_MAX_NODES];
 };
 
 struct xb_backend;
@@ -169,15 +234,22 @@ struct xb_backend_ops {
 	void (*close)(struct xb_backend *be);
 
 	/* MANDATORY. XENMEM_populate_physmap: populate nr extents of 2^order
-	 * frames at extents[i]. Returns the number of extents done: the first
+	 * frames at extents[i], with the node bits of the XENMEMF flags in
+	 * mem_flags (XB_MEMF_*; 0 for none; the core passes no others).
+	 * Returns the number of extents done: the first
 	 * extent that fails (no host memory, tot_pages + 2^order > max_pages,
 	 * an injected fault) ends the call, and the extents before it stay
 	 * done. An order above the memop max order returns 0, as Xen does
 	 * (populate_physmap()'s loop never runs; it is not an error code).
 	 * A negative errno only when the call could not be issued at all
-	 * (the xen backend's ioctl failed). */
+	 * (the xen backend's ioctl failed). Flags Xen refuses (a vnode
+	 * >= nr_vnodes; an exact physical node from a non-privileged
+	 * caller) make the call do nothing: 0 extents, as do_memory_op()
+	 * returns start_extent when construct_memop_from_reservation()
+	 * fails. */
 	long (*populate_physmap)(struct xb_backend *be, xb_xen_pfn_t *extents,
-				 uint64_t nr, unsigned order);
+				 uint64_t nr, unsigned order,
+				 unsigned mem_flags);
 	/* MANDATORY. XENMEM_decrease_reservation: same contract. A frame
 	 * the domain does not have (hvm/pvh: an unpopulated gfn; pv: an mfn
 	 * it does not own) fails its extent. Not atomic within an extent: a
@@ -261,6 +333,17 @@ struct xb_backend_ops {
 			    uint64_t n, bool *populated);
 	/* OPTIONAL. Host-side metrics. */
 	int (*host_info)(struct xb_backend *be, struct xb_host_info *info);
+	/* OPTIONAL. XEN_DOMCTL_setvnumainfo (domctl.c, vnuma_init()): give
+	 * the guest domain this vNUMA topology, replacing any earlier one.
+	 * -EINVAL for 0 or more than XB_MAX_NODES vnodes (the core refuses
+	 * them), -E2BIG for a pnode of MAX_NUMNODES (64) or more; a node id
+	 * below that without memory is accepted, and so are vmemranges past
+	 * the gfn space (Xen checks only their flags). Xen 4.17 keeps the
+	 * topology for XENMEMF_vnode translation and the guest's
+	 * XENMEM_get_vnumainfo only: it does not change the domain's node
+	 * affinity (libxl does that through vcpu soft affinity,
+	 * set_vnuma_affinity()). */
+	int (*set_vnuma)(struct xb_backend *be, const struct xb_vnuma *vnuma);
 };
 
 /* The operations a trace record describes. */
@@ -291,6 +374,8 @@ struct xb_trace_rec {
 	uint64_t nr_out;
 	unsigned out_order;
 	unsigned out_address_bits;  /* exchange: of out, 0 for none     */
+	unsigned mem_flags;	    /* populate: XENMEMF node bits;
+				     * exchange: of out; 0 for none     */
 	xb_xen_pfn_t src, dst;	    /* relocate; add_to_physmap idx, gpfn (nr:
 				     * its size, 1 for XB_MAPSPACE_GMFN)    */
 	unsigned space;		    /* add_to_physmap(_batch): enum

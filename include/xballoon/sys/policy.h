@@ -43,6 +43,10 @@ struct xb_policy_knobs {
 	uint64_t proactiveness;	     /* vm.compaction_proactiveness 0..100    */
 	bool multicall;		     /* pv: batch the kernel-mapping updates
 				      * into multicalls of XB_MC_BATCH        */
+	bool numa_exact;	     /* vNUMA guest: every populate extent
+				      * asks for its vnode's node exactly
+				      * (XENMEMF_vnode | exact_node_request);
+				      * off: no node, as Linux today       */
 };
 
 enum xb_knob_type {
