@@ -32,7 +32,8 @@ const struct xb_policy_ops xb_policy_linux = {
 	    .max_schedule_delay = 32,
 	    .batch = XB_FRAME_LIST,
 	    .proactiveness = 20,
-	    .numa_exact = true,
+	    /* increase_reservation() passes no mem_flags: no node. */
+	    .numa_exact = false,
 	},
     .decrease = linux_decrease,
     .increase = linux_increase,

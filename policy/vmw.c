@@ -31,7 +31,9 @@ const struct xb_policy_ops xb_policy_vmw = {
 	    .max_schedule_delay = 32,
 	    .batch = XB_FRAME_LIST,
 	    .proactiveness = 20,
-	    .numa_exact = true,
+	    /* Not part of VMware's design: only the seed's asks for a
+	     * node. */
+	    .numa_exact = false,
 	},
     .decrease = vmw_decrease,
     .increase = xb__huge_first_increase,

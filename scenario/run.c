@@ -554,7 +554,8 @@ static void ev_sample(struct xb_sim *s, void *arg, uint64_t data)
 	if (r->check_every && r->samples_taken % r->check_every == 0)
 		run_checks(r);
 	else if (!xb__zone_summaries_ok(r->zone) ||
-		 !xb__driver_books_ok(&r->drv))
+		 !xb__driver_books_ok(&r->drv) ||
+		 (r->mock && !xb__mock_summaries_ok(r->mock)))
 		r->res->violations++;
 	r->samples_taken++;
 	progress(r);

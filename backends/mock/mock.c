@@ -1812,6 +1812,45 @@ void xb_mock_host_info(const struct xb_mock *m, struct xb_host_info *info)
  * The checker.
  */
 
+bool xb__mock_summaries_ok(const struct xb_mock *m)
+{
+	uint64_t free_pages = 0, owned = 0, claims = 0;
+
+	for (unsigned n = 0; n < m->nr_nodes; n++) {
+		if (!xb__buddy_summaries_ok(&m->heap[n]))
+			return false;
+		free_pages += m->heap[n].nr_free_pages;
+	}
+	XB_CHECK(free_pages == m->free_pages,
+		 "mock: the node heaps hold %lu free frames, free_pages %lu",
+		 (unsigned long)free_pages, (unsigned long)m->free_pages);
+	for (unsigned id = 1; id < m->nr_doms; id++) {
+		const struct mock_domain *d = &m->doms[id];
+		uint64_t on_nodes = 0;
+
+		if (!d->alive)
+			continue;
+		for (unsigned n = 0; n < m->nr_nodes; n++)
+			on_nodes += d->node_pages[n];
+		XB_CHECK(on_nodes == d->tot_pages &&
+			     d->tot_pages <= d->max_pages,
+			 "mock: d%u has tot_pages %lu (max %lu), %lu on its "
+			 "nodes",
+			 id, (unsigned long)d->tot_pages,
+			 (unsigned long)d->max_pages, (unsigned long)on_nodes);
+		owned += d->tot_pages;
+		claims += d->outstanding;
+	}
+	XB_CHECK(free_pages + owned == m->host_pages,
+		 "mock: %lu free + %lu owned frames of %lu",
+		 (unsigned long)free_pages, (unsigned long)owned,
+		 (unsigned long)m->host_pages);
+	XB_CHECK(claims == m->outstanding_claims,
+		 "mock: domains claim %lu, outstanding_claims %lu",
+		 (unsigned long)claims, (unsigned long)m->outstanding_claims);
+	return true;
+}
+
 bool xb__mock_is_valid(const struct xb_mock *m)
 {
 	/* Freed on every return: XB_CHECK() returns from the middle. */

@@ -202,5 +202,13 @@ uint64_t xb_mock_nr_written_frames(const struct xb_mock *m);
  * the first violation.
  */
 bool xb__mock_is_valid(const struct xb_mock *m);
+/**
+ * xb__mock_summaries_ok() - the counters against each other without a walk
+ * of the frames (O(nodes x lists x orders + domains)), checked at every
+ * sample: each node heap's summaries, free_pages = the heaps' free frames,
+ * each domain's tot_pages = its frames over the nodes <= max_pages, free +
+ * owned = machine memory, claims add up. Logs the first violation.
+ */
+bool xb__mock_summaries_ok(const struct xb_mock *m);
 
 #endif
