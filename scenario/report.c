@@ -249,7 +249,11 @@ void xb_report_write_csv(const struct xb_run_result *r, FILE *out)
 {
 	fprintf(out, "t_s,populated,target,balloon_huge,balloon_small,fu9,"
 		     "p2m_superpage_coverage,contiguity_2m,balloon_special,"
-		     "free,frag_index9,host_free_2m\n");
+		     "free,frag_index9,host_free_2m");
+	/* A vNUMA guest's runs add one column per vnode. */
+	for (unsigned v = 0; v < r->nr_vnodes; v++)
+		fprintf(out, ",locality_v%u", v);
+	fputc('\n', out);
 	for (guint i = 0; i < r->series->len; i++) {
 		const struct xb_run_sample *s =
 		    &g_array_index(r->series, struct xb_run_sample, i);
@@ -257,7 +261,7 @@ void xb_report_write_csv(const struct xb_run_result *r, FILE *out)
 		fprintf(
 		    out,
 		    "%.3f,%llu,%llu,%llu,%llu,%.6f,%.6f,%.6f,%llu,%llu,%.3f,"
-		    "%llu\n",
+		    "%llu",
 		    s->t_s, (unsigned long long)s->populated,
 		    (unsigned long long)s->target,
 		    (unsigned long long)s->balloon_huge,
@@ -266,6 +270,9 @@ void xb_report_write_csv(const struct xb_run_result *r, FILE *out)
 		    (unsigned long long)s->balloon_special,
 		    (unsigned long long)s->free, s->frag_index9,
 		    (unsigned long long)s->host_free_2m);
+		for (unsigned v = 0; v < r->nr_vnodes; v++)
+			fprintf(out, ",%.6f", s->locality[v]);
+		fputc('\n', out);
 	}
 }
 

@@ -435,6 +435,35 @@ static void ev_tick(struct xb_sim *s, void *arg, uint64_t data)
 	xb_sim_after(s, WORKLOAD_TICK, ev_tick, r, 0);
 }
 
+/* Each vnode's populated frames and the share on its own pnode, into
+ * out[0..nr_vnodes) (the mock knows the node of every frame; other
+ * backends leave them unknown, -1). O(guest frames). */
+static void vnode_shares(struct run *r, struct xb_run_vnode *out)
+{
+	const struct xb_guest *g = &r->sc->guest;
+	uint64_t gfn = 0;
+
+	for (unsigned v = 0; v < g->nr_vnodes; v++) {
+		struct xb_run_vnode *rv = &out[v];
+		uint64_t pages[XB_MAX_NODES], pop = 0;
+
+		rv->pnode = g->vnodes[v].pnode;
+		rv->pages = g->vnodes[v].frames;
+		rv->populated = rv->local = -1;
+		rv->locality = -1;
+		if (r->mock && xb_mock_gfn_nodes(r->mock, XB_MOCK_GUEST_DOMID,
+						 gfn, rv->pages, pages) == 0) {
+			for (unsigned n = 0; n < XB_MAX_NODES; n++)
+				pop += pages[n];
+			rv->populated = (int64_t)pop;
+			rv->local = (int64_t)pages[rv->pnode];
+			rv->locality =
+			    pop ? (double)pages[rv->pnode] / (double)pop : 0;
+		}
+		gfn += rv->pages;
+	}
+}
+
 static void sample(struct run *r)
 {
 	struct xb_guest_metrics g;
@@ -458,6 +487,16 @@ static void sample(struct run *r)
 	    .contiguity_2m = h.contiguity_2m,
 	    .host_free_2m = h.free_2m_blocks,
 	};
+	/* A vNUMA guest's locality over time (series.csv's locality_vN);
+	 * a walk of the guest's gfns, so only those runs pay it. Derived
+	 * from the backend's state, which the digest already covers. */
+	if (r->sc->guest.nr_vnodes) {
+		struct xb_run_vnode vn[XB_MAX_NODES];
+
+		vnode_shares(r, vn);
+		for (unsigned v = 0; v < r->sc->guest.nr_vnodes; v++)
+			row.locality[v] = vn[v].locality;
+	}
 	g_array_append_val(r->res->series, row);
 	uint64_t w[] = {r->sim.now,	 0x2000,	  g.populated,
 			g.balloon_huge,	 g.balloon_small, g.free,
@@ -474,33 +513,10 @@ static void sample(struct run *r)
 	}
 }
 
-/* Each vnode's populated frames and the share on its own pnode (the mock
- * knows the node of every frame; other backends leave them unknown). */
 static void vnode_locality(struct run *r)
 {
-	const struct xb_guest *g = &r->sc->guest;
-	uint64_t gfn = 0;
-
-	r->res->nr_vnodes = g->nr_vnodes;
-	for (unsigned v = 0; v < g->nr_vnodes; v++) {
-		struct xb_run_vnode *rv = &r->res->vnodes[v];
-		uint64_t pages[XB_MAX_NODES], pop = 0;
-
-		rv->pnode = g->vnodes[v].pnode;
-		rv->pages = g->vnodes[v].frames;
-		rv->populated = rv->local = -1;
-		rv->locality = -1;
-		if (r->mock && xb_mock_gfn_nodes(r->mock, XB_MOCK_GUEST_DOMID,
-						 gfn, rv->pages, pages) == 0) {
-			for (unsigned n = 0; n < XB_MAX_NODES; n++)
-				pop += pages[n];
-			rv->populated = (int64_t)pop;
-			rv->local = (int64_t)pages[rv->pnode];
-			rv->locality =
-			    pop ? (double)pages[rv->pnode] / (double)pop : 0;
-		}
-		gfn += rv->pages;
-	}
+	r->res->nr_vnodes = r->sc->guest.nr_vnodes;
+	vnode_shares(r, r->res->vnodes);
 }
 
 /* Maps only read the zone: they feed neither the digest nor the events. */

@@ -45,6 +45,8 @@ int cmd_compare(int argc, char **argv)
 	}
 	char **names = g_strsplit(list, ",", -1);
 	int status = XB_EXIT_OK;
+	/* A vNUMA guest's per-vnode locality, printed under the table. */
+	g_autoptr(GString) numa = g_string_new(NULL);
 
 	for (char **n = names; *n; n++) {
 		if (xb_cli_check_policy("--policies", *n) < 0) {
@@ -91,6 +93,13 @@ int cmd_compare(int argc, char **argv)
 		       r.wall_time_s);
 		if (r.violations)
 			status = XB_EXIT_FAILURE;
+		if (r.nr_vnodes)
+			g_string_append_printf(numa, "%-22s", r.policy);
+		for (unsigned v = 0; v < r.nr_vnodes; v++)
+			g_string_append_printf(numa, " %7.3f",
+					       r.vnodes[v].locality);
+		if (r.nr_vnodes)
+			g_string_append_c(numa, '\n');
 		xb_run_result_clear(&r);
 	}
 	printf(
@@ -99,6 +108,14 @@ int cmd_compare(int argc, char **argv)
 	    "memory mapped by 2 MiB P2M entries; contig: share on aligned, "
 	    "machine-contiguous 2 MiB runs;\nhuge-MiB: balloon held as "
 	    "2 MiB pages.\n");
+	if (numa->len) {
+		printf("\n%-22s", "locality");
+		for (unsigned v = 0; v < sc->guest.nr_vnodes; v++)
+			printf("  vnode%u", v);
+		printf("\n%s\nlocality: share of a vnode's populated frames on "
+		       "its own pnode (-1: unknown).\n",
+		       numa->str);
+	}
 	g_strfreev(names);
 	xb_scenario_free(sc);
 	return status;

@@ -71,6 +71,9 @@ struct xb_run_sample {
 	double fu9, frag_index9;
 	double p2m_superpage_coverage, contiguity_2m; /* -1: unknown */
 	uint64_t host_free_2m;
+	/* vNUMA guests: each vnode's share of populated frames on its
+	 * pnode (-1: unknown); unset otherwise. */
+	double locality[XB_MAX_NODES];
 };
 
 struct xb_run_result {

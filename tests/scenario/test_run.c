@@ -145,6 +145,49 @@ Test(run, report_and_series_carry_both_figures)
 	xb_run_result_clear(&res);
 }
 
+/* A vNUMA guest's series gains one locality column per vnode (numa-shrink:
+ * huge-first populates node-exact, so every sample reads 1 for both); a
+ * guest without vNUMA keeps the contract's columns. */
+Test(run, series_carry_vnode_locality_for_vnuma_guests_only)
+{
+	if (XB_DEBUG >= 3)
+		cr_skip_test("whole-scenario runs are not run at XB_DEBUG=3");
+	const char *path = xbt_source_path("scenarios/numa-shrink.yaml");
+	GError *err = NULL;
+	struct xb_scenario *sc = xb_scenario_load(path, &err);
+	struct xb_run_options opt = {.check = XB_CHECK_END};
+	struct xb_run_result res;
+
+	cr_assert_not_null(sc, "%s", err ? err->message : "");
+	cr_assert(xb_run(sc, &opt, &res, &err), "%s", err ? err->message : "");
+	char *csv = written(&res, xb_report_write_csv);
+	g_auto(GStrv) lines = g_strsplit(csv, "\n", -1);
+
+	cr_assert(
+	    g_str_has_suffix(lines[0], ",host_free_2m,locality_v0,locality_v1"),
+	    "%s", lines[0]);
+	/* Every line ends in the two vnodes' figures. */
+	cr_assert_eq(g_strv_length(lines), res.series->len + 2);
+	for (guint i = 0; i < res.series->len; i++) {
+		const struct xb_run_sample *row =
+		    &g_array_index(res.series, struct xb_run_sample, i);
+
+		cr_assert_float_eq(row->locality[0], 1.0, 1e-9, "sample %u", i);
+		cr_assert_float_eq(row->locality[1], 1.0, 1e-9, "sample %u", i);
+		cr_assert(g_str_has_suffix(lines[i + 1], ",1.000000,1.000000"),
+			  "%s", lines[i + 1]);
+	}
+	free(csv);
+	xb_run_result_clear(&res);
+	xb_scenario_free(sc);
+
+	run_policy("linux", &res);
+	csv = written(&res, xb_report_write_csv);
+	cr_assert_null(strstr(csv, "locality"), "%.300s", csv);
+	free(csv);
+	xb_run_result_clear(&res);
+}
+
 /* The larger of host.memory and guest.maxmem carries the refusal. */
 Test(run, a_model_too_big_for_the_machine_is_refused_at_its_key)
 {
