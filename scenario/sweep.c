@@ -79,6 +79,45 @@ static double optional_number(struct reader *r, const char *path)
 	return lookup(r->root, path) ? number(r, path) : 0;
 }
 
+/*
+ * A vNUMA guest's vnodes together: the share of their populated frames on
+ * their own pnodes (sum of guest.vnodes[].local over sum of populated).
+ * -1 when the report has no vnodes (no vNUMA: nothing to be local to) or
+ * a vnode's figures are unknown (-1, a backend that cannot tell), as the
+ * host shares read -1 when unknown.
+ */
+static double vnode_locality(struct reader *r)
+{
+	JsonNode *n = lookup(r->root, "guest.vnodes");
+	double local = 0, populated = 0;
+
+	if (!n)
+		return -1;
+	if (!JSON_NODE_HOLDS_ARRAY(n)) {
+		missing(r, "guest.vnodes", "an array");
+		return -1;
+	}
+	JsonArray *a = json_node_get_array(n);
+
+	for (guint i = 0; i < json_array_get_length(a); i++) {
+		JsonObject *v = json_array_get_object_element(a, i);
+
+		if (!v || !json_object_has_member(v, "local") ||
+		    !json_object_has_member(v, "populated")) {
+			missing(r, "guest.vnodes[].local", "a number");
+			return -1;
+		}
+		double l = json_object_get_double_member(v, "local");
+		double p = json_object_get_double_member(v, "populated");
+
+		if (l < 0 || p < 0)
+			return -1;
+		local += l;
+		populated += p;
+	}
+	return populated > 0 ? local / populated : -1;
+}
+
 static uint64_t count(struct reader *r, const char *path)
 {
 	JsonNode *n = lookup(r->root, path);
@@ -180,6 +219,7 @@ bool xb_sweep_parse_report(const char *path, struct xb_sweep_run *run,
 	    optional_number(&r, "hypercalls.update_va_mapping.calls");
 	v[XB_SWEEP_MIGRATED] = number(&r, "compaction.migrated");
 	v[XB_SWEEP_XCHG_MOVE] = number(&r, "hypercalls.exchange.calls") + moves;
+	v[XB_SWEEP_LOCALITY] = vnode_locality(&r);
 	v[XB_SWEEP_SIM] = number(&r, "sim_time_s");
 	v[XB_SWEEP_WALL] = number(&r, "wall_time_s");
 	g_object_unref(parser);
@@ -475,7 +515,9 @@ void xb_sweep_write_tables(const struct xb_sweep_run *runs, size_t n,
 	      "bal-2M: share of the balloon held as 2 MiB pages; "
 	      "hcalls: memory_op hypercalls and, on pv, update_va_mapping;\n"
 	      "migrated: compaction migrations; "
-	      "xchg+move: exchange, add_to_physmap and relocate calls.\n",
+	      "xchg+move: exchange, add_to_physmap and relocate calls;\n"
+	      "local: share of a vNUMA guest's memory on its vnodes' own "
+	      "pnodes (-1: no vNUMA, or not known).\n",
 	      out);
 }
 

@@ -57,6 +57,12 @@ static const struct group groups[] = {
      "pages",
      {XB_SWEEP_MIGRATED, NONE},
      false},
+    {"locality",
+     "vNUMA guests at the end: share of their memory on their vnodes' "
+     "own pnodes (higher is better)",
+     "share of guest memory",
+     {XB_SWEEP_LOCALITY, NONE},
+     true},
     {"wall",
      "Wall-clock time of one replay (this machine's, not the model's)",
      "seconds",

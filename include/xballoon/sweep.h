@@ -28,6 +28,7 @@
 	X(HCALLS, "hypercalls", "hcalls", "%.1f")                              \
 	X(MIGRATED, "compaction_migrated", "migrated", "%.1f")                 \
 	X(XCHG_MOVE, "exchanges_moves", "xchg+move", "%.1f")                   \
+	X(LOCALITY, "vnode_locality", "local", "%.3f")                         \
 	X(SIM, "sim_time_s", "sim-s", "%.1f")                                  \
 	X(WALL, "wall_time_s", "wall-s", "%.2f")
 

@@ -248,11 +248,11 @@ done_tasks=$(scontrol -o show job "$jid" | grep -c 'JobState=COMPLETED ' || true
 	fail "$done_tasks of $tasks array tasks COMPLETED:$(echo; echo "$states")"
 jid=
 same_as_local "$tmp/slurm" "slurm"
-# The job's OUT is a sweep's directory for plot: 7 metric groups.
+# The job's OUT is a sweep's directory for plot: 8 metric groups.
 "$bin" plot "$tmp/slurm" >"$tmp/plot.txt" || fail "plot of the slurm job's OUT"
 pictures=$(find "$tmp/slurm" -maxdepth 1 -name 'plot-*.png' -size +1k | wc -l)
-if [ "$pictures" -ne 7 ] || [ "$(wc -l <"$tmp/plot.txt")" -ne 7 ]; then
-	fail "plot drew $pictures PNGs of the slurm job, not 7"
+if [ "$pictures" -ne 8 ] || [ "$(wc -l <"$tmp/plot.txt")" -ne 8 ]; then
+	fail "plot drew $pictures PNGs of the slurm job, not 8"
 fi
 t_slurm=$(date +%s)
 say "slurm: $tasks array tasks completed; merged results equal the local sweep's"

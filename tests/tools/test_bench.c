@@ -176,6 +176,8 @@ Test(bench_parse, report_fields_become_metrics)
 	cr_assert_eq(r.v[XB_SWEEP_HCALLS], 35);
 	cr_assert_eq(r.v[XB_SWEEP_MIGRATED], 77);
 	cr_assert_eq(r.v[XB_SWEEP_XCHG_MOVE], 24);
+	/* No vNUMA: no vnode to be local to. */
+	cr_assert_eq(r.v[XB_SWEEP_LOCALITY], -1);
 	cr_assert_float_eq(r.v[XB_SWEEP_SIM], 12.5, 1e-12);
 	cr_assert_float_eq(r.v[XB_SWEEP_WALL], 0.25, 1e-12);
 	xb_sweep_run_clear(&r);
@@ -200,6 +202,37 @@ Test(bench_parse, a_report_without_add_to_physmap_counts_none)
 	xb_sweep_run_clear(&r);
 	remove_temp(path);
 	g_free(text);
+}
+
+/* A vNUMA guest's vnodes count together: (300 + 100) / (400 + 400);
+ * a vnode whose figures are unknown (-1) makes the metric unknown. */
+Test(bench_parse, vnodes_give_the_locality_of_the_guest)
+{
+	static const char *const vn[] = {
+	    "\"vnodes\": [{\"vnode\": 0, \"pnode\": 0, \"pages\": 512, "
+	    "\"populated\": 400, \"local\": 300, \"locality\": 0.75}, "
+	    "{\"vnode\": 1, \"pnode\": 1, \"pages\": 512, \"populated\": 400, "
+	    "\"local\": 100, \"locality\": 0.25}],",
+	    "\"vnodes\": [{\"vnode\": 0, \"pnode\": 0, \"pages\": 512, "
+	    "\"populated\": -1, \"local\": -1, \"locality\": -1}],"};
+	const double want[] = {0.5, -1};
+
+	for (unsigned i = 0; i < 2; i++) {
+		char *p = strstr(report_json, "\"fu9\"");
+		char *text = g_strdup_printf("%.*s%s%s", (int)(p - report_json),
+					     report_json, vn[i], p);
+		char *path = write_temp(text);
+		struct xb_sweep_run r;
+		GError *err = NULL;
+
+		cr_assert(xb_sweep_parse_report(path, &r, &err), "%s",
+			  err ? err->message : "");
+		cr_assert_float_eq(r.v[XB_SWEEP_LOCALITY], want[i], 1e-12,
+				   "case %u", i);
+		xb_sweep_run_clear(&r);
+		remove_temp(path);
+		g_free(text);
+	}
 }
 
 Test(bench_parse, a_missing_field_is_named)
@@ -427,16 +460,17 @@ Test(bench_binary, no_wall_leaves_the_column_out_and_scenarios_sort_by_name)
 
 	/* 1 header + 2 scenarios x 2 seeds, and the trailing newline. */
 	cr_assert_eq(g_strv_length(rows), 6);
-	cr_assert(g_str_has_suffix(rows[0], ",exchanges_moves,sim_time_s"),
+	cr_assert(g_str_has_suffix(rows[0], ",exchanges_moves,vnode_locality,"
+					    "sim_time_s"),
 		  "%s", rows[0]);
 	cr_assert(g_str_has_prefix(rows[1], "aaa--tiny,vmw,3,"), "%s", rows[1]);
 	cr_assert(g_str_has_prefix(rows[4], "bench-tiny,vmw,4,"), "%s",
 		  rows[4]);
-	/* 5 leading columns + 11 metrics: 15 commas, no wall time. */
+	/* 5 leading columns + 12 metrics: 16 commas, no wall time. */
 	for (int r = 0; r < 5; r++) {
 		char **f = g_strsplit(rows[r], ",", -1);
 
-		cr_assert_eq(g_strv_length(f), 16, "%s", rows[r]);
+		cr_assert_eq(g_strv_length(f), 17, "%s", rows[r]);
 		g_strfreev(f);
 	}
 	g_strfreev(rows);
