@@ -515,7 +515,7 @@ static bool parse_neighbours(struct ctx *c, const struct ynode *sq)
 			return false;
 		nb->pnode = -1;
 		if (ks.val[NB_PNODE]) {
-			unsigned pn;
+			unsigned pn = 0;
 
 			if (!get_pnode(c, ks.val[NB_PNODE], "neighbour pnode",
 				       &pn))
