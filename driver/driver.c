@@ -913,6 +913,10 @@ bool xb_drv_coalesce(struct xb_driver *d)
 
 	if (d->small.nr_pages < XB_HUGE_PAGES)
 		return false;
+	/* The index exists from init when the worker does; a caller
+	 * without the worker gets it built from the list on first use. */
+	if (!d->small.regions && xb_balloon_dev_track_regions(&d->small) < 0)
+		return false;
 	/* GFP_HIGHUSER | __GFP_NORETRY, asked for as movable like the
 	 * balloon's 2 MiB pages: the costly __GFP_NORETRY slow path (async
 	 * compaction; when it ran, one reclaim and one more async run). */

@@ -554,6 +554,27 @@ static void progress(struct run *r)
 		(double)r->duration / 1e9, eta);
 }
 
+/* The counters' sums at a sample that takes no whole check: O(states +
+ * lists + nodes), no walk; false + g_warning on violation. */
+static bool summaries_ok(struct run *r)
+{
+	if (!xb__driver_books_ok(&r->drv)) {
+		g_warning("driver: books disagree at %.3f s: balloon_low %lu, "
+			  "queues %lu + %lu + %lu isolated, current %lu, zone "
+			  "managed %lu",
+			  (double)r->sim.now / 1e9,
+			  (unsigned long)r->drv.balloon_low,
+			  (unsigned long)(r->drv.huge.nr * XB_HUGE_PAGES),
+			  (unsigned long)r->drv.small.nr_pages,
+			  (unsigned long)r->drv.small.isolated_pages,
+			  (unsigned long)r->drv.current_pages,
+			  (unsigned long)r->zone->managed);
+		return false;
+	}
+	return xb__zone_summaries_ok(r->zone) &&
+	       (!r->mock || xb__mock_summaries_ok(r->mock));
+}
+
 static void ev_sample(struct xb_sim *s, void *arg, uint64_t data)
 {
 	struct run *r = arg;
@@ -569,9 +590,7 @@ static void ev_sample(struct xb_sim *s, void *arg, uint64_t data)
 	 * xb__zone_check()). */
 	if (r->check_every && r->samples_taken % r->check_every == 0)
 		run_checks(r);
-	else if (!xb__zone_summaries_ok(r->zone) ||
-		 !xb__driver_books_ok(&r->drv) ||
-		 (r->mock && !xb__mock_summaries_ok(r->mock)))
+	else if (!summaries_ok(r))
 		r->res->violations++;
 	r->samples_taken++;
 	progress(r);

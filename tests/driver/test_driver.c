@@ -562,6 +562,26 @@ Test(driver, coalesce_batches_on_pvh)
 	coalesce(XB_GUEST_PVH);
 }
 
+/* Without the worker (exchange off) the balloon keeps no region index;
+ * a direct call builds it from the list on first use and coalesces. */
+Test(driver, coalesce_without_the_worker_builds_the_index)
+{
+	struct fx f;
+	struct xb_policy_knobs k = xb_policy_find("huge-first")->defaults;
+
+	k.exchange = false;
+	fx_knobs(&f, XB_GUEST_HVM, "huge-first", &k);
+	cr_assert_not(xb_driver_has_worker(&f.d));
+	cr_assert_null(f.d.small.regions);
+	scatter_small(&f, 700);
+	cr_assert(xb_drv_coalesce(&f.d));
+	cr_assert_not_null(f.d.small.regions);
+	cr_assert_eq(f.d.huge.nr, 1);
+	cr_assert_eq(f.d.small.nr_pages, 700 - 512);
+	cr_assert(xb__balloon_dev_is_valid(&f.d.small));
+	fx_free(&f);
+}
+
 /* A whole 2 MiB region of small balloon pages: the victims are one run,
  * and the 512 frames move with one XENMAPSPACE_gmfn_range call. */
 static void coalesce_one_run(struct fx *f)
