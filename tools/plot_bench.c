@@ -58,8 +58,8 @@ static const struct group groups[] = {
      {XB_SWEEP_MIGRATED, NONE},
      false},
     {"locality",
-     "vNUMA guests at the end: share of their memory on their vnodes' "
-     "own pnodes (higher is better)",
+     "vNUMA guests at the end: memory on their vnodes' own pnodes "
+     "(higher is better)",
      "share of guest memory",
      {XB_SWEEP_LOCALITY, NONE},
      true},
@@ -328,6 +328,13 @@ static void draw_bench(cairo_t *cr, const void *ctx)
 	cairo_paint(cr);
 	cairo_set_source_rgb(cr, 0, 0, 0);
 	xb_draw_font(cr, 20, true);
+	/* A long title on a narrow picture (one to three panels) shrinks
+	 * to fit its width. */
+	cairo_text_extents_t te;
+
+	cairo_text_extents(cr, title, &te);
+	if (te.x_advance > w - 60)
+		xb_draw_font(cr, 20 * (w - 60) / te.x_advance, true);
 	xb_draw_text(cr, 30, 22, 0, 0, title);
 	xb_draw_font(cr, 13, false);
 	cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
