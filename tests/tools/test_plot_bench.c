@@ -28,8 +28,9 @@ static void teardown(void)
 
 TestSuite(plot_bench, .init = setup, .fini = teardown);
 
-static const char *const groups[] = {
-    "target", "fu9", "host", "balloon-2m", "hypercalls", "migrated", "wall"};
+static const char *const groups[] = {"target",	   "fu9",	 "host",
+				     "balloon-2m", "hypercalls", "migrated",
+				     "locality",   "wall"};
 
 /* `bench` of two small scenarios (2 seeds, linux and vmw) into @out,
  * starting at run @offset. */
