@@ -114,7 +114,10 @@ int xb_driver_init(struct xb_driver *d, struct xb_zone *z,
 		return rc;
 	if (d->knobs.batch == 0 || d->knobs.batch > XB_FRAME_LIST)
 		return -EINVAL;
-	d->nr_frames = z->nr_frames;
+	/* The driver balloons one zone over the whole guest (pfn 0 to the
+	 * end of its mem_map) until per-node zones are wired in. */
+	xb_assert(z->start_pfn == 0 && z->end_pfn == z->map->nr_frames);
+	d->nr_frames = z->end_pfn;
 	d->can_query = be->ops->query != NULL;
 	d->schedule_delay = 1;
 	d->retry_count = 1;
@@ -128,7 +131,7 @@ int xb_driver_init(struct xb_driver *d, struct xb_zone *z,
 	xb_balloon_dev_init(
 	    &d->small, z, d->knobs.compaction ? policy->migratepage : NULL, d);
 	if (is_pv(d)) {
-		d->p2m = xb_map_zeroed(z->nr_frames * sizeof(*d->p2m));
+		d->p2m = xb_map_zeroed(d->nr_frames * sizeof(*d->p2m));
 		if (!d->p2m)
 			return -ENOMEM;
 	}
@@ -253,7 +256,7 @@ int xb_driver_boot(struct xb_driver *d, uint64_t memory, unsigned extent_order)
 	struct xb_zone *z = d->zone;
 	uint64_t pfn = 0;
 
-	xb_assert(memory <= z->nr_frames);
+	xb_assert(memory <= z->end_pfn);
 	if (extent_order > d->guest.memop_max_order)
 		extent_order = 0;
 	/* The domain builder (libxenguest meminit) populates boot memory in
@@ -300,9 +303,9 @@ int xb_driver_boot(struct xb_driver *d, uint64_t memory, unsigned extent_order)
 
 	/* balloon_init() / balloon_add_region(): the rest of the guest's
 	 * frames start in the balloon. */
-	for (uint64_t p = memory; p < z->nr_frames;) {
+	for (uint64_t p = memory; p < z->end_pfn;) {
 		bool huge = d->knobs.huge && (p & (XB_HUGE_PAGES - 1)) == 0 &&
-			    z->nr_frames - p >= XB_HUGE_PAGES;
+			    z->end_pfn - p >= XB_HUGE_PAGES;
 		unsigned o = huge ? XB_HUGE_ORDER : 0;
 		bool carved = xb_zone_carve(z, (xb_pfn_t)p, o);
 

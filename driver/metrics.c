@@ -45,13 +45,14 @@ void xb_metrics_regions(const struct xb_zone *z, uint64_t *populated,
 	*populated = *ballooned = *mixed = 0;
 	if (eighths)
 		memset(eighths, 0, XB_METRICS_EIGHTHS * sizeof(*eighths));
-	for (uint64_t pfn = 0; pfn < z->nr_frames;) {
+	for (uint64_t pfn = z->start_pfn; pfn < z->end_pfn;) {
 		const struct xb_frame *f = &z->frames[pfn];
 		uint64_t n = 1ull << f->order;
 		bool un = f->state == XB_FRAME_UNPOPULATED;
 
 		if (un && eighths)
-			add_eighths(eighths, z->nr_frames, pfn, n);
+			add_eighths(eighths, z->nr_frames, pfn - z->start_pfn,
+				    n);
 
 		if (n >= rsize) {
 			/* Whole regions (order >= 9 blocks are aligned). */
@@ -65,8 +66,8 @@ void xb_metrics_regions(const struct xb_zone *z, uint64_t *populated,
 		if (un)
 			unpop += n;
 		pfn += n;
-		if ((pfn & (rsize - 1)) == 0 || pfn == z->nr_frames) {
-			uint64_t size = pfn - region * rsize;
+		if ((pfn & (rsize - 1)) == 0 || pfn == z->end_pfn) {
+			uint64_t size = pfn - z->start_pfn - region * rsize;
 
 			classify(unpop, size, populated, ballooned, mixed);
 			unpop = 0;
@@ -159,7 +160,7 @@ void xb_metrics_region_map(const struct xb_driver *d, uint8_t *out)
 	uint64_t region = 0;
 	unsigned bits = 0;
 
-	for (uint64_t pfn = 0; pfn < z->nr_frames;) {
+	for (uint64_t pfn = z->start_pfn; pfn < z->end_pfn;) {
 		const struct xb_frame *f = &z->frames[pfn];
 		uint64_t n = 1ull << f->order;
 
@@ -174,7 +175,7 @@ void xb_metrics_region_map(const struct xb_driver *d, uint8_t *out)
 		}
 		bits |= block_bits(d, f);
 		pfn += n;
-		if ((pfn & (rsize - 1)) == 0 || pfn == z->nr_frames) {
+		if ((pfn & (rsize - 1)) == 0 || pfn == z->end_pfn) {
 			out[region++] = region_state(bits);
 			bits = 0;
 		}

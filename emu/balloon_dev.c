@@ -246,7 +246,9 @@ static size_t regions_bytes(uint64_t nr)
 
 int xb_balloon_dev_track_regions(struct xb_balloon_dev *b)
 {
-	uint64_t nr = (b->zone->nr_frames + XB_BALLOON_REGION_PAGES - 1) >>
+	/* Indexed by absolute pfn: regions below the zone's start are never
+	 * touched and, mapped lazily, cost nothing. */
+	uint64_t nr = (b->zone->end_pfn + XB_BALLOON_REGION_PAGES - 1) >>
 		      XB_BALLOON_REGION_ORDER;
 	/* One lazily mapped block: untouched regions cost no memory. The
 	 * 64-bit words first, then the 32- and 16-bit arrays, each aligned. */
@@ -366,7 +368,8 @@ bool xb__balloon_dev_is_valid(const struct xb_balloon_dev *b)
 	xb_pfn_t prev = XB_NIL;
 
 	for (xb_pfn_t p = b->head; p != XB_NIL; p = z->frames[p].next) {
-		XB_CHECK(p < z->nr_frames, "balloon: link %u out of range", p);
+		XB_CHECK(xb_zone_spans_pfn(z, p),
+			 "balloon: link %u out of range", p);
 		XB_CHECK(listed < b->nr_pages, "balloon: list longer than %lu",
 			 (unsigned long)b->nr_pages);
 		XB_CHECK(is_listed_page(b, p),
@@ -383,7 +386,7 @@ bool xb__balloon_dev_is_valid(const struct xb_balloon_dev *b)
 		 prev);
 	XB_CHECK(listed == b->nr_pages, "balloon: %lu listed, nr_pages %lu",
 		 (unsigned long)listed, (unsigned long)b->nr_pages);
-	for (uint64_t pfn = 0; pfn < z->nr_frames;) {
+	for (uint64_t pfn = z->start_pfn; pfn < z->end_pfn;) {
 		const struct xb_frame *f = &z->frames[pfn];
 
 		if (f->owner == b->owner && f->state != XB_FRAME_FREE &&

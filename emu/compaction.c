@@ -49,12 +49,31 @@ static inline bool scanners_met(const struct xb_compact_control *cc)
 
 /* ---- skip hints and cached positions ---------------------------------- */
 
+/* zone->zone_start_pfn and zone_end_pfn(zone): where the scanners start
+ * (migrate) and from where (free), as compact_zone() has them. */
+static inline int64_t zone_start(const struct xb_zone *z)
+{
+	return (int64_t)z->start_pfn;
+}
+
+static inline int64_t zone_end(const struct xb_zone *z)
+{
+	return (int64_t)z->end_pfn;
+}
+
+/* The free scanner's starting pageblock: pageblock_start_pfn(zone_end_pfn
+ * - 1). */
+static inline xb_pfn_t free_scanner_start(const struct xb_zone *z)
+{
+	return (xb_pfn_t)pageblock_start(zone_end(z) - 1);
+}
+
 /* reset_cached_positions() */
 static void reset_cached_positions(struct xb_compactor *c)
 {
-	c->cached_migrate_pfn[0] = c->cached_migrate_pfn[1] = 0;
-	c->cached_free_pfn =
-	    (xb_pfn_t)pageblock_start((int64_t)c->zone->nr_frames - 1);
+	c->cached_migrate_pfn[0] = c->cached_migrate_pfn[1] =
+	    (xb_pfn_t)zone_start(c->zone);
+	c->cached_free_pfn = free_scanner_start(c->zone);
 }
 
 /* __reset_isolation_suitable(): forget every skip hint. */
@@ -62,7 +81,9 @@ static void reset_isolation_suitable(struct xb_compactor *c)
 {
 	struct xb_zone *z = c->zone;
 
-	for (uint64_t i = 0; i < z->nr_pageblocks; i++)
+	/* The zone's own pageblocks only: the array may be shared. */
+	for (uint64_t i = xb_zone_first_pageblock(z);
+	     i < xb_zone_end_pageblock(z); i++)
 		z->pageblock[i] &= (uint8_t)~XB_PB_SKIP;
 	reset_cached_positions(c);
 	c->blockskip_flush = false;
@@ -99,7 +120,7 @@ static void update_cached_migrate(struct xb_compact_control *cc, int64_t pfn)
 	struct xb_compactor *c = cc->c;
 
 	pfn = pageblock_end(pfn);
-	if (pfn >= (int64_t)cc->zone->nr_frames)
+	if (pfn >= zone_end(cc->zone))
 		return;
 	if (pfn > c->cached_migrate_pfn[0])
 		c->cached_migrate_pfn[0] = (xb_pfn_t)pfn;
@@ -436,7 +457,7 @@ static int64_t fast_find_migrateblock(struct xb_compact_control *cc)
 
 	if (cc->ignore_skip_hint)
 		return pfn;
-	if (pfn != 0 && !pageblock_aligned(pfn))
+	if (pfn != zone_start(z) && !pageblock_aligned(pfn))
 		return pfn; /* continuing a pageblock after a batch */
 	if (cc->order <= COSTLY_ORDER)
 		return pfn;
@@ -445,7 +466,7 @@ static int64_t fast_find_migrateblock(struct xb_compact_control *cc)
 
 	int64_t distance = (cc->free_pfn - cc->migrate_pfn) >> 1;
 
-	if (cc->migrate_pfn != 0)
+	if (cc->migrate_pfn != zone_start(z))
 		distance >>= 2;
 	int64_t high_pfn = pageblock_start(cc->migrate_pfn + distance);
 
@@ -636,7 +657,7 @@ static uint64_t isolate_freepages_block(struct xb_compact_control *cc,
 static void fast_isolate_around(struct xb_compact_control *cc, int64_t pfn)
 {
 	int64_t start = pageblock_start(pfn);
-	int64_t end = MIN(pageblock_end(pfn), (int64_t)cc->zone->nr_frames);
+	int64_t end = MIN(pageblock_end(pfn), zone_end(cc->zone));
 
 	if (cc->nr_freepages >= cc->nr_migratepages)
 		return;
@@ -696,7 +717,10 @@ static void fast_isolate_freepages(struct xb_compact_control *cc)
 
 	if (cc->order <= 0)
 		return;
-	if (cc->free_pfn >= 0) { /* >= compact_init_free_pfn (0), see above */
+	/* >= compact_init_free_pfn, see above: 0 in Linux, below every
+	 * zone; the model's free_pfn is below its zone's start only once
+	 * the scanners have met, so the zone start stands for it. */
+	if (cc->free_pfn >= zone_start(z)) {
 		limit = XB_PAGEBLOCK_PAGES >> 1;
 		scan_start = true;
 	}
@@ -766,19 +790,23 @@ static void fast_isolate_freepages(struct xb_compact_control *cc)
 		if (scan_start) {
 			if (highest >= 0 && highest >= min_pfn) {
 				around = cc->free_pfn = highest;
-			} else if (cc->direct_compaction && min_pfn >= 0) {
+			} else if (cc->direct_compaction &&
+				   min_pfn >= zone_start(z)) {
+				/* pfn_valid(min_pfn): in the zone, where
+				 * Linux's min_pfn is unless the scanners
+				 * crossed. */
 				around = cc->free_pfn = min_pfn;
 			}
 		}
 	}
 	if (highest >= 0 && highest >= (int64_t)c->cached_free_pfn) {
 		/* Below the zone start Linux's next run starts over at the
-		 * zone end; so does the model's. */
+		 * zone end (compact_zone() resets a cached free pfn outside
+		 * the zone); so does the model's. */
 		highest -= XB_PAGEBLOCK_PAGES;
-		c->cached_free_pfn =
-		    highest >= 0
-			? (xb_pfn_t)highest
-			: (xb_pfn_t)pageblock_start((int64_t)z->nr_frames - 1);
+		c->cached_free_pfn = highest >= zone_start(z)
+					 ? (xb_pfn_t)highest
+					 : free_scanner_start(z);
 	}
 	cc->total_free_scanned += nr_scanned;
 	if (around >= 0)
@@ -805,8 +833,7 @@ static void isolate_freepages(struct xb_compact_control *cc)
 		return;
 	isolate_start = cc->free_pfn;
 	block_start = pageblock_start(isolate_start);
-	block_end =
-	    MIN(block_start + XB_PAGEBLOCK_PAGES, (int64_t)z->nr_frames);
+	block_end = MIN(block_start + XB_PAGEBLOCK_PAGES, zone_end(z));
 	low = pageblock_end(cc->migrate_pfn);
 	stride = cc->mode == XB_MIGRATE_ASYNC ? XB_COMPACT_CLUSTER_MAX : 1;
 
@@ -1080,7 +1107,7 @@ enum xb_compact_result xb_compact_zone(struct xb_compact_control *cc)
 {
 	struct xb_compactor *c = cc->c;
 	struct xb_zone *z = cc->zone;
-	int64_t end = (int64_t)z->nr_frames;
+	int64_t start = zone_start(z), end = zone_end(z);
 	bool sync = cc->mode != XB_MIGRATE_ASYNC;
 	bool update_cached;
 	int64_t last_migrated = -1; /* where the last migrated batch began */
@@ -1104,19 +1131,22 @@ enum xb_compact_result xb_compact_zone(struct xb_compact_control *cc)
 	if (compaction_restarting(c, cc->order))
 		reset_isolation_suitable(c);
 
+	/* compact_zone(): the migrate scanner starts at zone_start_pfn, the
+	 * free scanner at the last pageblock before zone_end_pfn(); cached
+	 * positions outside [start, end) start over there. */
 	if (cc->whole_zone) {
-		cc->migrate_pfn = 0;
-		cc->free_pfn = pageblock_start(end - 1);
+		cc->migrate_pfn = start;
+		cc->free_pfn = free_scanner_start(z);
 	} else {
 		cc->migrate_pfn = c->cached_migrate_pfn[sync];
 		cc->free_pfn = c->cached_free_pfn;
-		if (cc->free_pfn >= end)
+		if (cc->free_pfn < start || cc->free_pfn >= end)
 			cc->free_pfn = c->cached_free_pfn =
-			    (xb_pfn_t)pageblock_start(end - 1);
-		if (cc->migrate_pfn >= end)
+			    free_scanner_start(z);
+		if (cc->migrate_pfn < start || cc->migrate_pfn >= end)
 			cc->migrate_pfn = c->cached_migrate_pfn[0] =
-			    c->cached_migrate_pfn[1] = 0;
-		if (cc->migrate_pfn == 0)
+			    c->cached_migrate_pfn[1] = (xb_pfn_t)start;
+		if (cc->migrate_pfn == start)
 			cc->whole_zone = true;
 	}
 	/* Until a pageblock yields pages, an async run keeps the sync
@@ -1131,7 +1161,8 @@ enum xb_compact_result xb_compact_zone(struct xb_compact_control *cc)
 		/* A batch that starts in the pageblock the last migrated
 		 * batch started in takes the rest of the block, so that a
 		 * block is rescanned at most once. (Linux's "none" is pfn
-		 * 0, below its zones; the model's zone starts at 0.) */
+		 * 0, below its zones; the model's zone may start at 0, so
+		 * its "none" is -1.) */
 		cc->rescan =
 		    last_migrated >= 0 && pageblock_start(last_migrated) ==
 					      pageblock_start(iteration_start);
@@ -1436,7 +1467,7 @@ void xb_compact_print_stats(const struct xb_compactor *c, FILE *out)
 
 bool xb__compactor_is_valid(const struct xb_compactor *c)
 {
-	uint64_t n = c->zone->nr_frames;
+	const struct xb_zone *z = c->zone;
 
 	if (c->kcompactd_max_order >= XB_MAX_ORDER) {
 		g_warning("compaction: kcompactd order %u",
@@ -1449,8 +1480,9 @@ bool xb__compactor_is_valid(const struct xb_compactor *c)
 			  c->compact_defer_shift, c->compact_considered);
 		return false;
 	}
-	if (c->cached_migrate_pfn[0] >= n || c->cached_migrate_pfn[1] >= n ||
-	    c->cached_free_pfn >= n) {
+	if (!xb_zone_spans_pfn(z, c->cached_migrate_pfn[0]) ||
+	    !xb_zone_spans_pfn(z, c->cached_migrate_pfn[1]) ||
+	    !xb_zone_spans_pfn(z, c->cached_free_pfn)) {
 		g_warning("compaction: cached pfns %u %u %u outside the zone",
 			  c->cached_migrate_pfn[0], c->cached_migrate_pfn[1],
 			  c->cached_free_pfn);

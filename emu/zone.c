@@ -53,34 +53,65 @@ static unsigned fit_order(uint64_t pfn, uint64_t left, unsigned max)
 	return o;
 }
 
-struct xb_zone *xb_zone_create(uint64_t nr_frames)
+struct xb_memmap *xb_memmap_create(uint64_t nr_frames)
 {
 	if (nr_frames == 0 || nr_frames > XB_MAX_FRAMES)
 		return NULL;
-	struct xb_zone *z = g_new0(struct xb_zone, 1);
+	struct xb_memmap *m = g_new0(struct xb_memmap, 1);
 
-	z->frames = xb_map_zeroed(frames_bytes(nr_frames));
-	z->nr_frames = nr_frames;
-	z->nr_pageblocks =
+	m->nr_frames = nr_frames;
+	m->nr_pageblocks =
 	    (nr_frames + XB_PAGEBLOCK_PAGES - 1) >> XB_PAGEBLOCK_ORDER;
-	z->pageblock = xb_map_zeroed(z->nr_pageblocks);
-	if (!z->frames || !z->pageblock) {
-		xb_unmap(z->frames, frames_bytes(nr_frames));
-		xb_unmap(z->pageblock, z->nr_pageblocks);
-		g_free(z);
+	m->frames = xb_map_zeroed(frames_bytes(nr_frames));
+	m->pageblock = xb_map_zeroed(m->nr_pageblocks);
+	if (!m->frames || !m->pageblock) {
+		xb_memmap_destroy(m);
 		return NULL;
 	}
-	xb__buddy_init(&z->buddy, z->frames, nr_frames, XB_MT_NR, false);
+	return m;
+}
+
+void xb_memmap_destroy(struct xb_memmap *m)
+{
+	if (!m)
+		return;
+	xb_unmap(m->frames, frames_bytes(m->nr_frames));
+	xb_unmap(m->pageblock, m->nr_pageblocks);
+	g_free(m);
+}
+
+struct xb_zone *xb_zone_create_range(struct xb_memmap *map, uint64_t start_pfn,
+				     uint64_t end_pfn)
+{
+	if (!map || start_pfn >= end_pfn || end_pfn > map->nr_frames ||
+	    start_pfn % XB_ZONE_ALIGN)
+		return NULL;
+	struct xb_zone *z = g_new0(struct xb_zone, 1);
+
+	z->map = map;
+	z->frames = map->frames;
+	z->pageblock = map->pageblock;
+	z->start_pfn = start_pfn;
+	z->end_pfn = end_pfn;
+	z->nr_frames = end_pfn - start_pfn;
+	z->nr_pageblocks =
+	    (z->nr_frames + XB_PAGEBLOCK_PAGES - 1) >> XB_PAGEBLOCK_ORDER;
+	/* The buddy indexes the shared array by pfn and manages only
+	 * [first_frame, nr_frames): nothing merges across the span. */
+	xb__buddy_init(&z->buddy, z->frames, end_pfn, XB_MT_NR, false);
+	z->buddy.first_frame = start_pfn;
 	z->buddy.pageblock_type = z->pageblock;
 	z->buddy.isolate_list = XB_MT_ISOLATE;
 	/* memmap_init_range(): every pageblock starts MOVABLE. */
-	memset(z->pageblock, XB_MT_MOVABLE, z->nr_pageblocks);
+	memset(z->pageblock + xb_zone_first_pageblock(z), XB_MT_MOVABLE,
+	       xb_zone_end_pageblock(z) - xb_zone_first_pageblock(z));
 
 	/* Nothing is populated yet: cover the span with unpopulated blocks. */
-	for (uint64_t pfn = 0; pfn < nr_frames;) {
-		unsigned o = fit_order(pfn, nr_frames - pfn, XB_MAX_ORDER - 1);
+	for (uint64_t pfn = start_pfn; pfn < end_pfn;) {
+		unsigned o = fit_order(pfn, end_pfn - pfn, XB_MAX_ORDER - 1);
 		struct xb_frame *f = &z->frames[pfn];
 
+		xb_assert(f->state == XB_FRAME_TAIL && f->owner == 0);
 		f->state = XB_FRAME_UNPOPULATED;
 		f->order = o;
 		f->type = XB_MT_MOVABLE;
@@ -88,7 +119,7 @@ struct xb_zone *xb_zone_create(uint64_t nr_frames)
 		f->next = f->prev = XB_NIL;
 		pfn += 1ull << o;
 	}
-	z->nr_state[XB_FRAME_UNPOPULATED] = nr_frames;
+	z->nr_state[XB_FRAME_UNPOPULATED] = z->nr_frames;
 	/* The boot pageset (BOOT_PAGESET_HIGH 0, BOOT_PAGESET_BATCH 1): every
 	 * block passes straight through until the marks are set. */
 	for (unsigned i = 0; i < XB_PCP_LISTS; i++)
@@ -102,12 +133,26 @@ struct xb_zone *xb_zone_create(uint64_t nr_frames)
 	return z;
 }
 
+struct xb_zone *xb_zone_create(uint64_t nr_frames)
+{
+	struct xb_memmap *map = xb_memmap_create(nr_frames);
+	struct xb_zone *z =
+	    map ? xb_zone_create_range(map, 0, nr_frames) : NULL;
+
+	if (!z) {
+		xb_memmap_destroy(map);
+		return NULL;
+	}
+	z->owns_map = true;
+	return z;
+}
+
 void xb_zone_destroy(struct xb_zone *z)
 {
 	if (!z)
 		return;
-	xb_unmap(z->frames, frames_bytes(z->nr_frames));
-	xb_unmap(z->pageblock, z->nr_pageblocks);
+	if (z->owns_map)
+		xb_memmap_destroy(z->map);
 	g_free(z->owners);
 	g_free(z);
 }
@@ -358,7 +403,7 @@ void xb_zone_online(struct xb_zone *z, xb_pfn_t pfn, unsigned order)
 
 void xb_zone_online_all(struct xb_zone *z)
 {
-	for (uint64_t pfn = 0; pfn < z->nr_frames;) {
+	for (uint64_t pfn = z->start_pfn; pfn < z->end_pfn;) {
 		/* Read the order first: onlining may merge pfn away. */
 		unsigned o = z->frames[pfn].order;
 
@@ -481,8 +526,8 @@ uint64_t xb_zone_move_freepages_block(struct xb_zone *z, xb_pfn_t pfn,
 	uint64_t end = start + XB_PAGEBLOCK_PAGES;
 	uint64_t moved = 0;
 
-	if (end > z->nr_frames)
-		end = z->nr_frames;
+	if (end > z->end_pfn)
+		end = z->end_pfn;
 	for (uint64_t p = start; p < end;) {
 		struct xb_frame *f = &z->frames[p];
 
@@ -1120,7 +1165,7 @@ void xb_zone_unisolate_pageblock(struct xb_zone *z, xb_pfn_t pfn, unsigned mt)
 	 * isolation kept apart: free them again (unset_migratetype_isolate()
 	 * moves them; __free_one_page merging is modeled by re-freeing). */
 	uint64_t start = (uint64_t)pfn & ~(uint64_t)(XB_PAGEBLOCK_PAGES - 1);
-	uint64_t end = MIN(start + XB_PAGEBLOCK_PAGES, z->nr_frames);
+	uint64_t end = MIN(start + XB_PAGEBLOCK_PAGES, z->end_pfn);
 
 	for (uint64_t p = start; p < end;) {
 		struct xb_frame *f = &z->frames[p];
@@ -1233,7 +1278,8 @@ void xb_zone_print_pagetypeinfo(const struct xb_zone *z, FILE *out)
 	}
 	uint64_t blocks[XB_MT_NR] = {0};
 
-	for (uint64_t i = 0; i < z->nr_pageblocks; i++)
+	for (uint64_t i = xb_zone_first_pageblock(z);
+	     i < xb_zone_end_pageblock(z); i++)
 		blocks[z->pageblock[i] & XB_PB_MT_MASK]++;
 	fprintf(out, "\n%-23s", "Number of blocks type ");
 	for (unsigned mt = 0; mt < XB_MT_NR; mt++)
@@ -1258,7 +1304,7 @@ static bool pcp_is_valid(const struct xb_zone *z)
 		for (xb_pfn_t p = l->head; p != XB_NIL; p = z->frames[p].next) {
 			const struct xb_frame *f = &z->frames[p];
 
-			XB_CHECK(p < z->nr_frames && n < z->nr_frames,
+			XB_CHECK(xb_zone_spans_pfn(z, p) && n < z->nr_frames,
 				 "zone: pcp list %u runs away at %lu", i,
 				 (unsigned long)p);
 			XB_CHECK(f->state == XB_FRAME_PCP && f->order == order,
@@ -1319,13 +1365,34 @@ bool xb__zone_is_valid(const struct xb_zone *z)
 	uint64_t by_state[XB_FRAME_NR_STATES] = {0};
 	uint64_t total = 0, isolated = 0;
 
+	XB_CHECK(
+	    z->start_pfn % XB_ZONE_ALIGN == 0 && z->start_pfn < z->end_pfn &&
+		z->end_pfn <= z->map->nr_frames &&
+		z->nr_frames == z->end_pfn - z->start_pfn &&
+		z->nr_pageblocks == (z->nr_frames + XB_PAGEBLOCK_PAGES - 1) >>
+					XB_PAGEBLOCK_ORDER,
+	    "zone: span [%lu, %lu) misaligned, miscounted or outside "
+	    "the mem_map of %lu frames",
+	    (unsigned long)z->start_pfn, (unsigned long)z->end_pfn,
+	    (unsigned long)z->map->nr_frames);
+	XB_CHECK(z->frames == z->map->frames &&
+		     z->pageblock == z->map->pageblock &&
+		     z->buddy.frames == z->frames,
+		 "zone: arrays are not the mem_map's");
+	XB_CHECK(z->buddy.first_frame == z->start_pfn &&
+		     z->buddy.nr_frames == z->end_pfn,
+		 "zone: buddy manages [%lu, %lu), zone spans [%lu, %lu)",
+		 (unsigned long)z->buddy.first_frame,
+		 (unsigned long)z->buddy.nr_frames, (unsigned long)z->start_pfn,
+		 (unsigned long)z->end_pfn);
 	if (!xb__buddy_is_valid(&z->buddy) || !pcp_is_valid(z))
 		return false;
 	XB_CHECK(z->reserved <= z->nr_state[XB_FRAME_ALLOC],
 		 "zone: %lu frames reserved, only %lu allocated",
 		 (unsigned long)z->reserved,
 		 (unsigned long)z->nr_state[XB_FRAME_ALLOC]);
-	for (uint64_t i = 0; i < z->nr_pageblocks; i++) {
+	for (uint64_t i = xb_zone_first_pageblock(z);
+	     i < xb_zone_end_pageblock(z); i++) {
 		XB_CHECK((z->pageblock[i] & XB_PB_MT_MASK) < XB_MT_NR,
 			 "zone: pageblock %lu has type %u", (unsigned long)i,
 			 z->pageblock[i] & XB_PB_MT_MASK);
@@ -1335,7 +1402,7 @@ bool xb__zone_is_valid(const struct xb_zone *z)
 		 "zone: %lu pageblocks isolated, counter says %lu",
 		 (unsigned long)isolated,
 		 (unsigned long)z->nr_isolate_pageblock);
-	for (uint64_t pfn = 0; pfn < z->nr_frames;) {
+	for (uint64_t pfn = z->start_pfn; pfn < z->end_pfn;) {
 		const struct xb_frame *f = &z->frames[pfn];
 
 		/* xb__buddy_is_valid() proved every frame is in a block. */

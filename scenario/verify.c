@@ -81,9 +81,8 @@ static void watch_region(struct xb_verifier *v, xb_pfn_t pfn)
 	xb_pfn_t first = pfn & ~(xb_pfn_t)(REGION_FRAMES - 1);
 	unsigned taken = 0;
 
-	for (xb_pfn_t p = first;
-	     p < first + REGION_FRAMES && p < z->nr_frames &&
-	     taken < XB_VERIFY_PER_REGION;
+	for (xb_pfn_t p = first; p < first + REGION_FRAMES && p < z->end_pfn &&
+				 taken < XB_VERIFY_PER_REGION;
 	     p++) {
 		const struct xb_frame *f = &z->frames[p];
 
@@ -107,7 +106,7 @@ static void watch_regions(struct xb_verifier *v, const xb_xen_pfn_t *pfns,
 		xb_pfn_t r = (xb_pfn_t)(pfns[i] << order) / REGION_FRAMES;
 		bool dup = false;
 
-		if (pfns[i] >= v->drv->zone->nr_frames)
+		if (pfns[i] >= v->drv->zone->end_pfn)
 			continue;
 		for (unsigned j = 0; j < nr_seen && !dup; j++)
 			dup = seen[j] == r;

@@ -20,7 +20,7 @@ static void pattern_fragmenter(struct xb_zone *z, struct xb_rng *rng)
 
 	while ((p = xb_zone_alloc(z, 0, XB_MT_MOVABLE, 0, 1, 0)) != XB_NIL)
 		;
-	for (uint64_t pfn = 0; pfn < z->nr_frames; pfn++)
+	for (uint64_t pfn = z->start_pfn; pfn < z->end_pfn; pfn++)
 		if (z->frames[pfn].state == XB_FRAME_ALLOC &&
 		    xb_rng_below(rng, 4) != 0)
 			xb_zone_free(z, (xb_pfn_t)pfn);

@@ -70,7 +70,7 @@ struct xb_compact_stats {
  * Invariants:
  *   compact_defer_shift <= XB_COMPACT_MAX_DEFER_SHIFT
  *   compact_considered <= 1 << compact_defer_shift
- *   cached pfns lie in [0, nr_frames)
+ *   cached pfns lie in the zone, [zone->start_pfn, zone->end_pfn)
  *   kcompactd_max_order < XB_MAX_ORDER
  */
 struct xb_compactor {

@@ -38,8 +38,8 @@ void xb_metrics_guest_counters(const struct xb_driver *d,
 
 /* Count 2 MiB regions that are wholly populated, wholly unpopulated or
  * mixed (a region cut short by the end of the zone counts by its frames),
- * and the unpopulated frames of each eighth of the zone (`eighths`, may be
- * NULL). O(blocks). */
+ * and the unpopulated frames of each eighth of the zone's span
+ * (`eighths`, may be NULL). O(blocks). */
 void xb_metrics_regions(const struct xb_zone *z, uint64_t *populated,
 			uint64_t *ballooned, uint64_t *mixed,
 			uint64_t eighths[XB_METRICS_EIGHTHS]);
@@ -65,7 +65,8 @@ enum xb_region_state {
 /* The map letters (map.txt), indexed by enum xb_region_state: "fmuHsSx". */
 extern const char xb_region_chars[XB_REGION_NR + 1];
 
-/* 2 MiB regions of a zone (the last may be cut short). */
+/* 2 MiB regions of a zone (the last may be cut short); region i is
+ * [start_pfn + i * 512, ...), the zone's start being aligned. */
 static inline uint64_t xb_metrics_nr_regions(const struct xb_zone *z)
 {
 	return (z->nr_frames + XB_PAGEBLOCK_PAGES - 1) / XB_PAGEBLOCK_PAGES;

@@ -164,25 +164,69 @@ static inline bool xb_pcp_allowed_order(unsigned order)
 }
 
 /*
- * A zone spans nr_frames guest frames starting at pfn 0.
+ * The guest's mem_map: one frame record per guest frame and one pageblock
+ * byte per pageblock, indexed by absolute pfn, shared by every zone that
+ * spans part of it (Linux's one mem_map under several zones and nodes).
+ * The arrays are mapped lazily: untouched records cost no memory.
+ */
+struct xb_memmap {
+	struct xb_frame *frames; /* [nr_frames], by pfn                  */
+	uint8_t *pageblock;	 /* [nr_pageblocks], by pfn >> pageblock  */
+	uint64_t nr_frames;
+	uint64_t nr_pageblocks;
+};
+
+/*
+ * xb_memmap_create() - a mem_map of nr_frames records, all zero (TAIL) and
+ * every pageblock byte 0, for zones to cover with xb_zone_create_range().
+ * NULL if the mapping fails or nr_frames is 0 or exceeds XB_MAX_FRAMES.
+ */
+struct xb_memmap *xb_memmap_create(uint64_t nr_frames);
+/* Unmap it; its zones must be gone. NULL is fine. */
+void xb_memmap_destroy(struct xb_memmap *m);
+
+/* A zone's start is aligned to the largest buddy block (Linux's
+ * MAX_ORDER_NR_PAGES, 4 MiB): the model's zones never share a pageblock
+ * or a buddy block with a neighbour, and a zone at k behaves as the same
+ * zone at 0 shifted by k. */
+#define XB_ZONE_ALIGN (1ull << (XB_MAX_ORDER - 1))
+
+/*
+ * A zone spans the frames [start_pfn, end_pfn) of a mem_map (Linux's
+ * zone_start_pfn and zone_end_pfn()); every pfn it takes or gives is
+ * absolute, an index into the shared arrays. Frames outside the span
+ * belong to other zones and are never read or written by this one.
  *
  * Invariants (xb__zone_is_valid()):
- *   sum over states s of nr_state[s] = nr_frames           (conservation)
+ *   start_pfn % XB_ZONE_ALIGN = 0, start_pfn < end_pfn <= map->nr_frames
+ *   nr_frames = end_pfn - start_pfn
+ *   nr_pageblocks = ceil(nr_frames / XB_PAGEBLOCK_PAGES)
+ *   frames = map->frames, pageblock = map->pageblock  (absolute indexing)
+ *   buddy.first_frame = start_pfn, buddy.nr_frames = end_pfn
+ *     (no block starts outside the span, nothing merges across it)
+ *   every block of the zone, every per-CPU list entry and every free-list
+ *     entry lies inside [start_pfn, end_pfn)
+ *   sum over states s of nr_state[s] = nr_frames          (conservation)
  *   nr_state[FREE] = buddy.nr_free_pages
  *   nr_state[PCP] = pcp.count                   (per-CPU lists, above)
  *   nr_state[s] = sum of 2^order over heads in state s
  *   managed = nr_frames - nr_state[UNPOPULATED]
  *   reserved <= nr_state[ALLOC]
  *   a free block is on the ISOLATE list  <=>  its pageblock is ISOLATE
- *   every pageblock type < XB_MT_NR
+ *   every pageblock type < XB_MT_NR  (the zone's pageblocks:
+ *     [start_pfn, end_pfn) >> XB_PAGEBLOCK_ORDER, rounded out)
  *   buddy invariants (xb__buddy_is_valid())
  */
 struct xb_zone {
 	struct xb_buddy buddy;	 /* free lists, one per migratetype  */
-	struct xb_frame *frames; /* == buddy.frames                   */
-	uint64_t nr_frames;	 /* spanned frames (the guest maxmem) */
-	uint64_t nr_pageblocks;
-	uint8_t *pageblock; /* XB_PB_* per pageblock             */
+	struct xb_frame *frames; /* == buddy.frames == map->frames    */
+	uint8_t *pageblock;	 /* XB_PB_* per pageblock, map's      */
+	struct xb_memmap *map;	 /* the arrays, maybe shared          */
+	bool owns_map;		 /* xb_zone_create(): destroy frees it */
+	uint64_t start_pfn;	 /* zone_start_pfn                    */
+	uint64_t end_pfn;	 /* zone_end_pfn(): first pfn after it */
+	uint64_t nr_frames;	 /* spanned_pages: end_pfn - start_pfn */
+	uint64_t nr_pageblocks;	 /* the span's pageblocks (rounded up) */
 	uint64_t nr_state[XB_FRAME_NR_STATES]; /* frames per head state      */
 	uint64_t managed; /* populated frames                  */
 	/* Of those, frames the kernel holds from boot (memblock-reserved:
@@ -223,11 +267,21 @@ struct xb_zone {
 };
 
 /*
- * xb_zone_create() - a zone of nr_frames frames, all UNPOPULATED.
+ * xb_zone_create() - a zone of nr_frames frames at pfn 0, all UNPOPULATED,
+ * over a mem_map of its own (freed with the zone).
  * Metadata is mapped lazily (untouched frames cost no memory).
  * Returns NULL if the mapping fails or nr_frames exceeds XB_MAX_FRAMES.
  */
 struct xb_zone *xb_zone_create(uint64_t nr_frames);
+/*
+ * xb_zone_create_range() - a zone over [start_pfn, end_pfn) of `map`, all
+ * UNPOPULATED, its pageblocks MOVABLE (memmap_init_zone() for that span);
+ * the frames must be nobody's yet (zero records). The map outlives the
+ * zone. NULL if the span is empty, past the map's end or start_pfn is not
+ * a multiple of XB_ZONE_ALIGN.
+ */
+struct xb_zone *xb_zone_create_range(struct xb_memmap *map, uint64_t start_pfn,
+				     uint64_t end_pfn);
 void xb_zone_destroy(struct xb_zone *z);
 void xb_zone_set_ops(struct xb_zone *z, const struct xb_zone_ops *ops,
 		     void *priv);
@@ -236,6 +290,23 @@ void xb_zone_set_ops(struct xb_zone *z, const struct xb_zone_ops *ops,
  * name is not copied. */
 uint32_t xb_zone_register_owner(struct xb_zone *z, const char *name,
 				const struct xb_movable_ops *ops, void *priv);
+
+/* zone_spans_pfn() */
+static inline bool xb_zone_spans_pfn(const struct xb_zone *z, uint64_t pfn)
+{
+	return pfn >= z->start_pfn && pfn < z->end_pfn;
+}
+
+/* The zone's pageblocks, [first, end) as indices into z->pageblock. */
+static inline uint64_t xb_zone_first_pageblock(const struct xb_zone *z)
+{
+	return z->start_pfn >> XB_PAGEBLOCK_ORDER;
+}
+
+static inline uint64_t xb_zone_end_pageblock(const struct xb_zone *z)
+{
+	return xb_zone_first_pageblock(z) + z->nr_pageblocks;
+}
 
 static inline const struct xb_owner *xb_zone_owner(const struct xb_zone *z,
 						   uint32_t id)

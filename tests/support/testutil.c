@@ -20,15 +20,20 @@ struct xb_zone *xbt_zone_online(uint64_t nr_frames)
 	return z;
 }
 
-struct xb_zone *xbt_zone_online_nowmark(uint64_t nr_frames)
+void xbt_zone_nowmark(struct xb_zone *z)
 {
-	struct xb_zone *z = xbt_zone_online(nr_frames);
-
 	for (int i = 0; i < XB_WMARK_NR; i++)
 		z->watermark[i] = 0;
 	/* The boot pageset: every free reaches the buddy lists at once. */
 	z->pcp.high = 0;
 	z->pcp.batch = 1;
+}
+
+struct xb_zone *xbt_zone_online_nowmark(uint64_t nr_frames)
+{
+	struct xb_zone *z = xbt_zone_online(nr_frames);
+
+	xbt_zone_nowmark(z);
 	return z;
 }
 

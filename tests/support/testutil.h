@@ -18,6 +18,8 @@ struct xb_zone *xbt_zone_online(uint64_t nr_frames);
  * block straight through (the boot pageset), so exact-shape tests are bent
  * neither by the reserve nor by blocks waiting on the lists. */
 struct xb_zone *xbt_zone_online_nowmark(uint64_t nr_frames);
+/* The same for a zone already online (a zone over a range). */
+void xbt_zone_nowmark(struct xb_zone *z);
 
 /* Path of a file under the source tree (static buffer). */
 const char *xbt_source_path(const char *rel);
