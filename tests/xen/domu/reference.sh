@@ -136,7 +136,7 @@ say type "$type"
 say mem_mib "$mem"
 say size_mib "$size"
 say free_pct "$free"
-wait_for '^XB ready' 180
+wait_for '^XB ready' 300
 say boot_s $(($(date +%s) - t0))
 census before || fail "p2m census before"
 
