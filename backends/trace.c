@@ -1645,6 +1645,21 @@ static bool guest_type(struct replay *rp, const char *what,
 		    CLIP(n), t);
 }
 
+/* A host line (a neighbour domain, its affinity) acts on the mock host
+ * only: other backends skip it, with one warning per replay. */
+static bool host_line_replayable(struct replay *rp)
+{
+	if (rp->mock)
+		return true;
+	if (!rp->warned_host)
+		warn(rp,
+		     "the %s backend cannot replay the mock host's neighbour "
+		     "domains: results may diverge",
+		     rp->res->backend);
+	rp->warned_host = true;
+	return false;
+}
+
 /* Host lines: neighbour domains of the mock and what they did. */
 static int replay_host(struct replay *rp, bool create, bool populate)
 {
@@ -1668,15 +1683,8 @@ static int replay_host(struct replay *rp, bool create, bool populate)
 		    !line_end(rp))
 			return -1;
 	}
-	if (!rp->mock) {
-		if (!rp->warned_host)
-			warn(rp,
-			     "the %s backend cannot replay the mock host's "
-			     "neighbour domains: results may diverge",
-			     rp->res->backend);
-		rp->warned_host = true;
+	if (!host_line_replayable(rp))
 		return 0;
-	}
 	rp->res->host_ops++;
 	if (create) {
 		got = xb_mock_add_domain(rp->mock, type, max, space);
@@ -1787,15 +1795,8 @@ static int replay_affinity(struct replay *rp)
 	    !hex(rp, "node mask", &mask) || !literal(rp, "=") ||
 	    !result(rp, "result", -TRACE_MAX_ERRNO, 0, &want) || !line_end(rp))
 		return -1;
-	if (!rp->mock) {
-		if (!rp->warned_host)
-			warn(rp,
-			     "the %s backend cannot replay the mock host's "
-			     "neighbour domains: results may diverge",
-			     rp->res->backend);
-		rp->warned_host = true;
+	if (!host_line_replayable(rp))
 		return 0;
-	}
 	rp->res->host_ops++;
 	int got = xb_mock_set_node_affinity(rp->mock, (unsigned)domid, mask);
 
