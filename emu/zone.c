@@ -1413,7 +1413,7 @@ unsigned xb_zone_extfrag_for_order(const struct xb_zone *z, unsigned order)
 
 void xb_zone_print_buddyinfo(const struct xb_zone *z, FILE *out)
 {
-	fprintf(out, "Node 0, zone %8s ", "Normal");
+	fprintf(out, "Node %u, zone %8s ", z->node, "Normal");
 	for (unsigned o = 0; o < XB_MAX_ORDER; o++)
 		fprintf(out, "%6lu ",
 			(unsigned long)xb_buddy_nr_free(&z->buddy, o));
@@ -1429,8 +1429,8 @@ void xb_zone_print_pagetypeinfo(const struct xb_zone *z, FILE *out)
 		fprintf(out, "%6u ", o);
 	fputc('\n', out);
 	for (unsigned mt = 0; mt < XB_MT_NR; mt++) {
-		fprintf(out, "Node %4d, zone %8s, type %12s ", 0, "Normal",
-			mt_names[mt]);
+		fprintf(out, "Node %4u, zone %8s, type %12s ", z->node,
+			"Normal", mt_names[mt]);
 		for (unsigned o = 0; o < XB_MAX_ORDER; o++)
 			fprintf(out, "%6lu ",
 				(unsigned long)z->buddy.area[o][mt].nr_free);
@@ -1444,7 +1444,7 @@ void xb_zone_print_pagetypeinfo(const struct xb_zone *z, FILE *out)
 	fprintf(out, "\n%-23s", "Number of blocks type ");
 	for (unsigned mt = 0; mt < XB_MT_NR; mt++)
 		fprintf(out, "%12s ", mt_names[mt]);
-	fprintf(out, "\nNode 0, zone %8s ", "Normal");
+	fprintf(out, "\nNode %u, zone %8s ", z->node, "Normal");
 	for (unsigned mt = 0; mt < XB_MT_NR; mt++)
 		fprintf(out, "%12lu ", (unsigned long)blocks[mt]);
 	fputc('\n', out);

@@ -227,6 +227,7 @@ struct xb_zone {
 	uint64_t end_pfn;	 /* zone_end_pfn(): first pfn after it */
 	uint64_t nr_frames;	 /* spanned_pages: end_pfn - start_pfn */
 	uint64_t nr_pageblocks;	 /* the span's pageblocks (rounded up) */
+	unsigned node;		 /* zone_to_nid(); 0 outside a guest's nodes */
 	uint64_t nr_state[XB_FRAME_NR_STATES]; /* frames per head state      */
 	uint64_t managed; /* populated frames                  */
 	/* Of those, frames the kernel holds from boot (memblock-reserved:
