@@ -44,6 +44,9 @@ enum xb_wmark { XB_WMARK_MIN, XB_WMARK_LOW, XB_WMARK_HIGH, XB_WMARK_NR };
 #define XB_ALLOC_NORETRY 0x10u /* __GFP_NORETRY: one round, then fail      */
 #define XB_ALLOC_RETRY_MAYFAIL                                                 \
 	0x20u /* __GFP_RETRY_MAYFAIL: costly orders retry too */
+/* __GFP_THISNODE: the preferred node's zone only, no fallback to other
+ * nodes (ZONELIST_NOFALLBACK; xb_nodes_alloc()). */
+#define XB_ALLOC_THISNODE 0x40u
 
 /* __GFP_RECLAIM: direct reclaim (and so compaction) and kswapd. */
 #define XB_GFP_RECLAIM (XB_ALLOC_RECLAIM | XB_ALLOC_COMPACT | XB_ALLOC_KSWAPD)
