@@ -433,45 +433,57 @@ static uint64_t int_sqrt(uint64_t x)
 	return r;
 }
 
-void xb_zone_setup_watermarks(struct xb_zone *z)
+/*
+ * calculate_min_free_kbytes() + set_recommended_min_free_kbytes() for a
+ * guest of `lowmem` buffer pages whose sysctls `sys` holds.
+ */
+static uint64_t guest_min_free_kbytes(const struct xb_zone *sys,
+				      uint64_t lowmem)
 {
 	uint64_t min_kb;
 
-	if (z->user_min_free_kbytes) {
-		/* min_free_kbytes_sysctl_handler(): the value written wins. */
-		min_kb = z->user_min_free_kbytes;
-	} else {
-		/* calculate_min_free_kbytes(): sqrt(lowmem_kbytes * 16),
-		 * clamped to [128, 262144]; lowmem is nr_free_buffer_pages(),
-		 * the managed pages before any watermark is set. */
-		min_kb = int_sqrt(managed_pages(z) * 4 * 16);
-		if (min_kb < 128)
-			min_kb = 128;
-		if (min_kb > 262144)
-			min_kb = 262144;
-		/* set_recommended_min_free_kbytes() (mm/khugepaged.c), run
-		 * when khugepaged starts, i.e. THP always or madvise: two
-		 * free pageblocks per zone plus MIGRATE_PCPTYPES^2 more,
-		 * capped at 5 % of the buffer pages, and only ever raising. */
-		if (z->thp_enabled) {
-			uint64_t rec = (uint64_t)XB_PAGEBLOCK_PAGES *
-				       z->thp_zones *
-				       (2 + XB_MT_PCPTYPES * XB_MT_PCPTYPES);
-			uint64_t cap = managed_pages(z) / 20;
+	/* min_free_kbytes_sysctl_handler(): the value written wins. */
+	if (sys->user_min_free_kbytes)
+		return sys->user_min_free_kbytes;
+	/* calculate_min_free_kbytes(): sqrt(lowmem_kbytes * 16), clamped to
+	 * [128, 262144]; lowmem is nr_free_buffer_pages(), the managed pages
+	 * of every zone before any watermark is set. */
+	min_kb = int_sqrt(lowmem * 4 * 16);
+	if (min_kb < 128)
+		min_kb = 128;
+	if (min_kb > 262144)
+		min_kb = 262144;
+	/* set_recommended_min_free_kbytes() (mm/khugepaged.c), run when
+	 * khugepaged starts, i.e. THP always or madvise: two free pageblocks
+	 * per zone plus MIGRATE_PCPTYPES^2 more, capped at 5 % of the buffer
+	 * pages, and only ever raising. */
+	if (sys->thp_enabled) {
+		uint64_t rec = (uint64_t)XB_PAGEBLOCK_PAGES * sys->thp_zones *
+			       (2 + XB_MT_PCPTYPES * XB_MT_PCPTYPES);
+		uint64_t cap = lowmem / 20;
 
-			if (rec > cap)
-				rec = cap;
-			if (rec * 4 > min_kb)
-				min_kb = rec * 4;
-		}
+		if (rec > cap)
+			rec = cap;
+		if (rec * 4 > min_kb)
+			min_kb = rec * 4;
 	}
-	z->min_free_kbytes = min_kb;
+	return min_kb;
+}
 
-	/* __setup_per_zone_wmarks() over the one zone: min from
-	 * min_free_kbytes; the low and high gaps are the larger of min / 4
-	 * and watermark_scale_factor / 10000 of the managed pages. Setting
-	 * the marks clears any boost. */
-	uint64_t min = min_kb >> 2;
+/*
+ * __setup_per_zone_wmarks() for one zone of a guest of `lowmem` managed
+ * pages: min is the zone's share of pages_min by managed pages; the low
+ * and high gaps are the larger of min / 4 and watermark_scale_factor /
+ * 10000 of the zone's managed pages. Setting the marks clears any boost.
+ * Then zone_pcp_update().
+ */
+static void setup_zone_wmarks(struct xb_zone *z, uint64_t pages_min,
+			      uint64_t lowmem)
+{
+	/* A guest with nothing managed has no share to divide: each zone
+	 * keeps pages_min, as the one zone of such a guest always did. */
+	uint64_t min =
+	    lowmem ? pages_min * managed_pages(z) / lowmem : pages_min;
 	uint64_t tmp = managed_pages(z) * z->watermark_scale_factor / 10000;
 
 	if (tmp < (min >> 2))
@@ -486,6 +498,25 @@ void xb_zone_setup_watermarks(struct xb_zone *z)
 	 * CPUs of the node (one here), at least four batches. */
 	z->pcp.batch = zone_batchsize(managed_pages(z));
 	z->pcp.high = MAX(z->watermark[XB_WMARK_LOW], z->pcp.batch << 2);
+}
+
+void xb__setup_per_zone_wmarks(struct xb_zone *const *zones, unsigned nr)
+{
+	uint64_t lowmem = 0, min_kb;
+
+	xb_assert(nr >= 1);
+	for (unsigned i = 0; i < nr; i++)
+		lowmem += managed_pages(zones[i]);
+	min_kb = guest_min_free_kbytes(zones[0], lowmem);
+	for (unsigned i = 0; i < nr; i++) {
+		zones[i]->min_free_kbytes = min_kb;
+		setup_zone_wmarks(zones[i], min_kb >> 2, lowmem);
+	}
+}
+
+void xb_zone_setup_watermarks(struct xb_zone *z)
+{
+	xb__setup_per_zone_wmarks(&z, 1);
 }
 
 uint64_t xb_zone_free_pages(const struct xb_zone *z)
@@ -752,7 +783,8 @@ static xb_pfn_t rmqueue(struct xb_zone *z, unsigned order, unsigned mt,
 	return rmqueue_buddy(z, order, mt, flags);
 }
 
-/* get_page_from_freelist() for one zone at watermark `wmark`. */
+/* The watermark check and rmqueue() of get_page_from_freelist() for one
+ * zone at watermark `wmark`. */
 static xb_pfn_t try_alloc(struct xb_zone *z, unsigned order, unsigned mt,
 			  unsigned flags, enum xb_wmark wmark)
 {
@@ -762,66 +794,165 @@ static xb_pfn_t try_alloc(struct xb_zone *z, unsigned order, unsigned mt,
 	return rmqueue(z, order, mt, flags);
 }
 
-/*
- * __alloc_pages_direct_compact(): compaction at `prio`, then a try at the
- * min mark. The hook counts compact_stall and its outcome.
- */
-static xb_pfn_t direct_compact(struct xb_zone *z, unsigned order, unsigned mt,
-			       unsigned flags, unsigned prio,
-			       enum xb_compact_result *result)
+/* One allocation: what it asks for, over which zones, and where it stands
+ * (Linux passes gfp_mask, order, alloc_flags and the alloc_context). */
+struct alloc_request {
+	const struct xb_alloc_context *ac;
+	struct xb_zone *preferred; /* the first allowed zone            */
+	struct xb_zone *served;	   /* where the block came from         */
+	unsigned order, mt, flags;
+};
+
+/* The allowed zone at or after position *i, *i moved past it; NULL at the
+ * end of the zonelist. */
+static struct xb_zone *next_zone(const struct xb_alloc_context *ac, unsigned *i)
 {
-	*result = XB_COMPACT_SKIPPED;
-	if (order == 0 || !(flags & XB_ALLOC_COMPACT) || !z->ops ||
-	    !z->ops->compact)
-		return XB_NIL;
-	z->stats.alloc_compact++;
-	*result = z->ops->compact(z, z->ops_priv, order, mt, prio);
-	if (*result == XB_COMPACT_SKIPPED)
-		return XB_NIL;
-	return try_alloc(z, order, mt, flags, XB_WMARK_MIN);
+	for (; *i < ac->nr_zones; (*i)++)
+		if ((ac->allowed >> *i) & 1)
+			return ac->zonelist[(*i)++];
+	return NULL;
 }
 
-/* __alloc_pages_direct_reclaim(): reclaim, then a try at the min mark;
- * if that fails, drain the per-CPU lists and try once more. */
-static xb_pfn_t direct_reclaim(struct xb_zone *z, unsigned order, unsigned mt,
-			       unsigned flags, uint64_t *progress)
+/* for_each_zone_zonelist_nodemask(): the allowed zones, nearest first. */
+#define for_each_allowed_zone(z, i, ac)                                        \
+	for (unsigned i = 0; ((z) = next_zone((ac), &i)) != NULL;)
+
+/* get_page_from_freelist(): the first allowed zone that passes the mark
+ * and has the block gives it. */
+static xb_pfn_t get_page_from_freelist(struct alloc_request *rq,
+				       enum xb_wmark wmark)
 {
+	struct xb_zone *z;
+
+	for_each_allowed_zone(z, i, rq->ac)
+	{
+		xb_pfn_t pfn =
+		    try_alloc(z, rq->order, rq->mt, rq->flags, wmark);
+
+		if (pfn != XB_NIL) {
+			rq->served = z;
+			return pfn;
+		}
+	}
+	return XB_NIL;
+}
+
+/* wake_all_kswapds(): the kswapd of every allowed zone's node. */
+static void wake_all_kswapds(const struct alloc_request *rq)
+{
+	struct xb_zone *z;
+
+	for_each_allowed_zone(z, i, rq->ac)
+	    wake_kswapd(z, rq->order, rq->flags);
+}
+
+static bool has_compact(const struct xb_zone *z)
+{
+	return z->ops && z->ops->compact;
+}
+
+static bool has_reclaim(const struct xb_zone *z)
+{
+	return z->ops && z->ops->reclaim;
+}
+
+/* Has any allowed zone this hook? */
+static bool any_zone(const struct alloc_request *rq,
+		     bool (*has)(const struct xb_zone *z))
+{
+	struct xb_zone *z;
+
+	for_each_allowed_zone(z, i, rq->ac) if (has(z)) return true;
+	return false;
+}
+
+/*
+ * __alloc_pages_direct_compact(): try_to_compact_pages() at `prio` over
+ * the allowed zones in order, stopping at the first that reports SUCCESS,
+ * the result the highest of theirs (they start from SKIPPED); then a try
+ * at the min mark. Each zone's hook counts its compact_stall and outcome.
+ */
+static xb_pfn_t direct_compact(struct alloc_request *rq, unsigned prio,
+			       enum xb_compact_result *result)
+{
+	struct xb_zone *z;
+
+	*result = XB_COMPACT_SKIPPED;
+	if (rq->order == 0 || !(rq->flags & XB_ALLOC_COMPACT) ||
+	    !any_zone(rq, has_compact))
+		return XB_NIL;
+	rq->preferred->stats.alloc_compact++;
+	for_each_allowed_zone(z, i, rq->ac)
+	{
+		if (!has_compact(z))
+			continue;
+		enum xb_compact_result r =
+		    z->ops->compact(z, z->ops_priv, rq->order, rq->mt, prio);
+
+		*result = MAX(*result, r);
+		if (r == XB_COMPACT_SUCCESS)
+			break;
+	}
+	if (*result == XB_COMPACT_SKIPPED)
+		return XB_NIL;
+	return get_page_from_freelist(rq, XB_WMARK_MIN);
+}
+
+/*
+ * __alloc_pages_direct_reclaim(): try_to_free_pages() -> shrink_zones():
+ * every allowed zone's reclaim once (a node each), then a try at the min
+ * mark; if that fails, drain_all_pages() and try once more.
+ */
+static xb_pfn_t direct_reclaim(struct alloc_request *rq, uint64_t *progress)
+{
+	struct xb_zone *z;
 	xb_pfn_t pfn;
 
 	*progress = 0;
-	if (!(flags & XB_ALLOC_RECLAIM) || !z->ops || !z->ops->reclaim)
+	if (!(rq->flags & XB_ALLOC_RECLAIM) || !any_zone(rq, has_reclaim))
 		return XB_NIL;
-	z->stats.allocstall++;
-	*progress = z->ops->reclaim(z, z->ops_priv, order);
+	rq->preferred->stats.allocstall++;
+	for_each_allowed_zone(z, i, rq->ac) if (has_reclaim(z)) *progress +=
+	    z->ops->reclaim(z, z->ops_priv, rq->order);
 	if (!*progress)
 		return XB_NIL;
-	pfn = try_alloc(z, order, mt, flags, XB_WMARK_MIN);
+	pfn = get_page_from_freelist(rq, XB_WMARK_MIN);
 	if (pfn == XB_NIL) {
-		xb_zone_drain_pcp(z);
-		pfn = try_alloc(z, order, mt, flags, XB_WMARK_MIN);
+		for (unsigned i = 0; i < rq->ac->nr_zones; i++)
+			xb_zone_drain_pcp(rq->ac->zonelist[i]);
+		pfn = get_page_from_freelist(rq, XB_WMARK_MIN);
 	}
 	return pfn;
 }
 
 /*
  * should_reclaim_retry(): give up after MAX_RECLAIM_RETRIES rounds without
- * progress (progress of a costly order does not count), or when even
- * reclaiming everything reclaimable would not pass the min mark.
+ * progress (progress of a costly order does not count), or when in no
+ * allowed zone even reclaiming everything reclaimable would pass the min
+ * mark.
  */
-static bool should_reclaim_retry(const struct xb_zone *z, unsigned order,
+static bool should_reclaim_retry(const struct alloc_request *rq,
 				 uint64_t progress, unsigned *no_progress)
 {
-	uint64_t avail = xb_zone_free_pages(z);
+	struct xb_zone *z;
 
-	if (progress && order <= XB_COSTLY_ORDER)
+	if (progress && rq->order <= XB_COSTLY_ORDER)
 		*no_progress = 0;
 	else
 		(*no_progress)++;
 	if (*no_progress > XB_MAX_RECLAIM_RETRIES)
 		return false;
-	if (z->ops && z->ops->reclaimable)
-		avail += z->ops->reclaimable(z, z->ops_priv);
-	return avail > xb_zone_wmark(z, XB_WMARK_MIN) + (1ull << order);
+	for_each_allowed_zone(z, i, rq->ac)
+	{
+		uint64_t avail = xb_zone_free_pages(z);
+
+		if (z->ops && z->ops->reclaimable)
+			avail += z->ops->reclaimable(z, z->ops_priv);
+		if (avail >
+		    xb_zone_wmark(z, XB_WMARK_MIN) + (1ull << rq->order))
+			return true;
+	}
+	return false;
 }
 
 /*
@@ -862,8 +993,9 @@ static bool should_compact_retry(unsigned order, enum xb_compact_result r,
 }
 
 /*
- * __alloc_pages_slowpath(), for one zone and without the OOM killer (an
- * allocation that would invoke it fails instead):
+ * __alloc_pages_slowpath(), over the allowed zones of the zonelist and
+ * without the OOM killer (an allocation that would invoke it fails
+ * instead):
  *  1. wake kswapd (__GFP_KSWAPD_RECLAIM) and try at the min mark;
  *  2. costly orders, and non-movable orders > 0, compact (async) before
  *     they reclaim; a costly __GFP_NORETRY request fails at once when that
@@ -873,9 +1005,9 @@ static bool should_compact_retry(unsigned order, enum xb_compact_result r,
  *     __GFP_RETRY_MAYFAIL stop after one round; the rest retry as
  *     should_reclaim_retry() and should_compact_retry() allow.
  */
-static xb_pfn_t alloc_slowpath(struct xb_zone *z, unsigned order, unsigned mt,
-			       unsigned flags)
+static xb_pfn_t alloc_slowpath(struct alloc_request *rq)
 {
+	unsigned order = rq->order, flags = rq->flags;
 	bool costly = order > XB_COSTLY_ORDER;
 	bool can_direct = flags & (XB_ALLOC_RECLAIM | XB_ALLOC_COMPACT);
 	enum xb_compact_result cr = XB_COMPACT_SKIPPED;
@@ -885,12 +1017,12 @@ static xb_pfn_t alloc_slowpath(struct xb_zone *z, unsigned order, unsigned mt,
 	xb_pfn_t pfn;
 
 	if (flags & XB_ALLOC_KSWAPD)
-		wake_kswapd(z, order, flags);
-	pfn = try_alloc(z, order, mt, flags, XB_WMARK_MIN);
+		wake_all_kswapds(rq);
+	pfn = get_page_from_freelist(rq, XB_WMARK_MIN);
 	if (pfn != XB_NIL)
 		return pfn;
-	if (can_direct && (costly || (order > 0 && mt != XB_MT_MOVABLE))) {
-		pfn = direct_compact(z, order, mt, flags, prio, &cr);
+	if (can_direct && (costly || (order > 0 && rq->mt != XB_MT_MOVABLE))) {
+		pfn = direct_compact(rq, prio, &cr);
 		if (pfn != XB_NIL)
 			return pfn;
 		if (costly && (flags & XB_ALLOC_NORETRY)) {
@@ -902,21 +1034,21 @@ static xb_pfn_t alloc_slowpath(struct xb_zone *z, unsigned order, unsigned mt,
 	}
 	for (;;) {
 		if (flags & XB_ALLOC_KSWAPD)
-			wake_kswapd(z, order, flags);
-		pfn = try_alloc(z, order, mt, flags, XB_WMARK_MIN);
+			wake_all_kswapds(rq);
+		pfn = get_page_from_freelist(rq, XB_WMARK_MIN);
 		if (pfn != XB_NIL || !can_direct)
 			return pfn;
-		pfn = direct_reclaim(z, order, mt, flags, &progress);
+		pfn = direct_reclaim(rq, &progress);
 		if (pfn != XB_NIL)
 			return pfn;
-		pfn = direct_compact(z, order, mt, flags, prio, &cr);
+		pfn = direct_compact(rq, prio, &cr);
 		if (pfn != XB_NIL)
 			return pfn;
 		if (flags & XB_ALLOC_NORETRY)
 			return XB_NIL;
 		if (costly && !(flags & XB_ALLOC_RETRY_MAYFAIL))
 			return XB_NIL;
-		if (should_reclaim_retry(z, order, progress, &no_progress))
+		if (should_reclaim_retry(rq, progress, &no_progress))
 			continue;
 		if (progress && should_compact_retry(order, cr, progress, &prio,
 						     &compact_retries))
@@ -925,22 +1057,37 @@ static xb_pfn_t alloc_slowpath(struct xb_zone *z, unsigned order, unsigned mt,
 	}
 }
 
-xb_pfn_t xb_zone_alloc(struct xb_zone *z, unsigned order, unsigned mt,
-		       unsigned flags, uint32_t owner, uint32_t slot)
+xb_pfn_t xb__alloc_pages(const struct xb_alloc_context *ac, unsigned order,
+			 unsigned mt, unsigned flags, uint32_t owner,
+			 uint32_t slot, struct xb_zone **served)
 {
+	struct alloc_request rq = {
+	    .ac = ac, .order = order, .mt = mt, .flags = flags};
+	unsigned first = 0;
+	xb_pfn_t pfn = XB_NIL;
+
 	xb_assert(order < XB_MAX_ORDER && mt < XB_MT_PCPTYPES);
-
-	/* __alloc_pages(): get_page_from_freelist() at the low mark, then
-	 * the slow path. */
-	xb_pfn_t pfn = try_alloc(z, order, mt, flags, XB_WMARK_LOW);
-
-	if (pfn == XB_NIL)
-		pfn = alloc_slowpath(z, order, mt, flags);
+	xb_assert(ac->nr_zones >= 1 && ac->nr_zones <= 64 &&
+		  (ac->nr_zones == 64 || ac->allowed >> ac->nr_zones == 0));
+	/* prepare_alloc_pages(): ac->preferred_zoneref, the first zone the
+	 * nodemask allows; none allowed, none can serve. */
+	rq.preferred = next_zone(ac, &first);
+	if (rq.preferred) {
+		/* get_page_from_freelist() at the low mark, then the slow
+		 * path. */
+		pfn = get_page_from_freelist(&rq, XB_WMARK_LOW);
+		if (pfn == XB_NIL)
+			pfn = alloc_slowpath(&rq);
+	}
 	if (pfn == XB_NIL) {
-		z->stats.alloc_fail++;
-		xb__zone_check(z);
+		struct xb_zone *pz =
+		    rq.preferred ? rq.preferred : ac->zonelist[0];
+
+		pz->stats.alloc_fail++;
+		xb__zone_check(pz);
 		return XB_NIL;
 	}
+	struct xb_zone *z = rq.served;
 	struct xb_frame *f = &z->frames[pfn];
 
 	f->state = XB_FRAME_ALLOC;
@@ -957,7 +1104,20 @@ xb_pfn_t xb_zone_alloc(struct xb_zone *z, unsigned order, unsigned mt,
 		z->boosted_wakeup = false;
 		wake_kswapd(z, 0, 0);
 	}
+	if (served)
+		*served = z;
 	return pfn;
+}
+
+xb_pfn_t xb_zone_alloc(struct xb_zone *z, unsigned order, unsigned mt,
+		       unsigned flags, uint32_t owner, uint32_t slot)
+{
+	/* __alloc_pages() over a zonelist of this one zone. */
+	struct xb_zone *zonelist[1] = {z};
+	const struct xb_alloc_context ac = {
+	    .zonelist = zonelist, .nr_zones = 1, .allowed = 1};
+
+	return xb__alloc_pages(&ac, order, mt, flags, owner, slot, NULL);
 }
 
 /* A non-free block straight to the buddy allocator (free_one_page()). */
@@ -1253,7 +1413,7 @@ unsigned xb_zone_extfrag_for_order(const struct xb_zone *z, unsigned order)
 
 void xb_zone_print_buddyinfo(const struct xb_zone *z, FILE *out)
 {
-	fprintf(out, "Node 0, zone %8s ", "Normal");
+	fprintf(out, "Node %u, zone %8s ", z->node, "Normal");
 	for (unsigned o = 0; o < XB_MAX_ORDER; o++)
 		fprintf(out, "%6lu ",
 			(unsigned long)xb_buddy_nr_free(&z->buddy, o));
@@ -1269,8 +1429,8 @@ void xb_zone_print_pagetypeinfo(const struct xb_zone *z, FILE *out)
 		fprintf(out, "%6u ", o);
 	fputc('\n', out);
 	for (unsigned mt = 0; mt < XB_MT_NR; mt++) {
-		fprintf(out, "Node %4d, zone %8s, type %12s ", 0, "Normal",
-			mt_names[mt]);
+		fprintf(out, "Node %4u, zone %8s, type %12s ", z->node,
+			"Normal", mt_names[mt]);
 		for (unsigned o = 0; o < XB_MAX_ORDER; o++)
 			fprintf(out, "%6lu ",
 				(unsigned long)z->buddy.area[o][mt].nr_free);
@@ -1284,7 +1444,7 @@ void xb_zone_print_pagetypeinfo(const struct xb_zone *z, FILE *out)
 	fprintf(out, "\n%-23s", "Number of blocks type ");
 	for (unsigned mt = 0; mt < XB_MT_NR; mt++)
 		fprintf(out, "%12s ", mt_names[mt]);
-	fprintf(out, "\nNode 0, zone %8s ", "Normal");
+	fprintf(out, "\nNode %u, zone %8s ", z->node, "Normal");
 	for (unsigned mt = 0; mt < XB_MT_NR; mt++)
 		fprintf(out, "%12lu ", (unsigned long)blocks[mt]);
 	fputc('\n', out);

@@ -44,6 +44,9 @@ enum xb_wmark { XB_WMARK_MIN, XB_WMARK_LOW, XB_WMARK_HIGH, XB_WMARK_NR };
 #define XB_ALLOC_NORETRY 0x10u /* __GFP_NORETRY: one round, then fail      */
 #define XB_ALLOC_RETRY_MAYFAIL                                                 \
 	0x20u /* __GFP_RETRY_MAYFAIL: costly orders retry too */
+/* __GFP_THISNODE: the preferred node's zone only, no fallback to other
+ * nodes (ZONELIST_NOFALLBACK; xb_nodes_alloc()). */
+#define XB_ALLOC_THISNODE 0x40u
 
 /* __GFP_RECLAIM: direct reclaim (and so compaction) and kswapd. */
 #define XB_GFP_RECLAIM (XB_ALLOC_RECLAIM | XB_ALLOC_COMPACT | XB_ALLOC_KSWAPD)
@@ -227,6 +230,7 @@ struct xb_zone {
 	uint64_t end_pfn;	 /* zone_end_pfn(): first pfn after it */
 	uint64_t nr_frames;	 /* spanned_pages: end_pfn - start_pfn */
 	uint64_t nr_pageblocks;	 /* the span's pageblocks (rounded up) */
+	unsigned node;		 /* zone_to_nid(); 0 outside a guest's nodes */
 	uint64_t nr_state[XB_FRAME_NR_STATES]; /* frames per head state      */
 	uint64_t managed; /* populated frames                  */
 	/* Of those, frames the kernel holds from boot (memblock-reserved:
@@ -335,6 +339,17 @@ void xb_zone_online_all(struct xb_zone *z);
  */
 void xb_zone_setup_watermarks(struct xb_zone *z);
 
+/*
+ * xb__setup_per_zone_wmarks() - the same over the nr zones of one guest
+ * (init_per_zone_wmark_min() + __setup_per_zone_wmarks()): min_free_kbytes
+ * from the managed pages of all of them, with the sysctls of zones[0]
+ * (vm.min_free_kbytes and THP are the guest's, not a zone's), written
+ * into every zone; each zone's min is its share of it by managed pages,
+ * its low and high gaps from its own watermark_scale_factor; then each
+ * zone's per-CPU batch and high. xb_zone_setup_watermarks(z) is nr = 1.
+ */
+void xb__setup_per_zone_wmarks(struct xb_zone *const *zones, unsigned nr);
+
 /* wmark_pages(): a watermark as the allocator uses it, boost included. */
 static inline uint64_t xb_zone_wmark(const struct xb_zone *z, enum xb_wmark i)
 {
@@ -360,6 +375,48 @@ bool xb_zone_watermark_ok(const struct xb_zone *z, unsigned order,
  */
 xb_pfn_t xb_zone_alloc(struct xb_zone *z, unsigned order, unsigned mt,
 		       unsigned flags, uint32_t owner, uint32_t slot);
+
+/*
+ * Linux's struct alloc_context, as far as the model needs it: the zonelist
+ * an allocation walks and which of its zones it may take from. A zonelist
+ * of one zone is xb_zone_alloc(); a node's zonelist filtered by a nodemask
+ * is xb_nodes_alloc() (include/xballoon/node.h).
+ *
+ *   1 <= nr_zones <= 64, allowed < 2^nr_zones
+ *   zonelist[i] may serve  <=>  bit i of allowed   (the nodemask, and
+ *     for __GFP_THISNODE the first zone alone)
+ *   the first allowed zone is ac->preferred_zoneref: it counts the
+ *     allocation's stalls and its failure (see xb__alloc_pages())
+ *   every zone of the zonelist, allowed or not, is drained by the
+ *     drain_all_pages() after a failed try that follows direct reclaim
+ */
+struct xb_alloc_context {
+	struct xb_zone *const *zonelist; /* ac->zonelist, nearest first */
+	unsigned nr_zones;
+	uint64_t allowed; /* ac->nodemask, by position in the zonelist */
+};
+
+/*
+ * xb__alloc_pages() - __alloc_pages() over a zonelist: get_page_from_
+ * freelist() at the low mark over the allowed zones in order, then
+ * __alloc_pages_slowpath() over the same zones: every allowed zone's
+ * kswapd woken (wake_all_kswapds()), the min mark, direct compaction zone
+ * by zone until one says SUCCESS (try_to_compact_pages()), direct reclaim
+ * of every allowed zone (shrink_zones()), and the retries, through each
+ * zone's own ops. *served (if not NULL) is the zone the block came from.
+ *
+ * Which zone counts what: pgalloc the zone that served; allocstall and
+ * alloc_compact (once per entry into direct reclaim or compaction,
+ * whatever zones it then works on) and alloc_fail the preferred zone, the
+ * first allowed one. Linux counts allocstall per zone type and
+ * compact_stall for the whole machine: the sum over the guest's zones is
+ * Linux's count. compact_stall / success / fail are the compact hook's,
+ * counted by each zone's compactor for the zone it compacted: a direct
+ * compaction over k zones counts up to k stalls where Linux counts one.
+ */
+xb_pfn_t xb__alloc_pages(const struct xb_alloc_context *ac, unsigned order,
+			 unsigned mt, unsigned flags, uint32_t owner,
+			 uint32_t slot, struct xb_zone **served);
 
 /*
  * The kernel's boot memory: the image (text, data, bss of Debian 12's
