@@ -132,6 +132,11 @@ struct xb_nodes *xb_nodes_create(unsigned nr, const uint64_t *end_pfn,
 					    : v == w ? XB_LOCAL_DISTANCE
 						     : XB_REMOTE_DISTANCE;
 	}
+	/* Owners registered on any zone of the guest go to every zone, with
+	 * one id: the balloon drivers of the vnodes register on their own
+	 * zone, and a frame's owner still means one owner everywhere. */
+	for (unsigned v = 0; nr > 1 && v < nr; v++)
+		n->node[v].zone->owner_peer = n->node[(v + 1) % nr].zone;
 	build_all_zonelists(n);
 	xb_assert_expensive(xb__nodes_is_valid(n));
 	return n;
@@ -158,15 +163,9 @@ void xb_nodes_destroy(struct xb_nodes *n)
 uint32_t xb_nodes_register_owner(struct xb_nodes *n, const char *name,
 				 const struct xb_movable_ops *ops, void *priv)
 {
-	uint32_t id = xb_zone_register_owner(n->node[0].zone, name, ops, priv);
-
-	for (unsigned v = 1; v < n->nr; v++) {
-		uint32_t got =
-		    xb_zone_register_owner(n->node[v].zone, name, ops, priv);
-
-		xb_assert(got == id);
-	}
-	return id;
+	/* The zones are peers (xb_nodes_create()): any one registers it
+	 * on all. */
+	return xb_zone_register_owner(n->node[0].zone, name, ops, priv);
 }
 
 /* The nodes' zones in node order. */
@@ -297,6 +296,11 @@ static bool owners_agree(const struct xb_nodes *n)
 {
 	const struct xb_zone *z0 = n->node[0].zone;
 
+	for (unsigned v = 0; v < n->nr; v++)
+		XB_CHECK(n->node[v].zone->owner_peer ==
+			     (n->nr > 1 ? n->node[(v + 1) % n->nr].zone : NULL),
+			 "nodes: zone %u's owner peer is not the next node's",
+			 v);
 	for (unsigned v = 1; v < n->nr; v++) {
 		const struct xb_zone *z = n->node[v].zone;
 

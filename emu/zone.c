@@ -157,8 +157,8 @@ void xb_zone_destroy(struct xb_zone *z)
 	g_free(z);
 }
 
-uint32_t xb_zone_register_owner(struct xb_zone *z, const char *name,
-				const struct xb_movable_ops *ops, void *priv)
+static uint32_t register_owner(struct xb_zone *z, const char *name,
+			       const struct xb_movable_ops *ops, void *priv)
 {
 	/* Grow by doubling; registration is rare (workloads, queues). */
 	uint32_t n = z->nr_owners;
@@ -170,6 +170,18 @@ uint32_t xb_zone_register_owner(struct xb_zone *z, const char *name,
 	z->owners[z->nr_owners] =
 	    (struct xb_owner){.name = name, .ops = ops, .priv = priv};
 	return z->nr_owners++;
+}
+
+uint32_t xb_zone_register_owner(struct xb_zone *z, const char *name,
+				const struct xb_movable_ops *ops, void *priv)
+{
+	uint32_t id = register_owner(z, name, ops, priv);
+
+	/* The other zones of the guest's nodes: the same owner, the same
+	 * id (their tables grow in step). */
+	for (struct xb_zone *o = z->owner_peer; o && o != z; o = o->owner_peer)
+		xb_assert(register_owner(o, name, ops, priv) == id);
+	return id;
 }
 
 void xb_zone_set_ops(struct xb_zone *z, const struct xb_zone_ops *ops,
@@ -1348,19 +1360,19 @@ void xb_zone_unisolate_pageblock(struct xb_zone *z, xb_pfn_t pfn, unsigned mt)
 	xb__zone_check(z);
 }
 
-/* fill_contig_page_info() */
+/* fill_contig_page_info(), over free-block counts by order. */
 struct contig_info {
 	uint64_t free_pages;
 	uint64_t free_blocks_total;
 	uint64_t free_blocks_suitable;
 };
 
-static void fill_contig_info(const struct xb_zone *z, unsigned order,
-			     struct contig_info *info)
+static void fill_contig_counts(const uint64_t nr_free[XB_MAX_ORDER],
+			       unsigned order, struct contig_info *info)
 {
 	memset(info, 0, sizeof(*info));
 	for (unsigned o = 0; o < XB_MAX_ORDER; o++) {
-		uint64_t blocks = xb_buddy_nr_free(&z->buddy, o);
+		uint64_t blocks = nr_free[o];
 
 		info->free_blocks_total += blocks;
 		info->free_pages += blocks << o;
@@ -1369,17 +1381,46 @@ static void fill_contig_info(const struct xb_zone *z, unsigned order,
 	}
 }
 
+static void fill_contig_info(const struct xb_zone *z, unsigned order,
+			     struct contig_info *info)
+{
+	uint64_t nr_free[XB_MAX_ORDER];
+
+	for (unsigned o = 0; o < XB_MAX_ORDER; o++)
+		nr_free[o] = xb_buddy_nr_free(&z->buddy, o);
+	fill_contig_counts(nr_free, order, info);
+}
+
+static double unusable_index(const struct contig_info *info, unsigned order)
+{
+	if (info->free_pages == 0)
+		return 1.0;
+	uint64_t suitable_pages = info->free_blocks_suitable << order;
+
+	return (double)(info->free_pages - suitable_pages) /
+	       (double)info->free_pages;
+}
+
+static double frag_index(const struct contig_info *info, unsigned order)
+{
+	if (info->free_blocks_total == 0)
+		return 0.0;
+	if (info->free_blocks_suitable)
+		return -1.0;
+	/* Linux computes this in thousandths, in integers; so do we, so
+	 * that reports match what /sys/kernel/debug/extfrag shows. */
+	uint64_t requested = 1ull << order;
+	uint64_t idx = 1000 - (1000 + info->free_pages * 1000 / requested) /
+				  info->free_blocks_total;
+	return (double)(int64_t)idx / 1000.0;
+}
+
 double xb_zone_unusable_index(const struct xb_zone *z, unsigned order)
 {
 	struct contig_info info;
 
 	fill_contig_info(z, order, &info);
-	if (info.free_pages == 0)
-		return 1.0;
-	uint64_t suitable_pages = info.free_blocks_suitable << order;
-
-	return (double)(info.free_pages - suitable_pages) /
-	       (double)info.free_pages;
+	return unusable_index(&info, order);
 }
 
 double xb_zone_frag_index(const struct xb_zone *z, unsigned order)
@@ -1387,16 +1428,25 @@ double xb_zone_frag_index(const struct xb_zone *z, unsigned order)
 	struct contig_info info;
 
 	fill_contig_info(z, order, &info);
-	if (info.free_blocks_total == 0)
-		return 0.0;
-	if (info.free_blocks_suitable)
-		return -1.0;
-	/* Linux computes this in thousandths, in integers; so do we, so
-	 * that reports match what /sys/kernel/debug/extfrag shows. */
-	uint64_t requested = 1ull << order;
-	uint64_t idx = 1000 - (1000 + info.free_pages * 1000 / requested) /
-				  info.free_blocks_total;
-	return (double)(int64_t)idx / 1000.0;
+	return frag_index(&info, order);
+}
+
+double xb_free_area_unusable_index(const uint64_t nr_free[XB_MAX_ORDER],
+				   unsigned order)
+{
+	struct contig_info info;
+
+	fill_contig_counts(nr_free, order, &info);
+	return unusable_index(&info, order);
+}
+
+double xb_free_area_frag_index(const uint64_t nr_free[XB_MAX_ORDER],
+			       unsigned order)
+{
+	struct contig_info info;
+
+	fill_contig_counts(nr_free, order, &info);
+	return frag_index(&info, order);
 }
 
 unsigned xb_zone_extfrag_for_order(const struct xb_zone *z, unsigned order)

@@ -71,6 +71,7 @@ struct xb_node {
  *     zonelist[0] = node[v].zone, and along it
  *     distance[v][w] + (w < v) is non-decreasing (find_next_best_node()'s
  *     key: the distance, a node below v one further off)
+ *   nr > 1: node[v].zone->owner_peer = node[(v + 1) % nr].zone; else NULL
  *   every zone's owner table equals node[0].zone's (nr_owners, and each
  *     entry's name, ops and priv): an owner id means one owner everywhere
  *   sum over v of numa_miss = sum over v of numa_foreign
@@ -102,8 +103,9 @@ void xb_nodes_destroy(struct xb_nodes *n);
 /*
  * xb_nodes_register_owner() - register the owner in every node's zone;
  * the id is the same in all of them (a frame's owner means the same owner
- * whatever zone the frame is in). Owners are registered here only, never
- * on one zone of the nodes.
+ * whatever zone the frame is in). The zones are peers (zone.owner_peer),
+ * so xb_zone_register_owner() on any one of them does the same: a vnode's
+ * balloon driver registers on its own zone.
  */
 uint32_t xb_nodes_register_owner(struct xb_nodes *n, const char *name,
 				 const struct xb_movable_ops *ops, void *priv);

@@ -266,6 +266,10 @@ struct xb_zone {
 	const struct xb_zone_ops *ops;
 	void *ops_priv;
 	struct xb_owner *owners; /* by owner id; [0] is "nobody"       */
+	/* The next zone of the same guest's nodes (a ring back to this
+	 * one), or NULL: an owner registered on any of them is registered
+	 * on all, with one id (xb_zone_register_owner()). */
+	struct xb_zone *owner_peer;
 	uint32_t nr_owners;
 	struct xb_zone_stats stats;
 };
@@ -530,6 +534,13 @@ double xb_zone_unusable_index(const struct xb_zone *z, unsigned order);
 /* __fragmentation_index(): -1.0 when a suitable block exists, 0 when
  * nothing is free, else in [0, 1): towards 1 means fragmentation. */
 double xb_zone_frag_index(const struct xb_zone *z, unsigned order);
+/* The same two indices over free-block counts by order (nr_free[o]: free
+ * blocks of order o), for memory that spans several zones: the guest's
+ * whole free memory as one pool. */
+double xb_free_area_unusable_index(const uint64_t nr_free[XB_MAX_ORDER],
+				   unsigned order);
+double xb_free_area_frag_index(const uint64_t nr_free[XB_MAX_ORDER],
+			       unsigned order);
 /* extfrag_for_order(): unusable free pages for `order` in percent. */
 unsigned xb_zone_extfrag_for_order(const struct xb_zone *z, unsigned order);
 

@@ -425,9 +425,18 @@ Test(node, an_owner_has_one_id_in_every_zone)
 	cr_assert_eq(n->map->frames[pfn].owner, b);
 	cr_assert_eq(n->map->frames[pfn].next, 7);
 	cr_assert(xb__nodes_is_valid(n));
-	/* An owner registered on one zone only breaks the agreement. */
-	xb_zone_register_owner(n->node[1].zone, "stray", NULL, NULL);
+	/* Registering on any zone registers on its peers: the same id on
+	 * every node. */
+	uint32_t c = xb_zone_register_owner(n->node[1].zone, "c", NULL, NULL);
+	cr_assert_eq(c, 3);
+	for (unsigned v = 0; v < 3; v++)
+		cr_assert_str_eq(xb_zone_owner(n->node[v].zone, c)->name, "c");
+	cr_assert(xb__nodes_is_valid(n));
+	/* An owner that differs on one zone breaks the agreement. */
+	n->node[2].zone->owners[c].priv = &token;
 	cr_assert_not(xb__nodes_is_valid(n));
+	n->node[2].zone->owners[c].priv = NULL;
+	cr_assert(xb__nodes_is_valid(n));
 	xb_nodes_destroy(n);
 }
 
