@@ -114,10 +114,10 @@ int xb_driver_init(struct xb_driver *d, struct xb_zone *z,
 		return rc;
 	if (d->knobs.batch == 0 || d->knobs.batch > XB_FRAME_LIST)
 		return -EINVAL;
-	/* The driver balloons one zone over the whole guest (pfn 0 to the
-	 * end of its mem_map) until per-node zones are wired in. */
-	xb_assert(z->start_pfn == 0 && z->end_pfn == z->map->nr_frames);
-	d->nr_frames = z->end_pfn;
+	/* The driver balloons one zone: the whole guest, or one vnode of a
+	 * vNUMA guest (one driver per vnode, sharing the domain). Pfns are
+	 * absolute: the P2M spans the guest's whole mem_map. */
+	d->nr_frames = z->map->nr_frames;
 	d->can_query = be->ops->query != NULL;
 	d->schedule_delay = 1;
 	d->retry_count = 1;
@@ -144,9 +144,18 @@ int xb_driver_init(struct xb_driver *d, struct xb_zone *z,
 	return 0;
 }
 
+void xb_driver_share_p2m(struct xb_driver *d, const struct xb_driver *first)
+{
+	xb_assert(d->nr_frames == first->nr_frames && !first->p2m_shared);
+	if (d->p2m && !d->p2m_shared)
+		xb_unmap(d->p2m, d->nr_frames * sizeof(*d->p2m));
+	d->p2m = first->p2m;
+	d->p2m_shared = true;
+}
+
 void xb_driver_fini(struct xb_driver *d)
 {
-	if (d->p2m)
+	if (d->p2m && !d->p2m_shared)
 		xb_unmap(d->p2m, d->nr_frames * sizeof(*d->p2m));
 	d->p2m = NULL;
 	xb_balloon_dev_fini(&d->small);
@@ -254,9 +263,14 @@ static uint64_t boot_populate_small(struct xb_driver *d, xb_pfn_t pfn,
 int xb_driver_boot(struct xb_driver *d, uint64_t memory, unsigned extent_order)
 {
 	struct xb_zone *z = d->zone;
-	uint64_t pfn = 0;
+	uint64_t pfn = z->start_pfn;
+	uint64_t end = memory;
 
-	xb_assert(memory <= z->end_pfn);
+	xb_assert(memory <= z->map->nr_frames);
+	/* This zone's part of the guest's first `memory` frames. */
+	if (end > z->end_pfn)
+		end = z->end_pfn;
+	memory = end > pfn ? end : pfn;
 	if (extent_order > d->guest.memop_max_order)
 		extent_order = 0;
 	/* The domain builder (libxenguest meminit) populates boot memory in
@@ -320,8 +334,8 @@ int xb_driver_boot(struct xb_driver *d, uint64_t memory, unsigned extent_order)
 		d->balloon_low += 1ull << o;
 		p += 1ull << o;
 	}
-	d->current_pages = memory;
-	d->target_pages = memory;
+	d->current_pages = memory - z->start_pfn;
+	d->target_pages = d->current_pages;
 	xb__driver_check(d);
 	return 0;
 }
@@ -1097,6 +1111,8 @@ bool xb__driver_is_valid(struct xb_driver *d)
 	XB_CHECK(d->current_pages == z->managed,
 		 "driver: current_pages %lu, zone has %lu populated",
 		 (unsigned long)d->current_pages, (unsigned long)z->managed);
+	if (d->shares_domain)
+		return true; /* the run checks the sum over the vnodes */
 	XB_CHECK(xb_reservation(d->be, &tot, &max) == 0,
 		 "driver: no reservation");
 	XB_CHECK(d->current_pages == tot,

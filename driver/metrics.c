@@ -50,9 +50,10 @@ void xb_metrics_regions(const struct xb_zone *z, uint64_t *populated,
 		uint64_t n = 1ull << f->order;
 		bool un = f->state == XB_FRAME_UNPOPULATED;
 
+		/* Eighths of the guest's whole gfn space (its mem_map),
+		 * whatever part of it this zone spans. */
 		if (un && eighths)
-			add_eighths(eighths, z->nr_frames, pfn - z->start_pfn,
-				    n);
+			add_eighths(eighths, z->map->nr_frames, pfn, n);
 
 		if (n >= rsize) {
 			/* Whole regions (order >= 9 blocks are aligned). */
@@ -100,6 +101,26 @@ void xb_metrics_guest(const struct xb_driver *d, struct xb_guest_metrics *m)
 	xb_metrics_regions(d->zone, &m->regions_populated,
 			   &m->regions_ballooned, &m->regions_mixed,
 			   m->unpopulated_eighths);
+}
+
+void xb_metrics_guest_add(struct xb_guest_metrics *sum,
+			  const struct xb_guest_metrics *m)
+{
+	sum->pages += m->pages;
+	sum->populated += m->populated;
+	sum->free += m->free;
+	sum->balloon_huge += m->balloon_huge;
+	sum->balloon_small += m->balloon_small;
+	sum->balloon_special += m->balloon_special;
+	sum->regions_populated += m->regions_populated;
+	sum->regions_ballooned += m->regions_ballooned;
+	sum->regions_mixed += m->regions_mixed;
+	for (unsigned e = 0; e < XB_METRICS_EIGHTHS; e++)
+		sum->unpopulated_eighths[e] += m->unpopulated_eighths[e];
+	for (unsigned o = 0; o < XB_MAX_ORDER; o++)
+		sum->buddyinfo[o] += m->buddyinfo[o];
+	sum->fu9 = xb_free_area_unusable_index(sum->buddyinfo, 9);
+	sum->frag_index9 = xb_free_area_frag_index(sum->buddyinfo, 9);
 }
 
 const char xb_region_chars[XB_REGION_NR + 1] = "fmuHsSx";

@@ -75,46 +75,65 @@ static unsigned kind_mt(enum xb_workload_kind kind)
 	}
 }
 
-/* ---- the ring (rmap) ------------------------------------------------- */
+/* ---- the rings (rmap) ------------------------------------------------- */
+
+/* The node whose zone holds pfn (0 for a one-zone workload). */
+static inline unsigned wl_node_of(const struct xb_workload *w, xb_pfn_t pfn)
+{
+	return w->nodes ? xb_nodes_pfn_to_nid(w->nodes, pfn) : 0;
+}
+
+static inline struct xb_zone *wl_zone(const struct xb_workload *w, unsigned nid)
+{
+	return w->nodes ? w->nodes->node[nid].zone : w->zone;
+}
 
 /* The slot `off` places after the head (off < cap): head < cap, so one
  * conditional subtraction is the modulo, without a division. */
-static inline uint64_t ring_slot(const struct xb_workload *w, uint64_t off)
+static inline uint64_t ring_slot(const struct xb_wl_ring *r, uint64_t off)
 {
-	uint64_t s = w->head + off;
+	uint64_t s = r->head + off;
 
-	return s >= w->cap ? s - w->cap : s;
+	return s >= r->cap ? s - r->cap : s;
 }
 
 static void ring_push(struct xb_workload *w, xb_pfn_t pfn)
 {
-	uint64_t slot = ring_slot(w, w->nr);
+	struct xb_wl_ring *r = &w->rings[wl_node_of(w, pfn)];
+	uint64_t slot = ring_slot(r, r->nr);
 
-	w->ring[slot] = pfn;
+	uint64_t n = 1ull << w->zone->frames[pfn].order;
+
+	r->ring[slot] = pfn;
 	w->zone->frames[pfn].next = (uint32_t)slot;
+	r->nr++;
+	r->held += n;
 	w->nr++;
-	w->held += 1ull << w->zone->frames[pfn].order;
+	w->held += n;
 }
 
-/* Free the page in `slot`; the oldest page moves into the hole, so the
- * ring stays dense and O(1). Returns frames freed. */
-static uint64_t free_slot(struct xb_workload *w, uint64_t slot)
+/* Free the page in `slot` of node nid's ring; the ring's oldest page moves
+ * into the hole, so the ring stays dense and O(1). Returns frames freed. */
+static uint64_t free_slot(struct xb_workload *w, unsigned nid, uint64_t slot)
 {
+	struct xb_wl_ring *r = &w->rings[nid];
 	struct xb_frame *frames = w->zone->frames;
-	xb_pfn_t pfn = w->ring[slot];
+	xb_pfn_t pfn = r->ring[slot];
 	uint64_t n = 1ull << frames[pfn].order;
 
 	xb_assert(frames[pfn].state == XB_FRAME_ALLOC &&
 		  frames[pfn].owner == w->owner);
-	if (slot != w->head) {
-		w->ring[slot] = w->ring[w->head];
-		frames[w->ring[slot]].next = (uint32_t)slot;
+	if (slot != r->head) {
+		r->ring[slot] = r->ring[r->head];
+		frames[r->ring[slot]].next = (uint32_t)slot;
 	}
-	w->head = ring_slot(w, 1);
+	r->head = ring_slot(r, 1);
+	r->nr--;
+	r->held -= n;
 	w->nr--;
 	w->held -= n;
 	w->stats.freed += n;
-	xb_zone_free(w->zone, pfn);
+	xb_zone_free(wl_zone(w, nid), pfn);
 	return n;
 }
 
@@ -137,12 +156,16 @@ static int wl_migrate(void *priv, struct xb_zone *z, xb_pfn_t dst, xb_pfn_t src)
 	struct xb_frame *s = &z->frames[src], *d = &z->frames[dst];
 	uint32_t slot = s->next;
 
+	struct xb_wl_ring *r = &w->rings[wl_node_of(w, src)];
+
+	/* Compaction moves a page within its zone: its ring stays. */
 	xb_assert(s->state == XB_FRAME_ISOLATED && s->owner == w->owner);
-	xb_assert(d->order == s->order && w->ring[slot] == src);
+	xb_assert(d->order == s->order && r->ring[slot] == src &&
+		  wl_node_of(w, dst) == wl_node_of(w, src));
 	xb_zone_set_state(z, dst, XB_FRAME_ALLOC, w->owner);
 	d->type = s->type;
 	d->next = slot;
-	w->ring[slot] = dst;
+	r->ring[slot] = dst;
 	w->stats.migrated++;
 	return 0;
 }
@@ -163,31 +186,62 @@ static const struct xb_movable_ops workload_movable_ops = {
 
 /* ---- lifecycle ------------------------------------------------------ */
 
+/* A workload over one zone (nodes NULL) or over the guest's nodes. */
+static struct xb_workload *start(struct xb_zone *z, struct xb_nodes *nodes,
+				 unsigned nid, uint64_t nodemask,
+				 const struct xb_workload_spec *spec,
+				 uint64_t now)
+{
+	struct xb_workload *w = g_new0(struct xb_workload, 1);
+	bool movable = kind_mt(spec->kind) == XB_MT_MOVABLE;
+	const struct xb_movable_ops *ops =
+	    movable ? &workload_movable_ops : NULL;
+
+	w->spec = *spec;
+	w->zone = z;
+	w->nodes = nodes;
+	w->nid = nid;
+	w->nodemask = nodemask;
+	w->nr_rings = nodes ? nodes->nr : 1;
+	/* Every page may land on any allowed node: each ring can hold the
+	 * whole workload (g_try_new only reserves; untouched ring pages
+	 * cost nothing). */
+	for (unsigned v = 0; v < w->nr_rings; v++) {
+		struct xb_wl_ring *r = &w->rings[v];
+
+		r->cap = spec->size ? spec->size : 1;
+		r->ring = g_try_new(xb_pfn_t, r->cap);
+		if (!r->ring) {
+			xb_workload_destroy(w);
+			return NULL;
+		}
+	}
+	w->start = now;
+	w->owner = nodes ? xb_nodes_register_owner(nodes, spec->name, ops, w)
+			 : xb_zone_register_owner(z, spec->name, ops, w);
+	return w;
+}
+
 struct xb_workload *xb_workload_start(struct xb_zone *z,
 				      const struct xb_workload_spec *spec,
 				      uint64_t now)
 {
-	struct xb_workload *w = g_new0(struct xb_workload, 1);
-	bool movable = kind_mt(spec->kind) == XB_MT_MOVABLE;
+	return start(z, NULL, 0, 0, spec, now);
+}
 
-	w->spec = *spec;
-	w->zone = z;
-	w->cap = spec->size ? spec->size : 1;
-	w->ring = g_try_new(xb_pfn_t, w->cap);
-	if (!w->ring) {
-		g_free(w);
-		return NULL;
-	}
-	w->start = now;
-	w->owner = xb_zone_register_owner(
-	    z, spec->name, movable ? &workload_movable_ops : NULL, w);
-	return w;
+struct xb_workload *xb_workload_start_nodes(struct xb_nodes *nodes,
+					    unsigned nid, uint64_t nodemask,
+					    const struct xb_workload_spec *spec,
+					    uint64_t now)
+{
+	return start(nodes->node[0].zone, nodes, nid, nodemask, spec, now);
 }
 
 void xb_workload_stop(struct xb_workload *w)
 {
-	while (w->nr)
-		free_slot(w, w->head);
+	for (unsigned v = 0; v < w->nr_rings; v++)
+		while (w->rings[v].nr)
+			free_slot(w, v, w->rings[v].head);
 	w->stopped = true;
 }
 
@@ -195,17 +249,30 @@ void xb_workload_destroy(struct xb_workload *w)
 {
 	if (!w)
 		return;
-	g_free(w->ring);
+	for (unsigned v = 0; v < w->nr_rings; v++)
+		g_free(w->rings[v].ring);
 	g_free(w);
+}
+
+/* __alloc_pages() from the workload's zone, or from its nodes: its
+ * preferred node first, then by distance, within its nodemask. */
+static xb_pfn_t wl_alloc(struct xb_workload *w, unsigned order, unsigned mt,
+			 unsigned flags)
+{
+	if (!w->nodes)
+		return xb_zone_alloc(w->zone, order, mt, flags, w->owner, 0);
+	return xb_nodes_alloc(w->nodes, w->nid, w->nodemask, order, mt, flags,
+			      w->owner, 0);
 }
 
 static bool grow_one(struct xb_workload *w, uint64_t want)
 {
-	struct xb_zone *z = w->zone;
 	unsigned mt = kind_mt(w->spec.kind);
 	xb_pfn_t pfn = XB_NIL;
 
-	if (w->nr == w->cap)
+	/* The workload's size bounds what it holds (each ring has room
+	 * for all of it). */
+	if (w->nr == w->rings[0].cap)
 		return false;
 	/* A huge page fault (do_huge_pmd_anonymous_page()) where THP
 	 * applies: madvised regions unless THP is never, every anonymous
@@ -216,23 +283,21 @@ static bool grow_one(struct xb_workload *w, uint64_t want)
 		   (w->spec.kind == XB_WL_ANON && w->spec.thp == XB_THP_ALWAYS);
 
 	if (thp && want >= XB_PAGEBLOCK_PAGES) {
-		pfn = xb_zone_alloc(z, XB_PAGEBLOCK_ORDER, mt,
-				    xb_thp_gfp(w->spec.defrag, madvised),
-				    w->owner, 0);
+		pfn = wl_alloc(w, XB_PAGEBLOCK_ORDER, mt,
+			       xb_thp_gfp(w->spec.defrag, madvised));
 		if (pfn != XB_NIL)
 			w->stats.thp_alloc++;
 		else
 			w->stats.thp_fallback++;
 	}
 	if (pfn == XB_NIL)
-		pfn = xb_zone_alloc(z, 0, mt, xb_workload_gfp(w->spec.kind),
-				    w->owner, 0);
+		pfn = wl_alloc(w, 0, mt, xb_workload_gfp(w->spec.kind));
 	if (pfn == XB_NIL) {
 		w->stats.alloc_failed++;
 		return false;
 	}
 	ring_push(w, pfn);
-	w->stats.allocated += 1ull << z->frames[pfn].order;
+	w->stats.allocated += 1ull << w->zone->frames[pfn].order;
 	return true;
 }
 
@@ -260,8 +325,12 @@ static void fragment(struct xb_workload *w)
 	uint64_t n = w->nr;
 	xb_pfn_t *pfns = g_new(xb_pfn_t, n ? n : 1);
 
-	for (uint64_t k = 0; k < n; k++)
-		pfns[k] = w->ring[(w->head + k) % w->cap];
+	uint64_t k = 0;
+
+	for (unsigned v = 0; v < w->nr_rings; v++)
+		for (uint64_t i = 0; i < w->rings[v].nr; i++)
+			pfns[k++] =
+			    w->rings[v].ring[ring_slot(&w->rings[v], i)];
 	qsort(pfns, n, sizeof(*pfns), cmp_pfn);
 	for (uint64_t a = 0; a < n;) {
 		uint64_t b = a;
@@ -278,7 +347,9 @@ static void fragment(struct xb_workload *w)
 				j++;
 				continue;
 			}
-			free_slot(w, frames[pfns[a + i]].next);
+			xb_pfn_t p = pfns[a + i];
+
+			free_slot(w, wl_node_of(w, p), frames[p].next);
 		}
 		a = b;
 	}
@@ -297,17 +368,31 @@ static void fragment(struct xb_workload *w)
 static void prefetch_victims(const struct xb_workload *w,
 			     const struct xb_rng *rng)
 {
+	const struct xb_wl_ring *r = &w->rings[0];
 	struct xb_rng peek = *rng;
 	uint64_t n1 = w->nr - 1;
 
-	if (!n1)
-		return;
-	uint64_t s1 = ring_slot(w, 1 + xb_rng_below(&peek, n1));
+	if (!n1 || w->nr_rings > 1)
+		return; /* several rings: no prefetch */
+	uint64_t s1 = ring_slot(r, 1 + xb_rng_below(&peek, n1));
 
-	__builtin_prefetch(&w->zone->frames[w->ring[s1]]);
+	__builtin_prefetch(&w->zone->frames[r->ring[s1]]);
 	if (n1 > 1)
 		__builtin_prefetch(
-		    &w->ring[ring_slot(w, 2 + xb_rng_below(&peek, n1 - 1))]);
+		    &r->ring[ring_slot(r, 2 + xb_rng_below(&peek, n1 - 1))]);
+}
+
+/* The i-th held page over the rings in node order: its ring and slot. */
+static uint64_t nth_slot(const struct xb_workload *w, uint64_t i, unsigned *nid)
+{
+	unsigned v = 0;
+
+	while (i >= w->rings[v].nr) {
+		i -= w->rings[v].nr;
+		v++;
+	}
+	*nid = v;
+	return ring_slot(&w->rings[v], i);
 }
 
 void xb_workload_tick(struct xb_workload *w, uint64_t now, uint64_t dt,
@@ -339,11 +424,13 @@ void xb_workload_tick(struct xb_workload *w, uint64_t now, uint64_t dt,
 		w->churn_debt +=
 		    w->spec.churn * (double)w->held * (double)dt / 1e9;
 		while (w->churn_debt >= 1.0 && w->nr) {
-			uint64_t slot = ring_slot(w, xb_rng_below(rng, w->nr));
+			unsigned v;
+			uint64_t slot =
+			    nth_slot(w, xb_rng_below(rng, w->nr), &v);
 			uint64_t n;
 
 			prefetch_victims(w, rng);
-			n = free_slot(w, slot);
+			n = free_slot(w, v, slot);
 			w->churn_debt -= (double)n;
 			churned += n;
 		}
@@ -378,43 +465,66 @@ void xb_workload_tick(struct xb_workload *w, uint64_t now, uint64_t dt,
 		w->filled = true;
 }
 
-uint64_t xb_workload_reclaim(struct xb_workload *w, uint64_t nr)
+uint64_t xb_workload_reclaim(struct xb_workload *w, unsigned nid, uint64_t nr)
 {
+	struct xb_wl_ring *r = &w->rings[nid];
 	uint64_t got = 0;
 
-	if (w->spec.kind != XB_WL_PAGECACHE)
+	if (w->spec.kind != XB_WL_PAGECACHE || nid >= w->nr_rings)
 		return 0;
-	while (got < nr && w->nr)
-		got += free_slot(w, w->head);
+	while (got < nr && r->nr)
+		got += free_slot(w, nid, r->head);
 	w->stats.reclaimed += got;
 	return got;
+}
+
+uint64_t xb_workload_held_on(const struct xb_workload *w, unsigned nid)
+{
+	return nid < w->nr_rings ? w->rings[nid].held : 0;
 }
 
 bool xb__workload_is_valid(const struct xb_workload *w)
 {
 	const struct xb_frame *frames = w->zone->frames;
-	uint64_t held = 0;
+	uint64_t held = 0, nr = 0;
 
-	for (uint64_t i = 0; i < w->nr; i++) {
-		uint64_t slot = ring_slot(w, i);
-		const struct xb_frame *f = &frames[w->ring[slot]];
+	for (unsigned v = 0; v < w->nr_rings; v++) {
+		const struct xb_wl_ring *r = &w->rings[v];
+		uint64_t ring_held = held;
 
-		if ((f->state != XB_FRAME_ALLOC &&
-		     f->state != XB_FRAME_ISOLATED) ||
-		    f->owner != w->owner || f->next != slot) {
-			g_warning("workload %s: slot %lu pfn %u is %s owner %u "
-				  "rmap %u",
-				  w->spec.name, (unsigned long)slot,
-				  w->ring[slot], xb_frame_state_name(f->state),
-				  f->owner, f->next);
+		for (uint64_t i = 0; i < r->nr; i++) {
+			uint64_t slot = ring_slot(r, i);
+			xb_pfn_t pfn = r->ring[slot];
+			const struct xb_frame *f = &frames[pfn];
+
+			if ((f->state != XB_FRAME_ALLOC &&
+			     f->state != XB_FRAME_ISOLATED) ||
+			    f->owner != w->owner || f->next != slot ||
+			    wl_node_of(w, pfn) != v) {
+				g_warning("workload %s: node %u slot %lu pfn "
+					  "%u is %s owner %u rmap %u",
+					  w->spec.name, v, (unsigned long)slot,
+					  pfn, xb_frame_state_name(f->state),
+					  f->owner, f->next);
+				return false;
+			}
+			held += 1ull << f->order;
+		}
+		if (held - ring_held != r->held) {
+			g_warning("workload %s: node %u ring holds %lu frames, "
+				  "counter %lu",
+				  w->spec.name, v,
+				  (unsigned long)(held - ring_held),
+				  (unsigned long)r->held);
 			return false;
 		}
-		held += 1ull << f->order;
+		nr += r->nr;
 	}
-	if (held != w->held) {
-		g_warning("workload %s: holds %lu frames, counter %lu",
-			  w->spec.name, (unsigned long)held,
-			  (unsigned long)w->held);
+	if (held != w->held || nr != w->nr) {
+		g_warning("workload %s: holds %lu frames in %lu pages, "
+			  "counters %lu and %lu",
+			  w->spec.name, (unsigned long)held, (unsigned long)nr,
+			  (unsigned long)w->held, (unsigned long)w->nr);
 		return false;
 	}
 	return true;

@@ -63,7 +63,7 @@ static void hf_worker(struct xb_driver *d)
 		.split_refused = false, .exchange_interval = 1000000000ull,    \
 		.max_retry_count = 4, .max_schedule_delay = 32,                \
 		.batch = XB_FRAME_LIST, .proactiveness = 20,                   \
-		.numa_exact = true,                                            \
+		.numa_exact = true, .numa_split = XB_NUMA_SPLIT_SIZE,          \
 	}
 
 const struct xb_policy_ops xb_policy_huge_first = {

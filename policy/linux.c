@@ -34,6 +34,7 @@ const struct xb_policy_ops xb_policy_linux = {
 	    .proactiveness = 20,
 	    /* increase_reservation() passes no mem_flags: no node. */
 	    .numa_exact = false,
+	    .numa_split = XB_NUMA_SPLIT_LOCAL,
 	},
     .decrease = linux_decrease,
     .increase = linux_increase,

@@ -35,6 +35,9 @@ const struct xb_policy_ops *xb_policy_find(const char *name)
 	return NULL;
 }
 
+const char *const xb_numa_split_names[XB_NUMA_SPLIT_NR + 1] = {"size", "free",
+							       "local", NULL};
+
 #define KNOB(n, t, field, lo, hi, d)                                           \
 	{                                                                      \
 		.name = n, .type = t,                                          \
@@ -65,6 +68,14 @@ static const struct xb_knob_desc knobs[] = {
 	 "pv: batch kernel-mapping updates into multicalls"),
     KNOB("numa_exact", XB_KNOB_BOOL, numa_exact, 0, 1,
 	 "vNUMA guest: populate on the vnode's own node or fail"),
+    {.name = "numa_split",
+     .type = XB_KNOB_ENUM,
+     .offset = offsetof(struct xb_policy_knobs, numa_split),
+     .min = 0,
+     .max = XB_NUMA_SPLIT_NR - 1,
+     .doc = "vNUMA guest: split the target over the vnodes by size, free "
+	    "memory, or locally as Linux (size, free, local)",
+     .names = xb_numa_split_names},
     {0},
 };
 
@@ -117,6 +128,15 @@ int xb_policy_set_knob(struct xb_policy_knobs *k, const char *key,
 			return -EINVAL;
 		}
 		v /= XB_NS_PER_S;
+		break;
+	case XB_KNOB_ENUM:
+		while (d->names[v] && strcmp(d->names[v], value))
+			v++;
+		if (!d->names[v]) {
+			*why = "is not one of its values (see 'xballoon "
+			       "policies --knobs')";
+			return -EINVAL;
+		}
 		break;
 	}
 	if (v < d->min || v > d->max) {

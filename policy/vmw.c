@@ -34,6 +34,7 @@ const struct xb_policy_ops xb_policy_vmw = {
 	    /* Not part of VMware's design: only the seed's asks for a
 	     * node. */
 	    .numa_exact = false,
+	    .numa_split = XB_NUMA_SPLIT_LOCAL,
 	},
     .decrease = vmw_decrease,
     .increase = xb__huge_first_increase,

@@ -59,6 +59,8 @@ static bool check_knob(const char *policy, const char *key, const char *value,
 		if (xb_parse_time(value, &ns, &w))
 			goto bad;
 		break;
+	case XB_KNOB_ENUM:
+		break; /* xb_policy_set_knob() names what is wrong */
 	}
 	knobs = p->defaults;
 	if (xb_policy_set_knob(&knobs, key, value, &w) == 0)

@@ -154,14 +154,24 @@ void xb_report_write_json(const struct xb_run_result *r, FILE *out)
 	json_u64_array(out, g->buddyinfo, XB_MAX_ORDER);
 	for (unsigned v = 0; v < r->nr_vnodes; v++) {
 		const struct xb_run_vnode *rv = &r->vnodes[v];
+		const struct xb_guest_metrics *vg = &rv->guest;
 
 		fprintf(out,
 			"%s\n      {\"vnode\": %u, \"pnode\": %u, "
 			"\"pages\": %llu, \"populated\": %lld, "
-			"\"local\": %lld, \"locality\": %.6f}",
+			"\"local\": %lld, \"locality\": %.6f,\n"
+			"       \"free\": %llu, \"fu9\": %.6f, "
+			"\"balloon\": {\"huge\": %llu, \"small\": %llu, "
+			"\"special\": %llu},\n       \"buddyinfo\": ",
 			v ? "," : ",\n    \"vnodes\": [", v, rv->pnode,
 			(unsigned long long)rv->pages, (long long)rv->populated,
-			(long long)rv->local, rv->locality);
+			(long long)rv->local, rv->locality,
+			(unsigned long long)vg->free, vg->fu9,
+			(unsigned long long)vg->balloon_huge,
+			(unsigned long long)vg->balloon_small,
+			(unsigned long long)vg->balloon_special);
+		json_u64_array(out, vg->buddyinfo, XB_MAX_ORDER);
+		fprintf(out, "}");
 	}
 	if (r->nr_vnodes)
 		fprintf(out, "]");
@@ -360,7 +370,14 @@ void xb_report_print_summary(const struct xb_run_result *r, FILE *out)
 		fprintf(out, "%lld pages populated, locality ",
 			(long long)r->vnodes[v].populated);
 		print_share(out, r->vnodes[v].locality);
-		fprintf(out, "\n");
+		fprintf(out,
+			"; %llu free, Fu(9) %.3f, balloon %llu + %llu + %llu "
+			"(2 MiB + 4 KiB + special)\n",
+			(unsigned long long)r->vnodes[v].guest.free,
+			r->vnodes[v].guest.fu9,
+			(unsigned long long)r->vnodes[v].guest.balloon_huge,
+			(unsigned long long)r->vnodes[v].guest.balloon_small,
+			(unsigned long long)r->vnodes[v].guest.balloon_special);
 	}
 	fprintf(out,
 		"  hypercalls: populate %llu, decrease %llu, exchange "

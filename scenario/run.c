@@ -11,7 +11,9 @@
 #include <unistd.h>
 
 #include "xballoon/mock.h"
+#include "xballoon/node.h"
 #include "xballoon/policy.h"
+#include "xballoon/check.h"
 #include "xballoon/debug.h"
 #include "xballoon/run.h"
 #include "xballoon/sim.h"
@@ -33,13 +35,14 @@ struct neighbour {
 	GArray *held; /* uint64_t: gfn << 8 | order           */
 };
 
-struct run {
-	const struct xb_scenario *sc;
-	const struct xb_run_options *opt;
-	struct xb_run_result *res;
-	struct xb_sim sim;
-	struct xb_backend *be;
-	struct xb_mock *mock;
+/*
+ * A guest node (pg_data_t): its zone, its kswapd and kcompactd, and the
+ * balloon driver of its vnode. A guest without vNUMA has one, over all of
+ * its memory; a vNUMA guest one per vnode (docs/simulation.md).
+ */
+struct gnode {
+	struct run *r;
+	unsigned id;
 	struct xb_zone *zone;
 	struct xb_compactor comp;
 	struct xb_vmscan vmscan; /* direct reclaim and kswapd             */
@@ -48,6 +51,18 @@ struct run {
 	uint64_t kcompactd_gen;	 /* invalidates stale kcompactd timeouts */
 	struct xb_driver drv;
 	bool drv_ready;
+};
+
+struct run {
+	const struct xb_scenario *sc;
+	const struct xb_run_options *opt;
+	struct xb_run_result *res;
+	struct xb_sim sim;
+	struct xb_backend *be;
+	struct xb_mock *mock;
+	struct xb_nodes *nodes;
+	unsigned nr_nodes;
+	struct gnode *node;	 /* [nr_nodes]                              */
 	struct xb_workload **wl; /* by scenario workload index          */
 	struct neighbour *nb;
 	size_t nr_nb;		    /* neighbours run: the mock's only        */
@@ -156,33 +171,36 @@ static void trace_event(struct run *r, uint64_t kind, uint64_t a, uint64_t b)
 
 /* ---- reclaim, compaction and their daemons ------------------------------ */
 
-/* What reclaim drops: the oldest page cache (vmscan's shrink callback). */
+/* What reclaim of a node drops: the oldest page cache on that node (its
+ * LRU; vmscan's shrink callback). */
 static uint64_t run_shrink(void *priv, uint64_t nr)
 {
-	struct run *r = priv;
+	struct gnode *gn = priv;
+	struct run *r = gn->r;
 	uint64_t got = 0;
 
 	for (size_t i = 0; i < r->sc->nr_workloads && got < nr; i++)
 		if (r->wl[i])
-			got += xb_workload_reclaim(r->wl[i], nr - got);
+			got += xb_workload_reclaim(r->wl[i], gn->id, nr - got);
 	return got;
 }
 
 static uint64_t run_reclaim(struct xb_zone *z, void *priv, unsigned order)
 {
-	struct run *r = priv;
+	struct gnode *gn = priv;
 
-	return xb_try_to_free_pages(&r->vmscan, order);
+	return xb_try_to_free_pages(&gn->vmscan, order);
 }
 
 static uint64_t run_reclaimable(const struct xb_zone *z, void *priv)
 {
-	struct run *r = priv;
+	const struct gnode *gn = priv;
+	const struct run *r = gn->r;
 	uint64_t n = 0;
 
 	for (size_t i = 0; r->wl && i < r->sc->nr_workloads; i++)
 		if (r->wl[i] && r->wl[i]->spec.kind == XB_WL_PAGECACHE)
-			n += r->wl[i]->held;
+			n += xb_workload_held_on(r->wl[i], gn->id);
 	return n;
 }
 
@@ -190,17 +208,17 @@ static enum xb_compact_result run_compact(struct xb_zone *z, void *priv,
 					  unsigned order, unsigned mt,
 					  unsigned prio)
 {
-	struct run *r = priv;
+	struct gnode *gn = priv;
 
-	return xb_compact_direct(&r->comp, order, mt, prio);
+	return xb_compact_direct(&gn->comp, order, mt, prio);
 }
 
 static void run_wake_kswapd(struct xb_zone *z, void *priv, unsigned order,
 			    unsigned flags)
 {
-	struct run *r = priv;
+	struct gnode *gn = priv;
 
-	xb_wakeup_kswapd(&r->vmscan, order, flags);
+	xb_wakeup_kswapd(&gn->vmscan, order, flags);
 }
 
 static const struct xb_zone_ops run_zone_ops = {
@@ -211,66 +229,92 @@ static const struct xb_zone_ops run_zone_ops = {
 };
 
 /*
- * kswapd and kcompactd are threads of their own in Linux. kswapd runs the
- * moment it is woken, inside the allocation that woke it, and takes no
- * simulated time: a kswapd that keeps up with any allocation rate, as on a
- * CPU of its own (docs/simulation.md measures what that changes). It only
- * frees page cache, which is safe at any point of an allocation.
+ * kswapd and kcompactd are threads of their own in Linux, one of each per
+ * node. kswapd runs the moment it is woken, inside the allocation that
+ * woke it, and takes no simulated time: a kswapd that keeps up with any
+ * allocation rate, as on a CPU of its own (docs/simulation.md measures
+ * what that changes). It only frees page cache, which is safe at any
+ * point of an allocation.
  * kcompactd moves pages, which is not safe in the middle of an allocation
  * whose caller has not yet recorded its page: its work runs at the same
  * simulated time, after the event that woke it.
+ * The digest words name the node (0 on a guest without vNUMA).
  */
 static void kick_kswapd(void *priv)
 {
-	struct run *r = priv;
+	struct gnode *gn = priv;
 
-	r->kswapd_pending = true;
-	if (r->in_kswapd)
+	gn->kswapd_pending = true;
+	if (gn->in_kswapd)
 		return; /* kswapd asked to balance again: the loop below */
-	r->in_kswapd = true;
-	while (r->kswapd_pending) {
-		r->kswapd_pending = false;
-		xb_kswapd_run(&r->vmscan);
-		trace_event(r, 5, r->vmscan.stats.pgsteal_kswapd, 0);
+	gn->in_kswapd = true;
+	while (gn->kswapd_pending) {
+		gn->kswapd_pending = false;
+		xb_kswapd_run(&gn->vmscan);
+		trace_event(gn->r, 5, gn->vmscan.stats.pgsteal_kswapd, gn->id);
 	}
-	r->in_kswapd = false;
+	gn->in_kswapd = false;
 }
 
 static void ev_kcompactd(struct xb_sim *s, void *arg, uint64_t gen);
 
 /* kcompactd's timeout restarts after every wake-up (kcompactd()). */
-static void kcompactd_rearm(struct run *r)
+static void kcompactd_rearm(struct gnode *gn)
 {
-	r->kcompactd_gen++;
-	xb_sim_after(&r->sim, XB_KCOMPACTD_PERIOD_MS * XB_NS_PER_MS,
-		     ev_kcompactd, r, r->kcompactd_gen);
+	gn->kcompactd_gen++;
+	xb_sim_after(&gn->r->sim, XB_KCOMPACTD_PERIOD_MS * XB_NS_PER_MS,
+		     ev_kcompactd, gn, gn->kcompactd_gen);
 }
 
 static void ev_kcompactd_work(struct xb_sim *s, void *arg, uint64_t data)
 {
-	struct run *r = arg;
+	struct gnode *gn = arg;
 
-	xb_kcompactd_do_work(&r->comp);
-	trace_event(r, 6, r->comp.stats.compact_daemon_wake, 0);
-	kcompactd_rearm(r);
+	xb_kcompactd_do_work(&gn->comp);
+	trace_event(gn->r, 6, gn->comp.stats.compact_daemon_wake, gn->id);
+	kcompactd_rearm(gn);
 }
 
 static void kick_kcompactd(void *priv)
 {
-	struct run *r = priv;
+	struct gnode *gn = priv;
 
-	xb_sim_after(&r->sim, 0, ev_kcompactd_work, r, 0);
+	xb_sim_after(&gn->r->sim, 0, ev_kcompactd_work, gn, 0);
 }
 
 /* ---- checkers ------------------------------------------------------------ */
 
+/* The domain's tot_pages against its drivers' current pages (a vNUMA
+ * guest's drivers each check their own books, not the domain's). */
+static bool domain_pages_ok(struct run *r)
+{
+	uint64_t tot = 0, max = 0, cur = 0;
+
+	if (r->nr_nodes == 1)
+		return true; /* the one driver's checker compares them */
+	for (unsigned v = 0; v < r->nr_nodes; v++)
+		cur += r->node[v].drv.current_pages;
+	XB_CHECK(xb_reservation(r->be, &tot, &max) == 0, "run: no reservation");
+	XB_CHECK(cur == tot,
+		 "run: the vnodes' drivers hold %lu pages, the domain %lu",
+		 (unsigned long)cur, (unsigned long)tot);
+	return true;
+}
+
 static void run_checks(struct run *r)
 {
-	bool ok =
-	    xb__zone_is_valid(r->zone) && xb__compactor_is_valid(&r->comp) &&
-	    xb__vmscan_is_valid(&r->vmscan) && xb__driver_is_valid(&r->drv) &&
-	    (!r->mock || xb__mock_is_valid(r->mock));
+	bool ok = (r->nr_nodes == 1 || xb__nodes_is_valid(r->nodes)) &&
+		  domain_pages_ok(r) &&
+		  (!r->mock || xb__mock_is_valid(r->mock));
 
+	for (unsigned v = 0; ok && v < r->nr_nodes; v++) {
+		struct gnode *gn = &r->node[v];
+
+		ok = xb__zone_is_valid(gn->zone) &&
+		     xb__compactor_is_valid(&gn->comp) &&
+		     xb__vmscan_is_valid(&gn->vmscan) &&
+		     xb__driver_is_valid(&gn->drv);
+	}
 	for (size_t i = 0; ok && i < r->sc->nr_workloads; i++)
 		if (r->wl[i])
 			ok = xb__workload_is_valid(r->wl[i]);
@@ -385,15 +429,133 @@ static void ev_churn(struct xb_sim *s, void *arg, uint64_t data)
 /* ---- timers ---------------------------------------------------------------
  */
 
+/* ---- the target, split over the vnodes ----------------------------------- */
+
+/*
+ * Split `total` over n parts in proportion to w[] (largest remainder, ties
+ * to the lower index); all to part 0 when every weight is 0.
+ */
+static void proportional(uint64_t total, const uint64_t *w, unsigned n,
+			 uint64_t *out)
+{
+	uint64_t sum = 0, given = 0, rem[XB_MAX_NODES];
+
+	for (unsigned v = 0; v < n; v++)
+		sum += w[v];
+	for (unsigned v = 0; v < n; v++) {
+		/* Frames stay below 2^32 and so do weights: no overflow. */
+		out[v] = sum ? total * w[v] / sum : (v == 0 ? total : 0);
+		rem[v] = sum ? total * w[v] % sum : 0;
+		given += out[v];
+	}
+	while (given < total) {
+		unsigned best = 0;
+
+		for (unsigned v = 1; v < n; v++)
+			if (rem[v] > rem[best])
+				best = v;
+		out[best]++;
+		rem[best] = 0;
+		given++;
+	}
+}
+
+/* Take `total` from the parts in order, each up to w[v]; what they cannot
+ * give stays with part `first` (its driver retries it). */
+static void greedy(uint64_t total, const uint64_t *w, unsigned n, bool reverse,
+		   uint64_t *out)
+{
+	for (unsigned i = 0; i < n; i++) {
+		unsigned v = reverse ? n - 1 - i : i;
+
+		out[v] = w[v] < total ? w[v] : total;
+		total -= out[v];
+	}
+	out[reverse ? n - 1 : 0] += total;
+}
+
+/*
+ * Each vnode's target for the guest's `target` (enum xb_numa_split, the
+ * driver's numa_split knob). SIZE depends on the target alone; FREE and
+ * LOCAL split what is left to do from where each vnode is now, so they
+ * are computed again at every balloon run and follow the memory as it
+ * frees up or runs out. One node: the target itself.
+ */
+static void split_target(struct run *r, uint64_t target, uint64_t *out)
+{
+	unsigned n = r->nr_nodes;
+	uint64_t cur = 0, w[XB_MAX_NODES] = {0}, share[XB_MAX_NODES] = {0};
+	bool down;
+
+	if (n == 1) {
+		out[0] = target;
+		return;
+	}
+	for (unsigned v = 0; v < n; v++)
+		cur += r->node[v].drv.current_pages;
+	down = target < cur;
+	switch (r->node[0].drv.knobs.numa_split) {
+	case XB_NUMA_SPLIT_SIZE:
+		for (unsigned v = 0; v < n; v++)
+			w[v] = r->node[v].zone->nr_frames;
+		proportional(target, w, n, out);
+		return;
+	default:
+		for (unsigned v = 0; v < n; v++) {
+			const struct xb_driver *d = &r->node[v].drv;
+
+			w[v] = down ? xb_drv_mem_available(d) : d->balloon_low;
+		}
+		if (r->node[0].drv.knobs.numa_split == XB_NUMA_SPLIT_FREE)
+			proportional(down ? cur - target : target - cur, w, n,
+				     share);
+		else
+			greedy(down ? cur - target : target - cur, w, n, !down,
+			       share);
+		for (unsigned v = 0; v < n; v++) {
+			uint64_t c = r->node[v].drv.current_pages;
+
+			out[v] = down ? c - (share[v] < c ? share[v] : c)
+				      : c + share[v];
+		}
+	}
+}
+
+/* Give each vnode's driver its share of the guest's target; `always`
+ * sets it even when unchanged (a new target restarts the back-off). */
+static void set_targets(struct run *r, bool always)
+{
+	uint64_t t[XB_MAX_NODES];
+
+	split_target(r, r->target, t);
+	for (unsigned v = 0; v < r->nr_nodes; v++)
+		if (always || r->node[v].drv.target_pages != t[v])
+			xb_driver_set_target(&r->node[v].drv, t[v]);
+}
+
+/* ---- timers ---------------------------------------------------------------
+ */
+
+/* balloon_process() of every vnode's driver; the next run at the soonest
+ * retry any of them asks for. */
 static void ev_balloon(struct xb_sim *s, void *arg, uint64_t gen)
 {
 	struct run *r = arg;
+	uint64_t delay = 0;
 
 	if (gen != r->balloon_gen)
 		return; /* superseded by a newer target */
-	uint64_t delay = xb_driver_process(&r->drv);
+	if (r->nr_nodes > 1 &&
+	    r->node[0].drv.knobs.numa_split != XB_NUMA_SPLIT_SIZE)
+		set_targets(r, false);
+	for (unsigned v = 0; v < r->nr_nodes; v++) {
+		struct xb_driver *d = &r->node[v].drv;
+		uint64_t dv = xb_driver_process(d);
 
-	trace_event(r, 2, r->drv.current_pages, r->drv.state);
+		trace_event(r, 2, d->current_pages, d->state);
+		if (dv && (!delay || dv < delay))
+			delay = dv;
+	}
 	if (delay)
 		xb_sim_after(s, delay * XB_NS_PER_S, ev_balloon, r, gen);
 }
@@ -402,20 +564,25 @@ static void ev_worker(struct xb_sim *s, void *arg, uint64_t data)
 {
 	struct run *r = arg;
 
-	xb_driver_worker(&r->drv);
-	trace_event(r, 3, r->drv.huge.nr, r->drv.small.nr_pages);
-	xb_sim_after(s, r->drv.knobs.exchange_interval, ev_worker, r, 0);
+	for (unsigned v = 0; v < r->nr_nodes; v++) {
+		struct xb_driver *d = &r->node[v].drv;
+
+		xb_driver_worker(d);
+		trace_event(r, 3, d->huge.nr, d->small.nr_pages);
+	}
+	xb_sim_after(s, r->node[0].drv.knobs.exchange_interval, ev_worker, r,
+		     0);
 }
 
 /* kcompactd's timeout branch: proactive compaction. */
 static void ev_kcompactd(struct xb_sim *s, void *arg, uint64_t gen)
 {
-	struct run *r = arg;
+	struct gnode *gn = arg;
 
-	if (gen != r->kcompactd_gen)
+	if (gen != gn->kcompactd_gen)
 		return; /* a wake-up restarted the timeout */
-	xb_compact_proactive(&r->comp);
-	kcompactd_rearm(r);
+	xb_compact_proactive(&gn->comp);
+	kcompactd_rearm(gn);
 }
 
 static void ev_tick(struct xb_sim *s, void *arg, uint64_t data)
@@ -464,6 +631,53 @@ static void vnode_shares(struct run *r, struct xb_run_vnode *out)
 	}
 }
 
+/* The guest's metrics: its one zone's, or its vnodes' added up (per
+ * vnode into per[] when not NULL); `walk` adds the region walk. */
+static void guest_metrics(struct run *r, bool walk, struct xb_guest_metrics *g,
+			  struct xb_guest_metrics *per)
+{
+	struct xb_guest_metrics one;
+
+	if (r->nr_nodes == 1) {
+		if (walk)
+			xb_metrics_guest(&r->node[0].drv, g);
+		else
+			xb_metrics_guest_counters(&r->node[0].drv, g);
+		if (per)
+			per[0] = *g;
+		return;
+	}
+	memset(g, 0, sizeof(*g));
+	for (unsigned v = 0; v < r->nr_nodes; v++) {
+		struct xb_guest_metrics *m = per ? &per[v] : &one;
+
+		if (walk)
+			xb_metrics_guest(&r->node[v].drv, m);
+		else
+			xb_metrics_guest_counters(&r->node[v].drv, m);
+		xb_metrics_guest_add(g, m);
+	}
+}
+
+/* The drivers' targets and current pages, summed over the vnodes. */
+static uint64_t drivers_target(const struct run *r)
+{
+	uint64_t t = 0;
+
+	for (unsigned v = 0; v < r->nr_nodes; v++)
+		t += r->node[v].drv.target_pages;
+	return t;
+}
+
+static uint64_t drivers_current(const struct run *r)
+{
+	uint64_t c = 0;
+
+	for (unsigned v = 0; v < r->nr_nodes; v++)
+		c += r->node[v].drv.current_pages;
+	return c;
+}
+
 static void sample(struct run *r)
 {
 	struct xb_guest_metrics g;
@@ -471,12 +685,12 @@ static void sample(struct run *r)
 				 .contiguity_2m = -1};
 	struct xb_run_sample row;
 
-	xb_metrics_guest_counters(&r->drv, &g);
+	guest_metrics(r, false, &g, NULL);
 	xb_host_info(r->be, &h);
 	row = (struct xb_run_sample){
 	    .t_s = (double)r->sim.now / (double)XB_NS_PER_S,
 	    .populated = g.populated,
-	    .target = r->drv.target_pages,
+	    .target = drivers_target(r),
 	    .balloon_huge = g.balloon_huge,
 	    .balloon_small = g.balloon_small,
 	    .balloon_special = g.balloon_special,
@@ -527,7 +741,10 @@ static void take_map(struct run *r)
 	    .regions = g_malloc(r->res->nr_regions),
 	};
 
-	xb_metrics_region_map(&r->drv, m.regions);
+	for (unsigned v = 0; v < r->nr_nodes; v++)
+		xb_metrics_region_map(&r->node[v].drv,
+				      m.regions + r->node[v].zone->start_pfn /
+						      XB_PAGEBLOCK_PAGES);
 	g_array_append_val(r->res->maps, m);
 	while (r->next_map <= r->sim.now)
 		r->next_map += r->opt->map_every;
@@ -558,21 +775,27 @@ static void progress(struct run *r)
  * lists + nodes), no walk; false + g_warning on violation. */
 static bool summaries_ok(struct run *r)
 {
-	if (!xb__driver_books_ok(&r->drv)) {
-		g_warning("driver: books disagree at %.3f s: balloon_low %lu, "
-			  "queues %lu + %lu + %lu isolated, current %lu, zone "
-			  "managed %lu",
-			  (double)r->sim.now / 1e9,
-			  (unsigned long)r->drv.balloon_low,
-			  (unsigned long)(r->drv.huge.nr * XB_HUGE_PAGES),
-			  (unsigned long)r->drv.small.nr_pages,
-			  (unsigned long)r->drv.small.isolated_pages,
-			  (unsigned long)r->drv.current_pages,
-			  (unsigned long)r->zone->managed);
-		return false;
+	for (unsigned v = 0; v < r->nr_nodes; v++) {
+		const struct xb_driver *d = &r->node[v].drv;
+		const struct xb_zone *z = r->node[v].zone;
+
+		if (!xb__driver_books_ok(d)) {
+			g_warning("driver %u: books disagree at %.3f s: "
+				  "balloon_low %lu, queues %lu + %lu + %lu "
+				  "isolated, current %lu, zone managed %lu",
+				  v, (double)r->sim.now / 1e9,
+				  (unsigned long)d->balloon_low,
+				  (unsigned long)(d->huge.nr * XB_HUGE_PAGES),
+				  (unsigned long)d->small.nr_pages,
+				  (unsigned long)d->small.isolated_pages,
+				  (unsigned long)d->current_pages,
+				  (unsigned long)z->managed);
+			return false;
+		}
+		if (!xb__zone_summaries_ok(z))
+			return false;
 	}
-	return xb__zone_summaries_ok(r->zone) &&
-	       (!r->mock || xb__mock_summaries_ok(r->mock));
+	return !r->mock || xb__mock_summaries_ok(r->mock);
 }
 
 static void ev_sample(struct xb_sim *s, void *arg, uint64_t data)
@@ -640,7 +863,12 @@ static void ev_timeline(struct xb_sim *s, void *arg, uint64_t idx)
 		    .defrag = r->sc->guest.thp_defrag,
 		};
 
-		r->wl[ev->workload] = xb_workload_start(r->zone, &spec, s->now);
+		/* Unbound: the task runs on the guest's one modeled CPU, on
+		 * node 0, and its pages prefer that node (MPOL_LOCAL);
+		 * bound: MPOL_BIND to its node. */
+		r->wl[ev->workload] = xb_workload_start_nodes(
+		    r->nodes, sw->node < 0 ? 0 : (unsigned)sw->node,
+		    sw->node < 0 ? 0 : 1ull << sw->node, &spec, s->now);
 		/* Its first step now, not a tick later. */
 		if (r->wl[ev->workload])
 			xb_workload_tick(r->wl[ev->workload], s->now, 0,
@@ -653,20 +881,22 @@ static void ev_timeline(struct xb_sim *s, void *arg, uint64_t idx)
 		break;
 	case XB_EV_TARGET:
 		r->target = ev->size.frames;
-		xb_driver_set_target(&r->drv, ev->size.frames);
+		set_targets(r, true);
 		kick_balloon(r);
 		break;
 	case XB_EV_FOREIGN_MAP:
-		if (xb_driver_alloc_special(&r->drv, ev->size.frames) < 0)
+		/* alloc_xenballooned_pages() from the CPU's node, 0. */
+		if (xb_driver_alloc_special(&r->node[0].drv, ev->size.frames) <
+		    0)
 			r->res->foreign_map_failed++;
 		break;
 	case XB_EV_COMPACT:
-		if (ev->compact_order == XB_COMPACT_FULL) {
-			xb_compact_zone_full(&r->comp);
-		} else {
+		/* /proc/sys/vm/compact_memory: every node (compact_nodes()). */
+		for (unsigned v = 0; v < r->nr_nodes; v++) {
+			struct gnode *gn = &r->node[v];
 			struct xb_compact_control cc = {
-			    .zone = r->zone,
-			    .c = &r->comp,
+			    .zone = gn->zone,
+			    .c = &gn->comp,
 			    .order = ev->compact_order,
 			    .migratetype = XB_MT_MOVABLE,
 			    .mode = XB_MIGRATE_SYNC,
@@ -674,7 +904,10 @@ static void ev_timeline(struct xb_sim *s, void *arg, uint64_t idx)
 			    .ignore_skip_hint = true,
 			};
 
-			xb_compact_zone(&cc);
+			if (ev->compact_order == XB_COMPACT_FULL)
+				xb_compact_zone_full(&gn->comp);
+			else
+				xb_compact_zone(&cc);
 		}
 		break;
 	case XB_EV_FAULT: {
@@ -734,7 +967,30 @@ static bool check_memory(const struct xb_scenario *sc, GError **error)
 	return false;
 }
 
-static bool set_knobs(const struct xb_scenario *sc,
+/* --knobs KEY=VALUE[,...]: over the scenario's driver keys. */
+static bool set_option_knobs(const char *list, struct xb_policy_knobs *k,
+			     GError **error)
+{
+	g_auto(GStrv) items = list ? g_strsplit(list, ",", -1) : NULL;
+
+	for (char **it = items; it && *it; it++) {
+		char *eq = strchr(*it, '=');
+		const char *why = "must be KEY=VALUE";
+
+		if (eq) {
+			*eq = '\0';
+			if (xb_policy_set_knob(k, *it, eq + 1, &why) == 0)
+				continue;
+			*eq = '=';
+		}
+		g_set_error(error, XB_ERROR, XB_ERROR_INVALID, "--knobs %s: %s",
+			    *it, why);
+		return false;
+	}
+	return true;
+}
+
+static bool set_knobs(const struct xb_scenario *sc, const char *knobs,
 		      const struct xb_policy_ops *p, struct xb_policy_knobs *k,
 		      GError **error)
 {
@@ -749,7 +1005,7 @@ static bool set_knobs(const struct xb_scenario *sc,
 			return false;
 		}
 	}
-	return true;
+	return set_option_knobs(knobs, k, error);
 }
 
 /* A real domain is driven from empty: the run boots it as the domain
@@ -797,11 +1053,30 @@ static unsigned guest_zones(const struct xb_guest *g)
 {
 	uint64_t lowmem_end =
 	    g->type == XB_GUEST_PV ? 4ull << 30 : 0xF0000000ull;
+	uint64_t start = 0;
+	unsigned zones = 0;
 
-	return 1 + (g->memory > (16ull << 20)) + (g->memory > lowmem_end);
+	if (!g->nr_vnodes)
+		return 1 + (g->memory > (16ull << 20)) +
+		       (g->memory > lowmem_end);
+	/* vNUMA: each node has the zone types its part of boot memory
+	 * reaches (memory in vnode order, the low part below the hole). */
+	for (unsigned v = 0; v < g->nr_vnodes; v++) {
+		uint64_t end = start + g->vnodes[v].memory;
+
+		if (end > g->memory)
+			end = g->memory;
+		if (start < end)
+			zones += (start < (16ull << 20)) +
+				 (start < lowmem_end && end > (16ull << 20)) +
+				 (end > lowmem_end);
+		start += g->vnodes[v].memory;
+	}
+	return zones;
 }
 
-/* The guest kernel's memory-management settings (before boot). */
+/* The guest kernel's memory-management settings (before boot): the
+ * sysctls are the guest's, the same in every zone. */
 static void set_guest_mm(struct xb_zone *z, const struct xb_guest *g)
 {
 	z->thp_enabled = g->thp != XB_THP_NEVER;
@@ -813,10 +1088,12 @@ static void set_guest_mm(struct xb_zone *z, const struct xb_guest *g)
 
 /*
  * The kernel's own memory, held from boot (xb_zone_reserve()): up to the
- * image's size at CONFIG_PHYSICAL_START, the rest (memmap and other
- * top-down memblock allocations) at the end of boot memory. Then the
- * watermarks are computed over what is left, as Linux computes them over
- * managed pages.
+ * image's size at CONFIG_PHYSICAL_START (node 0), the rest (memmap and
+ * other top-down memblock allocations) at the end of boot memory; on a
+ * vNUMA guest each node's share of that rest, in proportion to its boot
+ * memory, at the end of its own boot memory (sparse_init() puts a node's
+ * memmap on the node). Then the watermarks are computed over what is
+ * left, as Linux computes them over managed pages.
  */
 static void reserve_kernel(struct run *r)
 {
@@ -827,22 +1104,36 @@ static void reserve_kernel(struct run *r)
 	uint64_t at = XB_KERNEL_IMAGE_PFN + image <= g->frames / 2
 			  ? XB_KERNEL_IMAGE_PFN
 			  : 0;
-	uint32_t owner =
-	    xb_zone_register_owner(r->zone, "kernel (memblock)", NULL, NULL);
+	uint32_t owner = xb_zone_register_owner(
+	    r->node[0].zone, "kernel (memblock)", NULL, NULL);
+	uint64_t boot[XB_MAX_NODES] = {0}, rest[XB_MAX_NODES] = {0};
 
 	if (image)
-		xb_zone_reserve(r->zone, (xb_pfn_t)at, image, owner);
-	if (n > image)
-		xb_zone_reserve(r->zone, (xb_pfn_t)(g->frames - (n - image)),
-				n - image, owner);
-	xb_zone_setup_watermarks(r->zone);
+		xb_zone_reserve(r->node[0].zone, (xb_pfn_t)at, image, owner);
+	for (unsigned v = 0; v < r->nr_nodes; v++) {
+		const struct xb_zone *z = r->node[v].zone;
+		uint64_t end = g->frames < z->end_pfn ? g->frames : z->end_pfn;
+
+		boot[v] = end > z->start_pfn ? end - z->start_pfn : 0;
+	}
+	proportional(n - image, boot, r->nr_nodes, rest);
+	for (unsigned v = 0; v < r->nr_nodes; v++) {
+		struct xb_zone *z = r->node[v].zone;
+
+		if (rest[v] && rest[v] <= boot[v])
+			xb_zone_reserve(
+			    z, (xb_pfn_t)(z->start_pfn + boot[v] - rest[v]),
+			    rest[v], owner);
+	}
+	xb_nodes_setup_watermarks(r->nodes);
 }
 
 /*
  * The guest's vNUMA, as libxl sets it up: XEN_DOMCTL_setvnumainfo, then
  * the vcpus' soft affinity on the pnodes' cpus (set_vnuma_affinity()),
  * which makes Xen's node affinity of the domain the union of its pnodes
- * (domain_update_node_affinity()). The driver learns its vnodes.
+ * (domain_update_node_affinity()). Every vnode's driver learns the
+ * vnodes.
  */
 static bool setup_vnuma(struct run *r, GError **error)
 {
@@ -866,13 +1157,66 @@ static bool setup_vnuma(struct run *r, GError **error)
 			xb_trace_writer_affinity(r->tw, XB_MOCK_GUEST_DOMID,
 						 affinity, rc);
 	}
-	if (rc == 0)
-		rc = xb_driver_set_vnuma(&r->drv, v.nr_vnodes, v.vnode_pages);
+	for (unsigned n = 0; rc == 0 && n < r->nr_nodes; n++)
+		rc = xb_driver_set_vnuma(&r->node[n].drv, v.nr_vnodes,
+					 v.vnode_pages);
 	if (rc < 0) {
 		xb_scenario_set_error(r->sc, g->pos, error,
 				      "cannot give the guest its vNUMA: %s",
 				      g_strerror(-rc));
 		return false;
+	}
+	return true;
+}
+
+/*
+ * The guest's nodes: one per vnode (one in all without vNUMA), each with
+ * its zone, compaction (kcompactd), reclaim (kswapd) and balloon driver.
+ */
+static bool setup_nodes(struct run *r, const struct xb_policy_ops *policy,
+			const struct xb_policy_knobs *knobs, GError **error)
+{
+	const struct xb_guest *g = &r->sc->guest;
+	uint64_t end[XB_MAX_NODES];
+	int rc;
+
+	r->nr_nodes = g->nr_vnodes ? g->nr_vnodes : 1;
+	end[0] = g->max_frames;
+	for (unsigned v = 0; v < g->nr_vnodes; v++)
+		end[v] = (v ? end[v - 1] : 0) + g->vnodes[v].frames;
+	r->nodes = xb_nodes_create(r->nr_nodes, end, NULL);
+	if (!r->nodes) {
+		g_set_error(error, XB_ERROR, XB_ERROR_INVALID,
+			    "cannot map the guest's memory (%lu frames)",
+			    (unsigned long)g->max_frames);
+		return false;
+	}
+	r->node = g_new0(struct gnode, r->nr_nodes);
+	for (unsigned v = 0; v < r->nr_nodes; v++) {
+		struct gnode *gn = &r->node[v];
+
+		gn->r = r;
+		gn->id = v;
+		gn->zone = r->nodes->node[v].zone;
+		xb_compactor_init(&gn->comp, gn->zone);
+		gn->comp.proactiveness = (unsigned)knobs->proactiveness;
+		gn->comp.kick = kick_kcompactd;
+		gn->comp.kick_priv = gn;
+		xb_vmscan_init(&gn->vmscan, gn->zone, &gn->comp, run_shrink,
+			       kick_kswapd, gn);
+		set_guest_mm(gn->zone, g);
+		xb_zone_set_ops(gn->zone, &run_zone_ops, gn);
+		rc = xb_driver_init(&gn->drv, gn->zone, r->be, policy, knobs);
+		if (rc < 0) {
+			g_set_error(error, XB_ERROR, XB_ERROR_INVALID,
+				    "cannot start the driver: %s",
+				    g_strerror(-rc));
+			return false;
+		}
+		gn->drv_ready = true;
+		gn->drv.shares_domain = r->nr_nodes > 1;
+		if (v > 0)
+			xb_driver_share_p2m(&gn->drv, &r->node[0].drv);
 	}
 	return true;
 }
@@ -899,7 +1243,8 @@ static bool setup(struct run *r, GError **error)
 			    bname);
 		return false;
 	}
-	if (!set_knobs(sc, policy, &knobs, error) || !check_memory(sc, error))
+	if (!set_knobs(sc, r->opt->knobs, policy, &knobs, error) ||
+	    !check_memory(sc, error))
 		return false;
 	r->res->policy = g_strdup(policy->name);
 	r->res->backend = g_strdup(bops->name);
@@ -987,38 +1332,25 @@ static bool setup(struct run *r, GError **error)
 		nb_boot(r, n);
 	}
 
-	r->zone = xb_zone_create(sc->guest.max_frames);
-	if (!r->zone) {
-		g_set_error(error, XB_ERROR, XB_ERROR_INVALID,
-			    "cannot map the guest zone (%lu frames)",
-			    (unsigned long)sc->guest.max_frames);
+	if (!setup_nodes(r, policy, &knobs, error))
 		return false;
-	}
-	xb_compactor_init(&r->comp, r->zone);
-	r->comp.proactiveness = (unsigned)knobs.proactiveness;
-	r->comp.kick = kick_kcompactd;
-	r->comp.kick_priv = r;
-	xb_vmscan_init(&r->vmscan, r->zone, &r->comp, run_shrink, kick_kswapd,
-		       r);
-	set_guest_mm(r->zone, &sc->guest);
-	xb_zone_set_ops(r->zone, &run_zone_ops, r);
-	rc = xb_driver_init(&r->drv, r->zone, r->be, policy, &knobs);
-	if (rc < 0) {
-		g_set_error(error, XB_ERROR, XB_ERROR_INVALID,
-			    "cannot start the driver: %s", g_strerror(-rc));
-		return false;
-	}
-	r->drv_ready = true;
 	if (sc->guest.nr_vnodes && !setup_vnuma(r, error))
 		return false;
 	if (r->opt->verify_content) {
 		r->verify = g_new(struct xb_verifier, 1);
-		xb_verify_init(r->verify, &r->drv, is_workload_owner, r);
+		/* Any vnode's driver: they share the P2M. */
+		xb_verify_init(r->verify, &r->node[0].drv, is_workload_owner,
+			       r);
 		r->be->before = verify_before;
 		r->be->before_priv = r->verify;
 		r->res->content_verified = true;
 	}
-	rc = xb_driver_boot(&r->drv, sc->guest.frames, sc->guest.boot_order);
+	/* The domain builder populates boot memory in pfn order: the
+	 * vnodes' parts, one after the other. */
+	rc = 0;
+	for (unsigned v = 0; rc == 0 && v < r->nr_nodes; v++)
+		rc = xb_driver_boot(&r->node[v].drv, sc->guest.frames,
+				    sc->guest.boot_order);
 	if (rc < 0) {
 		xb_scenario_set_error(sc, sc->guest.pos, error,
 				      "the host cannot populate the guest's "
@@ -1044,9 +1376,11 @@ static void teardown(struct run *r)
 	if (r->verify)
 		r->be->before = NULL;
 	g_free(r->verify);
-	if (r->drv_ready)
-		xb_driver_fini(&r->drv);
-	xb_zone_destroy(r->zone);
+	for (unsigned v = 0; r->node && v < r->nr_nodes; v++)
+		if (r->node[v].drv_ready)
+			xb_driver_fini(&r->node[v].drv);
+	g_free(r->node);
+	xb_nodes_destroy(r->nodes);
 	if (r->nb) {
 		for (size_t i = 0; i < r->nr_nb; i++) {
 			for (unsigned o = 0; o < XB_MAX_ORDER; o++)
@@ -1066,6 +1400,31 @@ static void teardown(struct run *r)
 		g_checksum_free(r->trace);
 }
 
+/* The per-node counters, added up over the guest's nodes. */
+static void add_stats(struct xb_run_result *res, const struct gnode *gn)
+{
+#define ADD(dst, src, name) (dst).name += (src).name;
+#define ADD_DRV(name, doc)                                                     \
+	ADD(res->driver.huge, gn->drv.stats.huge, name)                        \
+	ADD(res->driver.small, gn->drv.stats.small, name)
+#define ADD_COMP(name, doc)   ADD(res->compaction, gn->comp.stats, name)
+#define ADD_VMSCAN(name, doc) ADD(res->vmscan, gn->vmscan.stats, name)
+#define ADD_ZONE(name, doc)   ADD(res->zone, gn->zone->stats, name)
+	XB_DRIVER_SIZE_STATS(ADD_DRV)
+	XB_COMPACT_STATS(ADD_COMP)
+	XB_VMSCAN_STATS(ADD_VMSCAN)
+	XB_ZONE_STATS(ADD_ZONE)
+	ADD(res->driver, gn->drv.stats, special_taken)
+	ADD(res->driver, gn->drv.stats, special_returned)
+	ADD(res->driver, gn->drv.stats, gave_up)
+	ADD(res->driver, gn->drv.stats, process_runs)
+#undef ADD_ZONE
+#undef ADD_VMSCAN
+#undef ADD_COMP
+#undef ADD_DRV
+#undef ADD
+}
+
 static void finish(struct run *r)
 {
 	struct xb_run_result *res = r->res;
@@ -1076,24 +1435,26 @@ static void finish(struct run *r)
 	     g_array_index(res->maps, struct xb_run_map, res->maps->len - 1)
 		     .t_s < (double)r->sim.now / (double)XB_NS_PER_S))
 		take_map(r);
-	xb_metrics_guest(&r->drv, &res->guest);
+	struct xb_guest_metrics per[XB_MAX_NODES];
+
+	guest_metrics(r, true, &res->guest, per);
 	res->host.p2m_superpage_coverage = -1;
 	res->host.contiguity_2m = -1;
 	xb_host_info(r->be, &res->host);
 	vnode_locality(r);
+	for (unsigned v = 0; v < res->nr_vnodes; v++)
+		res->vnodes[v].guest = per[v];
 	res->hypercalls = r->be->stats;
-	res->driver = r->drv.stats;
-	res->compaction = r->comp.stats;
-	res->vmscan = r->vmscan.stats;
-	res->zone = r->zone->stats;
+	for (unsigned v = 0; v < r->nr_nodes; v++)
+		add_stats(res, &r->node[v]);
 	for (size_t i = 0; i < r->sc->nr_workloads; i++)
 		if (r->wl[i]) {
 			res->thp_fault_alloc += r->wl[i]->stats.thp_alloc;
 			res->thp_fault_fallback += r->wl[i]->stats.thp_fallback;
 		}
 	res->target_pages = r->target;
-	res->current_pages = r->drv.current_pages;
-	res->target_reached = r->drv.current_pages == r->target;
+	res->current_pages = drivers_current(r);
+	res->target_reached = res->current_pages == r->target;
 	res->events_run = r->sim.events_run;
 	if (r->verify) {
 		res->content_checked = r->verify->checked;
@@ -1128,7 +1489,9 @@ bool xb_run(const struct xb_scenario *sc, const struct xb_run_options *opt,
 
 	ok = setup(&r, error);
 	if (ok && opt->map_every) {
-		res->nr_regions = xb_metrics_nr_regions(r.zone);
+		res->nr_regions =
+		    (r.node[0].zone->map->nr_frames + XB_PAGEBLOCK_PAGES - 1) /
+		    XB_PAGEBLOCK_PAGES;
 		res->maps =
 		    g_array_new(FALSE, FALSE, sizeof(struct xb_run_map));
 	}
@@ -1137,9 +1500,10 @@ bool xb_run(const struct xb_scenario *sc, const struct xb_run_options *opt,
 			xb_sim_at(&r.sim, sc->events[i].at, ev_timeline, &r, i);
 		xb_sim_at(&r.sim, 0, ev_tick, &r, 0);
 		xb_sim_at(&r.sim, 0, ev_sample, &r, 0);
-		kcompactd_rearm(&r);
-		if (xb_driver_has_worker(&r.drv))
-			xb_sim_at(&r.sim, r.drv.knobs.exchange_interval,
+		for (unsigned v = 0; v < r.nr_nodes; v++)
+			kcompactd_rearm(&r.node[v]);
+		if (xb_driver_has_worker(&r.node[0].drv))
+			xb_sim_at(&r.sim, r.node[0].drv.knobs.exchange_interval,
 				  ev_worker, &r, 0);
 		for (size_t i = 0; i < r.nr_nb; i++)
 			if (r.nb[i].spec->has_churn)

@@ -832,9 +832,28 @@ static bool get_guest_frames(struct ctx *c, const struct ynode *n,
 	return true;
 }
 
-enum { W_NAME, W_KIND, W_SIZE, W_RAMP, W_CHURN, W_LIFETIME, W_FREE };
-static const char *const workload_keys[] = {"name",  "kind",	 "size", "ramp",
-					    "churn", "lifetime", "free", NULL};
+enum { W_NAME, W_KIND, W_SIZE, W_RAMP, W_CHURN, W_LIFETIME, W_FREE, W_NODE };
+static const char *const workload_keys[] = {
+    "name", "kind", "size", "ramp", "churn", "lifetime", "free", "node", NULL};
+
+/* A workload's node: one of the guest's vnodes. */
+static bool get_vnode(struct ctx *c, const struct ynode *n, const char *what,
+		      int *vnode)
+{
+	unsigned nr = c->s->guest.nr_vnodes;
+	uint64_t v;
+
+	if (!get_uint(c, n, what, 0, XB_MAX_NODES - 1, &v))
+		return false;
+	/* A guest without vnuma is one node, 0, as Linux without NUMA. */
+	if (v >= (nr ? nr : 1))
+		return fail(c, n, "%s %llu is not a guest node (%s)", what,
+			    (unsigned long long)v,
+			    nr ? "see guest.vnuma"
+			       : "the guest has no vnuma: its one node is 0");
+	*vnode = (int)v;
+	return true;
+}
 
 static bool parse_workload(struct ctx *c, const struct ynode *m,
 			   struct xb_event *ev)
@@ -854,6 +873,7 @@ static bool parse_workload(struct ctx *c, const struct ynode *m,
 	w->start_event = c->s->nr_events - 1;
 	w->stop_event = -1;
 	w->lifetime = XB_NS_FOREVER;
+	w->node = -1;
 	if (!get_name(c, ks.val[W_NAME], "workload name", true, &w->name))
 		return false;
 	prev = g_hash_table_lookup(c->workload_names, w->name);
@@ -903,6 +923,9 @@ static bool parse_workload(struct ctx *c, const struct ynode *m,
 	if (ks.val[W_LIFETIME] &&
 	    !get_positive_time(c, ks.val[W_LIFETIME], "workload lifetime",
 			       &w->lifetime))
+		return false;
+	if (ks.val[W_NODE] &&
+	    !get_vnode(c, ks.val[W_NODE], "workload node", &w->node))
 		return false;
 	if (w->kind == XB_WL_FRAGMENTER) {
 		w->free_ppm = XB_PPM / 4 * 3;

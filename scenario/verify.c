@@ -77,14 +77,17 @@ static bool watch(struct xb_verifier *v, xb_xen_pfn_t frame, xb_pfn_t pfn,
 /* Watch up to XB_VERIFY_PER_REGION in-use data pages of pfn's region. */
 static void watch_region(struct xb_verifier *v, xb_pfn_t pfn)
 {
-	const struct xb_zone *z = v->drv->zone;
+	/* The guest's whole mem_map: a vNUMA guest's region may lie in
+	 * another vnode's zone than v->drv's (the P2M is shared). */
+	const struct xb_memmap *map = v->drv->zone->map;
 	xb_pfn_t first = pfn & ~(xb_pfn_t)(REGION_FRAMES - 1);
 	unsigned taken = 0;
 
-	for (xb_pfn_t p = first; p < first + REGION_FRAMES && p < z->end_pfn &&
-				 taken < XB_VERIFY_PER_REGION;
+	for (xb_pfn_t p = first;
+	     p < first + REGION_FRAMES && p < map->nr_frames &&
+	     taken < XB_VERIFY_PER_REGION;
 	     p++) {
-		const struct xb_frame *f = &z->frames[p];
+		const struct xb_frame *f = &map->frames[p];
 
 		if (f->state != XB_FRAME_ALLOC ||
 		    !v->is_data_owner(v->priv, f->owner))
@@ -106,7 +109,7 @@ static void watch_regions(struct xb_verifier *v, const xb_xen_pfn_t *pfns,
 		xb_pfn_t r = (xb_pfn_t)(pfns[i] << order) / REGION_FRAMES;
 		bool dup = false;
 
-		if (pfns[i] >= v->drv->zone->end_pfn)
+		if (pfns[i] >= v->drv->zone->map->nr_frames)
 			continue;
 		for (unsigned j = 0; j < nr_seen && !dup; j++)
 			dup = seen[j] == r;

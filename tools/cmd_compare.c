@@ -30,6 +30,7 @@ int cmd_compare(int argc, char **argv)
 	    {"--policies", XB_CLI_STRING, &list, NULL},
 	    {"--allow-long", XB_CLI_FLAG, &allow_long, NULL},
 	    {"--check", XB_CLI_STRING, &check, NULL},
+	    {"--knobs", XB_CLI_STRING, &opt.knobs, NULL},
 	    {"--seed", XB_CLI_U64, &opt.seed, &opt.seed_set},
 	    {NULL, XB_CLI_FLAG, NULL, NULL},
 	};
@@ -38,9 +39,11 @@ int cmd_compare(int argc, char **argv)
 	    xb_cli_check_level(check, &opt.check) < 0)
 		return XB_EXIT_USAGE;
 	if (!path) {
-		xb_cli_error("usage: xballoon compare SCENARIO "
-			     "[--policies P,Q,...] [--seed N] [--check LEVEL] "
-			     "[--allow-long]");
+		xb_cli_error(
+		    "usage: xballoon compare SCENARIO "
+		    "[--policies P,Q,...] [--knobs K=V,...] [--seed N] "
+		    "[--check LEVEL] "
+		    "[--allow-long]");
 		return XB_EXIT_USAGE;
 	}
 	char **names = g_strsplit(list, ",", -1);

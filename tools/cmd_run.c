@@ -186,6 +186,7 @@ int cmd_run(int argc, char **argv)
 	    {"--out", XB_CLI_STRING, &out, NULL},
 	    {"--trace", XB_CLI_STRING, &opt.trace, NULL},
 	    {"--map-every", XB_CLI_STRING, &map_every, NULL},
+	    {"--knobs", XB_CLI_STRING, &opt.knobs, NULL},
 	    {"--seed", XB_CLI_U64, &opt.seed, &opt.seed_set},
 	    {NULL, XB_CLI_FLAG, NULL, NULL},
 	};
@@ -206,7 +207,8 @@ int cmd_run(int argc, char **argv)
 	}
 	if (!path) {
 		xb_cli_error("usage: xballoon run SCENARIO [--policy P] "
-			     "[--seed N] [--backend mock|xen] [--out DIR] "
+			     "[--knobs K=V,...] [--seed N] [--backend "
+			     "mock|xen] [--out DIR] "
 			     "[--map-every TIME] [--trace FILE] "
 			     "[--verify-content] [--check full|sampled|end] "
 			     "[--allow-long] [--json]");

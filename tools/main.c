@@ -10,7 +10,8 @@
 
 static const struct xb_cmd commands[] = {
     {"run", cmd_run, "replay a scenario",
-     "xballoon run SCENARIO [--policy P] [--seed N] [--backend mock|xen] "
+     "xballoon run SCENARIO [--policy P] [--knobs K=V,...] [--seed N] "
+     "[--backend mock|xen] "
      "[--out DIR] [--map-every TIME] [--trace FILE] [--verify-content] "
      "[--check full|sampled|end] [--allow-long] [--json]"},
     {"replay", cmd_replay,
@@ -19,7 +20,8 @@ static const struct xb_cmd commands[] = {
      "--i-own-this-domain] [--json]"},
     {"compare", cmd_compare,
      "replay a scenario under several policies, one row each",
-     "xballoon compare SCENARIO [--policies P,Q,...] [--seed N] "
+     "xballoon compare SCENARIO [--policies P,Q,...] [--knobs K=V,...] "
+     "[--seed N] "
      "[--check LEVEL] [--allow-long]"},
     {"bench", cmd_bench, "sweep scenarios x policies x seeds, mean ± 95 % CI",
      "xballoon bench [--policies P,Q] [--seeds N] [--seed-offset I] "

@@ -52,7 +52,9 @@ struct xb_driver_stats {
  * Balloon state, as Linux's struct balloon_stats plus the queues.
  *
  * Invariants (xb__driver_is_valid(), between steps):
- *   current_pages = backend tot_pages = zone managed pages
+ *   current_pages = zone managed pages
+ *   current_pages = backend tot_pages, or with shares_domain the sum of
+ *     current_pages over the domain's drivers = backend tot_pages
  *   balloon_low = 512 * huge.nr + small.nr_pages + small.isolated_pages
  *   zone UNPOPULATED frames = balloon_low + special.nr
  *   every queued frame is an UNPOPULATED head of the queue's owner and
@@ -84,8 +86,11 @@ struct xb_driver {
 	uint32_t special_owner;
 	uint32_t batch_owner; /* pages allocated, not yet given back     */
 
-	/* pv: the pseudo-physical -> machine table (mfn + 1; 0 = invalid) */
+	/* pv: the pseudo-physical -> machine table (mfn + 1; 0 = invalid),
+	 * by absolute pfn over the guest's nr_frames; the vnodes' drivers
+	 * share the first one's (p2m_shared: not this driver's to free). */
 	uint32_t *p2m;
+	bool p2m_shared;
 	uint64_t nr_frames;
 
 	/* vNUMA: vnode v holds the pfns [vnode_end[v - 1], vnode_end[v])
@@ -94,6 +99,10 @@ struct xb_driver {
 	 * of 1024 (4 MiB), vnode_end[nr_vnodes - 1] = nr_frames. */
 	unsigned nr_vnodes;
 	uint64_t vnode_end[XB_MAX_NODES];
+	/* One of several drivers of the domain, one per vnode's zone: the
+	 * domain's tot_pages is the sum of their current_pages, which the
+	 * caller checks (this driver's checker skips it). */
+	bool shares_domain;
 
 	xb_xen_pfn_t frame_list[XB_FRAME_LIST]; /* hypercall argument         */
 	xb_pfn_t pfn_list[XB_FRAME_LIST];	/* the pages behind it        */
@@ -111,21 +120,26 @@ int xb_driver_set_vnuma(struct xb_driver *d, unsigned nr,
 			const uint64_t *pages);
 
 /*
- * xb_driver_init() - bind a driver to a zone (spanning the guest's maxmem)
- * and an open backend, with a policy and its knobs. Returns 0 or -errno.
+ * xb_driver_init() - bind a driver to a zone (the guest's whole maxmem, or
+ * one vnode's part of it) and an open backend, with a policy and its knobs.
+ * Returns 0 or -errno.
  */
 int xb_driver_init(struct xb_driver *d, struct xb_zone *z,
 		   struct xb_backend *be, const struct xb_policy_ops *policy,
 		   const struct xb_policy_knobs *knobs);
 void xb_driver_fini(struct xb_driver *d);
+/* Use `first`'s P2M (another vnode's driver of the same domain, which
+ * must outlive this one): one table for the guest, as Linux has. */
+void xb_driver_share_p2m(struct xb_driver *d, const struct xb_driver *first);
 
 /*
  * xb_driver_boot() - the domain builder and balloon_init(): populate the
- * first `memory` frames (in 2 MiB extents when extent_order is 9, falling
- * back to 4 KiB for extents the host refuses), hand them to the zone, and
- * put the rest of the guest's frames into the balloon (2 MiB-aligned runs
- * on the 2 MiB queue when the policy balloons huge pages). Returns 0 or
- * -errno (the host cannot populate even 4 KiB frames).
+ * zone's part of the guest's first `memory` frames (in 2 MiB extents when
+ * extent_order is 9, falling back to 4 KiB for extents the host refuses),
+ * hand them to the zone, and put the rest of the zone's frames into the
+ * balloon (2 MiB-aligned runs on the 2 MiB queue when the policy balloons
+ * huge pages). Returns 0 or -errno (the host cannot populate even 4 KiB
+ * frames).
  */
 int xb_driver_boot(struct xb_driver *d, uint64_t memory, unsigned extent_order);
 

@@ -36,10 +36,21 @@ void xb_metrics_guest(const struct xb_driver *d, struct xb_guest_metrics *m);
 void xb_metrics_guest_counters(const struct xb_driver *d,
 			       struct xb_guest_metrics *m);
 
+/*
+ * A vNUMA guest's metrics are its vnodes' (one driver and zone each)
+ * added up: xb_metrics_guest_add() adds `m` into `sum` (start from a
+ * zeroed sum) and computes fu9 and frag_index9 again over the summed
+ * free blocks, the guest's free memory as one pool. A one-zone guest's
+ * metrics are its zone's, unchanged.
+ */
+void xb_metrics_guest_add(struct xb_guest_metrics *sum,
+			  const struct xb_guest_metrics *m);
+
 /* Count 2 MiB regions that are wholly populated, wholly unpopulated or
  * mixed (a region cut short by the end of the zone counts by its frames),
- * and the unpopulated frames of each eighth of the zone's span
- * (`eighths`, may be NULL). O(blocks). */
+ * and the unpopulated frames of each eighth of the guest's gfn space (the
+ * zone's mem_map) that fall in the zone (`eighths`, may be NULL).
+ * O(blocks). */
 void xb_metrics_regions(const struct xb_zone *z, uint64_t *populated,
 			uint64_t *ballooned, uint64_t *mixed,
 			uint64_t eighths[XB_METRICS_EIGHTHS]);

@@ -27,7 +27,10 @@ enum xb_check_level { XB_CHECK_FULL = 0, XB_CHECK_SAMPLED, XB_CHECK_END };
 
 struct xb_run_options {
 	const char *policy; /* NULL: the scenario's                       */
-	bool seed_set;	    /* seed overrides the scenario's               */
+	/* Driver knobs over the scenario's: "KEY=VALUE[,KEY=VALUE...]",
+	 * checked as the scenario's are; NULL: none. */
+	const char *knobs;
+	bool seed_set; /* seed overrides the scenario's               */
 	uint64_t seed;
 	const char *backend; /* NULL: "mock"                                */
 	bool progress;	     /* a progress line on stderr (a terminal)      */
@@ -117,6 +120,8 @@ struct xb_run_result {
 		int64_t populated; /* of them populated, -1: unknown       */
 		int64_t local;	   /* ... on its pnode, -1: unknown        */
 		double locality;   /* local / populated, -1: unknown       */
+		/* The guest's side: its zone and its driver's queues. */
+		struct xb_guest_metrics guest;
 	} vnodes[XB_MAX_NODES];
 	GArray *series;	     /* struct xb_run_sample                    */
 	uint64_t nr_regions; /* 2 MiB regions of the guest              */

@@ -143,6 +143,7 @@ struct xb_guest {
  *   kind == FRAGMENTER => size % 2MiB == 0, ramp == churn == 0,
  *                         lifetime == FOREVER
  *   kind != FRAGMENTER => free_ppm == 0
+ *   node == -1, or 0 <= node < guest.nr_vnodes
  */
 struct xb_scn_workload {
 	char *name;
@@ -153,6 +154,7 @@ struct xb_scn_workload {
 	uint32_t churn_ppm_s; /* share of its pages freed and re-taken/s */
 	xb_ns_t lifetime;     /* stops by itself this long after its start */
 	uint32_t free_ppm;    /* fragmenter: share of each 2 MiB freed     */
+	int node;	      /* vnode it is bound to (MPOL_BIND), or -1   */
 	size_t start_event;
 	long stop_event;
 	struct xb_scn_pos pos;

@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "xballoon/node.h"
 #include "xballoon/rng.h"
 #include "xballoon/zone.h"
 
@@ -86,18 +87,33 @@ struct xb_workload_stats {
 #undef XB_STAT_FIELD
 };
 
+/* One node's pages of a workload: its LRU, oldest at head (Linux keeps
+ * one LRU per node, which reclaim of that node scans). */
+struct xb_wl_ring {
+	xb_pfn_t *ring; /* page heads                                */
+	uint64_t cap, head, nr;
+	uint64_t held; /* frames of these pages                     */
+};
+
 /*
  * Invariants (xb__workload_is_valid()):
- *   ring[(head + i) % cap], i < nr, are the heads this workload holds:
- *     ALLOC or ISOLATED, owner = owner, frame.next = that ring index
- *   held = sum of 2^order over them
+ *   for each ring v < nr_rings: rings[v].ring[(head + i) % cap], i < nr,
+ *     are the heads this workload holds on node v (in the zone of node v;
+ *     one ring and node 0 without nodes): ALLOC or ISOLATED,
+ *     owner = owner, frame.next = that ring index
+ *   rings[v].held = sum of 2^order over ring v's heads
+ *   nr = sum of rings[v].nr, held = sum of rings[v].held
  */
 struct xb_workload {
 	struct xb_workload_spec spec;
-	struct xb_zone *zone;
+	struct xb_zone *zone;	/* its zone, or node 0's (frames: the map) */
+	struct xb_nodes *nodes; /* NULL: one zone                          */
+	unsigned nid;		/* preferred node (the CPU's, or bound)    */
+	uint64_t nodemask;	/* allowed nodes; 0: all                   */
 	uint32_t owner;
-	xb_pfn_t *ring; /* page heads, oldest at head                */
-	uint64_t cap, head, nr;
+	unsigned nr_rings;
+	struct xb_wl_ring rings[XB_MAX_NODES];
+	uint64_t nr;	/* pages held, all rings                     */
 	uint64_t held;	/* frames held                               */
 	uint64_t start; /* ns                                        */
 	bool stopped;
@@ -115,10 +131,18 @@ const char *xb_workload_kind_name(enum xb_workload_kind kind);
 /* -1 when unknown. */
 int xb_workload_kind_from_name(const char *name);
 
-/* Start a workload at simulated time `now`. NULL if out of memory. */
+/* Start a workload at simulated time `now`, allocating from one zone.
+ * NULL if out of memory. */
 struct xb_workload *xb_workload_start(struct xb_zone *z,
 				      const struct xb_workload_spec *spec,
 				      uint64_t now);
+/* The same over the guest's nodes: allocations prefer node nid and fall
+ * back by distance (Linux's zonelist), within nodemask (0: all nodes; a
+ * workload bound to node k has nid k and nodemask 1 << k, MPOL_BIND). */
+struct xb_workload *xb_workload_start_nodes(struct xb_nodes *nodes,
+					    unsigned nid, uint64_t nodemask,
+					    const struct xb_workload_spec *spec,
+					    uint64_t now);
 /* Free everything it holds; it stays registered (its owner id too). */
 void xb_workload_stop(struct xb_workload *w);
 void xb_workload_destroy(struct xb_workload *w);
@@ -128,8 +152,11 @@ void xb_workload_destroy(struct xb_workload *w);
 void xb_workload_tick(struct xb_workload *w, uint64_t now, uint64_t dt,
 		      struct xb_rng *rng);
 
-/* Drop up to nr frames, oldest first (pagecache only); returns frames. */
-uint64_t xb_workload_reclaim(struct xb_workload *w, uint64_t nr);
+/* Drop up to nr frames of node nid, oldest first (pagecache only; node 0
+ * is the one zone); returns frames. */
+uint64_t xb_workload_reclaim(struct xb_workload *w, unsigned nid, uint64_t nr);
+/* Frames the workload holds on node nid, O(1). */
+uint64_t xb_workload_held_on(const struct xb_workload *w, unsigned nid);
 
 bool xb__workload_is_valid(const struct xb_workload *w);
 

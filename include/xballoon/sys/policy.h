@@ -47,13 +47,38 @@ struct xb_policy_knobs {
 				      * asks for its vnode's node exactly
 				      * (XENMEMF_vnode | exact_node_request);
 				      * off: no node, as Linux today       */
+	uint64_t numa_split;	     /* vNUMA guest: how the guest's target
+				      * is split over the vnodes (enum
+				      * xb_numa_split)                     */
 };
+
+/*
+ * How a vNUMA guest's target becomes each vnode's (one balloon driver per
+ * vnode, docs/driver.md):
+ *   SIZE   each vnode in proportion to its size;
+ *   FREE   a decrease taken from the vnodes in proportion to the memory
+ *          each can give (xb_drv_mem_available()), an increase given back
+ *          in proportion to what each has ballooned;
+ *   LOCAL  Linux's driver, which knows no nodes: its pages come from the
+ *          node of the CPU running balloon_process() (vnode 0), falling
+ *          back by distance once that node has nothing to give, and go
+ *          back last-ballooned first (the farthest vnode first).
+ */
+enum xb_numa_split {
+	XB_NUMA_SPLIT_SIZE,
+	XB_NUMA_SPLIT_FREE,
+	XB_NUMA_SPLIT_LOCAL,
+	XB_NUMA_SPLIT_NR
+};
+
+extern const char *const xb_numa_split_names[XB_NUMA_SPLIT_NR + 1];
 
 enum xb_knob_type {
 	XB_KNOB_BOOL,	 /* on | off                                        */
 	XB_KNOB_UINT,	 /* a decimal integer                               */
 	XB_KNOB_TIME,	 /* a time ("500ms", "1s", "2min"), stored in ns    */
 	XB_KNOB_SECONDS, /* a time in whole seconds, stored in seconds      */
+	XB_KNOB_ENUM,	 /* one of `names`, stored as its index             */
 };
 
 struct xb_knob_desc {
@@ -62,6 +87,7 @@ struct xb_knob_desc {
 	size_t offset;	   /* in struct xb_policy_knobs */
 	uint64_t min, max; /* bounds, in the stored unit */
 	const char *doc;
+	const char *const *names; /* XB_KNOB_ENUM: the values, NULL-ended */
 };
 
 struct xb_policy_ops {
