@@ -77,6 +77,9 @@ static unsigned kind_mt(enum xb_workload_kind kind)
 
 /* ---- the rings (rmap) ------------------------------------------------- */
 
+/* A ring's first size on a workload over several nodes (pages). */
+#define WL_RING_START 4096u
+
 /* The node whose zone holds pfn (0 for a one-zone workload). */
 static inline unsigned wl_node_of(const struct xb_workload *w, xb_pfn_t pfn)
 {
@@ -97,12 +100,48 @@ static inline uint64_t ring_slot(const struct xb_wl_ring *r, uint64_t off)
 	return s >= r->cap ? s - r->cap : s;
 }
 
+/*
+ * A full ring of a workload over several nodes doubles (up to the
+ * workload's limit), its pages moved to slots 0.. in their order, so
+ * that what the ring means (oldest first) does not change. Rings start
+ * small: a workload rarely has all its pages on every node. False when
+ * memory for it cannot be had.
+ */
+static bool ring_grow(struct xb_workload *w, struct xb_wl_ring *r)
+{
+	uint64_t cap = r->cap * 2 < w->limit ? r->cap * 2 : w->limit;
+	xb_pfn_t *ring = g_try_new(xb_pfn_t, cap);
+
+	if (!ring)
+		return false;
+	for (uint64_t i = 0; i < r->nr; i++) {
+		ring[i] = r->ring[ring_slot(r, i)];
+		w->zone->frames[ring[i]].next = (uint32_t)i;
+	}
+	g_free(r->ring);
+	r->ring = ring;
+	r->cap = cap;
+	r->head = 0;
+	return true;
+}
+
+/* Make room for one more page on node nid's ring. */
+static bool ring_room(struct xb_workload *w, unsigned nid)
+{
+	struct xb_wl_ring *r = &w->rings[nid];
+
+	xb_assert(w->nr < w->limit);
+	return r->nr < r->cap || ring_grow(w, r);
+}
+
 static void ring_push(struct xb_workload *w, xb_pfn_t pfn)
 {
 	struct xb_wl_ring *r = &w->rings[wl_node_of(w, pfn)];
 	uint64_t slot = ring_slot(r, r->nr);
 
 	uint64_t n = 1ull << w->zone->frames[pfn].order;
+
+	xb_assert(r->nr < r->cap);
 
 	r->ring[slot] = pfn;
 	w->zone->frames[pfn].next = (uint32_t)slot;
@@ -203,13 +242,16 @@ static struct xb_workload *start(struct xb_zone *z, struct xb_nodes *nodes,
 	w->nid = nid;
 	w->nodemask = nodemask;
 	w->nr_rings = nodes ? nodes->nr : 1;
-	/* Every page may land on any allowed node: each ring can hold the
-	 * whole workload (g_try_new only reserves; untouched ring pages
-	 * cost nothing). */
+	w->limit = spec->size ? spec->size : 1;
+	/* One ring holds the whole workload from the start (g_try_new only
+	 * reserves; untouched ring pages cost nothing); rings over several
+	 * nodes grow as their node's pages come (ring_grow()). */
 	for (unsigned v = 0; v < w->nr_rings; v++) {
 		struct xb_wl_ring *r = &w->rings[v];
 
-		r->cap = spec->size ? spec->size : 1;
+		r->cap = w->nr_rings == 1	    ? w->limit
+			 : w->limit < WL_RING_START ? w->limit
+						    : WL_RING_START;
 		r->ring = g_try_new(xb_pfn_t, r->cap);
 		if (!r->ring) {
 			xb_workload_destroy(w);
@@ -256,8 +298,8 @@ void xb_workload_destroy(struct xb_workload *w)
 
 /* __alloc_pages() from the workload's zone, or from its nodes: its
  * preferred node first, then by distance, within its nodemask. */
-static xb_pfn_t wl_alloc(struct xb_workload *w, unsigned order, unsigned mt,
-			 unsigned flags)
+static inline __attribute__((always_inline)) xb_pfn_t
+wl_alloc(struct xb_workload *w, unsigned order, unsigned mt, unsigned flags)
 {
 	if (!w->nodes)
 		return xb_zone_alloc(w->zone, order, mt, flags, w->owner, 0);
@@ -270,9 +312,8 @@ static bool grow_one(struct xb_workload *w, uint64_t want)
 	unsigned mt = kind_mt(w->spec.kind);
 	xb_pfn_t pfn = XB_NIL;
 
-	/* The workload's size bounds what it holds (each ring has room
-	 * for all of it). */
-	if (w->nr == w->rings[0].cap)
+	/* The workload's size bounds what it holds. */
+	if (w->nr == w->limit)
 		return false;
 	/* A huge page fault (do_huge_pmd_anonymous_page()) where THP
 	 * applies: madvised regions unless THP is never, every anonymous
@@ -293,6 +334,12 @@ static bool grow_one(struct xb_workload *w, uint64_t want)
 	if (pfn == XB_NIL)
 		pfn = wl_alloc(w, 0, mt, xb_workload_gfp(w->spec.kind));
 	if (pfn == XB_NIL) {
+		w->stats.alloc_failed++;
+		return false;
+	}
+	if (!ring_room(w, wl_node_of(w, pfn))) {
+		/* No memory for the book: the page goes back. */
+		xb_zone_free(wl_zone(w, wl_node_of(w, pfn)), pfn);
 		w->stats.alloc_failed++;
 		return false;
 	}
@@ -492,6 +539,15 @@ bool xb__workload_is_valid(const struct xb_workload *w)
 		const struct xb_wl_ring *r = &w->rings[v];
 		uint64_t ring_held = held;
 
+		if (r->nr > r->cap || r->cap > w->limit || r->head >= r->cap ||
+		    (w->nr_rings == 1 && r->cap != w->limit)) {
+			g_warning("workload %s: node %u ring of %lu holds %lu "
+				  "from %lu (limit %lu)",
+				  w->spec.name, v, (unsigned long)r->cap,
+				  (unsigned long)r->nr, (unsigned long)r->head,
+				  (unsigned long)w->limit);
+			return false;
+		}
 		for (uint64_t i = 0; i < r->nr; i++) {
 			uint64_t slot = ring_slot(r, i);
 			xb_pfn_t pfn = r->ring[slot];
@@ -520,7 +576,7 @@ bool xb__workload_is_valid(const struct xb_workload *w)
 		}
 		nr += r->nr;
 	}
-	if (held != w->held || nr != w->nr) {
+	if (held != w->held || nr != w->nr || nr > w->limit) {
 		g_warning("workload %s: holds %lu frames in %lu pages, "
 			  "counters %lu and %lu",
 			  w->spec.name, (unsigned long)held, (unsigned long)nr,

@@ -829,15 +829,14 @@ static struct xb_zone *next_zone(const struct xb_alloc_context *ac, unsigned *i)
 #define for_each_allowed_zone(z, i, ac)                                        \
 	for (unsigned i = 0; ((z) = next_zone((ac), &i)) != NULL;)
 
-/* get_page_from_freelist(): the first allowed zone that passes the mark
- * and has the block gives it. */
+/* get_page_from_freelist(): the first allowed zone from zonelist position
+ * `from` on that passes the mark and has the block gives it. */
 static xb_pfn_t get_page_from_freelist(struct alloc_request *rq,
-				       enum xb_wmark wmark)
+				       enum xb_wmark wmark, unsigned from)
 {
 	struct xb_zone *z;
 
-	for_each_allowed_zone(z, i, rq->ac)
-	{
+	for (unsigned i = from; (z = next_zone(rq->ac, &i)) != NULL;) {
 		xb_pfn_t pfn =
 		    try_alloc(z, rq->order, rq->mt, rq->flags, wmark);
 
@@ -907,7 +906,7 @@ static xb_pfn_t direct_compact(struct alloc_request *rq, unsigned prio,
 	}
 	if (*result == XB_COMPACT_SKIPPED)
 		return XB_NIL;
-	return get_page_from_freelist(rq, XB_WMARK_MIN);
+	return get_page_from_freelist(rq, XB_WMARK_MIN, 0);
 }
 
 /*
@@ -928,11 +927,11 @@ static xb_pfn_t direct_reclaim(struct alloc_request *rq, uint64_t *progress)
 	    z->ops->reclaim(z, z->ops_priv, rq->order);
 	if (!*progress)
 		return XB_NIL;
-	pfn = get_page_from_freelist(rq, XB_WMARK_MIN);
+	pfn = get_page_from_freelist(rq, XB_WMARK_MIN, 0);
 	if (pfn == XB_NIL) {
 		for (unsigned i = 0; i < rq->ac->nr_zones; i++)
 			xb_zone_drain_pcp(rq->ac->zonelist[i]);
-		pfn = get_page_from_freelist(rq, XB_WMARK_MIN);
+		pfn = get_page_from_freelist(rq, XB_WMARK_MIN, 0);
 	}
 	return pfn;
 }
@@ -1030,7 +1029,7 @@ static xb_pfn_t alloc_slowpath(struct alloc_request *rq)
 
 	if (flags & XB_ALLOC_KSWAPD)
 		wake_all_kswapds(rq);
-	pfn = get_page_from_freelist(rq, XB_WMARK_MIN);
+	pfn = get_page_from_freelist(rq, XB_WMARK_MIN, 0);
 	if (pfn != XB_NIL)
 		return pfn;
 	if (can_direct && (costly || (order > 0 && rq->mt != XB_MT_MOVABLE))) {
@@ -1047,7 +1046,7 @@ static xb_pfn_t alloc_slowpath(struct alloc_request *rq)
 	for (;;) {
 		if (flags & XB_ALLOC_KSWAPD)
 			wake_all_kswapds(rq);
-		pfn = get_page_from_freelist(rq, XB_WMARK_MIN);
+		pfn = get_page_from_freelist(rq, XB_WMARK_MIN, 0);
 		if (pfn != XB_NIL || !can_direct)
 			return pfn;
 		pfn = direct_reclaim(rq, &progress);
@@ -1069,9 +1068,13 @@ static xb_pfn_t alloc_slowpath(struct alloc_request *rq)
 	}
 }
 
-xb_pfn_t xb__alloc_pages(const struct xb_alloc_context *ac, unsigned order,
-			 unsigned mt, unsigned flags, uint32_t owner,
-			 uint32_t slot, struct xb_zone **served)
+/* __alloc_pages() itself, inlined into its two entries so that the
+ * one-zone one (xb_zone_alloc(), every allocation of a guest without
+ * nodes) folds its zonelist away. */
+static inline __attribute__((always_inline)) xb_pfn_t
+alloc_pages(const struct xb_alloc_context *ac, unsigned order, unsigned mt,
+	    unsigned flags, uint32_t owner, uint32_t slot,
+	    struct xb_zone **served)
 {
 	struct alloc_request rq = {
 	    .ac = ac, .order = order, .mt = mt, .flags = flags};
@@ -1079,15 +1082,22 @@ xb_pfn_t xb__alloc_pages(const struct xb_alloc_context *ac, unsigned order,
 	xb_pfn_t pfn = XB_NIL;
 
 	xb_assert(order < XB_MAX_ORDER && mt < XB_MT_PCPTYPES);
-	xb_assert(ac->nr_zones >= 1 && ac->nr_zones <= 64 &&
-		  (ac->nr_zones == 64 || ac->allowed >> ac->nr_zones == 0));
+	/* The callers build the context (xb_zone_alloc(), xb_nodes_alloc()). */
+	xb_assert_expensive(
+	    ac->nr_zones >= 1 && ac->nr_zones <= 64 &&
+	    (ac->nr_zones == 64 || ac->allowed >> ac->nr_zones == 0));
 	/* prepare_alloc_pages(): ac->preferred_zoneref, the first zone the
 	 * nodemask allows; none allowed, none can serve. */
 	rq.preferred = next_zone(ac, &first);
 	if (rq.preferred) {
 		/* get_page_from_freelist() at the low mark, then the slow
-		 * path. */
-		pfn = get_page_from_freelist(&rq, XB_WMARK_LOW);
+		 * path. Its first zone, the preferred one, is tried here
+		 * (where nearly every allocation ends), the others after. */
+		pfn = try_alloc(rq.preferred, order, mt, flags, XB_WMARK_LOW);
+		if (pfn != XB_NIL)
+			rq.served = rq.preferred;
+		else
+			pfn = get_page_from_freelist(&rq, XB_WMARK_LOW, first);
 		if (pfn == XB_NIL)
 			pfn = alloc_slowpath(&rq);
 	}
@@ -1121,6 +1131,13 @@ xb_pfn_t xb__alloc_pages(const struct xb_alloc_context *ac, unsigned order,
 	return pfn;
 }
 
+xb_pfn_t xb__alloc_pages(const struct xb_alloc_context *ac, unsigned order,
+			 unsigned mt, unsigned flags, uint32_t owner,
+			 uint32_t slot, struct xb_zone **served)
+{
+	return alloc_pages(ac, order, mt, flags, owner, slot, served);
+}
+
 xb_pfn_t xb_zone_alloc(struct xb_zone *z, unsigned order, unsigned mt,
 		       unsigned flags, uint32_t owner, uint32_t slot)
 {
@@ -1129,7 +1146,7 @@ xb_pfn_t xb_zone_alloc(struct xb_zone *z, unsigned order, unsigned mt,
 	const struct xb_alloc_context ac = {
 	    .zonelist = zonelist, .nr_zones = 1, .allowed = 1};
 
-	return xb__alloc_pages(&ac, order, mt, flags, owner, slot, NULL);
+	return alloc_pages(&ac, order, mt, flags, owner, slot, NULL);
 }
 
 /* A non-free block straight to the buddy allocator (free_one_page()). */
@@ -1206,6 +1223,8 @@ uint64_t xb_zone_reserve(struct xb_zone *z, xb_pfn_t start, uint64_t n,
 			 uint32_t owner)
 {
 	uint64_t end = (uint64_t)start + n, taken = 0;
+
+	xb_assert(start >= z->start_pfn && end <= z->end_pfn);
 
 	for (uint64_t pfn = start; pfn < end;) {
 		xb_pfn_t h = xb_zone_head(z, (xb_pfn_t)pfn);

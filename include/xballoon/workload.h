@@ -102,7 +102,8 @@ struct xb_wl_ring {
  *     one ring and node 0 without nodes): ALLOC or ISOLATED,
  *     owner = owner, frame.next = that ring index
  *   rings[v].held = sum of 2^order over ring v's heads
- *   nr = sum of rings[v].nr, held = sum of rings[v].held
+ *   nr = sum of rings[v].nr <= limit, held = sum of rings[v].held
+ *   rings[v].nr <= rings[v].cap <= limit (one ring: cap = limit)
  */
 struct xb_workload {
 	struct xb_workload_spec spec;
@@ -113,6 +114,7 @@ struct xb_workload {
 	uint32_t owner;
 	unsigned nr_rings;
 	struct xb_wl_ring rings[XB_MAX_NODES];
+	uint64_t limit; /* pages it may hold: its size (at least 1)  */
 	uint64_t nr;	/* pages held, all rings                     */
 	uint64_t held;	/* frames held                               */
 	uint64_t start; /* ns                                        */
