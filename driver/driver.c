@@ -666,6 +666,11 @@ void xb_driver_set_target(struct xb_driver *d, uint64_t pages)
 	d->state = XB_BP_DONE;
 }
 
+void xb_driver_move_target(struct xb_driver *d, uint64_t pages)
+{
+	d->target_pages = pages;
+}
+
 /* update_schedule() */
 static enum xb_bp_state update_schedule(struct xb_driver *d,
 					enum xb_bp_state state)

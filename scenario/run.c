@@ -51,6 +51,8 @@ struct gnode {
 	uint64_t kcompactd_gen;	 /* invalidates stale kcompactd timeouts */
 	struct xb_driver drv;
 	bool drv_ready;
+	uint64_t balloon_gen; /* invalidates stale balloon timers        */
+	bool balloon_armed;   /* a balloon run of this driver is due      */
 };
 
 struct run {
@@ -67,7 +69,6 @@ struct run {
 	struct neighbour *nb;
 	size_t nr_nb;		    /* neighbours run: the mock's only        */
 	struct xb_verifier *verify; /* verify_content: NULL when off  */
-	uint64_t balloon_gen;	    /* invalidates stale balloon timers    */
 	uint64_t target;	    /* the last target asked for           */
 	GChecksum *trace;
 	struct xb_trace_writer *tw; /* --trace: the backend trace file  */
@@ -433,7 +434,9 @@ static void ev_churn(struct xb_sim *s, void *arg, uint64_t data)
 
 /*
  * Split `total` over n parts in proportion to w[] (largest remainder, ties
- * to the lower index); all to part 0 when every weight is 0.
+ * to the lower index). Needs total <= the sum of w[] unless every weight is
+ * 0 (then nothing to split: total must be 0); each part then gets at most
+ * its weight.
  */
 static void proportional(uint64_t total, const uint64_t *w, unsigned n,
 			 uint64_t *out)
@@ -442,9 +445,10 @@ static void proportional(uint64_t total, const uint64_t *w, unsigned n,
 
 	for (unsigned v = 0; v < n; v++)
 		sum += w[v];
+	xb_assert(total <= sum);
 	for (unsigned v = 0; v < n; v++) {
 		/* Frames stay below 2^32 and so do weights: no overflow. */
-		out[v] = sum ? total * w[v] / sum : (v == 0 ? total : 0);
+		out[v] = sum ? total * w[v] / sum : 0;
 		rem[v] = sum ? total * w[v] % sum : 0;
 		given += out[v];
 	}
@@ -460,104 +464,182 @@ static void proportional(uint64_t total, const uint64_t *w, unsigned n,
 	}
 }
 
-/* Take `total` from the parts in order, each up to w[v]; what they cannot
- * give stays with part `first` (its driver retries it). */
-static void greedy(uint64_t total, const uint64_t *w, unsigned n, bool reverse,
-		   uint64_t *out)
+/* Take `total` (at most the sum of w[]) from the parts in order, each up
+ * to w[v]. */
+static void greedy(uint64_t total, const uint64_t *w, unsigned n, uint64_t *out)
 {
-	for (unsigned i = 0; i < n; i++) {
-		unsigned v = reverse ? n - 1 - i : i;
-
+	for (unsigned v = 0; v < n; v++) {
 		out[v] = w[v] < total ? w[v] : total;
 		total -= out[v];
 	}
-	out[reverse ? n - 1 : 0] += total;
+	xb_assert(total == 0);
+}
+
+enum split_mode { SPLIT_PROPORTIONAL, SPLIT_IN_ORDER };
+
+/*
+ * Share `total` out over n parts, part v taking at most cap[v]: first by
+ * the weights w[] (each part up to min(w[v], cap[v])), then what the
+ * weights cannot place by the room each part has left, in the same mode.
+ * What no part has room for goes to part 0. Returns that excess.
+ */
+static uint64_t split_capped(uint64_t total, const uint64_t *w,
+			     const uint64_t *cap, unsigned n,
+			     enum split_mode mode, uint64_t *out)
+{
+	uint64_t lim[XB_MAX_NODES], part[XB_MAX_NODES], sum = 0;
+	uint64_t excess = 0;
+
+	for (unsigned pass = 0; pass < 2; pass++) {
+		uint64_t t;
+
+		sum = 0;
+		for (unsigned v = 0; v < n; v++) {
+			uint64_t room = cap[v] - (pass ? out[v] : 0);
+
+			lim[v] = pass || w[v] > room ? room : w[v];
+			sum += lim[v];
+		}
+		t = total < sum ? total : sum;
+		if (mode == SPLIT_PROPORTIONAL)
+			proportional(t, lim, n, part);
+		else
+			greedy(t, lim, n, part);
+		for (unsigned v = 0; v < n; v++)
+			out[v] = (pass ? out[v] : 0) + part[v];
+		total -= t;
+	}
+	excess = total;
+	out[0] += excess;
+	return excess;
 }
 
 /*
  * Each vnode's target for the guest's `target` (enum xb_numa_split, the
- * driver's numa_split knob). SIZE depends on the target alone; FREE and
- * LOCAL split what is left to do from where each vnode is now, so they
- * are computed again at every balloon run and follow the memory as it
- * frees up or runs out. One node: the target itself.
+ * driver's numa_split knob). SIZE: the target in proportion to the vnodes'
+ * sizes. FREE and LOCAL share out the guest's balloon (maxmem - target)
+ * by what each vnode can hold ballooned: what it holds now (its frames
+ * not populated) plus what it could give (xb_drv_mem_available()). A
+ * driver's own progress moves pages from the second term to the first,
+ * so the shares do not drift as the drivers work; they follow the
+ * workloads, and are computed again at every balloon run. FREE: in
+ * proportion; LOCAL: from vnode 0 up, so that an increase gives back the
+ * last vnodes' first. Where the vnodes cannot hold the balloon by that
+ * measure, the rest goes by the room each has left (no vnode ever has a
+ * share above its size): the targets always add up to the guest's. One
+ * node: the target itself.
  */
 static void split_target(struct run *r, uint64_t target, uint64_t *out)
 {
 	unsigned n = r->nr_nodes;
-	uint64_t cur = 0, w[XB_MAX_NODES] = {0}, share[XB_MAX_NODES] = {0};
-	bool down;
+	enum xb_numa_split rule = r->node[0].drv.knobs.numa_split;
+	uint64_t size = 0, w[XB_MAX_NODES], cap[XB_MAX_NODES],
+		 share[XB_MAX_NODES], excess;
 
 	if (n == 1) {
 		out[0] = target;
 		return;
 	}
-	for (unsigned v = 0; v < n; v++)
-		cur += r->node[v].drv.current_pages;
-	down = target < cur;
-	switch (r->node[0].drv.knobs.numa_split) {
-	case XB_NUMA_SPLIT_SIZE:
-		for (unsigned v = 0; v < n; v++)
-			w[v] = r->node[v].zone->nr_frames;
-		proportional(target, w, n, out);
-		return;
-	default:
-		for (unsigned v = 0; v < n; v++) {
-			const struct xb_driver *d = &r->node[v].drv;
+	for (unsigned v = 0; v < n; v++) {
+		const struct xb_driver *d = &r->node[v].drv;
+		uint64_t frames = r->node[v].zone->nr_frames;
+		uint64_t avail = xb_drv_mem_available(d);
 
-			w[v] = down ? xb_drv_mem_available(d) : d->balloon_low;
-		}
-		if (r->node[0].drv.knobs.numa_split == XB_NUMA_SPLIT_FREE)
-			proportional(down ? cur - target : target - cur, w, n,
-				     share);
-		else
-			greedy(down ? cur - target : target - cur, w, n, !down,
-			       share);
-		for (unsigned v = 0; v < n; v++) {
-			uint64_t c = r->node[v].drv.current_pages;
-
-			out[v] = down ? c - (share[v] < c ? share[v] : c)
-				      : c + share[v];
-		}
+		xb_assert(d->current_pages <= frames);
+		cap[v] = frames;
+		w[v] = frames - d->current_pages +
+		       (avail < d->current_pages ? avail : d->current_pages);
+		size += frames;
 	}
-}
-
-/* Give each vnode's driver its share of the guest's target; `always`
- * sets it even when unchanged (a new target restarts the back-off). */
-static void set_targets(struct run *r, bool always)
-{
-	uint64_t t[XB_MAX_NODES];
-
-	split_target(r, r->target, t);
-	for (unsigned v = 0; v < r->nr_nodes; v++)
-		if (always || r->node[v].drv.target_pages != t[v])
-			xb_driver_set_target(&r->node[v].drv, t[v]);
+	xb_assert(target <= size);
+	if (rule == XB_NUMA_SPLIT_SIZE) {
+		/* No vnode above its size, as target <= maxmem. */
+		proportional(target, cap, n, out);
+		return;
+	}
+	excess = split_capped(size - target, w, cap, n,
+			      rule == XB_NUMA_SPLIT_FREE ? SPLIT_PROPORTIONAL
+							 : SPLIT_IN_ORDER,
+			      share);
+	xb_assert(excess == 0);
+	for (unsigned v = 0; v < n; v++)
+		out[v] = cap[v] - share[v];
 }
 
 /* ---- timers ---------------------------------------------------------------
  */
 
-/* balloon_process() of every vnode's driver; the next run at the soonest
- * retry any of them asks for. */
+/* A new guest target: every vnode's driver gets its share and restarts
+ * its back-off (balloon_set_new_target() on each). */
+static void set_targets(struct run *r)
+{
+	uint64_t t[XB_MAX_NODES];
+
+	split_target(r, r->target, t);
+	for (unsigned v = 0; v < r->nr_nodes; v++)
+		xb_driver_set_target(&r->node[v].drv, t[v]);
+}
+
+static void ev_balloon(struct xb_sim *s, void *arg, uint64_t gen);
+
+/* schedule_delayed_work(&balloon_worker, 0) of one vnode's driver. */
+static void kick_node(struct gnode *gn)
+{
+	gn->balloon_gen++;
+	gn->balloon_armed = true;
+	xb_sim_after(&gn->r->sim, 0, ev_balloon, gn, gn->balloon_gen);
+}
+
+static void kick_balloon(struct run *r)
+{
+	for (unsigned v = 0; v < r->nr_nodes; v++)
+		kick_node(&r->node[v]);
+}
+
+/*
+ * FREE and LOCAL: the shares again, from where the vnodes are now, the
+ * guest's target unchanged. A driver idle at its old share runs now for
+ * its new one; one backing off keeps its timer and its back-off; one
+ * that gave up (ECANCELED) waits for a new guest target, as
+ * balloon_process() does.
+ */
+static void move_shares(struct run *r, const struct gnode *self)
+{
+	uint64_t t[XB_MAX_NODES];
+
+	split_target(r, r->target, t);
+	for (unsigned v = 0; v < r->nr_nodes; v++) {
+		struct gnode *gn = &r->node[v];
+
+		if (gn->drv.target_pages == t[v])
+			continue;
+		xb_driver_move_target(&gn->drv, t[v]);
+		if (gn != self && !gn->balloon_armed &&
+		    gn->drv.state != XB_BP_ECANCELED)
+			kick_node(gn);
+	}
+}
+
+/* balloon_process() of one vnode's driver, rescheduled by its own
+ * back-off (each vnode's driver has a worker of its own). */
 static void ev_balloon(struct xb_sim *s, void *arg, uint64_t gen)
 {
-	struct run *r = arg;
-	uint64_t delay = 0;
+	struct gnode *gn = arg;
+	struct run *r = gn->r;
+	struct xb_driver *d = &gn->drv;
+	uint64_t delay;
 
-	if (gen != r->balloon_gen)
+	if (gen != gn->balloon_gen)
 		return; /* superseded by a newer target */
-	if (r->nr_nodes > 1 &&
-	    r->node[0].drv.knobs.numa_split != XB_NUMA_SPLIT_SIZE)
-		set_targets(r, false);
-	for (unsigned v = 0; v < r->nr_nodes; v++) {
-		struct xb_driver *d = &r->node[v].drv;
-		uint64_t dv = xb_driver_process(d);
-
-		trace_event(r, 2, d->current_pages, d->state);
-		if (dv && (!delay || dv < delay))
-			delay = dv;
+	gn->balloon_armed = false;
+	if (r->nr_nodes > 1 && d->knobs.numa_split != XB_NUMA_SPLIT_SIZE)
+		move_shares(r, gn);
+	delay = xb_driver_process(d);
+	trace_event(r, 2, d->current_pages, d->state);
+	if (delay) {
+		gn->balloon_armed = true;
+		xb_sim_after(s, delay * XB_NS_PER_S, ev_balloon, gn, gen);
 	}
-	if (delay)
-		xb_sim_after(s, delay * XB_NS_PER_S, ev_balloon, r, gen);
 }
 
 static void ev_worker(struct xb_sim *s, void *arg, uint64_t data)
@@ -795,6 +877,8 @@ static bool summaries_ok(struct run *r)
 		if (!xb__zone_summaries_ok(z))
 			return false;
 	}
+	if (!domain_pages_ok(r))
+		return false;
 	return !r->mock || xb__mock_summaries_ok(r->mock);
 }
 
@@ -834,12 +918,6 @@ static void ev_fault_end(struct xb_sim *s, void *arg, uint64_t op)
 	trace_event(r, 4, op, 0);
 }
 
-static void kick_balloon(struct run *r)
-{
-	r->balloon_gen++;
-	xb_sim_after(&r->sim, 0, ev_balloon, r, r->balloon_gen);
-}
-
 static void ev_timeline(struct xb_sim *s, void *arg, uint64_t idx)
 {
 	struct run *r = arg;
@@ -865,10 +943,17 @@ static void ev_timeline(struct xb_sim *s, void *arg, uint64_t idx)
 
 		/* Unbound: the task runs on the guest's one modeled CPU, on
 		 * node 0, and its pages prefer that node (MPOL_LOCAL);
-		 * bound: MPOL_BIND to its node. */
-		r->wl[ev->workload] = xb_workload_start_nodes(
-		    r->nodes, sw->node < 0 ? 0 : (unsigned)sw->node,
-		    sw->node < 0 ? 0 : 1ull << sw->node, &spec, s->now);
+		 * bound: MPOL_BIND to its node. A one-node guest's workload
+		 * allocates from its one zone straight (the same pages,
+		 * without the zonelist's per-page cost; nothing reports the
+		 * one node's numa_* counters). */
+		r->wl[ev->workload] =
+		    r->nr_nodes == 1
+			? xb_workload_start(r->node[0].zone, &spec, s->now)
+			: xb_workload_start_nodes(
+			      r->nodes, sw->node < 0 ? 0 : (unsigned)sw->node,
+			      sw->node < 0 ? 0 : 1ull << sw->node, &spec,
+			      s->now);
 		/* Its first step now, not a tick later. */
 		if (r->wl[ev->workload])
 			xb_workload_tick(r->wl[ev->workload], s->now, 0,
@@ -881,7 +966,7 @@ static void ev_timeline(struct xb_sim *s, void *arg, uint64_t idx)
 		break;
 	case XB_EV_TARGET:
 		r->target = ev->size.frames;
-		set_targets(r, true);
+		set_targets(r);
 		kick_balloon(r);
 		break;
 	case XB_EV_FOREIGN_MAP:
@@ -1088,7 +1173,8 @@ static void set_guest_mm(struct xb_zone *z, const struct xb_guest *g)
 
 /*
  * The kernel's own memory, held from boot (xb_zone_reserve()): up to the
- * image's size at CONFIG_PHYSICAL_START (node 0), the rest (memmap and
+ * image's size at CONFIG_PHYSICAL_START (in whichever nodes that range
+ * falls), the rest (memmap and
  * other top-down memblock allocations) at the end of boot memory; on a
  * vNUMA guest each node's share of that rest, in proportion to its boot
  * memory, at the end of its own boot memory (sparse_init() puts a node's
@@ -1098,7 +1184,7 @@ static void set_guest_mm(struct xb_zone *z, const struct xb_guest *g)
 static void reserve_kernel(struct run *r)
 {
 	const struct xb_guest *g = &r->sc->guest;
-	uint64_t n = g->kernel_reserved;
+	uint64_t n = g->kernel_reserved, excess;
 	uint64_t image =
 	    n < XB_KERNEL_IMAGE_FRAMES ? n : XB_KERNEL_IMAGE_FRAMES;
 	uint64_t at = XB_KERNEL_IMAGE_PFN + image <= g->frames / 2
@@ -1106,21 +1192,35 @@ static void reserve_kernel(struct run *r)
 			  : 0;
 	uint32_t owner = xb_zone_register_owner(
 	    r->node[0].zone, "kernel (memblock)", NULL, NULL);
-	uint64_t boot[XB_MAX_NODES] = {0}, rest[XB_MAX_NODES] = {0};
+	uint64_t boot[XB_MAX_NODES] = {0}, room[XB_MAX_NODES] = {0},
+		 want[XB_MAX_NODES], rest[XB_MAX_NODES];
 
-	if (image)
-		xb_zone_reserve(r->node[0].zone, (xb_pfn_t)at, image, owner);
 	for (unsigned v = 0; v < r->nr_nodes; v++) {
-		const struct xb_zone *z = r->node[v].zone;
+		struct xb_zone *z = r->node[v].zone;
 		uint64_t end = g->frames < z->end_pfn ? g->frames : z->end_pfn;
+		/* The image is one physical range: each zone holds its
+		 * part of it (a small vnode 0 only the start). */
+		uint64_t lo = at > z->start_pfn ? at : z->start_pfn;
+		uint64_t hi = at + image < end ? at + image : end;
 
 		boot[v] = end > z->start_pfn ? end - z->start_pfn : 0;
+		room[v] = boot[v];
+		if (lo < hi) {
+			xb_zone_reserve(z, (xb_pfn_t)lo, hi - lo, owner);
+			room[v] = end - hi;
+		}
 	}
-	proportional(n - image, boot, r->nr_nodes, rest);
+	/* The rest by boot memory, at the top of each node's, never over
+	 * the image; a node without room passes its share on. */
+	proportional(n - image, boot, r->nr_nodes, want);
+	excess = split_capped(n - image, want, room, r->nr_nodes,
+			      SPLIT_PROPORTIONAL, rest);
+	/* kernel_reserved is at most half of guest.memory (scenario.c). */
+	xb_assert(excess == 0);
 	for (unsigned v = 0; v < r->nr_nodes; v++) {
 		struct xb_zone *z = r->node[v].zone;
 
-		if (rest[v] && rest[v] <= boot[v])
+		if (rest[v])
 			xb_zone_reserve(
 			    z, (xb_pfn_t)(z->start_pfn + boot[v] - rest[v]),
 			    rest[v], owner);

@@ -145,6 +145,9 @@ int xb_driver_boot(struct xb_driver *d, uint64_t memory, unsigned extent_order);
 
 /* balloon_set_new_target() */
 void xb_driver_set_target(struct xb_driver *d, uint64_t pages);
+/* A vNUMA guest's target unchanged, this vnode's share of it moved: the
+ * new share, with the back-off left as it is. */
+void xb_driver_move_target(struct xb_driver *d, uint64_t pages);
 
 /*
  * balloon_process(): move current toward target until done or a step

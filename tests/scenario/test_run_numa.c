@@ -20,8 +20,8 @@
 
 /* A 2-vnode guest with the given driver lines and timeline, run; the
  * scenario is written to a file of its own (load errors name it). */
-static void run_text(const char *driver, const char *timeline,
-		     struct xb_run_result *res)
+static void run_vnuma(const char *vnuma, const char *driver,
+		      const char *timeline, struct xb_run_result *res)
 {
 	if (XB_DEBUG >= 3)
 		cr_skip_test("whole-scenario runs are not run at XB_DEBUG=3");
@@ -32,10 +32,10 @@ static void run_text(const char *driver, const char *timeline,
 	    "name: numa-test\nseed: 3\nduration: 20s\nsample: 1s\n"
 	    "host:\n  memory: 6GiB\n  nodes: [{memory: 3GiB}, {memory: 3GiB}]\n"
 	    "guest:\n  type: hvm\n  memory: 2GiB\n  maxmem: 2GiB\n"
-	    "  vnuma: [{memory: 1GiB, pnode: 0}, {memory: 1GiB, pnode: 1}]\n"
+	    "  vnuma: [%s]\n"
 	    "driver:\n%s"
 	    "timeline:\n%s",
-	    driver, timeline);
+	    vnuma, driver, timeline);
 	struct xb_run_options opt = {.check = XB_CHECK_FULL};
 	GError *err = NULL;
 	struct xb_scenario *sc;
@@ -53,6 +53,13 @@ static void run_text(const char *driver, const char *timeline,
 	g_free(text);
 	g_free(path);
 	g_free(dir);
+}
+
+static void run_text(const char *driver, const char *timeline,
+		     struct xb_run_result *res)
+{
+	run_vnuma("{memory: 1GiB, pnode: 0}, {memory: 1GiB, pnode: 1}", driver,
+		  timeline, res);
 }
 
 /* Frames of vnode v in use: populated and neither free nor reserved for
@@ -184,5 +191,79 @@ Test(numa, numa_exact_keeps_locality_through_shrink_and_regrow)
 		cr_assert_eq(res.vnodes[v].locality, 1.0);
 		cr_assert_eq(res.vnodes[v].guest.populated, GIB_PAGES);
 	}
+	xb_run_result_clear(&res);
+}
+
+/* A decrease the vnodes' free memory cannot cover: two 700 MiB workloads,
+ * one bound to each node, and a 1 GiB target. The shares still add up to
+ * the guest's target at every sample, and each stuck vnode's driver backs
+ * off on its own schedule (runs at 2, 4, 8 and 16 s) and gives up after
+ * max_retry_count (4) tries, as balloon_process() does, instead of being
+ * run whenever its sibling is. `free` asks both vnodes for more than they
+ * have (both stuck: 8 runs, 2 give-ups); `local` asks vnode 1 for what it
+ * has (one run) and vnode 0 for the rest (stuck: 4 runs, 1 give-up). */
+static void stuck(const char *rule, uint64_t gave_up, uint64_t runs)
+{
+	struct xb_run_result res;
+	char *driver =
+	    g_strdup_printf("  policy: huge-first\n  numa_split: %s\n", rule);
+
+	run_text(driver,
+		 "  - at: 0s\n"
+		 "    workload: {name: a, kind: anon, size: 700MiB, node: 0}\n"
+		 "  - at: 0s\n"
+		 "    workload: {name: b, kind: anon, size: 700MiB, node: 1}\n"
+		 "  - at: 2s\n"
+		 "    target: 1GiB\n",
+		 &res);
+	cr_assert_not(res.target_reached, "%s", rule);
+	for (guint i = 0; i < res.series->len; i++) {
+		const struct xb_run_sample *s =
+		    &g_array_index(res.series, struct xb_run_sample, i);
+
+		if (s->t_s >= 2)
+			cr_assert_eq(s->target, GIB_PAGES, "%s: t=%.0f: %llu",
+				     rule, s->t_s,
+				     (unsigned long long)s->target);
+	}
+	cr_assert_eq(res.driver.gave_up, gave_up, "%s: %llu", rule,
+		     (unsigned long long)res.driver.gave_up);
+	cr_assert_eq(res.driver.process_runs, runs, "%s: %llu", rule,
+		     (unsigned long long)res.driver.process_runs);
+	xb_run_result_clear(&res);
+	g_free(driver);
+}
+
+Test(numa, free_shares_add_up_and_each_driver_backs_off_alone)
+{
+	stuck("free", 2, 8);
+}
+
+Test(numa, local_shares_add_up_and_each_driver_backs_off_alone)
+{
+	stuck("local", 1, 5);
+}
+
+/* A vnode 0 smaller than the kernel image's place (16 MiB + 44 MiB): the
+ * image is one range across vnodes 0 and 1, the rest of the kernel's
+ * memory goes to vnode 1, and every zone's checker (run at every sample)
+ * finds its blocks its own. `free` asks the small vnode 0 only for what
+ * it can give. */
+Test(numa, a_small_vnode_0_holds_the_start_of_the_kernel_image)
+{
+	struct xb_run_result res;
+	const struct xb_guest_metrics *g0, *g1;
+
+	run_vnuma("{memory: 32MiB, pnode: 0}, {memory: 2016MiB, pnode: 1}",
+		  "  policy: huge-first\n  numa_split: free\n",
+		  "  - at: 2s\n    target: 1GiB\n", &res);
+	g0 = &res.vnodes[0].guest;
+	g1 = &res.vnodes[1].guest;
+	cr_assert(res.target_reached);
+	/* 16 MiB of the image on vnode 0, 28 MiB and the memmap on 1. */
+	cr_assert_geq(g0->populated - g0->free, 16 * MIB_PAGES, "%llu",
+		      (unsigned long long)(g0->populated - g0->free));
+	cr_assert_geq(g1->populated - g1->free, 28 * MIB_PAGES, "%llu",
+		      (unsigned long long)(g1->populated - g1->free));
 	xb_run_result_clear(&res);
 }
