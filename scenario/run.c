@@ -487,7 +487,7 @@ static uint64_t split_capped(uint64_t total, const uint64_t *w,
 			     const uint64_t *cap, unsigned n,
 			     enum split_mode mode, uint64_t *out)
 {
-	uint64_t lim[XB_MAX_NODES], part[XB_MAX_NODES], sum = 0;
+	uint64_t lim[XB_MAX_NODES] = {0}, part[XB_MAX_NODES] = {0}, sum = 0;
 	uint64_t excess = 0;
 
 	for (unsigned pass = 0; pass < 2; pass++) {
