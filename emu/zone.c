@@ -1400,14 +1400,12 @@ static void fill_contig_counts(const uint64_t nr_free[XB_MAX_ORDER],
 	}
 }
 
-static void fill_contig_info(const struct xb_zone *z, unsigned order,
-			     struct contig_info *info)
+/* The zone's free_area[].nr_free. */
+static void zone_nr_free(const struct xb_zone *z,
+			 uint64_t nr_free[XB_MAX_ORDER])
 {
-	uint64_t nr_free[XB_MAX_ORDER];
-
 	for (unsigned o = 0; o < XB_MAX_ORDER; o++)
 		nr_free[o] = xb_buddy_nr_free(&z->buddy, o);
-	fill_contig_counts(nr_free, order, info);
 }
 
 static double unusable_index(const struct contig_info *info, unsigned order)
@@ -1434,22 +1432,6 @@ static double frag_index(const struct contig_info *info, unsigned order)
 	return (double)(int64_t)idx / 1000.0;
 }
 
-double xb_zone_unusable_index(const struct xb_zone *z, unsigned order)
-{
-	struct contig_info info;
-
-	fill_contig_info(z, order, &info);
-	return unusable_index(&info, order);
-}
-
-double xb_zone_frag_index(const struct xb_zone *z, unsigned order)
-{
-	struct contig_info info;
-
-	fill_contig_info(z, order, &info);
-	return frag_index(&info, order);
-}
-
 double xb_free_area_unusable_index(const uint64_t nr_free[XB_MAX_ORDER],
 				   unsigned order)
 {
@@ -1468,11 +1450,29 @@ double xb_free_area_frag_index(const uint64_t nr_free[XB_MAX_ORDER],
 	return frag_index(&info, order);
 }
 
+double xb_zone_unusable_index(const struct xb_zone *z, unsigned order)
+{
+	uint64_t nr_free[XB_MAX_ORDER];
+
+	zone_nr_free(z, nr_free);
+	return xb_free_area_unusable_index(nr_free, order);
+}
+
+double xb_zone_frag_index(const struct xb_zone *z, unsigned order)
+{
+	uint64_t nr_free[XB_MAX_ORDER];
+
+	zone_nr_free(z, nr_free);
+	return xb_free_area_frag_index(nr_free, order);
+}
+
 unsigned xb_zone_extfrag_for_order(const struct xb_zone *z, unsigned order)
 {
+	uint64_t nr_free[XB_MAX_ORDER];
 	struct contig_info info;
 
-	fill_contig_info(z, order, &info);
+	zone_nr_free(z, nr_free);
+	fill_contig_counts(nr_free, order, &info);
 	if (info.free_pages == 0)
 		return 0;
 	return (

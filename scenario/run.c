@@ -1589,9 +1589,12 @@ bool xb_run(const struct xb_scenario *sc, const struct xb_run_options *opt,
 
 	ok = setup(&r, error);
 	if (ok && opt->map_every) {
-		res->nr_regions =
-		    (r.node[0].zone->map->nr_frames + XB_PAGEBLOCK_PAGES - 1) /
-		    XB_PAGEBLOCK_PAGES;
+		/* The nodes' maps side by side (a vnode is whole 2 MiB
+		 * regions: take_map() puts each at its first region). */
+		res->nr_regions = 0;
+		for (unsigned v = 0; v < r.nr_nodes; v++)
+			res->nr_regions +=
+			    xb_metrics_nr_regions(r.node[v].zone);
 		res->maps =
 		    g_array_new(FALSE, FALSE, sizeof(struct xb_run_map));
 	}
