@@ -56,12 +56,13 @@ static const struct xb_movable_ops bench_mops = {
 
 void xb_bench_compaction(struct xb_bench_ctx *ctx)
 {
-	uint64_t n = ctx->frames & ~(uint64_t)(XB_PAGEBLOCK_PAGES - 1);
+	uint64_t n =
+	    ctx->frames & ~(uint64_t)((1u << XB_PAGEBLOCK_ORDER_DEFAULT) - 1);
 	struct xb_zone *z = xb_zone_create(n);
 	struct bench_owner o;
 	struct xb_compactor c;
 
-	if (!z || n < XB_PAGEBLOCK_PAGES) {
+	if (!z || n < (1u << XB_PAGEBLOCK_ORDER_DEFAULT)) {
 		fprintf(stderr,
 			"xb-bench: cannot create a zone of %llu "
 			"frames\n",

@@ -39,7 +39,7 @@ void xb_metrics_regions(const struct xb_zone *z, uint64_t *populated,
 			uint64_t *ballooned, uint64_t *mixed,
 			uint64_t eighths[XB_METRICS_EIGHTHS])
 {
-	const uint64_t rsize = XB_PAGEBLOCK_PAGES;
+	const uint64_t rsize = XB_HPAGE_PAGES;
 	uint64_t unpop = 0, region = 0;
 
 	*populated = *ballooned = *mixed = 0;
@@ -177,7 +177,7 @@ static uint8_t region_state(unsigned bits)
 void xb_metrics_region_map(const struct xb_driver *d, uint8_t *out)
 {
 	const struct xb_zone *z = d->zone;
-	const uint64_t rsize = XB_PAGEBLOCK_PAGES;
+	const uint64_t rsize = XB_HPAGE_PAGES;
 	uint64_t region = 0;
 	unsigned bits = 0;
 

@@ -152,11 +152,11 @@ static inline bool merge_ok(const struct xb_buddy *b, xb_pfn_t pfn,
 	if (b->zoned &&
 	    xb_buddy_zone_of(pfn & buddy) != xb_buddy_zone_of(pfn | buddy))
 		return false;
-	if (!b->pageblock_type || order < XB_PAGEBLOCK_ORDER)
+	if (!b->pageblock_type || order < b->pageblock_order)
 		return true;
-	bool a = (b->pageblock_type[pfn >> XB_PAGEBLOCK_ORDER] &
+	bool a = (b->pageblock_type[pfn >> b->pageblock_order] &
 		  XB_PB_TYPE_MASK) == b->isolate_list;
-	bool c = (b->pageblock_type[buddy >> XB_PAGEBLOCK_ORDER] &
+	bool c = (b->pageblock_type[buddy >> b->pageblock_order] &
 		  XB_PB_TYPE_MASK) == b->isolate_list;
 	return a == c;
 }

@@ -24,27 +24,27 @@ const char *xb_compact_result_name(enum xb_compact_result r)
 }
 
 /* pageblock_start_pfn() / pageblock_end_pfn() */
-static inline int64_t pageblock_start(int64_t pfn)
+static inline int64_t pageblock_start(const struct xb_zone *z, int64_t pfn)
 {
-	return pfn & ~(int64_t)(XB_PAGEBLOCK_PAGES - 1);
+	return pfn & ~(int64_t)(z->pb_pages - 1);
 }
 
-static inline int64_t pageblock_end(int64_t pfn)
+static inline int64_t pageblock_end(const struct xb_zone *z, int64_t pfn)
 {
-	return pageblock_start(pfn) + XB_PAGEBLOCK_PAGES;
+	return pageblock_start(z, pfn) + z->pb_pages;
 }
 
-static inline bool pageblock_aligned(int64_t pfn)
+static inline bool pageblock_aligned(const struct xb_zone *z, int64_t pfn)
 {
-	return (pfn & (XB_PAGEBLOCK_PAGES - 1)) == 0;
+	return (pfn & (z->pb_pages - 1)) == 0;
 }
 
 /* compact_scanners_met(): the free scanner's pageblock is at or below the
  * migrate scanner's. Floor division, as free_pfn may be negative. */
 static inline bool scanners_met(const struct xb_compact_control *cc)
 {
-	return pageblock_start(cc->free_pfn) <=
-	       pageblock_start(cc->migrate_pfn);
+	return pageblock_start(cc->zone, cc->free_pfn) <=
+	       pageblock_start(cc->zone, cc->migrate_pfn);
 }
 
 /* ---- skip hints and cached positions ---------------------------------- */
@@ -65,7 +65,7 @@ static inline int64_t zone_end(const struct xb_zone *z)
  * - 1). */
 static inline xb_pfn_t free_scanner_start(const struct xb_zone *z)
 {
-	return (xb_pfn_t)pageblock_start(zone_end(z) - 1);
+	return (xb_pfn_t)pageblock_start(z, zone_end(z) - 1);
 }
 
 /* reset_cached_positions() */
@@ -93,14 +93,14 @@ static void reset_isolation_suitable(struct xb_compactor *c)
 static bool isolation_suitable(const struct xb_compact_control *cc, int64_t pfn)
 {
 	return cc->ignore_skip_hint ||
-	       !(cc->zone->pageblock[pfn >> XB_PAGEBLOCK_ORDER] & XB_PB_SKIP);
+	       !(cc->zone->pageblock[pfn >> cc->zone->pb_order] & XB_PB_SKIP);
 }
 
 /* set_pageblock_skip(). Never on an isolated pageblock: the buddy core reads
  * that byte raw (and compaction does not scan such blocks). */
 static void set_pageblock_skip(struct xb_zone *z, int64_t pfn)
 {
-	uint8_t *pb = &z->pageblock[pfn >> XB_PAGEBLOCK_ORDER];
+	uint8_t *pb = &z->pageblock[pfn >> z->pb_order];
 
 	if ((*pb & XB_PB_MT_MASK) != XB_MT_ISOLATE)
 		*pb |= XB_PB_SKIP;
@@ -119,7 +119,7 @@ static void update_cached_migrate(struct xb_compact_control *cc, int64_t pfn)
 {
 	struct xb_compactor *c = cc->c;
 
-	pfn = pageblock_end(pfn);
+	pfn = pageblock_end(cc->zone, pfn);
 	if (pfn >= zone_end(cc->zone))
 		return;
 	if (pfn > c->cached_migrate_pfn[0])
@@ -168,7 +168,7 @@ static bool pageblock_skip_persistent(const struct xb_zone *z, int64_t pfn)
 
 	return h != XB_NIL && z->frames[h].state != XB_FRAME_FREE &&
 	       z->frames[h].state != XB_FRAME_PCP &&
-	       z->frames[h].order >= XB_PAGEBLOCK_ORDER;
+	       z->frames[h].order >= z->pb_order;
 }
 
 /*
@@ -227,9 +227,9 @@ static void putback_migratepages(struct xb_compact_control *cc)
  */
 static bool test_and_set_skip(struct xb_compact_control *cc, int64_t pfn)
 {
-	uint8_t *pb = &cc->zone->pageblock[pfn >> XB_PAGEBLOCK_ORDER];
+	uint8_t *pb = &cc->zone->pageblock[pfn >> cc->zone->pb_order];
 
-	if (cc->ignore_skip_hint || !pageblock_aligned(pfn))
+	if (cc->ignore_skip_hint || !pageblock_aligned(cc->zone, pfn))
 		return false;
 	if (*pb & XB_PB_SKIP)
 		return true;
@@ -280,7 +280,7 @@ static void isolate_migratepages_block(struct xb_compact_control *cc,
 			next_skip = order_block_end(low, cc->order);
 		}
 		nr_scanned++;
-		if (!valid_page && pageblock_aligned(low)) {
+		if (!valid_page && pageblock_aligned(cc->zone, low)) {
 			if (!isolation_suitable(cc, low)) {
 				low = end;
 				goto isolate_abort;
@@ -457,7 +457,7 @@ static int64_t fast_find_migrateblock(struct xb_compact_control *cc)
 
 	if (cc->ignore_skip_hint)
 		return pfn;
-	if (pfn != zone_start(z) && !pageblock_aligned(pfn))
+	if (pfn != zone_start(z) && !pageblock_aligned(cc->zone, pfn))
 		return pfn; /* continuing a pageblock after a batch */
 	if (cc->order <= COSTLY_ORDER)
 		return pfn;
@@ -468,7 +468,8 @@ static int64_t fast_find_migrateblock(struct xb_compact_control *cc)
 
 	if (cc->migrate_pfn != zone_start(z))
 		distance >>= 2;
-	int64_t high_pfn = pageblock_start(cc->migrate_pfn + distance);
+	int64_t high_pfn =
+	    pageblock_start(cc->zone, cc->migrate_pfn + distance);
 
 	for (int order = cc->order - 1;
 	     order >= COSTLY_ORDER && !found && nr_scanned < limit; order--) {
@@ -488,7 +489,7 @@ static int64_t fast_find_migrateblock(struct xb_compact_control *cc)
 					continue;
 				move_freelist_tail(z, l, p);
 				update_fast_start_pfn(cc, p);
-				pfn = pageblock_start(p);
+				pfn = pageblock_start(cc->zone, p);
 				cc->fast_search_fail = 0;
 				found = true;
 				set_pageblock_skip(z, p);
@@ -515,14 +516,14 @@ static enum isolate_result isolate_migratepages(struct xb_compact_control *cc)
 	/* The fast search marked its block skipped: do not let the check
 	 * below refuse it (isolate_migratepages_block() will). */
 	bool fast_find_block = low != cc->migrate_pfn && !cc->fast_search_fail;
-	int64_t block_end = pageblock_end(low);
+	int64_t block_end = pageblock_end(cc->zone, low);
 
 	for (; block_end <= cc->free_pfn; fast_find_block = false,
 					  cc->migrate_pfn = low = block_end,
-					  block_end += XB_PAGEBLOCK_PAGES) {
-		int64_t block_start = block_end - XB_PAGEBLOCK_PAGES;
+					  block_end += cc->zone->pb_pages) {
+		int64_t block_start = block_end - cc->zone->pb_pages;
 
-		if (pageblock_aligned(low) && !fast_find_block &&
+		if (pageblock_aligned(cc->zone, low) && !fast_find_block &&
 		    !isolation_suitable(cc, low))
 			continue;
 		if (!suitable_migration_source(cc, block_start)) {
@@ -551,7 +552,7 @@ static bool suitable_migration_target(const struct xb_compact_control *cc,
 	const struct xb_frame *f = &z->frames[pfn];
 	unsigned mt = xb_zone_pageblock_mt(z, (xb_pfn_t)pfn);
 
-	if (f->state == XB_FRAME_FREE && f->order >= XB_PAGEBLOCK_ORDER)
+	if (f->state == XB_FRAME_FREE && f->order >= cc->zone->pb_order)
 		return false;
 	if (mt == XB_MT_ISOLATE)
 		return false;
@@ -587,9 +588,9 @@ static unsigned isolate_free_block(struct xb_compact_control *cc, xb_pfn_t pfn)
 	xb_zone_isolate_free(z, pfn);
 	/* A block of half a pageblock or more claims its pageblocks for
 	 * movable use (__isolate_free_page). */
-	if (order >= XB_PAGEBLOCK_ORDER - 1)
+	if (order >= cc->zone->pb_order - 1)
 		for (uint64_t p = pfn; p < (uint64_t)pfn + (1ull << order);
-		     p += XB_PAGEBLOCK_PAGES)
+		     p += cc->zone->pb_pages)
 			if (xb_zone_pageblock_mt(z, (xb_pfn_t)p) !=
 			    XB_MT_ISOLATE)
 				xb_zone_set_pageblock_mt(z, (xb_pfn_t)p,
@@ -656,8 +657,8 @@ static uint64_t isolate_freepages_block(struct xb_compact_control *cc,
  */
 static void fast_isolate_around(struct xb_compact_control *cc, int64_t pfn)
 {
-	int64_t start = pageblock_start(pfn);
-	int64_t end = MIN(pageblock_end(pfn), zone_end(cc->zone));
+	int64_t start = pageblock_start(cc->zone, pfn);
+	int64_t end = MIN(pageblock_end(cc->zone, pfn), zone_end(cc->zone));
 
 	if (cc->nr_freepages >= cc->nr_migratepages)
 		return;
@@ -721,14 +722,16 @@ static void fast_isolate_freepages(struct xb_compact_control *cc)
 	 * zone; the model's free_pfn is below its zone's start only once
 	 * the scanners have met, so the zone start stands for it. */
 	if (cc->free_pfn >= zone_start(z)) {
-		limit = XB_PAGEBLOCK_PAGES >> 1;
+		limit = cc->zone->pb_pages >> 1;
 		scan_start = true;
 	}
 	/* Preferred: the top quarter of the scan space; acceptable: the top
 	 * half. */
 	int64_t distance = cc->free_pfn - cc->migrate_pfn;
-	int64_t low_pfn = pageblock_start(cc->free_pfn - (distance >> 2));
-	int64_t min_pfn = pageblock_start(cc->free_pfn - (distance >> 1));
+	int64_t low_pfn =
+	    pageblock_start(cc->zone, cc->free_pfn - (distance >> 2));
+	int64_t min_pfn =
+	    pageblock_start(cc->zone, cc->free_pfn - (distance >> 1));
 
 	cc->search_order = MIN(cc->order - 1, cc->search_order);
 	for (order = cc->search_order; page == XB_NIL && order >= 0;
@@ -744,7 +747,7 @@ static void fast_isolate_freepages(struct xb_compact_control *cc)
 			order_scanned++;
 			nr_scanned++;
 			if ((int64_t)p >= highest)
-				highest = pageblock_start(p);
+				highest = pageblock_start(cc->zone, p);
 			if ((int64_t)p >= low_pfn) {
 				cc->fast_search_fail = 0;
 				cc->search_order = order;
@@ -803,7 +806,7 @@ static void fast_isolate_freepages(struct xb_compact_control *cc)
 		/* Below the zone start Linux's next run starts over at the
 		 * zone end (compact_zone() resets a cached free pfn outside
 		 * the zone); so does the model's. */
-		highest -= XB_PAGEBLOCK_PAGES;
+		highest -= cc->zone->pb_pages;
 		c->cached_free_pfn = highest >= zone_start(z)
 					 ? (xb_pfn_t)highest
 					 : free_scanner_start(z);
@@ -832,13 +835,13 @@ static void isolate_freepages(struct xb_compact_control *cc)
 	if (cc->nr_freepages)
 		return;
 	isolate_start = cc->free_pfn;
-	block_start = pageblock_start(isolate_start);
-	block_end = MIN(block_start + XB_PAGEBLOCK_PAGES, zone_end(z));
-	low = pageblock_end(cc->migrate_pfn);
+	block_start = pageblock_start(cc->zone, isolate_start);
+	block_end = MIN(block_start + cc->zone->pb_pages, zone_end(z));
+	low = pageblock_end(cc->zone, cc->migrate_pfn);
 	stride = cc->mode == XB_MIGRATE_ASYNC ? XB_COMPACT_CLUSTER_MAX : 1;
 
 	for (; block_start >= low; block_end = block_start,
-				   block_start -= XB_PAGEBLOCK_PAGES,
+				   block_start -= cc->zone->pb_pages,
 				   isolate_start = block_start) {
 		uint64_t nr_isolated;
 
@@ -854,7 +857,7 @@ static void isolate_freepages(struct xb_compact_control *cc)
 			/* Resume one pageblock lower if this one is done. */
 			if (isolate_start >= block_end)
 				isolate_start =
-				    block_start - XB_PAGEBLOCK_PAGES;
+				    block_start - cc->zone->pb_pages;
 			break;
 		} else if (isolate_start < block_end) {
 			break; /* stopped early (watermark): give up */
@@ -930,7 +933,7 @@ static int migrate_pages(struct xb_compact_control *cc)
 {
 	enum { PENDING, DONE, FAILED };
 	struct xb_zone *z = cc->zone;
-	uint8_t st[XB_PAGEBLOCK_PAGES];
+	uint8_t st[XB_PAGEBLOCK_PAGES_MAX];
 	unsigned n = cc->nr_migratepages, ok = 0, failed = 0, retry = 1;
 	int rc = 0;
 
@@ -993,19 +996,13 @@ static const unsigned fallbacks[XB_MT_PCPTYPES][2] = {
     [XB_MT_RECLAIMABLE] = {XB_MT_UNMOVABLE, XB_MT_MOVABLE},
 };
 
-static bool can_steal_fallback(unsigned order, unsigned start_mt)
-{
-	return order >= XB_PAGEBLOCK_ORDER / 2 ||
-	       start_mt == XB_MT_RECLAIMABLE || start_mt == XB_MT_UNMOVABLE;
-}
-
 /* find_suitable_fallback(only_stealable = true) */
 static bool stealable_fallback(const struct xb_zone *z, unsigned order,
 			       unsigned mt)
 {
 	for (unsigned i = 0; i < 2; i++)
 		if (z->buddy.area[order][fallbacks[mt][i]].nr_free &&
-		    can_steal_fallback(order, mt))
+		    xb_zone_can_steal_fallback(z, order, mt))
 			return true;
 	return false;
 }
@@ -1045,7 +1042,7 @@ static enum xb_compact_result compact_finished(struct xb_compact_control *cc)
 	if (cc->order < 0) /* is_via_compact_memory() */
 		return XB_COMPACT_CONTINUE;
 	/* Finish the pageblock: fewer fallbacks later. */
-	if (!pageblock_aligned(cc->migrate_pfn))
+	if (!pageblock_aligned(cc->zone, cc->migrate_pfn))
 		return XB_COMPACT_CONTINUE;
 	for (unsigned o = (unsigned)cc->order; o < XB_MAX_ORDER; o++) {
 		if (z->buddy.area[o][cc->migratetype].nr_free)
@@ -1163,9 +1160,9 @@ enum xb_compact_result xb_compact_zone(struct xb_compact_control *cc)
 		 * block is rescanned at most once. (Linux's "none" is pfn
 		 * 0, below its zones; the model's zone may start at 0, so
 		 * its "none" is -1.) */
-		cc->rescan =
-		    last_migrated >= 0 && pageblock_start(last_migrated) ==
-					      pageblock_start(iteration_start);
+		cc->rescan = last_migrated >= 0 &&
+			     pageblock_start(cc->zone, last_migrated) ==
+				 pageblock_start(cc->zone, iteration_start);
 		if (isolate_migratepages(cc) == ISOLATE_NONE) {
 			if (update_cached)
 				c->cached_migrate_pfn[1] =
@@ -1209,7 +1206,7 @@ enum xb_compact_result xb_compact_zone(struct xb_compact_control *cc)
 		int64_t high = release_freepages(cc);
 		/* The cached pfn is a pageblock start and only moves back up
 		 * (compact_finished may have reset it to the zone end). */
-		high = pageblock_start(high);
+		high = pageblock_start(cc->zone, high);
 		if (high > c->cached_free_pfn)
 			c->cached_free_pfn = (xb_pfn_t)high;
 	}

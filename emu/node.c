@@ -104,9 +104,19 @@ static void build_all_zonelists(struct xb_nodes *n)
 struct xb_nodes *xb_nodes_create(unsigned nr, const uint64_t *end_pfn,
 				 const unsigned *distance)
 {
+	return xb_nodes_create_pb(nr, end_pfn, distance,
+				  XB_PAGEBLOCK_ORDER_DEFAULT);
+}
+
+struct xb_nodes *xb_nodes_create_pb(unsigned nr, const uint64_t *end_pfn,
+				    const unsigned *distance,
+				    unsigned pageblock_order)
+{
 	struct xb_nodes *n;
 
 	if (nr == 0 || nr > XB_MAX_NODES || !end_pfn ||
+	    pageblock_order < XB_HPAGE_ORDER ||
+	    pageblock_order > XB_PAGEBLOCK_ORDER_MAX ||
 	    (distance && !distances_valid(nr, distance)))
 		goto inval;
 	for (unsigned v = 0; v < nr; v++)
@@ -115,7 +125,7 @@ struct xb_nodes *xb_nodes_create(unsigned nr, const uint64_t *end_pfn,
 			goto inval;
 	n = g_new0(struct xb_nodes, 1);
 	n->nr = nr;
-	n->map = xb_memmap_create(end_pfn[nr - 1]);
+	n->map = xb_memmap_create_pb(end_pfn[nr - 1], pageblock_order);
 	if (!n->map)
 		goto nomem;
 	for (unsigned v = 0; v < nr; v++) {

@@ -205,7 +205,7 @@ static unsigned balance_pgdat(struct xb_vmscan *v, unsigned order)
 	if (boost) {
 		z->watermark_boost -=
 		    z->watermark_boost < boost ? z->watermark_boost : boost;
-		xb_wakeup_kcompactd(v->comp, XB_PAGEBLOCK_ORDER);
+		xb_wakeup_kcompactd(v->comp, z->pb_order);
 	}
 	return sc_order;
 }

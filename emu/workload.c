@@ -323,8 +323,8 @@ static bool grow_one(struct xb_workload *w, uint64_t want)
 	bool thp = (madvised && w->spec.thp != XB_THP_NEVER) ||
 		   (w->spec.kind == XB_WL_ANON && w->spec.thp == XB_THP_ALWAYS);
 
-	if (thp && want >= XB_PAGEBLOCK_PAGES) {
-		pfn = wl_alloc(w, XB_PAGEBLOCK_ORDER, mt,
+	if (thp && want >= XB_HPAGE_PAGES) {
+		pfn = wl_alloc(w, XB_HPAGE_ORDER, mt,
 			       xb_thp_gfp(w->spec.defrag, madvised));
 		if (pfn != XB_NIL)
 			w->stats.thp_alloc++;
@@ -382,8 +382,8 @@ static void fragment(struct xb_workload *w)
 	for (uint64_t a = 0; a < n;) {
 		uint64_t b = a;
 
-		while (b < n && pfns[b] >> XB_PAGEBLOCK_ORDER ==
-				    pfns[a] >> XB_PAGEBLOCK_ORDER)
+		while (b < n &&
+		       pfns[b] >> XB_HPAGE_ORDER == pfns[a] >> XB_HPAGE_ORDER)
 			b++;
 		uint64_t c = b - a;
 		uint64_t keep = c - (uint64_t)llround((double)c * w->spec.free);

@@ -53,15 +53,19 @@ static unsigned fit_order(uint64_t pfn, uint64_t left, unsigned max)
 	return o;
 }
 
-struct xb_memmap *xb_memmap_create(uint64_t nr_frames)
+struct xb_memmap *xb_memmap_create_pb(uint64_t nr_frames,
+				      unsigned pageblock_order)
 {
-	if (nr_frames == 0 || nr_frames > XB_MAX_FRAMES)
+	if (nr_frames == 0 || nr_frames > XB_MAX_FRAMES ||
+	    pageblock_order < XB_HPAGE_ORDER ||
+	    pageblock_order > XB_PAGEBLOCK_ORDER_MAX)
 		return NULL;
 	struct xb_memmap *m = g_new0(struct xb_memmap, 1);
 
 	m->nr_frames = nr_frames;
+	m->pageblock_order = pageblock_order;
 	m->nr_pageblocks =
-	    (nr_frames + XB_PAGEBLOCK_PAGES - 1) >> XB_PAGEBLOCK_ORDER;
+	    (nr_frames + (1ull << pageblock_order) - 1) >> pageblock_order;
 	m->frames = xb_map_zeroed(frames_bytes(nr_frames));
 	m->pageblock = xb_map_zeroed(m->nr_pageblocks);
 	if (!m->frames || !m->pageblock) {
@@ -69,6 +73,11 @@ struct xb_memmap *xb_memmap_create(uint64_t nr_frames)
 		return NULL;
 	}
 	return m;
+}
+
+struct xb_memmap *xb_memmap_create(uint64_t nr_frames)
+{
+	return xb_memmap_create_pb(nr_frames, XB_PAGEBLOCK_ORDER_DEFAULT);
 }
 
 void xb_memmap_destroy(struct xb_memmap *m)
@@ -94,13 +103,15 @@ struct xb_zone *xb_zone_create_range(struct xb_memmap *map, uint64_t start_pfn,
 	z->start_pfn = start_pfn;
 	z->end_pfn = end_pfn;
 	z->nr_frames = end_pfn - start_pfn;
-	z->nr_pageblocks =
-	    (z->nr_frames + XB_PAGEBLOCK_PAGES - 1) >> XB_PAGEBLOCK_ORDER;
+	z->pb_order = map->pageblock_order;
+	z->pb_pages = 1u << z->pb_order;
+	z->nr_pageblocks = (z->nr_frames + z->pb_pages - 1) >> z->pb_order;
 	/* The buddy indexes the shared array by pfn and manages only
 	 * [first_frame, nr_frames): nothing merges across the span. */
 	xb__buddy_init(&z->buddy, z->frames, end_pfn, XB_MT_NR, false);
 	z->buddy.first_frame = start_pfn;
 	z->buddy.pageblock_type = z->pageblock;
+	z->buddy.pageblock_order = z->pb_order;
 	z->buddy.isolate_list = XB_MT_ISOLATE;
 	/* memmap_init_range(): every pageblock starts MOVABLE. */
 	memset(z->pageblock + xb_zone_first_pageblock(z), XB_MT_MOVABLE,
@@ -135,7 +146,12 @@ struct xb_zone *xb_zone_create_range(struct xb_memmap *map, uint64_t start_pfn,
 
 struct xb_zone *xb_zone_create(uint64_t nr_frames)
 {
-	struct xb_memmap *map = xb_memmap_create(nr_frames);
+	return xb_zone_create_pb(nr_frames, XB_PAGEBLOCK_ORDER_DEFAULT);
+}
+
+struct xb_zone *xb_zone_create_pb(uint64_t nr_frames, unsigned pageblock_order)
+{
+	struct xb_memmap *map = xb_memmap_create_pb(nr_frames, pageblock_order);
 	struct xb_zone *z =
 	    map ? xb_zone_create_range(map, 0, nr_frames) : NULL;
 
@@ -206,8 +222,8 @@ static bool spans_isolation_boundary(const struct xb_zone *z, xb_pfn_t pfn,
 {
 	bool first = xb_zone_pageblock_mt(z, pfn) == XB_MT_ISOLATE;
 
-	for (uint64_t p = (uint64_t)pfn + XB_PAGEBLOCK_PAGES;
-	     p < (uint64_t)pfn + (1ull << order); p += XB_PAGEBLOCK_PAGES)
+	for (uint64_t p = (uint64_t)pfn + z->pb_pages;
+	     p < (uint64_t)pfn + (1ull << order); p += z->pb_pages)
 		if ((xb_zone_pageblock_mt(z, (xb_pfn_t)p) == XB_MT_ISOLATE) !=
 		    first)
 			return true;
@@ -223,11 +239,10 @@ static void free_block(struct xb_zone *z, xb_pfn_t pfn, unsigned order,
 	 * pageblocks was isolated, must not land whole on one list: free it
 	 * pageblock by pageblock, each on its own type (Linux 6.10
 	 * split_large_buddy()). */
-	if (order > XB_PAGEBLOCK_ORDER &&
-	    spans_isolation_boundary(z, pfn, order)) {
+	if (order > z->pb_order && spans_isolation_boundary(z, pfn, order)) {
 		for (uint64_t p = pfn; p < (uint64_t)pfn + (1ull << order);
-		     p += XB_PAGEBLOCK_PAGES)
-			free_block(z, (xb_pfn_t)p, XB_PAGEBLOCK_ORDER,
+		     p += z->pb_pages)
+			free_block(z, (xb_pfn_t)p, z->pb_order,
 				   xb_zone_pageblock_mt(z, (xb_pfn_t)p), place);
 		return;
 	}
@@ -250,7 +265,7 @@ static unsigned order_to_pindex(unsigned mt, unsigned order)
 static unsigned pindex_to_order(unsigned pindex)
 {
 	return pindex < XB_PCP_LOWORDER_LISTS ? pindex / XB_MT_PCPTYPES
-					      : XB_PAGEBLOCK_ORDER;
+					      : XB_HPAGE_ORDER;
 }
 
 /* Put the PCP head at pfn on list i: at its head (list_add) or its tail
@@ -470,7 +485,7 @@ static uint64_t guest_min_free_kbytes(const struct xb_zone *sys,
 	 * per zone plus MIGRATE_PCPTYPES^2 more, capped at 5 % of the buffer
 	 * pages, and only ever raising. */
 	if (sys->thp_enabled) {
-		uint64_t rec = (uint64_t)XB_PAGEBLOCK_PAGES * sys->thp_zones *
+		uint64_t rec = (uint64_t)sys->pb_pages * sys->thp_zones *
 			       (2 + XB_MT_PCPTYPES * XB_MT_PCPTYPES);
 		uint64_t cap = lowmem / 20;
 
@@ -554,7 +569,7 @@ bool xb_zone_watermark_ok(const struct xb_zone *z, unsigned order,
 
 void xb_zone_set_pageblock_mt(struct xb_zone *z, xb_pfn_t pfn, unsigned mt)
 {
-	uint8_t *pb = &z->pageblock[pfn >> XB_PAGEBLOCK_ORDER];
+	uint8_t *pb = &z->pageblock[pfn >> z->pb_order];
 
 	xb_assert_internal(mt < XB_MT_NR);
 	z->nr_isolate_pageblock -= (*pb & XB_PB_MT_MASK) == XB_MT_ISOLATE;
@@ -565,8 +580,8 @@ void xb_zone_set_pageblock_mt(struct xb_zone *z, xb_pfn_t pfn, unsigned mt)
 uint64_t xb_zone_move_freepages_block(struct xb_zone *z, xb_pfn_t pfn,
 				      unsigned mt, uint64_t *movable)
 {
-	uint64_t start = (uint64_t)pfn & ~(uint64_t)(XB_PAGEBLOCK_PAGES - 1);
-	uint64_t end = start + XB_PAGEBLOCK_PAGES;
+	uint64_t start = (uint64_t)pfn & ~(uint64_t)(z->pb_pages - 1);
+	uint64_t end = start + z->pb_pages;
 	uint64_t moved = 0;
 
 	if (end > z->end_pfn)
@@ -605,28 +620,28 @@ static bool boost_watermark(struct xb_zone *z)
 
 	if (!z->watermark_boost_factor)
 		return false;
-	if ((uint64_t)XB_PAGEBLOCK_PAGES * 4 > managed_pages(z))
+	if ((uint64_t)z->pb_pages * 4 > managed_pages(z))
 		return false;
 	max_boost =
 	    z->watermark[XB_WMARK_HIGH] * z->watermark_boost_factor / 10000;
 	if (!max_boost)
 		return false;
-	if (max_boost < XB_PAGEBLOCK_PAGES)
-		max_boost = XB_PAGEBLOCK_PAGES;
-	z->watermark_boost += XB_PAGEBLOCK_PAGES;
+	if (max_boost < z->pb_pages)
+		max_boost = z->pb_pages;
+	z->watermark_boost += z->pb_pages;
 	if (z->watermark_boost > max_boost)
 		z->watermark_boost = max_boost;
 	z->stats.wmark_boost++;
 	return true;
 }
 
-/* can_steal_fallback() */
-static bool can_steal_fallback(unsigned order, unsigned start_mt)
+bool xb_zone_can_steal_fallback(const struct xb_zone *z, unsigned order,
+				unsigned start_mt)
 {
-	if (order >= XB_PAGEBLOCK_ORDER)
+	if (order >= z->pb_order)
 		return true;
-	return order >= XB_PAGEBLOCK_ORDER / 2 ||
-	       start_mt == XB_MT_RECLAIMABLE || start_mt == XB_MT_UNMOVABLE;
+	return order >= z->pb_order / 2 || start_mt == XB_MT_RECLAIMABLE ||
+	       start_mt == XB_MT_UNMOVABLE;
 }
 
 /* find_suitable_fallback() with only_stealable = false. */
@@ -639,7 +654,7 @@ static int find_suitable_fallback(const struct xb_zone *z, unsigned order,
 
 		if (!z->buddy.area[order][fmt].nr_free)
 			continue;
-		*can_steal = can_steal_fallback(order, mt);
+		*can_steal = xb_zone_can_steal_fallback(z, order, mt);
 		return (int)fmt;
 	}
 	return -1;
@@ -660,12 +675,12 @@ static void steal_suitable_fallback(struct xb_zone *z, xb_pfn_t pfn,
 {
 	unsigned old_mt = xb_zone_pageblock_mt(z, pfn);
 
-	if (order >= XB_PAGEBLOCK_ORDER) {
+	if (order >= z->pb_order) {
 		/* change_pageblock_range() */
 		for (uint64_t p = pfn; p < (uint64_t)pfn + (1ull << order);
-		     p += XB_PAGEBLOCK_PAGES)
+		     p += z->pb_pages)
 			xb_zone_set_pageblock_mt(z, (xb_pfn_t)p, start_mt);
-		z->stats.extfrag_steal += 1ull << (order - XB_PAGEBLOCK_ORDER);
+		z->stats.extfrag_steal += 1ull << (order - z->pb_order);
 		xb__buddy_list_move(&z->buddy, pfn, start_mt);
 		return;
 	}
@@ -683,10 +698,10 @@ static void steal_suitable_fallback(struct xb_zone *z, xb_pfn_t pfn,
 	if (start_mt == XB_MT_MOVABLE)
 		alike = movable;
 	else if (old_mt == XB_MT_MOVABLE)
-		alike = XB_PAGEBLOCK_PAGES - (free + movable);
+		alike = z->pb_pages - (free + movable);
 	else
 		alike = 0;
-	if (free + alike >= (XB_PAGEBLOCK_PAGES >> 1)) {
+	if (free + alike >= (z->pb_pages >> 1)) {
 		xb_zone_set_pageblock_mt(z, pfn, start_mt);
 		z->stats.extfrag_steal++;
 	}
@@ -790,7 +805,7 @@ static xb_pfn_t rmqueue_pcplist(struct xb_zone *z, unsigned order, unsigned mt,
 static xb_pfn_t rmqueue(struct xb_zone *z, unsigned order, unsigned mt,
 			unsigned flags)
 {
-	if (xb_pcp_allowed_order(order))
+	if (xb_pcp_allowed_order(z->pb_order, order))
 		return rmqueue_pcplist(z, order, mt, flags);
 	return rmqueue_buddy(z, order, mt, flags);
 }
@@ -1170,7 +1185,7 @@ void xb_zone_free(struct xb_zone *z, xb_pfn_t pfn)
 	z->stats.pgfree += 1ull << order;
 	account(z, f->state, order, -1);
 	f->flags = 0;
-	if (!xb_pcp_allowed_order(order) || mt == XB_MT_ISOLATE)
+	if (!xb_pcp_allowed_order(z->pb_order, order) || mt == XB_MT_ISOLATE)
 		free_block(z, pfn, order, mt, XB_FREE_LIKELY);
 	else
 		pcp_free(z, pfn, order, mt);
@@ -1318,13 +1333,13 @@ static void split_free_pageblock(struct xb_zone *z, xb_pfn_t start)
 	xb_pfn_t head = xb_zone_head(z, start);
 
 	if (head == XB_NIL || z->frames[head].state != XB_FRAME_FREE ||
-	    z->frames[head].order <= XB_PAGEBLOCK_ORDER)
+	    z->frames[head].order <= z->pb_order)
 		return;
 	unsigned list = z->frames[head].type;
-	bool taken = xb__buddy_take_exact(&z->buddy, start, XB_PAGEBLOCK_ORDER);
+	bool taken = xb__buddy_take_exact(&z->buddy, start, z->pb_order);
 
 	xb_assert(taken);
-	xb__buddy_list_add(&z->buddy, start, XB_PAGEBLOCK_ORDER, list);
+	xb__buddy_list_add(&z->buddy, start, z->pb_order, list);
 }
 
 bool xb_zone_isolate_pageblock(struct xb_zone *z, xb_pfn_t pfn)
@@ -1333,12 +1348,12 @@ bool xb_zone_isolate_pageblock(struct xb_zone *z, xb_pfn_t pfn)
 		return false;
 	/* isolate_single_pageblock(): only this pageblock's part of a
 	 * larger free block goes to the isolate list. */
-	split_free_pageblock(z, pfn & ~(xb_pfn_t)(XB_PAGEBLOCK_PAGES - 1));
+	split_free_pageblock(z, pfn & ~(xb_pfn_t)(z->pb_pages - 1));
 	xb_zone_set_pageblock_mt(z, pfn, XB_MT_ISOLATE);
 	/* The buddy core compares the raw pageblock byte with the isolate
 	 * type (merge_ok()): an isolated pageblock carries no compaction
 	 * skip hint (compaction never scans isolated pageblocks anyway). */
-	z->pageblock[pfn >> XB_PAGEBLOCK_ORDER] &= (uint8_t)~XB_PB_SKIP;
+	z->pageblock[pfn >> z->pb_order] &= (uint8_t)~XB_PB_SKIP;
 	xb_zone_move_freepages_block(z, pfn, XB_MT_ISOLATE, NULL);
 	xb__zone_check(z);
 	return true;
@@ -1350,13 +1365,13 @@ void xb_zone_unisolate_pageblock(struct xb_zone *z, xb_pfn_t pfn, unsigned mt)
 	xb_assert(mt < XB_MT_PCPTYPES);
 	/* Two isolated neighbours may have merged into one block that spans
 	 * both: split it, so the other pageblock's half stays isolated. */
-	split_free_pageblock(z, pfn & ~(xb_pfn_t)(XB_PAGEBLOCK_PAGES - 1));
+	split_free_pageblock(z, pfn & ~(xb_pfn_t)(z->pb_pages - 1));
 	xb_zone_set_pageblock_mt(z, pfn, mt);
 	/* Free blocks inside the block may now merge with neighbours that the
 	 * isolation kept apart: free them again (unset_migratetype_isolate()
 	 * moves them; __free_one_page merging is modeled by re-freeing). */
-	uint64_t start = (uint64_t)pfn & ~(uint64_t)(XB_PAGEBLOCK_PAGES - 1);
-	uint64_t end = MIN(start + XB_PAGEBLOCK_PAGES, z->end_pfn);
+	uint64_t start = (uint64_t)pfn & ~(uint64_t)(z->pb_pages - 1);
+	uint64_t end = MIN(start + z->pb_pages, z->end_pfn);
 
 	for (uint64_t p = start; p < end;) {
 		struct xb_frame *f = &z->frames[p];
@@ -1492,7 +1507,7 @@ void xb_zone_print_buddyinfo(const struct xb_zone *z, FILE *out)
 void xb_zone_print_pagetypeinfo(const struct xb_zone *z, FILE *out)
 {
 	fprintf(out, "Page block order: %d\nPages per block:  %d\n\n",
-		XB_PAGEBLOCK_ORDER, XB_PAGEBLOCK_PAGES);
+		z->pb_order, z->pb_pages);
 	fprintf(out, "%-43s", "Free pages count per migrate type at order");
 	for (unsigned o = 0; o < XB_MAX_ORDER; o++)
 		fprintf(out, "%6u ", o);
@@ -1594,20 +1609,29 @@ bool xb__zone_is_valid(const struct xb_zone *z)
 	uint64_t by_state[XB_FRAME_NR_STATES] = {0};
 	uint64_t total = 0, isolated = 0;
 
-	XB_CHECK(
-	    z->start_pfn % XB_ZONE_ALIGN == 0 && z->start_pfn < z->end_pfn &&
-		z->end_pfn <= z->map->nr_frames &&
-		z->nr_frames == z->end_pfn - z->start_pfn &&
-		z->nr_pageblocks == (z->nr_frames + XB_PAGEBLOCK_PAGES - 1) >>
-					XB_PAGEBLOCK_ORDER,
-	    "zone: span [%lu, %lu) misaligned, miscounted or outside "
-	    "the mem_map of %lu frames",
-	    (unsigned long)z->start_pfn, (unsigned long)z->end_pfn,
-	    (unsigned long)z->map->nr_frames);
+	XB_CHECK(z->start_pfn % XB_ZONE_ALIGN == 0 &&
+		     z->start_pfn < z->end_pfn &&
+		     z->end_pfn <= z->map->nr_frames &&
+		     z->nr_frames == z->end_pfn - z->start_pfn &&
+		     z->nr_pageblocks ==
+			 (z->nr_frames + z->pb_pages - 1) >> z->pb_order,
+		 "zone: span [%lu, %lu) misaligned, miscounted or outside "
+		 "the mem_map of %lu frames",
+		 (unsigned long)z->start_pfn, (unsigned long)z->end_pfn,
+		 (unsigned long)z->map->nr_frames);
 	XB_CHECK(z->frames == z->map->frames &&
 		     z->pageblock == z->map->pageblock &&
 		     z->buddy.frames == z->frames,
 		 "zone: arrays are not the mem_map's");
+	XB_CHECK(z->pb_order == z->map->pageblock_order &&
+		     z->buddy.pageblock_order == z->pb_order &&
+		     z->pb_order >= XB_HPAGE_ORDER &&
+		     z->pb_order <= XB_PAGEBLOCK_ORDER_MAX &&
+		     z->pb_pages == 1u << z->pb_order,
+		 "zone: pageblock order %u (%u pages), the mem_map's %u, "
+		 "the buddy's %u",
+		 z->pb_order, z->pb_pages, z->map->pageblock_order,
+		 z->buddy.pageblock_order);
 	XB_CHECK(z->buddy.first_frame == z->start_pfn &&
 		     z->buddy.nr_frames == z->end_pfn,
 		 "zone: buddy manages [%lu, %lu), zone spans [%lu, %lu)",

@@ -826,7 +826,7 @@ static void take_map(struct run *r)
 	for (unsigned v = 0; v < r->nr_nodes; v++)
 		xb_metrics_region_map(&r->node[v].drv,
 				      m.regions + r->node[v].zone->start_pfn /
-						      XB_PAGEBLOCK_PAGES);
+						      XB_HPAGE_PAGES);
 	g_array_append_val(r->res->maps, m);
 	while (r->next_map <= r->sim.now)
 		r->next_map += r->opt->map_every;
@@ -1284,7 +1284,8 @@ static bool setup_nodes(struct run *r, const struct xb_policy_ops *policy,
 	end[0] = g->max_frames;
 	for (unsigned v = 0; v < g->nr_vnodes; v++)
 		end[v] = (v ? end[v - 1] : 0) + g->vnodes[v].frames;
-	r->nodes = xb_nodes_create(r->nr_nodes, end, NULL);
+	r->nodes =
+	    xb_nodes_create_pb(r->nr_nodes, end, NULL, g->pageblock_order);
 	if (!r->nodes) {
 		g_set_error(error, XB_ERROR, XB_ERROR_INVALID,
 			    "cannot map the guest's memory (%lu frames)",

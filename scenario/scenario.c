@@ -567,6 +567,7 @@ enum {
 	G_WMARK_BOOST,
 	G_KERNEL_RESERVED,
 	G_VNUMA,
+	G_PAGEBLOCK_ORDER,
 };
 static const char *const guest_keys[] = {"type",
 					 "memory",
@@ -580,6 +581,7 @@ static const char *const guest_keys[] = {"type",
 					 "watermark_boost_factor",
 					 "kernel_reserved",
 					 "vnuma",
+					 "pageblock_order",
 					 NULL};
 /* Indexed by enum xb_guest_type; the spelling of xb_guest_type_name(). */
 static const char *const guest_types[XB_GUEST_NR_TYPES] = {
@@ -607,6 +609,23 @@ static bool parse_guest_mm(struct ctx *c, const struct keyset *ks)
 			      XB_THP_NR, "always, madvise or never", &e))
 			return false;
 		g->thp = (enum xb_thp_mode)e;
+	}
+	/* pageblock_order: a kernel with huge pages has HPAGE_PMD_ORDER; one
+	 * without (user-mode Linux) MAX_ORDER - 1 and no THP
+	 * (set_pageblock_order()). */
+	g->pageblock_order = XB_PAGEBLOCK_ORDER_DEFAULT;
+	if (ks->val[G_PAGEBLOCK_ORDER]) {
+		if (!get_uint(c, ks->val[G_PAGEBLOCK_ORDER],
+			      "guest.pageblock_order", XB_HPAGE_ORDER,
+			      XB_PAGEBLOCK_ORDER_MAX, &v))
+			return false;
+		g->pageblock_order = (unsigned)v;
+		if (v != XB_HPAGE_ORDER && g->thp != XB_THP_NEVER)
+			return fail(c, ks->val[G_PAGEBLOCK_ORDER],
+				    "guest.pageblock_order %u is a kernel "
+				    "without huge pages: guest.thp must be "
+				    "never",
+				    (unsigned)v);
 	}
 	if (ks->val[G_THP_DEFRAG]) {
 		if (!get_enum(c, ks->val[G_THP_DEFRAG], "guest.thp_defrag",
@@ -717,7 +736,7 @@ static bool parse_guest(struct ctx *c, const struct ynode *m)
 			    xb_format_size(g->memory, b1, sizeof(b1)),
 			    xb_format_size(neighbours, b2, sizeof(b2)),
 			    xb_format_size(s->host.memory, b3, sizeof(b3)));
-	g->boot_order = XB_PAGEBLOCK_ORDER;
+	g->boot_order = XB_HPAGE_ORDER;
 	if (ks.val[G_BOOT_EXTENT]) {
 		if (!get_size(c, ks.val[G_BOOT_EXTENT], "guest.boot_extent",
 			      &extent))

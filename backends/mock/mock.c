@@ -21,7 +21,7 @@
 /* A host frame taken by an exchange in progress (steal_page()). */
 #define MOCK_FRAME_STOLEN 0x80u
 
-#define REGION_ORDER XB_PAGEBLOCK_ORDER /* 2 MiB */
+#define REGION_ORDER XB_HPAGE_ORDER /* 2 MiB */
 #define REGION_PAGES (1u << REGION_ORDER)
 
 /* Default memop max order of a domU (xen/common/memory.c: max_order(),

@@ -29,9 +29,21 @@
 #define XB_MAX_ORDER 11
 /* The host heap's orders 0..20, as Xen's MAX_ORDER 20 (a buddy's own
  * max_order says which it has); the arrays are sized for the larger. */
-#define XB_BUDDY_ORDERS	   21
-#define XB_PAGEBLOCK_ORDER 9
-#define XB_PAGEBLOCK_PAGES (1u << XB_PAGEBLOCK_ORDER)
+#define XB_BUDDY_ORDERS 21
+/*
+ * pageblock_order: the migratetype granule and compaction's unit. A kernel
+ * with huge pages has HPAGE_PMD_ORDER (9 on x86-64, the default); one
+ * without (user-mode Linux) has MAX_ORDER - 1 (set_pageblock_order()).
+ * A guest's is fixed at boot (its mem_map's); arrays are sized for the
+ * largest.
+ */
+#define XB_PAGEBLOCK_ORDER_DEFAULT 9
+#define XB_PAGEBLOCK_ORDER_MAX	   (XB_MAX_ORDER - 1)
+#define XB_PAGEBLOCK_PAGES_MAX	   (1u << XB_PAGEBLOCK_ORDER_MAX)
+/* HPAGE_PMD_ORDER: a 2 MiB page (THP, a 2 MiB balloon page, a P2M
+ * superpage), whatever the pageblock order. */
+#define XB_HPAGE_ORDER 9
+#define XB_HPAGE_PAGES (1u << XB_HPAGE_ORDER)
 /* The guest zone: its migratetypes plus the isolate type, lists 0..3. The
  * host heap: one list per Xen zone, the bit width of the head's frame
  * number (page_to_zone(): fls(mfn), at least 1), lists 1..32. */
@@ -149,6 +161,7 @@ struct xb_buddy {
 	 * merge across an isolated and a non-isolated pageblock, as
 	 * __free_one_page() refuses. */
 	const uint8_t *pageblock_type; /* type in bits XB_PB_TYPE_MASK */
+	unsigned pageblock_order;      /* pfn >> it indexes pageblock_type */
 	unsigned isolate_list;
 	/* Summaries kept with the lists, so that "is there a block of order
 	 * >= o on list l" and "free pages on list l" cost O(1) instead of a

@@ -114,7 +114,7 @@ struct xb_compactor {
  * their links are ours).
  *
  * Invariants:
- *   nr_migratepages <= XB_PAGEBLOCK_PAGES (one isolate_migratepages_block()
+ *   nr_migratepages <= pageblock_nr_pages (one isolate_migratepages_block()
  *     call isolates within one pageblock)
  *   nr_freepages = length of the freepages stack; each is an order-0
  *     ISOLATED frame owned by XB_OWNER_NONE
@@ -146,7 +146,7 @@ struct xb_compact_control {
 	unsigned fast_search_fail; /* fast free-list searches that failed  */
 	int search_order;	   /* fast_isolate_freepages(): order to
 				    * search first                         */
-	xb_pfn_t migratepages[XB_PAGEBLOCK_PAGES]; /* isolated sources      */
+	xb_pfn_t migratepages[XB_PAGEBLOCK_PAGES_MAX]; /* isolated sources */
 	unsigned nr_migratepages; /* entries used in migratepages          */
 	xb_pfn_t free_head;	  /* isolated targets, linked by next; the
 				   * head is handed out first              */

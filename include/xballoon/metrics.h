@@ -80,7 +80,7 @@ extern const char xb_region_chars[XB_REGION_NR + 1];
  * [start_pfn + i * 512, ...), the zone's start being aligned. */
 static inline uint64_t xb_metrics_nr_regions(const struct xb_zone *z)
 {
-	return (z->nr_frames + XB_PAGEBLOCK_PAGES - 1) / XB_PAGEBLOCK_PAGES;
+	return (z->nr_frames + XB_HPAGE_PAGES - 1) / XB_HPAGE_PAGES;
 }
 
 /*

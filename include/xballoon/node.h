@@ -97,6 +97,11 @@ struct xb_nodes {
  */
 struct xb_nodes *xb_nodes_create(unsigned nr, const uint64_t *end_pfn,
 				 const unsigned *distance);
+/* The same over a mem_map of pageblocks of `pageblock_order`
+ * (xb_memmap_create_pb(); EINVAL outside its range). */
+struct xb_nodes *xb_nodes_create_pb(unsigned nr, const uint64_t *end_pfn,
+				    const unsigned *distance,
+				    unsigned pageblock_order);
 /* The zones, then the map. NULL is fine. */
 void xb_nodes_destroy(struct xb_nodes *n);
 

@@ -113,7 +113,9 @@ struct xb_scn_node {
  * The guest.
  *   frames <= max_frames <= XB_MAX_FRAMES, frames * 4096 == memory,
  *   max_frames * 4096 == maxmem, boot_order in {0, 9},
- *   boot_order <= memop_max_order
+ *   boot_order <= memop_max_order,
+ *   XB_HPAGE_ORDER <= pageblock_order <= XB_PAGEBLOCK_ORDER_MAX, and
+ *   thp == never unless pageblock_order == XB_HPAGE_ORDER
  */
 struct xb_guest {
 	enum xb_guest_type type;
@@ -126,6 +128,10 @@ struct xb_guest {
 	/* The guest kernel's memory management (Debian 12 defaults). */
 	enum xb_thp_mode thp;
 	enum xb_thp_defrag thp_defrag;
+	/* pageblock_order: HPAGE_PMD_ORDER for a kernel with huge pages
+	 * (x86-64, the default); MAX_ORDER - 1 for one without (user-mode
+	 * Linux, whose runs tests/linux compares with). */
+	unsigned pageblock_order;
 	uint64_t min_free_kbytes; /* 0: computed as Linux does          */
 	unsigned watermark_scale_factor;
 	unsigned watermark_boost_factor;

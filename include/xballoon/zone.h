@@ -158,12 +158,17 @@ struct xb_pcp {
 	struct xb_flist lists[XB_PCP_LISTS];
 };
 
-/* pcp_allowed_order(): orders that go through the per-CPU lists (Debian's
- * kernel has CONFIG_TRANSPARENT_HUGEPAGE, so pageblock order too, whether
- * or not THP is enabled at run time). */
-static inline bool xb_pcp_allowed_order(unsigned order)
+/* pcp_allowed_order(): orders that go through the per-CPU lists. A kernel
+ * built with CONFIG_TRANSPARENT_HUGEPAGE (Debian's, whether or not THP is
+ * enabled at run time) also passes pageblock order, which is then
+ * HPAGE_PMD_ORDER; the model takes a pageblock order of HPAGE_PMD_ORDER
+ * for "built with THP" and any other (user-mode Linux's MAX_ORDER - 1)
+ * for "without". */
+static inline bool xb_pcp_allowed_order(unsigned pageblock_order,
+					unsigned order)
 {
-	return order <= XB_COSTLY_ORDER || order == XB_PAGEBLOCK_ORDER;
+	return order <= XB_COSTLY_ORDER ||
+	       (pageblock_order == XB_HPAGE_ORDER && order == XB_HPAGE_ORDER);
 }
 
 /*
@@ -177,14 +182,20 @@ struct xb_memmap {
 	uint8_t *pageblock;	 /* [nr_pageblocks], by pfn >> pageblock  */
 	uint64_t nr_frames;
 	uint64_t nr_pageblocks;
+	unsigned pageblock_order; /* the guest's pageblock_order          */
 };
 
 /*
  * xb_memmap_create() - a mem_map of nr_frames records, all zero (TAIL) and
- * every pageblock byte 0, for zones to cover with xb_zone_create_range().
- * NULL if the mapping fails or nr_frames is 0 or exceeds XB_MAX_FRAMES.
+ * every pageblock byte 0, for zones to cover with xb_zone_create_range(),
+ * with pageblocks of XB_PAGEBLOCK_ORDER_DEFAULT. NULL if the mapping fails
+ * or nr_frames is 0 or exceeds XB_MAX_FRAMES.
  */
 struct xb_memmap *xb_memmap_create(uint64_t nr_frames);
+/* The same with pageblocks of `pageblock_order` (XB_HPAGE_ORDER ..
+ * XB_PAGEBLOCK_ORDER_MAX; NULL outside that range). */
+struct xb_memmap *xb_memmap_create_pb(uint64_t nr_frames,
+				      unsigned pageblock_order);
 /* Unmap it; its zones must be gone. NULL is fine. */
 void xb_memmap_destroy(struct xb_memmap *m);
 
@@ -203,7 +214,10 @@ void xb_memmap_destroy(struct xb_memmap *m);
  * Invariants (xb__zone_is_valid()):
  *   start_pfn % XB_ZONE_ALIGN = 0, start_pfn < end_pfn <= map->nr_frames
  *   nr_frames = end_pfn - start_pfn
- *   nr_pageblocks = ceil(nr_frames / XB_PAGEBLOCK_PAGES)
+ *   pb_order = map->pageblock_order = buddy.pageblock_order,
+ *     XB_HPAGE_ORDER <= pb_order <= XB_PAGEBLOCK_ORDER_MAX,
+ *     pb_pages = 2^pb_order
+ *   nr_pageblocks = ceil(nr_frames / pb_pages)
  *   frames = map->frames, pageblock = map->pageblock  (absolute indexing)
  *   buddy.first_frame = start_pfn, buddy.nr_frames = end_pfn
  *     (no block starts outside the span, nothing merges across it)
@@ -217,7 +231,7 @@ void xb_memmap_destroy(struct xb_memmap *m);
  *   reserved <= nr_state[ALLOC]
  *   a free block is on the ISOLATE list  <=>  its pageblock is ISOLATE
  *   every pageblock type < XB_MT_NR  (the zone's pageblocks:
- *     [start_pfn, end_pfn) >> XB_PAGEBLOCK_ORDER, rounded out)
+ *     [start_pfn, end_pfn) >> pb_order, rounded out)
  *   buddy invariants (xb__buddy_is_valid())
  */
 struct xb_zone {
@@ -230,6 +244,8 @@ struct xb_zone {
 	uint64_t end_pfn;	 /* zone_end_pfn(): first pfn after it */
 	uint64_t nr_frames;	 /* spanned_pages: end_pfn - start_pfn */
 	uint64_t nr_pageblocks;	 /* the span's pageblocks (rounded up) */
+	unsigned pb_order;	 /* pageblock_order, the map's        */
+	uint32_t pb_pages;	 /* pageblock_nr_pages                */
 	unsigned node;		 /* zone_to_nid(); 0 outside a guest's nodes */
 	uint64_t nr_state[XB_FRAME_NR_STATES]; /* frames per head state      */
 	uint64_t managed; /* populated frames                  */
@@ -281,6 +297,8 @@ struct xb_zone {
  * Returns NULL if the mapping fails or nr_frames exceeds XB_MAX_FRAMES.
  */
 struct xb_zone *xb_zone_create(uint64_t nr_frames);
+/* The same with pageblocks of `pageblock_order` (xb_memmap_create_pb()). */
+struct xb_zone *xb_zone_create_pb(uint64_t nr_frames, unsigned pageblock_order);
 /*
  * xb_zone_create_range() - a zone over [start_pfn, end_pfn) of `map`, all
  * UNPOPULATED, its pageblocks MOVABLE (memmap_init_zone() for that span);
@@ -308,7 +326,7 @@ static inline bool xb_zone_spans_pfn(const struct xb_zone *z, uint64_t pfn)
 /* The zone's pageblocks, [first, end) as indices into z->pageblock. */
 static inline uint64_t xb_zone_first_pageblock(const struct xb_zone *z)
 {
-	return z->start_pfn >> XB_PAGEBLOCK_ORDER;
+	return z->start_pfn >> z->pb_order;
 }
 
 static inline uint64_t xb_zone_end_pageblock(const struct xb_zone *z)
@@ -497,11 +515,16 @@ static inline xb_pfn_t xb_zone_head(const struct xb_zone *z, xb_pfn_t pfn)
 static inline unsigned xb_zone_pageblock_mt(const struct xb_zone *z,
 					    xb_pfn_t pfn)
 {
-	return z->pageblock[pfn >> XB_PAGEBLOCK_ORDER] & XB_PB_MT_MASK;
+	return z->pageblock[pfn >> z->pb_order] & XB_PB_MT_MASK;
 }
 
 /* set_pageblock_migratetype() (moves no pages). */
 void xb_zone_set_pageblock_mt(struct xb_zone *z, xb_pfn_t pfn, unsigned mt);
+
+/* can_steal_fallback(): may an allocation of `order` for start_mt take a
+ * whole pageblock of another type (pageblock order and half of it). */
+bool xb_zone_can_steal_fallback(const struct xb_zone *z, unsigned order,
+				unsigned start_mt);
 
 /*
  * move_freepages_block(): move every free block inside the pageblock of

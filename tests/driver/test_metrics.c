@@ -15,7 +15,7 @@
 #define GUEST	16384u /* 64 MiB: 32 regions */
 #define HOST	32768u
 #define BOOTED	8192u /* the first 16 regions */
-#define REGIONS (GUEST / XB_PAGEBLOCK_PAGES)
+#define REGIONS (GUEST / XB_HPAGE_PAGES)
 
 struct fx {
 	struct xb_backend *be;
@@ -71,8 +71,8 @@ Test(region_map, boot_huge_first_balloons_2m_regions)
 	xb_metrics_region_map(&f.d, f.map);
 	for (unsigned i = 0; i < REGIONS; i++)
 		cr_assert_eq(f.map[i],
-			     i < BOOTED / XB_PAGEBLOCK_PAGES ? XB_REGION_FREE
-							     : XB_REGION_HUGE,
+			     i < BOOTED / XB_HPAGE_PAGES ? XB_REGION_FREE
+							 : XB_REGION_HUGE,
 			     "region %u is %c", i, xb_region_chars[f.map[i]]);
 	fx_free(&f);
 }
@@ -148,7 +148,7 @@ Test(region_map, ballooned_4k_pages_make_mixed_regions)
 	}
 	cr_assert(touched >= 1 && touched <= 3);
 	xb_metrics_region_map(&f.d, f.map);
-	for (unsigned i = 0; i < BOOTED / XB_PAGEBLOCK_PAGES; i++)
+	for (unsigned i = 0; i < BOOTED / XB_HPAGE_PAGES; i++)
 		cr_assert_eq(f.map[i],
 			     seen[i] ? XB_REGION_MIXED : XB_REGION_FREE,
 			     "region %u is %c", i, xb_region_chars[f.map[i]]);
@@ -163,27 +163,27 @@ Test(region_map, foreign_mapping_pages_are_special)
 
 	fx_setup(&f, "linux");
 	/* 1024 frames out of the 4 KiB balloon. */
-	cr_assert_eq(xb_driver_alloc_special(&f.d, 2 * XB_PAGEBLOCK_PAGES), 0);
+	cr_assert_eq(xb_driver_alloc_special(&f.d, 2 * XB_HPAGE_PAGES), 0);
 	xb_metrics_region_map(&f.d, f.map);
 	/* Frame by frame: a region all special is S, part special is x. */
 	for (unsigned r = 0; r < REGIONS; r++) {
 		unsigned n = 0;
 
-		for (xb_pfn_t p = r * XB_PAGEBLOCK_PAGES;
-		     p < (r + 1) * XB_PAGEBLOCK_PAGES; p++)
+		for (xb_pfn_t p = r * XB_HPAGE_PAGES;
+		     p < (r + 1) * XB_HPAGE_PAGES; p++)
 			n += f.z->frames[xb_zone_head(f.z, p)].owner ==
 			     f.d.special_owner;
-		uint8_t want = n == XB_PAGEBLOCK_PAGES ? XB_REGION_SPECIAL
-			       : n		       ? XB_REGION_MIXED
-			       : r < 16		       ? XB_REGION_FREE
-						       : XB_REGION_SMALL;
+		uint8_t want = n == XB_HPAGE_PAGES ? XB_REGION_SPECIAL
+			       : n		   ? XB_REGION_MIXED
+			       : r < 16		   ? XB_REGION_FREE
+						   : XB_REGION_SMALL;
 
 		cr_assert_eq(f.map[r], want, "region %u is %c, not %c", r,
 			     xb_region_chars[f.map[r]], xb_region_chars[want]);
 		special += want == XB_REGION_SPECIAL;
 		mixed += want == XB_REGION_MIXED;
 	}
-	cr_assert_eq(f.d.special.nr, 2 * XB_PAGEBLOCK_PAGES);
+	cr_assert_eq(f.d.special.nr, 2 * XB_HPAGE_PAGES);
 	cr_assert_geq(special + mixed, 2);
 	fx_free(&f);
 }

@@ -317,7 +317,7 @@ static struct xb_nodes *fragmented_nodes(struct zone_rec rec[2])
 			g_array_append_val(pfns, p);
 		for (unsigned i = 0; i < pfns->len; i++) {
 			p = g_array_index(pfns, xb_pfn_t, i);
-			if (p % XB_PAGEBLOCK_PAGES)
+			if (p % XB_HPAGE_PAGES)
 				xb_zone_free(z, p);
 		}
 		g_array_free(pfns, true);

@@ -58,7 +58,7 @@ Test(zone_1tib, created_onlined_used_and_checked, .timeout = 900)
 	struct xb_zone *z = xb_zone_create(FRAMES);
 
 	cr_assert_not_null(z);
-	cr_assert_eq(z->nr_pageblocks, FRAMES >> XB_PAGEBLOCK_ORDER);
+	cr_assert_eq(z->nr_pageblocks, FRAMES >> XB_PAGEBLOCK_ORDER_DEFAULT);
 	cr_assert_eq(z->nr_state[XB_FRAME_UNPOPULATED], FRAMES);
 	cr_assert(xb__zone_is_valid(z));
 

@@ -218,7 +218,7 @@ static void run_script(struct guest *g, uint64_t seed)
 			 * alloc_contig_range() would. */
 			uint64_t pb = xb_rng_below(&rng, z->nr_pageblocks);
 			xb_pfn_t at =
-			    (xb_pfn_t)(z->start_pfn + pb * XB_PAGEBLOCK_PAGES);
+			    (xb_pfn_t)(z->start_pfn + pb * z->pb_pages);
 			unsigned mt = xb_zone_pageblock_mt(z, at);
 
 			note(g, xb_zone_isolate_pageblock(z, at));

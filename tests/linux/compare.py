@@ -112,6 +112,41 @@ def before_variant(text):
     return "\n".join(out) + "\n"
 
 
+def scenario_path(scenarios, name):
+    """NAME.yaml, or for a family of boots NAME = FAMILY.MEMBER (the size
+    sweep's sweep.2010M) the family's FAMILY.yaml."""
+    own = os.path.join(scenarios, name + ".yaml")
+    if os.path.exists(own) or "." not in name:
+        return own
+    return os.path.join(scenarios, name.split(".", 1)[0] + ".yaml")
+
+
+def from_boot(text, xb):
+    """The scenario with every line marked '# xb:from-boot: WHAT' set from
+    the boot's own snapshots: `managed` (guest.memory: start.zone.managed
+    pages) and `pagetables` (the size of that line's workload: before -
+    start nr_page_table_pages). These describe the boot, as guest.memory
+    does in the other scenarios; none is a result the comparison checks."""
+    def value(what):
+        if what == "managed":
+            return 4 * real_int(xb, "start.zone.managed")
+        if what == "pagetables":
+            return 4 * (real_int(xb, "before.vm.nr_page_table_pages")
+                        - real_int(xb, "start.vm.nr_page_table_pages"))
+        raise Missing("unknown '# xb:from-boot: %s'" % what)
+
+    out = []
+    for line in text.splitlines():
+        m = re.search(r"#\s*xb:from-boot:\s*(\S+)\s*$", line)
+        if m:
+            kib = "%dKiB" % value(m.group(1))
+            line, n = re.subn(r"((?:memory|size):\s*)\d+[KMG]iB", r"\g<1>" + kib, line, count=1)
+            if n != 1:
+                raise Missing("no memory: or size: to set on %r" % line)
+        out.append(line)
+    return "\n".join(out) + "\n"
+
+
 def run_model(xballoon, scenario_path, text, out_path):
     """xballoon run --json --policy linux on `text` (written next to
     out_path, so error messages name a file that exists)."""
@@ -293,7 +328,7 @@ class Table:
 
 def compare_pattern(t, name, checks, args):
     log = os.path.join(args.logs, name + ".log")
-    scen = os.path.join(args.scenarios, name + ".yaml")
+    scen = scenario_path(args.scenarios, name)
     if not os.path.exists(log):
         return t.fail(name, "boot", "no UML log %s" % log)
     xb = read_log(log)
@@ -303,8 +338,10 @@ def compare_pattern(t, name, checks, args):
         return t.fail(name, "boot", "the pattern did not finish (see %s)" % log)
     try:
         with open(scen) as f:
-            text = f.read()
+            text = from_boot(f.read(), xb)
     except OSError as e:
+        return t.fail(name, "scenario", str(e))
+    except Missing as e:
         return t.fail(name, "scenario", str(e))
     os.makedirs(args.model_out, exist_ok=True)
     try:

@@ -399,6 +399,7 @@ Test(written, defaults_are_the_documented_ones)
 	/* Debian 12's kernel: THP always, defrag madvise, computed
 	 * min_free_kbytes, the kernel's memory from its size. */
 	cr_assert_eq(s->guest.thp, XB_THP_ALWAYS);
+	cr_assert_eq(s->guest.pageblock_order, 9);
 	cr_assert_eq(s->guest.thp_defrag, XB_THP_DEFRAG_MADVISE);
 	cr_assert_eq(s->guest.min_free_kbytes, 0);
 	cr_assert_eq(s->guest.watermark_scale_factor, 10);
@@ -454,10 +455,12 @@ Test(written, guest_memory_management_keys)
 	    "name: mm\nhost: {memory: 8GiB}\n"
 	    "guest: {memory: 1GiB, thp: never, thp_defrag: defer+madvise, "
 	    "min_free_kbytes: 65536, watermark_scale_factor: 200, "
-	    "watermark_boost_factor: 0, kernel_reserved: 64MiB}\n",
+	    "watermark_boost_factor: 0, kernel_reserved: 64MiB, "
+	    "pageblock_order: 10}\n",
 	    &path, &error);
 
 	cr_assert_not_null(s, "%s", error ? error->message : "");
+	cr_assert_eq(s->guest.pageblock_order, 10);
 	cr_assert_eq(s->guest.thp, XB_THP_NEVER);
 	cr_assert_eq(s->guest.thp_defrag, XB_THP_DEFRAG_DEFER_MADVISE);
 	cr_assert_eq(s->guest.min_free_kbytes, 65536);
