@@ -427,6 +427,14 @@ static bool huge_extent_ok(const struct xb_driver *d, xb_pfn_t pfn)
 	return true;
 }
 
+/* The migratetype of a 2 MiB balloon page (huge_gfp): gfp_migratetype()
+ * of GFP_HIGHUSER or GFP_HIGHUSER_MOVABLE. */
+static unsigned huge_mt(const struct xb_driver *d)
+{
+	return d->knobs.huge_gfp == XB_HUGE_GFP_MOVABLE ? XB_MT_MOVABLE
+							: XB_MT_UNMOVABLE;
+}
+
 /*
  * The failed order-9 extent at pfn: Xen removed its frames one by one and
  * stopped at the first it could not, so some may be gone. Ask the backend
@@ -478,12 +486,12 @@ enum xb_bp_state xb_drv_decrease_huge(struct xb_driver *d, uint64_t nr,
 	 * (which of its frames did Xen already take?): do not try. */
 	if (!d->can_query)
 		return XB_BP_EAGAIN;
-	/* A whole pageblock taken at once fragments nothing, so the page is
-	 * asked for as movable (GFP_HIGHUSER_MOVABLE | __GFP_NORETRY): it
-	 * comes from movable pageblocks and leaves their type alone. */
+	/* The page's migratetype is the huge_gfp knob's (enum
+	 * xb_huge_gfp): GFP_HIGHUSER as peer drivers ask, or
+	 * GFP_HIGHUSER_MOVABLE. */
 	while (k < n) {
 		xb_pfn_t pfn =
-		    xb_zone_alloc(d->zone, XB_HUGE_ORDER, XB_MT_MOVABLE,
+		    xb_zone_alloc(d->zone, XB_HUGE_ORDER, huge_mt(d),
 				  alloc_flags, d->batch_owner, (uint32_t)k);
 		if (pfn == XB_NIL) {
 			state = XB_BP_EAGAIN;
@@ -939,10 +947,11 @@ bool xb_drv_coalesce(struct xb_driver *d)
 	 * without the worker gets it built from the list on first use. */
 	if (!d->small.regions && xb_balloon_dev_track_regions(&d->small) < 0)
 		return false;
-	/* GFP_HIGHUSER | __GFP_NORETRY, asked for as movable like the
-	 * balloon's 2 MiB pages: the costly __GFP_NORETRY slow path (async
-	 * compaction; when it ran, one reclaim and one more async run). */
-	xb_pfn_t g = xb_zone_alloc(d->zone, XB_HUGE_ORDER, XB_MT_MOVABLE,
+	/* GFP_HIGHUSER | __GFP_NORETRY, with the migratetype of the
+	 * balloon's other 2 MiB pages (huge_gfp): the costly __GFP_NORETRY
+	 * slow path (async compaction; when it ran, one reclaim and one more
+	 * async run). */
+	xb_pfn_t g = xb_zone_alloc(d->zone, XB_HUGE_ORDER, huge_mt(d),
 				   XB_GFP_BALLOON, d->batch_owner, 0);
 	if (g == XB_NIL) {
 		d->stats.huge.failed++;

@@ -64,6 +64,7 @@ static void hf_worker(struct xb_driver *d)
 		.max_retry_count = 4, .max_schedule_delay = 32,                \
 		.batch = XB_FRAME_LIST, .proactiveness = 20,                   \
 		.numa_exact = true, .numa_split = XB_NUMA_SPLIT_SIZE,          \
+		.huge_gfp = XB_HUGE_GFP_MOVABLE,                               \
 	}
 
 const struct xb_policy_ops xb_policy_huge_first = {

@@ -38,11 +38,22 @@ const struct xb_policy_ops *xb_policy_find(const char *name)
 const char *const xb_numa_split_names[XB_NUMA_SPLIT_NR + 1] = {"size", "free",
 							       "local", NULL};
 
+const char *const xb_huge_gfp_names[XB_HUGE_GFP_NR + 1] = {"unmovable",
+							   "movable", NULL};
+
 #define KNOB(n, t, field, lo, hi, d)                                           \
 	{                                                                      \
 		.name = n, .type = t,                                          \
 		.offset = offsetof(struct xb_policy_knobs, field), .min = lo,  \
 		.max = hi, .doc = d                                            \
+	}
+
+/* An XB_KNOB_ENUM knob: one of `names` (nr of them), stored as its index. */
+#define ENUM_KNOB(n, field, nm, nr, d)                                         \
+	{                                                                      \
+		.name = n, .type = XB_KNOB_ENUM,                               \
+		.offset = offsetof(struct xb_policy_knobs, field), .min = 0,   \
+		.max = (nr)-1, .doc = d, .names = nm                           \
 	}
 
 static const struct xb_knob_desc knobs[] = {
@@ -68,14 +79,12 @@ static const struct xb_knob_desc knobs[] = {
 	 "pv: batch kernel-mapping updates into multicalls"),
     KNOB("numa_exact", XB_KNOB_BOOL, numa_exact, 0, 1,
 	 "vNUMA guest: populate on the vnode's own node or fail"),
-    {.name = "numa_split",
-     .type = XB_KNOB_ENUM,
-     .offset = offsetof(struct xb_policy_knobs, numa_split),
-     .min = 0,
-     .max = XB_NUMA_SPLIT_NR - 1,
-     .doc = "vNUMA guest: split the target over the vnodes by size, free "
-	    "memory, or locally as Linux (size, free, local)",
-     .names = xb_numa_split_names},
+    ENUM_KNOB("numa_split", numa_split, xb_numa_split_names, XB_NUMA_SPLIT_NR,
+	      "vNUMA guest: split the target over the vnodes by size, free "
+	      "memory, or locally as Linux (size, free, local)"),
+    ENUM_KNOB("huge_gfp", huge_gfp, xb_huge_gfp_names, XB_HUGE_GFP_NR,
+	      "the 2 MiB balloon page's mask: GFP_HIGHUSER or "
+	      "GFP_HIGHUSER_MOVABLE (unmovable, movable)"),
     {0},
 };
 

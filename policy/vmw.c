@@ -35,6 +35,10 @@ const struct xb_policy_ops xb_policy_vmw = {
 	     * node. */
 	    .numa_exact = false,
 	    .numa_split = XB_NUMA_SPLIT_LOCAL,
+	    /* VMW_HUGE_PAGE_ALLOC_FLAGS: __GFP_HIGHMEM | __GFP_NOWARN |
+	     * __GFP_NOMEMALLOC, no __GFP_MOVABLE (vmballoon_alloc_page_list());
+	     * its 4 KiB pages come from balloon_page_alloc(), movable. */
+	    .huge_gfp = XB_HUGE_GFP_UNMOVABLE,
 	},
     .decrease = vmw_decrease,
     .increase = xb__huge_first_increase,

@@ -151,6 +151,39 @@ Test(driver, huge_first_decrease_uses_order9_extents)
 	fx_free(&f);
 }
 
+/*
+ * huge_gfp: the 2 MiB balloon page is asked for as GFP_HIGHUSER
+ * (unmovable) or GFP_HIGHUSER_MOVABLE. In a zone whose pageblocks are all
+ * movable, an unmovable request steals whole pageblocks, which become
+ * unmovable (steal_suitable_fallback()); a movable one leaves them alone.
+ */
+static void huge_gfp_case(enum xb_huge_gfp gfp, unsigned want_mt)
+{
+	struct fx f;
+	struct xb_policy_knobs k = xb_policy_find("huge-first")->defaults;
+
+	k.huge_gfp = gfp;
+	fx_knobs(&f, XB_GUEST_HVM, "huge-first", &k);
+	xb_driver_set_target(&f.d, GUEST - 1024);
+	cr_assert_eq(xb_driver_process(&f.d), 0);
+	cr_assert_eq(f.d.huge.nr, 2);
+	for (xb_pfn_t p = f.d.huge.head; p != XB_NIL; p = f.z->frames[p].next) {
+		cr_assert_eq(f.z->frames[p].type, want_mt, "pfn %u", p);
+		cr_assert_eq(xb_zone_pageblock_mt(f.z, p), want_mt, "pfn %u", p);
+	}
+	fx_free(&f);
+}
+
+Test(driver, huge_gfp_unmovable_steals_the_pageblocks)
+{
+	huge_gfp_case(XB_HUGE_GFP_UNMOVABLE, XB_MT_UNMOVABLE);
+}
+
+Test(driver, huge_gfp_movable_keeps_them_movable)
+{
+	huge_gfp_case(XB_HUGE_GFP_MOVABLE, XB_MT_MOVABLE);
+}
+
 /* Figure 2, fallback: the guest has no 2 MiB page. */
 Test(driver, decrease_falls_back_to_movable_4k_pages)
 {

@@ -50,7 +50,25 @@ struct xb_policy_knobs {
 	uint64_t numa_split;	     /* vNUMA guest: how the guest's target
 				      * is split over the vnodes (enum
 				      * xb_numa_split)                     */
+	uint64_t huge_gfp;	     /* the 2 MiB balloon page's mask (enum
+				      * xb_huge_gfp)                       */
 };
+
+/*
+ * The mask a 2 MiB balloon page (the decrease's and the coalescing
+ * worker's) is asked for with; both keep __GFP_NORETRY and the policy's
+ * reclaim flags:
+ *   UNMOVABLE  GFP_HIGHUSER: the page is never migrated, as hv_balloon's
+ *              and vmw_balloon's 2 MiB pages (no __GFP_MOVABLE); it comes
+ *              from unmovable pageblocks or steals a movable one, and
+ *              async direct compaction for it scans only unmovable
+ *              pageblocks (suitable_migration_source());
+ *   MOVABLE    GFP_HIGHUSER_MOVABLE: from movable pageblocks, compacted
+ *              for from any, although the driver never migrates it.
+ */
+enum xb_huge_gfp { XB_HUGE_GFP_UNMOVABLE, XB_HUGE_GFP_MOVABLE, XB_HUGE_GFP_NR };
+
+extern const char *const xb_huge_gfp_names[XB_HUGE_GFP_NR + 1];
 
 /*
  * How a vNUMA guest's target becomes each vnode's (one balloon driver per
