@@ -76,17 +76,107 @@ static void reset_cached_positions(struct xb_compactor *c)
 	c->cached_free_pfn = free_scanner_start(c->zone);
 }
 
-/* __reset_isolation_suitable(): forget every skip hint. */
+static bool pageblock_skip_persistent(const struct xb_zone *z, int64_t pfn);
+
+/* PageLRU(): an allocated movable page (anonymous memory, page cache), of
+ * any order; a balloon page is movable but not on the LRU. */
+static bool frame_on_lru(const struct xb_zone *z, int64_t pfn)
+{
+	xb_pfn_t h = xb_zone_head(z, (xb_pfn_t)pfn);
+
+	return h != XB_NIL && z->frames[h].state == XB_FRAME_ALLOC &&
+	       z->frames[h].type == XB_MT_MOVABLE;
+}
+
+/*
+ * __reset_isolation_pfn(): may the pageblock of pfn be a source
+ * (check_source) or a target (check_target)? Clears its skip hint if a
+ * sample of every 8th frame from the block's start finds an LRU page or a
+ * free block's head (PageBuddy). A block already unskipped counts once a
+ * restart point is set (both checks); a target-only check refuses a
+ * pageblock that is not movable; a block held by a huge block keeps its
+ * hint.
+ */
+static bool reset_isolation_pfn(struct xb_zone *z, int64_t pfn,
+				bool check_source, bool check_target)
+{
+	uint8_t *pb = &z->pageblock[pfn >> z->pb_order];
+
+	if (pageblock_skip_persistent(z, pfn))
+		return false;
+	if (check_source && check_target && !(*pb & XB_PB_SKIP))
+		return true;
+	if (!check_source && check_target &&
+	    (*pb & XB_PB_MT_MASK) != XB_MT_MOVABLE)
+		return false;
+
+	int64_t p = MAX(pageblock_start(z, pfn), zone_start(z));
+	int64_t last = MIN(pageblock_end(z, pfn), zone_end(z)) - 1;
+
+	for (; p <= last; p += 1 << XB_COSTLY_ORDER) {
+		const struct xb_frame *f = &z->frames[p];
+
+		if ((check_source && frame_on_lru(z, p)) ||
+		    (check_target && xb_frame_is_head(f) &&
+		     f->state == XB_FRAME_FREE)) {
+			*pb &= (uint8_t)~XB_PB_SKIP;
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * __reset_isolation_suitable(), only when a direct compaction met the
+ * scanners since the last one (compact_blockskip_flush). Walks pageblocks
+ * inward from both ends until they meet: from the bottom as sources (and
+ * targets, once a source restart point is set), from the top as targets
+ * (and sources, once a target is set); clears the hints of the blocks
+ * sampled suitable and restarts the scanners, and keeps those restart
+ * points, at the lowest source and highest target found. If none was
+ * found on one side, the scanners are left where the walk met: no
+ * distance between them.
+ */
 static void reset_isolation_suitable(struct xb_compactor *c)
 {
 	struct xb_zone *z = c->zone;
+	int64_t migrate_pfn = zone_start(z), free_pfn = zone_end(z) - 1;
+	int64_t reset_migrate = free_pfn, reset_free = migrate_pfn;
+	bool source_set = false, free_set = false;
 
-	/* The zone's own pageblocks only: the array may be shared. */
-	for (uint64_t i = xb_zone_first_pageblock(z);
-	     i < xb_zone_end_pageblock(z); i++)
-		z->pageblock[i] &= (uint8_t)~XB_PB_SKIP;
-	reset_cached_positions(c);
+	if (!c->blockskip_flush)
+		return;
 	c->blockskip_flush = false;
+	for (; migrate_pfn < free_pfn;
+	     migrate_pfn += z->pb_pages, free_pfn -= z->pb_pages) {
+		if (reset_isolation_pfn(z, migrate_pfn, true, source_set) &&
+		    migrate_pfn < reset_migrate) {
+			source_set = true;
+			reset_migrate = migrate_pfn;
+			c->init_migrate_pfn = reset_migrate;
+			c->cached_migrate_pfn[0] = c->cached_migrate_pfn[1] =
+			    (xb_pfn_t)reset_migrate;
+		}
+		if (reset_isolation_pfn(z, free_pfn, free_set, true) &&
+		    free_pfn > reset_free) {
+			free_set = true;
+			reset_free = free_pfn;
+			c->init_free_pfn = reset_free;
+			c->cached_free_pfn = (xb_pfn_t)reset_free;
+		}
+	}
+	if (reset_migrate >= reset_free) {
+		/* Where the walk met; in a zone of a pageblock or less that
+		 * is outside it, and compact_zone() would start such a
+		 * scanner over at its end of the zone: store that. */
+		if (migrate_pfn >= zone_end(z))
+			migrate_pfn = zone_start(z);
+		if (free_pfn < zone_start(z))
+			free_pfn = free_scanner_start(z);
+		c->cached_migrate_pfn[0] = c->cached_migrate_pfn[1] =
+		    (xb_pfn_t)migrate_pfn;
+		c->cached_free_pfn = (xb_pfn_t)free_pfn;
+	}
 }
 
 /* isolation_suitable(): may this pageblock be scanned? */
@@ -700,10 +790,9 @@ static int next_search_order(struct xb_compact_control *cc, int order)
  *
  * The first search of a run is deeper (256 entries) while free_pfn is at
  * or above compact_init_free_pfn, the restart point that
- * __reset_isolation_suitable() keeps when it finds a target pageblock. The
- * model's flush keeps no such point (docs/compaction.md), so it behaves as
- * a zone where none was ever found (compact_init_free_pfn = 0): every
- * search is the deep one.
+ * __reset_isolation_suitable() keeps when it finds a target pageblock
+ * (c->init_free_pfn; until a flush finds one, every search is the deep
+ * one).
  */
 static void fast_isolate_freepages(struct xb_compact_control *cc)
 {
@@ -718,10 +807,10 @@ static void fast_isolate_freepages(struct xb_compact_control *cc)
 
 	if (cc->order <= 0)
 		return;
-	/* >= compact_init_free_pfn, see above: 0 in Linux, below every
-	 * zone; the model's free_pfn is below its zone's start only once
-	 * the scanners have met, so the zone start stands for it. */
-	if (cc->free_pfn >= zone_start(z)) {
+	/* compact_init_free_pfn, see above: before any flush the zone's
+	 * start (Linux's 0, below every zone; the model's free_pfn is below
+	 * its zone's start only once the scanners have met). */
+	if (cc->free_pfn >= c->init_free_pfn) {
 		limit = cc->zone->pb_pages >> 1;
 		scan_start = true;
 	}
@@ -1143,7 +1232,7 @@ enum xb_compact_result xb_compact_zone(struct xb_compact_control *cc)
 		if (cc->migrate_pfn < start || cc->migrate_pfn >= end)
 			cc->migrate_pfn = c->cached_migrate_pfn[0] =
 			    c->cached_migrate_pfn[1] = (xb_pfn_t)start;
-		if (cc->migrate_pfn == start)
+		if (cc->migrate_pfn <= c->init_migrate_pfn)
 			cc->whole_zone = true;
 	}
 	/* Until a pageblock yields pages, an async run keeps the sync
@@ -1261,6 +1350,13 @@ void xb_compactor_init(struct xb_compactor *c, struct xb_zone *z)
 	c->proactiveness = XB_COMPACT_PROACTIVENESS_DEFAULT;
 	c->extfrag_threshold = XB_EXTFRAG_THRESHOLD_DEFAULT;
 	reset_cached_positions(c);
+	/* Linux's restart points start at 0, below its zones (which start
+	 * above pfn 0): no run is whole-zone by them and every free-list
+	 * search is the deep one until a flush sets them. The model's zone
+	 * may start at 0; its start stands for "below": a run from the
+	 * zone's first pfn is whole-zone (docs/compaction.md). */
+	c->init_migrate_pfn = zone_start(z);
+	c->init_free_pfn = zone_start(z);
 }
 
 enum xb_compact_result xb_compact_zone_full(struct xb_compactor *c)
@@ -1417,11 +1513,16 @@ void xb_kcompactd_do_work(struct xb_compactor *c)
 	if (order && !xb_compact_deferred(c, (int)order) &&
 	    xb_compaction_suitable(c, order) == XB_COMPACT_CONTINUE) {
 		r = xb_compact_zone(&cc);
-		if (r == XB_COMPACT_SUCCESS)
+		if (r == XB_COMPACT_SUCCESS) {
 			xb_compact_defer_reset(c, (int)order, false);
-		else if (r == XB_COMPACT_PARTIAL_SKIPPED ||
-			 r == XB_COMPACT_COMPLETE)
+		} else if (r == XB_COMPACT_PARTIAL_SKIPPED ||
+			   r == XB_COMPACT_COMPLETE) {
+			/* Free pages stranded on the per-CPU lists could
+			 * merge to the order asked for: drain_all_pages(),
+			 * rate-limited by the deferral that follows. */
+			xb_zone_drain_pcp(c->zone);
 			xb_compact_defer(c, (int)order);
+		}
 		c->stats.compact_daemon_migrate_scanned +=
 		    cc.total_migrate_scanned;
 		c->stats.compact_daemon_free_scanned += cc.total_free_scanned;
@@ -1483,6 +1584,14 @@ bool xb__compactor_is_valid(const struct xb_compactor *c)
 		g_warning("compaction: cached pfns %u %u %u outside the zone",
 			  c->cached_migrate_pfn[0], c->cached_migrate_pfn[1],
 			  c->cached_free_pfn);
+		return false;
+	}
+	if (!xb_zone_spans_pfn(z, (uint64_t)c->init_migrate_pfn) ||
+	    !xb_zone_spans_pfn(z, (uint64_t)c->init_free_pfn)) {
+		g_warning("compaction: restart points %lld %lld outside the "
+			  "zone",
+			  (long long)c->init_migrate_pfn,
+			  (long long)c->init_free_pfn);
 		return false;
 	}
 	return true;

@@ -84,9 +84,20 @@ struct xb_compactor {
 	xb_pfn_t cached_migrate_pfn[2];
 	xb_pfn_t cached_free_pfn;
 	/* Direct compaction met the scanners: the skip hints are stale and
-	 * are cleared at the next kcompactd period (compact_blockskip_flush).
+	 * kswapd clears them before it sleeps, as does a run after deferral
+	 * (compact_blockskip_flush; __reset_isolation_suitable() does nothing
+	 * without it).
 	 */
 	bool blockskip_flush;
+	/* compact_init_migrate_pfn / compact_init_free_pfn: the restart
+	 * points the last flush found (the lowest pageblock with a sampled
+	 * LRU page, the highest movable one with a sampled free page). A run
+	 * that starts at or below the first is whole-zone; a targeted run
+	 * whose free scanner is at or above the second starts with the deep
+	 * free-list search. Before any flush both are the zone's start
+	 * (Linux's 0, below its zones: see xb_compactor_init()). */
+	int64_t init_migrate_pfn;
+	int64_t init_free_pfn;
 	/* sysctl vm.compaction_proactiveness, 0..100 (0: off). */
 	unsigned proactiveness;
 	/* sysctl vm.extfrag_threshold, 0..1000. */

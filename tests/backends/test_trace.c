@@ -258,7 +258,7 @@ SHIPPED("long-churn", long_churn, 9, 3840, 1966080, 0, 0)
 SHIPPED("pv-fragmented", pv_fragmented, 10, 4608, 2359296, 0, 0)
 SHIPPED("large-guest", large_guest, 576, 294912, 150994944, 0, 0)
 SHIPPED("numa-shrink", numa_shrink, 8, 4096, 2097152, 22377, 0)
-SHIPPED("numa-split", numa_split, 1937, 14010, 2022751, 1, 0)
+SHIPPED("numa-split", numa_split, 2021, 14082, 2021801, 1, 0)
 
 /* ---- small runs of every guest type
  * ------------------------------------------

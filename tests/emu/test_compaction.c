@@ -687,7 +687,9 @@ Test(compaction, full_compaction_ignores_skip_hints)
  * page alone is left in blocks 0..11 after the first run), the free
  * scanner those it scanned to their end. Meeting in direct compaction
  * sets blockskip_flush; kcompactd's proactive period leaves the hints, and
- * kswapd, before it sleeps, clears every one (reset_isolation_suitable()).
+ * kswapd, before it sleeps, clears those of the blocks whose sample finds
+ * an LRU page or a free block, here every one (reset_isolation_suitable());
+ * without the flag the flush does nothing.
  */
 Test(compaction, stale_skip_hints_are_flushed_when_kswapd_sleeps)
 {
@@ -707,8 +709,21 @@ Test(compaction, stale_skip_hints_are_flushed_when_kswapd_sleeps)
 	xb_compact_blockskip_flush(&c);
 	cr_assert_not(c.blockskip_flush);
 	cr_assert_eq(nr_skip_hints(), 0);
-	cr_assert_eq(c.cached_migrate_pfn[0], 0);
-	cr_assert_eq(c.cached_free_pfn, NR_FRAMES - PB);
+	/* 6.1's flush samples every 8th frame: from the bottom, block 0
+	 * has LRU pages (a source, the migrate restart point); from the
+	 * top, blocks 15..8 are full of pages and have no free block head,
+	 * so no target is found and the scanners are left where the walk
+	 * met, in the middle: no distance between them. */
+	cr_assert_eq(c.init_migrate_pfn, 0);
+	cr_assert_eq(c.init_free_pfn, 0);
+	cr_assert_eq(c.cached_migrate_pfn[0], NR_FRAMES / 2);
+	cr_assert_eq(c.cached_migrate_pfn[1], NR_FRAMES / 2);
+	cr_assert_eq(c.cached_free_pfn, NR_FRAMES / 2 - 1);
+	/* The flag is spent: a hint set now stays through another flush. */
+	z->pageblock[3] |= XB_PB_SKIP;
+	xb_compact_blockskip_flush(&c);
+	cr_assert_eq(nr_skip_hints(), 1);
+	z->pageblock[3] &= (uint8_t)~XB_PB_SKIP;
 	assert_consistent();
 }
 
