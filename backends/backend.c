@@ -20,11 +20,6 @@ static const struct xb_backend_ops *const backends[] = {
     NULL,
 };
 
-GQuark xb_error_quark(void)
-{
-	return g_quark_from_static_string("xb-error-quark");
-}
-
 const struct xb_backend_ops *const *xb_backend_list(void)
 {
 	return backends;

@@ -48,7 +48,4 @@ struct bench {
  */
 int xb_bench_emit(const struct bench *b, GPtrArray *scenarios);
 
-/* Remove @path and, if it is a directory, everything below it. */
-void xb_bench_rm_tree(const char *path);
-
 #endif

@@ -12,6 +12,7 @@
 
 #include "tools/bench.h"
 #include "tools/cmd.h"
+#include "xballoon/file.h"
 #include "xballoon/scenario.h"
 
 /* Slurm's default MaxArraySize: array indices 0 ... 1000. */
@@ -347,7 +348,7 @@ int xb_bench_emit(const struct bench *b, GPtrArray *scenarios)
 			e.tasks, SLURM_DEFAULT_MAX_ARRAY);
 out:
 	if (tmp)
-		xb_bench_rm_tree(tmp);
+		xb_rm_tree(tmp);
 	g_free(tmp);
 	g_free(e.bin);
 	g_strfreev(e.paths);

@@ -14,6 +14,7 @@
 
 #include "tools/bench.h"
 #include "tools/cmd.h"
+#include "xballoon/file.h"
 #include "xballoon/policy.h"
 #include "xballoon/run.h"
 #include "xballoon/sweep.h"
@@ -113,25 +114,6 @@ static bool run_jobs(const struct job *jobs, size_t n, uint64_t max)
 	if (tty)
 		fputc('\n', stderr);
 	return ok && done == n;
-}
-
-void xb_bench_rm_tree(const char *path)
-{
-	GDir *d = g_dir_open(path, 0, NULL);
-	const char *ent;
-
-	if (d) {
-		while ((ent = g_dir_read_name(d))) {
-			char *p = g_build_filename(path, ent, NULL);
-
-			xb_bench_rm_tree(p);
-			g_free(p);
-		}
-		g_dir_close(d);
-		g_rmdir(path);
-	} else {
-		g_unlink(path);
-	}
 }
 
 static bool write_file(const char *dir, const char *name, GArray *runs,
@@ -306,7 +288,7 @@ static int sweep(const struct bench *b)
 	status = report(runs, b->out, b->format);
 out:
 	if (work && !b->out)
-		xb_bench_rm_tree(work);
+		xb_rm_tree(work);
 	g_free(work);
 	for (guint i = 0; i < jobs->len; i++)
 		g_free(g_array_index(jobs, struct job, i).dir);

@@ -4,10 +4,11 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <glib/gstdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "xballoon/backend.h"
+#include "xballoon/error.h"
 #include "xballoon/file.h"
 
 /* True for a regular file; otherwise false with *error saying what it is:
@@ -91,4 +92,23 @@ bool xb_read_regular(const char *path, char **text, size_t *len, GError **error)
 		*len = s->len;
 	*text = g_string_free(s, FALSE);
 	return true;
+}
+
+void xb_rm_tree(const char *path)
+{
+	GDir *d = g_dir_open(path, 0, NULL);
+	const char *ent;
+
+	if (d) {
+		while ((ent = g_dir_read_name(d))) {
+			char *p = g_build_filename(path, ent, NULL);
+
+			xb_rm_tree(p);
+			g_free(p);
+		}
+		g_dir_close(d);
+		g_rmdir(path);
+	} else {
+		g_unlink(path);
+	}
 }

@@ -6,6 +6,7 @@
 #ifndef XBALLOON_BACKEND_H
 #define XBALLOON_BACKEND_H
 
+#include "xballoon/error.h"
 #include "xballoon/sys/backend.h"
 
 /* The registered backends, NULL-terminated, in a fixed order. */
@@ -52,15 +53,5 @@ int xb_host_info(struct xb_backend *be, struct xb_host_info *info);
 /* XEN_DOMCTL_setvnumainfo for the guest (sys/backend.h); -EINVAL for 0 or
  * more than XB_MAX_NODES vnodes, -EOPNOTSUPP without the hook. */
 int xb_set_vnuma(struct xb_backend *be, const struct xb_vnuma *vnuma);
-
-/* The project's one GError domain. */
-#define XB_ERROR xb_error_quark()
-GQuark xb_error_quark(void);
-enum xb_error_code {
-	XB_ERROR_INVALID,     /* bad input (scenario, arguments)      */
-	XB_ERROR_UNSUPPORTED, /* the backend cannot do this           */
-	XB_ERROR_BACKEND,     /* the hypervisor refused               */
-	XB_ERROR_IO,	      /* files                                */
-};
 
 #endif

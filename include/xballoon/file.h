@@ -32,4 +32,8 @@ int xb_open_regular(const char *path, GError **error);
 bool xb_read_regular(const char *path, char **text, size_t *len,
 		     GError **error);
 
+/* Remove @path and, if it is a directory, everything below it (errors
+ * ignored: a scratch tree's leftovers). */
+void xb_rm_tree(const char *path);
+
 #endif

@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 
 #include "support/testutil.h"
+#include "xballoon/file.h"
 
 struct xb_zone *xbt_zone_online(uint64_t nr_frames)
 {
@@ -88,19 +89,5 @@ char *xbt_slurp(const char *dir, const char *name)
 
 void xbt_rm_tree(const char *path)
 {
-	GDir *d = g_dir_open(path, 0, NULL);
-	const char *ent;
-
-	if (!d) {
-		g_unlink(path);
-		return;
-	}
-	while ((ent = g_dir_read_name(d))) {
-		char *p = g_build_filename(path, ent, NULL);
-
-		xbt_rm_tree(p);
-		g_free(p);
-	}
-	g_dir_close(d);
-	g_rmdir(path);
+	xb_rm_tree(path);
 }
