@@ -106,9 +106,12 @@ def zone_state(kv, phase):
     return out
 
 
-def vm_delta(kv, a, b):
+def vm_delta(kv, a, b, all_keys=False):
     d = {}
-    for k in VM_KEYS:
+    keys = VM_KEYS
+    if all_keys:
+        keys = [k[len(a) + 4:] for k in kv if k.startswith(a + ".vm.")]
+    for k in keys:
         x, y = num(kv, f"{a}.vm.{k}"), num(kv, f"{b}.vm.{k}")
         if x is not None and y is not None:
             d[k] = y - x
@@ -166,6 +169,7 @@ def run_json(name, kv, errors):
         step["freed"] = num(kv, f"{s}.free.freed")
         step["held_after_free"] = num(kv, f"{s}.free.held")
         step["vm"] = vm_delta(kv, f"{s}.pre", f"{s}.post")
+        step["vm_all"] = vm_delta(kv, f"{s}.pre", f"{s}.post", all_keys=True)
         step["zones_pre"] = zone_state(kv, f"{s}.pre")
         step["zones_post"] = zone_state(kv, f"{s}.post")
         run["steps"].append(step)
