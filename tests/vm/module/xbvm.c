@@ -34,7 +34,13 @@
  *                   (GFP_HIGHUSER_MOVABLE | __GFP_NOMEMALLOC | __GFP_NORETRY
  *                   | __GFP_NOWARN, mm/balloon_compaction.c); a failed 4 KiB
  *                   batch ends the inflation (vmballoon_alloc_page_list()).
- *                   vmw does not adjust the managed pages.
+ *                   vmw does not adjust the managed pages. Its 4 KiB pages
+ *                   go on a balloon_dev_info list as vmw's do
+ *                   (balloon_page_enqueue(): counted in /proc/vmstat's
+ *                   balloon_inflate, movable: compaction may migrate
+ *                   them through xb_migratepage(), as vmballoon_migratepage()
+ *                   without the host's lock/unlock); its 2 MiB pages are
+ *                   held as they are.
  *
  * Stalls. When a batch comes up short (an allocation failed, or
  * si_mem_available() is below what is left and below totalreserve_pages),
@@ -51,6 +57,7 @@
  * eighth of the RAM pfns (the pfns that page_is_ram() says are RAM, in pfn
  * order, holes such as QEMU's PCI hole left out).
  */
+#include <linux/balloon_compaction.h>
 #include <linux/bitmap.h>
 #include <linux/debugfs.h>
 #include <linux/delay.h>
@@ -75,10 +82,6 @@
 /* drivers/xen/balloon.c */
 #define XB_GFP_BALLOON                                                         \
 	(GFP_HIGHUSER | __GFP_NOWARN | __GFP_NORETRY | __GFP_NOMEMALLOC)
-/* mm/balloon_compaction.c balloon_page_alloc() with
- * CONFIG_BALLOON_COMPACTION (balloon_mapping_gfp_mask()) */
-#define XB_GFP_BALLOON_PAGE                                                    \
-	(GFP_HIGHUSER_MOVABLE | __GFP_NOMEMALLOC | __GFP_NORETRY | __GFP_NOWARN)
 #define XB_GFP_HUGE_EXTRA                                                      \
 	(__GFP_NORETRY | __GFP_NOWARN | __GFP_NOMEMALLOC | __GFP_COMP)
 /* drivers/misc/vmw_balloon.c vmballoon_alloc_page_list() */
@@ -98,6 +101,9 @@ struct xb_held {
 };
 /* [adjusted managed count?][order 0 / order 9] */
 static struct xb_held held[2][2];
+/* vmw's 4 KiB pages: a balloon_dev_info, pages_lock guards the list */
+static struct balloon_dev_info xb_bdev;
+static unsigned long xb_bdev_pages;
 
 static DEFINE_MUTEX(xb_lock);
 static char *report;
@@ -143,7 +149,46 @@ static void hold(struct page *page, int order, int adjusted)
 static unsigned long held_pages(void)
 {
 	return held[0][0].pages + held[0][1].pages + held[1][0].pages +
-	       held[1][1].pages;
+	       held[1][1].pages + xb_bdev_pages;
+}
+
+/*
+ * Compaction moves a 4 KiB vmw page (balloon_page_migrate()): the new page
+ * joins the balloon, the old one leaves it. vmballoon_migratepage() of 6.1
+ * less its host calls (VMW_BALLOON_DEFLATE of the old page, INFLATE of the
+ * new one), which always succeed here.
+ */
+static int xb_migratepage(struct balloon_dev_info *b, struct page *newpage,
+			  struct page *page, enum migrate_mode mode)
+{
+	unsigned long flags;
+
+	balloon_page_finalize(page);
+	put_page(page);
+	get_page(newpage); /* balloon reference */
+	spin_lock_irqsave(&b->pages_lock, flags);
+	balloon_page_insert(b, newpage);
+	__count_vm_event(BALLOON_MIGRATE);
+	b->isolated_pages--;
+	spin_unlock_irqrestore(&b->pages_lock, flags);
+	return MIGRATEPAGE_SUCCESS;
+}
+
+/* vmw's deflation of its 4 KiB pages: balloon_page_dequeue() skips the
+ * pages compaction has isolated; wait for them. */
+static void release_bdev(void)
+{
+	while (xb_bdev_pages) {
+		struct page *page = balloon_page_dequeue(&xb_bdev);
+
+		if (!page) {
+			msleep(10);
+			continue;
+		}
+		__free_page(page);
+		xb_bdev_pages--;
+		cond_resched();
+	}
 }
 
 static void release_all(void)
@@ -166,6 +211,7 @@ static void release_all(void)
 			}
 			held[a][o].pages = 0;
 		}
+	release_bdev();
 }
 
 /* calculate_totalreserve_pages() keeps the sum per node */
@@ -281,14 +327,20 @@ static void run_vmw(struct step *s)
 		for (i = 0; i < want; i++) {
 			struct page *page =
 			    huge ? alloc_pages(XB_GFP_VMW_2M, XB_HUGE_ORDER)
-				 : alloc_page(XB_GFP_BALLOON_PAGE);
+				 : balloon_page_alloc();
 
 			if (!page) {
 				s->fail[huge]++;
 				failed = 1;
 				break;
 			}
-			hold(page, huge ? XB_HUGE_ORDER : 0, 0);
+			if (huge) {
+				hold(page, XB_HUGE_ORDER, 0);
+			} else {
+				/* vmballoon_enqueue_page_list() */
+				balloon_page_enqueue(&xb_bdev, page);
+				xb_bdev_pages++;
+			}
 			s->got[huge]++;
 		}
 		cond_resched();
@@ -303,50 +355,64 @@ static void run_vmw(struct step *s)
 	}
 }
 
+struct xb_sum {
+	unsigned long eighth[XB_EIGHTHS];
+	unsigned long zone_held[MAX_NR_ZONES];
+	unsigned long regions;
+};
+
+static void count_page(struct xb_sum *m, struct page *page, unsigned long n)
+{
+	unsigned long pfn = page_to_pfn(page), r, rank;
+
+	m->zone_held[page_zonenum(page)] += n;
+	r = pfn >> 9;
+	if (r >= nr_regions)
+		return;
+	if (!test_and_set_bit(r, touched))
+		m->regions++;
+	rank = region_before[r] + min_t(unsigned long, pfn & 511, region_ram[r]);
+	m->eighth[min_t(unsigned long, rank * XB_EIGHTHS / ram_total,
+			XB_EIGHTHS - 1)] += n;
+}
+
 static void summarise(const char *name)
 {
-	unsigned long eighth[XB_EIGHTHS] = {0};
-	unsigned long zone_held[MAX_NR_ZONES] = {0};
-	unsigned long regions = 0, k;
+	struct xb_sum m = {};
+	unsigned long k, flags, isolated;
+	struct page *page;
 	char key[96];
 	int a, o, z, nid;
 
 	bitmap_zero(touched, nr_regions);
 	for (a = 0; a < 2; a++)
-		for (o = 0; o < 2; o++) {
-			struct page *page;
-			unsigned long n = o ? XB_HUGE_PAGES : 1;
-
-			list_for_each_entry(page, &held[a][o].list, lru) {
-				unsigned long pfn = page_to_pfn(page), r, rank;
-
-				zone_held[page_zonenum(page)] += n;
-				r = pfn >> 9;
-				if (r >= nr_regions)
-					continue;
-				if (!test_and_set_bit(r, touched))
-					regions++;
-				rank = region_before[r] +
-				       min_t(unsigned long, pfn & 511,
-					     region_ram[r]);
-				eighth[min_t(unsigned long,
-					     rank * XB_EIGHTHS / ram_total,
-					     XB_EIGHTHS - 1)] += n;
-			}
-		}
+		for (o = 0; o < 2; o++)
+			list_for_each_entry(page, &held[a][o].list, lru)
+				count_page(&m, page, o ? XB_HUGE_PAGES : 1);
+	/* pages that compaction has isolated are off the list for a moment:
+	 * counted in held, not placed */
+	spin_lock_irqsave(&xb_bdev.pages_lock, flags);
+	list_for_each_entry(page, &xb_bdev.pages, lru)
+		count_page(&m, page, 1);
+	isolated = xb_bdev.isolated_pages;
+	spin_unlock_irqrestore(&xb_bdev.pages_lock, flags);
 	XB_KEY(key, name, "held");
 	xb_out(key, "%lu", held_pages());
 	XB_KEY(key, name, "held.order0");
-	xb_out(key, "%lu", held[0][0].pages + held[1][0].pages);
+	xb_out(key, "%lu", held[0][0].pages + held[1][0].pages + xb_bdev_pages);
 	XB_KEY(key, name, "held.order9");
 	xb_out(key, "%lu", (held[0][1].pages + held[1][1].pages) >> 9);
 	XB_KEY(key, name, "held.adjusted");
 	xb_out(key, "%lu", held[1][0].pages + held[1][1].pages);
+	XB_KEY(key, name, "held.balloon_list");
+	xb_out(key, "%lu", xb_bdev_pages);
+	XB_KEY(key, name, "held.isolated");
+	xb_out(key, "%lu", isolated);
 	XB_KEY(key, name, "regions");
-	xb_out(key, "%lu", regions);
+	xb_out(key, "%lu", m.regions);
 	for (k = 0; k < XB_EIGHTHS; k++) {
 		XB_KEY(key, name, "eighth.%lu", k);
-		xb_out(key, "%lu", eighth[k]);
+		xb_out(key, "%lu", m.eighth[k]);
 	}
 	for_each_online_node(nid) {
 		for (z = 0; z < MAX_NR_ZONES; z++) {
@@ -355,7 +421,7 @@ static void summarise(const char *name)
 			if (!populated_zone(zone))
 				continue;
 			XB_KEY(key, name, "zone.%s", zone->name);
-			xb_out(key, "%lu", zone_held[z]);
+			xb_out(key, "%lu", m.zone_held[z]);
 		}
 	}
 }
@@ -560,6 +626,8 @@ static int __init xbvm_init(void)
 	for (a = 0; a < 2; a++)
 		for (o = 0; o < 2; o++)
 			INIT_LIST_HEAD(&held[a][o].list);
+	balloon_devinfo_init(&xb_bdev);
+	xb_bdev.migratepage = xb_migratepage;
 	report = vzalloc(XB_REPORT_SIZE);
 	if (!report)
 		return -ENOMEM;
