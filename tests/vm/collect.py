@@ -252,6 +252,18 @@ def check_run(c, run):
 
 def table(runs):
     print()
+    print("boots (zones: managed pages at start; base: the pattern's state "
+          "before the first step):")
+    print(f"{'pattern':<16} {'boot s':>6} {'guest s':>7}  {'free 2MiB base':>14}"
+          "  zones")
+    for r in runs:
+        zs = r["zones_start"]
+        base = r["zones_base"]
+        f2m = sum(free_2m(z["buddy"]) for z in base.values())
+        print(f"{r['name']:<16} {r['boot_s'] or 0:>6} {r['guest_s'] or 0:>7}"
+              f"  {f2m:>14}  " +
+              ", ".join(f"{z} {v['managed']}" for z, v in zs.items()))
+    print()
     print("real figures per step (vmstat deltas over the step; eighths in "
           "pages held):")
     hdr = (f"{'pattern':<14} {'op':<15} {'target':>7} {'held':>7} "
