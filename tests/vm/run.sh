@@ -119,9 +119,11 @@ if [ $boot -eq 1 ]; then
 		# The disk modules (virtio-pci, virtio-blk, ext4), in the order of
 		# modules.dep: dependencies first.
 		load() { # MODULE-PATH (relative to $moddir)
-			local m=$1 d
+			local m=$1 d deps
 			grep -qx -- "$(basename "$m")" "$rootfs/lib/modules/load" 2>/dev/null && return
-			for d in $(grep "^$m:" "$moddir/modules.dep" | cut -d: -f2); do
+			# modules.dep: "MODULE: DEP DEP ...", one line per module
+			read -ra deps <<<"$(sed -n "s|^$m: *||p" "$moddir/modules.dep")"
+			for d in "${deps[@]}"; do
 				load "$d"
 			done
 			cp "$moddir/$m" "$rootfs/lib/modules/"
@@ -171,7 +173,7 @@ if [ $boot -eq 1 ]; then
 		tb=$(date +%s)
 		st=0
 		boot_vm "$n" "$mem" "$secs" "$logs/$n.log" || st=$?
-		verdict=done
+		verdict="done"
 		if ! grep -q '^XB done' "$logs/$n.log"; then
 			verdict="did not finish (status $st)"
 			[ "$st" -eq 124 ] && verdict="timed out after ${secs}s"

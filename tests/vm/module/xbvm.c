@@ -10,6 +10,9 @@
  *   ctl     write "OP TARGET NAME" or "free NAME"
  *   report  read the "XB key value" lines of the last command
  *
+ * (Kernel style, not the project's clang-format: its kernel list and node
+ * iterators read as macros only in kernel style.)
+ *
  * OP is one of
  *   linux           drivers/xen/balloon.c in 6.1: balloon_thread() with a
  *                   negative credit calls decrease_reservation(n_pages,
@@ -133,7 +136,8 @@ static __printf(2, 3) void xb_out(const char *key, const char *fmt, ...)
 	report_len += scnprintf(report + report_len, room, "\n");
 }
 
-#define XB_KEY(buf, name, fmt, ...) snprintf(buf, sizeof(buf), "%s." fmt, name, ##__VA_ARGS__)
+#define XB_KEY(buf, name, fmt, ...)                                            \
+	snprintf(buf, sizeof(buf), "%s." fmt, name, ##__VA_ARGS__)
 
 static void hold(struct page *page, int order, int adjusted)
 {

@@ -39,9 +39,9 @@
 
 #include "xbpat.h"
 
-#define CTL "/sys/kernel/debug/xbvm/ctl"
+#define CTL    "/sys/kernel/debug/xbvm/ctl"
 #define REPORT "/sys/kernel/debug/xbvm/report"
-#define HUGE (2ul << 20)
+#define HUGE   (2ul << 20)
 
 /* Copy the module's report to stdout (it is "XB key value" lines). */
 static void print_report(void)
