@@ -171,6 +171,18 @@ def run_json(name, kv, errors):
         step["held_after_free"] = num(kv, f"{s}.free.held")
         step["vm"] = vm_delta(kv, f"{s}.pre", f"{s}.post")
         step["vm_all"] = vm_delta(kv, f"{s}.pre", f"{s}.post", all_keys=True)
+        if f"{s}.held_after_compaction.held" in kv:
+            h = f"{s}.held_after_compaction"
+            step["compacted"] = {
+                "vm": vm_delta(kv, f"{s}.post", f"{s}.compacted"),
+                "held": num(kv, f"{h}.held"),
+                "balloon_list": num(kv, f"{h}.held.balloon_list"),
+                "isolated": num(kv, f"{h}.held.isolated"),
+                "regions": num(kv, f"{h}.regions"),
+                "eighths": [num(kv, f"{h}.eighth.{i}")
+                            for i in range(EIGHTHS)],
+                "zones": zone_state(kv, f"{s}.compacted"),
+            }
         step["zones_pre"] = zone_state(kv, f"{s}.pre")
         step["zones_post"] = zone_state(kv, f"{s}.post")
         run["steps"].append(step)
@@ -245,6 +257,17 @@ def check_run(c, run):
         c.check(n, f"{w}: freed all, none left",
                 s["freed"] == held and s["held_after_free"] == 0,
                 f"freed {s['freed']}, left {s['held_after_free']}")
+        cp = s.get("compacted")
+        if cp:
+            iso = cp["isolated"] or 0
+            c.check(n, f"{w}: compaction while held keeps the balloon",
+                    cp["held"] == held and
+                    (cp["balloon_list"] or 0) == (s["held_balloon_list"] or 0)
+                    and sum(cp["eighths"]) + iso == held,
+                    f"held {cp['held']}, balloon_migrate "
+                    f"{cp['vm'].get('balloon_migrate')}, pgmigrate_success "
+                    f"{cp['vm'].get('pgmigrate_success')}, regions "
+                    f"{s['regions']} -> {cp['regions']}")
         if s["op"] == "vmw":
             c.check(n, f"{w}: at most one failed 2 MiB allocation",
                     (s["fail_9"] or 0) <= 1, f"{s['fail_9']}")

@@ -7,7 +7,8 @@
  * host: the pages stay allocated until "free".
  *
  * Control: debugfs, /sys/kernel/debug/xbvm/
- *   ctl     write "OP TARGET NAME" or "free NAME"
+ *   ctl     write "OP TARGET NAME", "free NAME" or "show NAME" (the
+ *           summary of what is held, nothing else done)
  *   report  read the "XB key value" lines of the last command
  *
  * (Kernel style, not the project's clang-format: its kernel list and node
@@ -500,6 +501,11 @@ static ssize_t ctl_write(struct file *file, const char __user *ubuf,
 		xb_out(key, "free");
 		XB_KEY(key, name, "freed");
 		xb_out(key, "%lu", had);
+		summarise(name);
+		mutex_unlock(&xb_lock);
+		return len;
+	}
+	if (sscanf(buf, "show %63s", name) == 1) {
 		summarise(name);
 		mutex_unlock(&xb_lock);
 		return len;

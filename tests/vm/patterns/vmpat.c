@@ -22,10 +22,15 @@
  *   --ops A,B,...    the balloon steps: linux, huge-movable, huge-unmovable,
  *                    vmw; each inflates to --target and is freed again
  *   --target T       pages, or P% of the managed pages at start
+ *   --compact-held 1 after each step, with the balloon still held, a full
+ *                    compaction (/proc/sys/vm/compact_memory): vmw's 4 KiB
+ *                    pages are movable balloon pages, and this moves them
  *
  * Keys: the snapshots of xb_snapshot() ("start", "base", then per step K
  * (1, 2, ...) "sK.pre" and "sK.post"), the module's report of each step
- * ("sK.*"), and "sK.free.*" after each step's release.
+ * ("sK.*"), and "sK.free.*" after each step's release; with
+ * --compact-held, "sK.compacted" (snapshot) and "sK.held_after_compaction.*"
+ * (the module's summary) between "sK.post" and the release.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -206,6 +211,7 @@ int main(int argc, char **argv)
 {
 	size_t cache = 0, wr = 0, thp = 0, frag = 0;
 	long dirs = 0;
+	int compact_held = 0;
 	double del = 0.75, share = 0.75;
 	const char *ops = "", *target_s = "50%", *slab_dir = "/tmp";
 	char top[32] = "", step[32], cmd[128];
@@ -234,6 +240,8 @@ int main(int argc, char **argv)
 			share = atof(v) / 100.0;
 		else if (!strcmp(a, "--ops"))
 			ops = v;
+		else if (!strcmp(a, "--compact-held"))
+			compact_held = atoi(v);
 		else if (!strcmp(a, "--target"))
 			target_s = v;
 		else
@@ -289,6 +297,14 @@ int main(int argc, char **argv)
 		command(cmd);
 		snprintf(step, sizeof(step), "s%d.post", k);
 		xb_snapshot(step);
+		if (compact_held) {
+			xb_write_file("/proc/sys/vm/compact_memory", "1");
+			snprintf(step, sizeof(step), "s%d.compacted", k);
+			xb_snapshot(step);
+			snprintf(cmd, sizeof(cmd),
+				 "show s%d.held_after_compaction", k);
+			command(cmd);
+		}
 		snprintf(cmd, sizeof(cmd), "free s%d.free", k);
 		command(cmd);
 	}
