@@ -353,6 +353,32 @@ static const char *snap_zone(void)
 	return z && *z ? z : "Normal";
 }
 
+/*
+ * With XBPAT_ALLZONES set (tests/vm: a guest with DMA, DMA32 and Normal),
+ * every zone's zoneinfo and pagetypeinfo figures are printed too, under
+ * <phase>.zinfo.<zone>.<field>, <phase>.zfree.<zone>.<Type>.<order> and
+ * <phase>.zblocks.<zone>.<Type>.
+ */
+static int all_zones(void)
+{
+	const char *a = getenv("XBPAT_ALLZONES");
+
+	return a && *a && strcmp(a, "0");
+}
+
+/* The zone name at `p` (after "zone", blanks first) into `out`. */
+static void zone_name(const char *p, char *out, size_t len)
+{
+	size_t n;
+
+	p += strspn(p, " ");
+	n = strcspn(p, " ,\t");
+	if (n >= len)
+		n = len - 1;
+	memcpy(out, p, n);
+	out[n] = 0;
+}
+
 /* Does the zone name at `p` (after "zone", blanks first) match? */
 static int zone_is(const char *p)
 {
@@ -411,6 +437,8 @@ static void snap_zoneinfo(const char *phase)
 	int in = 0;
 	char key[96];
 
+	char zone[32] = "";
+
 	for (l = strtok_r(s, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
 		char a[64], b[64];
 		long long v;
@@ -418,25 +446,38 @@ static void snap_zoneinfo(const char *phase)
 		if (!strncmp(l, "Node", 4)) {
 			in =
 			    strstr(l, "zone") && zone_is(strstr(l, "zone") + 4);
+			zone[0] = 0;
+			if (strstr(l, "zone"))
+				zone_name(strstr(l, "zone") + 4, zone,
+					  sizeof(zone));
 			continue;
 		}
-		if (!in)
+		if (!in && !(all_zones() && *zone))
 			continue;
 		/* "pages free N" is the one two-word field we want */
 		if (sscanf(l, " pages %63s %lld", a, &v) == 2 &&
 		    !strcmp(a, "free")) {
-			snprintf(key, sizeof(key), "%s.zone.free", phase);
-			xb_out(key, "%lld", v);
-			continue;
-		}
-		if (sscanf(l, " %63s %lld", a, &v) != 2)
-			continue;
-		for (size_t i = 0; i < sizeof(fields) / sizeof(*fields); i++) {
-			if (strcmp(a, fields[i]) || !strcmp(a, "free"))
+			snprintf(b, sizeof(b), "free");
+		} else if (sscanf(l, " %63s %lld", a, &v) == 2) {
+			size_t i, nf = sizeof(fields) / sizeof(*fields);
+
+			for (i = 0; i < nf; i++)
+				if (!strcmp(a, fields[i]) && strcmp(a, "free"))
+					break;
+			if (i == nf)
 				continue;
 			snprintf(b, sizeof(b), "%s", a);
 			b[strcspn(b, ":")] = 0;
+		} else {
+			continue;
+		}
+		if (in) {
 			snprintf(key, sizeof(key), "%s.zone.%s", phase, b);
+			xb_out(key, "%lld", v);
+		}
+		if (all_zones()) {
+			snprintf(key, sizeof(key), "%s.zinfo.%s.%s", phase,
+				 zone, b);
 			xb_out(key, "%lld", v);
 		}
 	}
@@ -469,7 +510,13 @@ static void snap_pagetypeinfo(const char *phase)
 			}
 			continue;
 		}
-		if (!strstr(l, "zone") || !zone_is(strstr(l, "zone") + 4))
+		if (!strstr(l, "zone"))
+			continue;
+		char zone[32];
+		int mine = zone_is(strstr(l, "zone") + 4);
+
+		zone_name(strstr(l, "zone") + 4, zone, sizeof(zone));
+		if (!mine && !all_zones())
 			continue;
 		p = strstr(l, ", type");
 		if (p) { /* free pages per type and order */
@@ -486,12 +533,19 @@ static void snap_pagetypeinfo(const char *phase)
 				p += off;
 				snprintf(key, sizeof(key), "%s.free.%s.%d",
 					 phase, type, o);
-				xb_out(key, "%lld", n);
+				if (mine)
+					xb_out(key, "%lld", n);
+				snprintf(key, sizeof(key), "%s.zfree.%s.%s.%d",
+					 phase, zone, type, o);
+				if (all_zones())
+					xb_out(key, "%lld", n);
 			}
 			continue;
 		}
 		if (ntypes) { /* blocks per type */
-			p = strstr(l, snap_zone()) + strlen(snap_zone());
+			p = strstr(l, "zone") + 4;
+			p += strspn(p, " ");
+			p += strlen(zone);
 			for (int t = 0; t < ntypes; t++) {
 				long long n;
 
@@ -500,7 +554,12 @@ static void snap_pagetypeinfo(const char *phase)
 				p += off;
 				snprintf(key, sizeof(key), "%s.blocks.%s",
 					 phase, types[t]);
-				xb_out(key, "%lld", n);
+				if (mine)
+					xb_out(key, "%lld", n);
+				snprintf(key, sizeof(key), "%s.zblocks.%s.%s",
+					 phase, zone, types[t]);
+				if (all_zones())
+					xb_out(key, "%lld", n);
 			}
 		}
 	}
@@ -632,7 +691,12 @@ void xb_snapshot(const char *phase)
 	snap_buddyinfo(phase);
 	snap_pagetypeinfo(phase);
 	snap_vmstat(phase);
-	snap_kpageflags(phase);
+	/* XBPAT_KPF=0: no /proc/kpageflags walk (tests/vm's per-step
+	 * snapshots of a 5 GiB guest) */
+	const char *kpf = getenv("XBPAT_KPF");
+
+	if (!kpf || strcmp(kpf, "0"))
+		snap_kpageflags(phase);
 }
 
 /* ---- pages -------------------------------------------------------------- */

@@ -27,7 +27,13 @@ void xb_out(const char *key, const char *fmt, ...)
 void xb_die(const char *fmt, ...)
     __attribute__((format(printf, 1, 2), noreturn));
 
-/* Print every figure of the memory state under `phase`. */
+/*
+ * Print every figure of the memory state under `phase`. Environment:
+ * XBPAT_ZONE the zone of the one-zone keys (default Normal); XBPAT_ALLZONES=1
+ * also every zone's zoneinfo and pagetypeinfo (<phase>.zinfo.<zone>.<field>,
+ * <phase>.zfree.<zone>.<Type>.<order>, <phase>.zblocks.<zone>.<Type>);
+ * XBPAT_KPF=0 no /proc/kpageflags walk.
+ */
 void xb_snapshot(const char *phase);
 
 /* Milliseconds since the first call (CLOCK_MONOTONIC). */
