@@ -150,6 +150,11 @@ def run_json(name, kv, errors):
         "zones_base": zone_state(kv, "base"),
         "steps": [],
     }
+    if "compacted.ms" in kv:
+        run["compaction"] = {
+            "vm": vm_delta(kv, "base", "compacted"),
+            "zones": zone_state(kv, "compacted"),
+        }
     for k in range(1, (num(kv, "steps", 0) or 0) + 1):
         s = f"s{k}"
         step = {
@@ -213,6 +218,14 @@ def check_run(c, run):
             t is not None and t & ~TAINT_MODULE == 0 and
             run["dmesg_warn"] == 0,
             f"taint {t}, {run['dmesg_warn']} kernel warnings")
+    if "compaction" in run:
+        vm = run["compaction"]["vm"]
+        c.check(n, "compaction: the migrate scanner ran",
+                (vm.get("compact_migrate_scanned") or 0) > 0,
+                f"compact_migrate_scanned {vm.get('compact_migrate_scanned')}, "
+                f"pgmigrate_success {vm.get('pgmigrate_success')}")
+        if not run["steps"]:
+            return
     if not run["steps"]:
         c.check(n, "steps ran", False, "no step in the log")
         return

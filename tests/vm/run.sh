@@ -184,12 +184,34 @@ if [ $boot -eq 1 ]; then
 	rm -f "$abs_work/disk.img"
 fi
 
-# --- 4. Checks --------------------------------------------------------------
+# --- 4. Checks, then the model ---------------------------------------------
 echo
 set +e
-python3 tests/vm/collect.py --logs "$logs" --out "$work" "${names[@]}"
-rc=$?
+python3 tests/vm/collect.py --logs "$logs" --out "$work" "${names[@]}" |
+	tee "$work/collect.out"
+rc=${PIPESTATUS[0]}
 set -e
+# The model against the runs that compacted without a balloon step
+# (tests/vm/compare.py); xballoon is built as tests/linux builds it.
+xb=build/default/xballoon
+if [ ! -x "$xb" ]; then
+	say "building xballoon (cmake --build --preset default -j1)"
+	scripts/deps.sh || die "scripts/deps.sh failed"
+	cmake --preset default >/dev/null || die "cmake --preset default failed"
+	cmake --build --preset default -j1 >/dev/null ||
+		die "build failed: cmake --build --preset default -j1"
+fi
+echo
+set +e
+python3 tests/vm/compare.py --xballoon "$xb" --runs "$work" \
+	--out "$work/model" "${names[@]}" | tee "$work/compare.out"
+rc2=${PIPESTATUS[0]}
+set -e
+[ "$rc" -eq 0 ] && rc=$rc2
+counts() { tail -n 1 "$1" | awk '$2 == "passed," { print $1, $3 }'; }
+read -r p1 f1 < <(counts "$work/collect.out")
+read -r p2 f2 < <(counts "$work/compare.out")
 echo
 say "times: total $(($(date +%s) - t0))s"
+echo "total: $((${p1:-0} + ${p2:-0})) passed, $((${f1:-0} + ${f2:-0})) failed"
 exit $rc

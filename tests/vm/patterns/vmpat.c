@@ -19,6 +19,9 @@
  *                    refused with MADV_NOHUGEPAGE) and free --free P % of
  *                    every 2 MiB physical region (xb_fragment(), the model's
  *                    fragmenter rule)
+ *   --compact 1      then a full compaction of every zone
+ *                    (/proc/sys/vm/compact_memory), snapshot "compacted":
+ *                    the x86-64 counterpart of tests/linux's frag patterns
  *   --ops A,B,...    the balloon steps: linux, huge-movable, huge-unmovable,
  *                    vmw; each inflates to --target and is freed again
  *   --target T       pages, or P% of the managed pages at start
@@ -211,7 +214,7 @@ int main(int argc, char **argv)
 {
 	size_t cache = 0, wr = 0, thp = 0, frag = 0;
 	long dirs = 0;
-	int compact_held = 0;
+	int compact_held = 0, compact = 0;
 	double del = 0.75, share = 0.75;
 	const char *ops = "", *target_s = "50%", *slab_dir = "/tmp";
 	char top[32] = "", step[32], cmd[128];
@@ -240,6 +243,8 @@ int main(int argc, char **argv)
 			share = atof(v) / 100.0;
 		else if (!strcmp(a, "--ops"))
 			ops = v;
+		else if (!strcmp(a, "--compact"))
+			compact = atoi(v);
 		else if (!strcmp(a, "--compact-held"))
 			compact_held = atoi(v);
 		else if (!strcmp(a, "--target"))
@@ -278,6 +283,11 @@ int main(int argc, char **argv)
 	}
 	xb_out("base.ms", "%.0f", xb_ms());
 	xb_snapshot("base");
+	if (compact) {
+		xb_write_file("/proc/sys/vm/compact_memory", "1");
+		xb_out("compacted.ms", "%.0f", xb_ms());
+		xb_snapshot("compacted");
+	}
 
 	int k = 0;
 
