@@ -169,7 +169,8 @@ static void huge_gfp_case(enum xb_huge_gfp gfp, unsigned want_mt)
 	cr_assert_eq(f.d.huge.nr, 2);
 	for (xb_pfn_t p = f.d.huge.head; p != XB_NIL; p = f.z->frames[p].next) {
 		cr_assert_eq(f.z->frames[p].type, want_mt, "pfn %u", p);
-		cr_assert_eq(xb_zone_pageblock_mt(f.z, p), want_mt, "pfn %u", p);
+		cr_assert_eq(xb_zone_pageblock_mt(f.z, p), want_mt, "pfn %u",
+			     p);
 	}
 	fx_free(&f);
 }

@@ -27,47 +27,17 @@ usage_lines=7,13
 # shellcheck source=tests/support/harness.sh
 . tests/support/harness.sh
 
-while [ $# -gt 0 ]; do
-	case "$1" in
-	--no-build) build=0; shift ;;
-	--reuse-logs) boot=0; shift ;;
-	--logs) logs=$2; shift 2 ;;
-	-h | --help) usage 0 ;;
-	-*) say "unknown argument: $1"; usage 2 ;;
-	*) names+=("$1"); shift ;;
-	esac
-done
+parse_boot_args "$@"
 
 list=tests/linux/patterns.list
 # NAME MEM TIMEOUT CHECKS PROGRAM ARGS...
-all_names=()
-while read -r n _; do
-	case "$n" in '' | '#'*) continue ;; esac
-	all_names+=("$n")
-done <"$list"
-[ ${#names[@]} -eq 0 ] && names=("${all_names[@]}")
-for n in "${names[@]}"; do
-	printf '%s\n' "${all_names[@]}" | grep -qx -- "$n" || die "no pattern $n in $list"
-done
+select_patterns "$list"
 
 # --- 1. Packages (Debian 12) ------------------------------------------------
 [ "$(uname -s)" = Linux ] || skip "user-mode Linux needs a Linux host, this is $(uname -s)"
 [ "$(uname -m)" = x86_64 ] || skip "Debian's user-mode-linux is built for x86_64, this is $(uname -m)"
 packages=(user-mode-linux busybox-static python3 gcc libc6-dev util-linux)
-missing=()
-for p in "${packages[@]}"; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
-		grep -q 'install ok installed' || missing+=("$p")
-done
-if [ ${#missing[@]} -ne 0 ] && [ $boot -eq 1 ]; then
-	[ "$(id -u)" -eq 0 ] ||
-		skip "missing packages ${missing[*]} and not root to install them (sudo apt-get install ${missing[*]})"
-	say "installing ${missing[*]}"
-	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -qq >/dev/null 2>&1 || skip "apt-get update failed"
-	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null 2>&1 ||
-		skip "apt-get install ${missing[*]} failed"
-fi
+[ $boot -eq 1 ] && install_packages "${packages[@]}"
 command -v python3 >/dev/null || die "python3 is needed for the comparison"
 
 # --- 2. Build: xballoon and the patterns ------------------------------------

@@ -29,28 +29,11 @@ usage_lines=8,14
 # shellcheck source=tests/support/harness.sh
 . tests/support/harness.sh
 
-while [ $# -gt 0 ]; do
-	case "$1" in
-	--no-build) build=0; shift ;;
-	--reuse-logs) boot=0; shift ;;
-	--logs) logs=$2; shift 2 ;;
-	-h | --help) usage 0 ;;
-	-*) say "unknown argument: $1"; usage 2 ;;
-	*) names+=("$1"); shift ;;
-	esac
-done
+parse_boot_args "$@"
 
 list=tests/vm/patterns.list
 # NAME MEM TIMEOUT PROGRAM ARGS...
-all_names=()
-while read -r n _; do
-	case "$n" in '' | '#'*) continue ;; esac
-	all_names+=("$n")
-done <"$list"
-[ ${#names[@]} -eq 0 ] && names=("${all_names[@]}")
-for n in "${names[@]}"; do
-	printf '%s\n' "${all_names[@]}" | grep -qx -- "$n" || die "no pattern $n in $list"
-done
+select_patterns "$list"
 command -v python3 >/dev/null || die "python3 is needed for the checks"
 mkdir -p "$logs"
 
@@ -60,21 +43,7 @@ if [ $boot -eq 1 ]; then
 	[ "$(uname -m)" = x86_64 ] || skip "the guest is Debian's x86-64 kernel, this is $(uname -m)"
 	packages=(qemu-system-x86 "linux-image-$kver" "linux-headers-$kver"
 		busybox-static cpio gzip e2fsprogs gcc libc6-dev make python3)
-	missing=()
-	for p in "${packages[@]}"; do
-		dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
-			grep -q 'install ok installed' || missing+=("$p")
-	done
-	if [ ${#missing[@]} -ne 0 ]; then
-		[ "$(id -u)" -eq 0 ] ||
-			skip "missing packages ${missing[*]} and not root to install them (sudo apt-get install ${missing[*]})"
-		say "installing ${missing[*]}"
-		export DEBIAN_FRONTEND=noninteractive
-		apt-get update -qq >/dev/null 2>&1 || skip "apt-get update failed"
-		apt-get install -o DPkg::Lock::Timeout=600 -y -qq --no-install-recommends \
-			"${missing[@]}" >/dev/null 2>&1 ||
-			skip "apt-get install ${missing[*]} failed"
-	fi
+	install_packages "${packages[@]}"
 	vmlinuz=/boot/vmlinuz-$kver
 	moddir=/lib/modules/$kver
 	kbuild=$moddir/build
